@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { createWorkstation, ensureDataDir, resolveDataDir } from '@keel/core';
+import { withDataOption } from './options.js';
+
+export function registerInfo(program: Command): void {
+  withDataOption(program.command('info'))
+    .description('print version, data directory and engine health')
+    .option('--json', 'print JSON')
+    .action(async (options: { data?: string; json?: boolean }) => {
+      const workstation = createWorkstation({ dataDir: ensureDataDir(resolveDataDir({ flag: options.data })), mode: 'headless' });
+      const info = workstation.info();
+      await workstation.close();
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        return;
+      }
+      const dir = info.engine.dataDir;
+      process.stdout.write(
+        [
+          `Keel ${info.version} (${info.platform}/${info.arch}, Node ${info.nodeVersion})`,
+          `data directory: ${info.dataDir} (mode ${dir.mode ?? '?'}, ${dir.writable ? 'writable' : 'NOT writable'})`,
+          `engine: ${info.engine.status}`,
+          ...dir.problems.map((problem) => `  problem: ${problem}`),
+        ].join('\n') + '\n',
+      );
+      if (info.engine.status === 'failed') process.exitCode = 1;
+    });
+}

@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { KEEL_VERSION } from '@keel/core';
+import { registerServe } from './commands/serve.js';
+import { registerInfo } from './commands/info.js';
+
+/** The `keel` command: every subcommand is a thin layer over @keel/core. */
+export function buildProgram(): Command {
+  const program = new Command('keel')
+    .description('Keel: run AI coding agents on your own git repositories, with a ledger you can verify.')
+    .version(KEEL_VERSION)
+    .showHelpAfterError();
+  registerServe(program);
+  registerInfo(program);
+  return program;
+}

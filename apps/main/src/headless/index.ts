@@ -1,0 +1,3 @@
+export * from './server.js';
+export * from './renderer-dir.js';
+export * from './security.js';

@@ -1,0 +1,25 @@
+import { Group, Panel, Separator } from 'react-resizable-panels';
+import { ConnectionBanner } from './components/ConnectionBanner.js';
+import { Header } from './components/Header.js';
+import { ReliabilityPane } from './components/ReliabilityPane.js';
+import { RunsPane } from './components/RunsPane.js';
+
+export function App() {
+  return (
+    <div className="app">
+      <Header />
+      <ConnectionBanner />
+      <main className="workspace">
+        <Group orientation="horizontal" className="panes">
+          <Panel id="runs" defaultSize="55" minSize="25">
+            <RunsPane />
+          </Panel>
+          <Separator className="pane-separator" aria-label="Resize panes" />
+          <Panel id="reliability" defaultSize="45" minSize="20">
+            <ReliabilityPane />
+          </Panel>
+        </Group>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+import { ClientProvider } from './lib/client-context.js';
+import { connect } from './lib/transport.js';
+import { useAppInfo } from './stores/app-info.js';
+import { useConnection } from './stores/connection.js';
+import './styles.css';
+
+const connection = connect((status) => {
+  useConnection.getState().setStatus(status);
+  if (status === 'connected') refreshInfo();
+});
+
+function refreshInfo() {
+  connection.client
+    .invoke('app.info', {})
+    .then((info) => useAppInfo.getState().set(info))
+    .catch((error: unknown) => useAppInfo.getState().fail(error instanceof Error ? error.message : String(error)));
+}
+
+// The heartbeat stream is re-opened by the transport after every reconnect.
+connection.client.subscribe('app.health', {}, { onEvent: () => useConnection.getState().heartbeat() });
+if (connection.mode === 'electron') refreshInfo();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ClientProvider connection={connection}>
+      <App />
+    </ClientProvider>
+  </StrictMode>,
+);

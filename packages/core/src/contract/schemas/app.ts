@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+export const AppMode = z.enum(['electron', 'headless']);
+export type AppMode = z.infer<typeof AppMode>;
+
+export const HealthStatus = z.enum(['ok', 'degraded', 'failed']);
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+export const DataDirHealth = z.object({
+  path: z.string(),
+  exists: z.boolean(),
+  writable: z.boolean(),
+  /** Permission bits as an octal string, e.g. "700". */
+  mode: z.string().nullable(),
+  privateMode: z.boolean(),
+  freeBytes: z.number().nullable(),
+  problems: z.array(z.string()),
+});
+export type DataDirHealth = z.infer<typeof DataDirHealth>;
+
+export const EngineHealth = z.object({
+  status: HealthStatus,
+  dataDir: DataDirHealth,
+});
+export type EngineHealth = z.infer<typeof EngineHealth>;
+
+export const AppInfo = z.object({
+  name: z.literal('Keel'),
+  version: z.string(),
+  dataDir: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  mode: AppMode,
+  nodeVersion: z.string(),
+  startedAt: z.string(),
+  engine: EngineHealth,
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const Heartbeat = z.object({
+  seq: z.number().int().nonnegative(),
+  ts: z.string(),
+  uptimeMs: z.number().nonnegative(),
+  status: HealthStatus,
+});
+export type Heartbeat = z.infer<typeof Heartbeat>;

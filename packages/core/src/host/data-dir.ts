@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { DataDirHealth } from '../contract/schemas/app.js';
+
+export interface DataDirSource {
+  /** `--data DIR` from the command line. */
+  flag?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  home?: string;
+}
+
+/** Where Keel keeps its data when nothing says otherwise, per platform convention. */
+export function defaultDataDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Keel');
+  if (platform === 'win32') return path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'Keel');
+  const xdg = env.XDG_DATA_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.local', 'share'), 'keel');
+}
+
+/** `--data DIR`, else `KEEL_DATA_DIR`, else the platform default. Always absolute. */
+export function resolveDataDir(source: DataDirSource = {}): string {
+  const env = source.env ?? process.env;
+  const chosen =
+    source.flag || env.KEEL_DATA_DIR || defaultDataDir(source.platform ?? process.platform, env, source.home ?? os.homedir());
+  return path.resolve(chosen);
+}
+
+/** Creates the data directory (and parents) and makes it private to the user (0700). */
+export function ensureDataDir(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform !== 'win32') fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Inspects the data directory without changing it. */
+export function inspectDataDir(dir: string): DataDirHealth {
+  const problems: string[] = [];
+  let stat: fs.Stats | null = null;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    problems.push('The data directory does not exist.');
+  }
+  if (stat && !stat.isDirectory()) problems.push('The data directory path is not a directory.');
+  let writable = false;
+  if (stat?.isDirectory()) {
+    try {
+      fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK | fs.constants.X_OK);
+      writable = true;
+    } catch {
+      problems.push('The data directory is not readable and writable by this user.');
+    }
+  }
+  const modeBits = stat ? stat.mode & 0o777 : null;
+  const privateMode = process.platform === 'win32' ? true : modeBits !== null && (modeBits & 0o077) === 0;
+  if (stat && !privateMode) problems.push(`The data directory is readable by others (mode ${modeBits?.toString(8)}); expected 700.`);
+  let freeBytes: number | null = null;
+  if (stat) {
+    try {
+      const fsStat = fs.statfsSync(dir);
+      freeBytes = fsStat.bavail * fsStat.bsize;
+      if (freeBytes < 64 * 1024 * 1024) problems.push('Less than 64 MiB free on the data directory volume.');
+    } catch {
+      freeBytes = null;
+    }
+  }
+  return {
+    path: dir,
+    exists: stat !== null,
+    writable,
+    mode: modeBits === null ? null : modeBits.toString(8),
+    privateMode,
+    freeBytes,
+    problems,
+  };
+}

@@ -1,0 +1,5 @@
+export * from './router.js';
+export * from './connection.js';
+export * from './data-dir.js';
+export * from './workstation.js';
+export * from './version.js';

@@ -1,0 +1,155 @@
+import type { z } from 'zod';
+import { KeelRpcError, issuesOf, type RpcErrorShape } from '../contract/errors.js';
+import { procedures, type ProcedureName, type ProcedureOutput, type Procedures } from '../contract/procedures.js';
+import { streams, type StreamEvent, type StreamName, type Streams } from '../contract/streams.js';
+import type { Transport } from '../contract/transport.js';
+import type { CallOutcome, StreamMessage } from '../contract/wire.js';
+
+/** Who is calling; transports fill it in, handlers may log it. */
+export interface CallContext {
+  readonly transport: 'electron' | 'socket' | 'memory';
+}
+
+export interface StreamSink<E> {
+  next(event: E): void;
+  end(error?: KeelRpcError): void;
+}
+
+export type ProcedureHandlers = {
+  [M in ProcedureName]: (
+    input: z.output<Procedures[M]['input']>,
+    ctx: CallContext,
+  ) => Promise<ProcedureOutput<M>> | ProcedureOutput<M>;
+};
+
+export type StreamHandlers = {
+  [S in StreamName]: (
+    params: z.output<Streams[S]['params']>,
+    sink: StreamSink<StreamEvent<S>>,
+    ctx: CallContext,
+  ) => () => void;
+};
+
+export interface Handlers {
+  procedures: ProcedureHandlers;
+  streams: StreamHandlers;
+}
+
+export interface Router {
+  call(method: string, input: unknown, ctx: CallContext): Promise<CallOutcome>;
+  subscribe(stream: string, params: unknown, ctx: CallContext, onMessage: (message: StreamMessage) => void): () => void;
+}
+
+function toShape(error: unknown): RpcErrorShape {
+  if (error instanceof KeelRpcError) return error.toShape();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message };
+}
+
+/**
+ * The one router: derived from the contract, it validates every input before a handler
+ * sees it and every output before a caller does. Unknown names never reach a handler.
+ */
+export function createRouter(handlers: Handlers): Router {
+  return {
+    async call(method, input, ctx) {
+      if (!Object.hasOwn(procedures, method)) {
+        return { ok: false, error: { code: 'unknown_method', message: `Unknown method "${method}".` } };
+      }
+      const name = method as ProcedureName;
+      const def = procedures[name];
+      const parsed = def.input.safeParse(input);
+      if (!parsed.success) {
+        return {
+          ok: false,
+          error: { code: 'invalid_input', message: `Invalid input for "${name}".`, issues: issuesOf(parsed.error) },
+        };
+      }
+      let value: unknown;
+      try {
+        const handler = handlers.procedures[name] as (input: unknown, ctx: CallContext) => unknown;
+        value = await handler(parsed.data, ctx);
+      } catch (error) {
+        return { ok: false, error: toShape(error) };
+      }
+      const checked = def.output.safeParse(value);
+      if (!checked.success) {
+        return {
+          ok: false,
+          error: { code: 'invalid_output', message: `The host produced an invalid result for "${name}".`, issues: issuesOf(checked.error) },
+        };
+      }
+      return { ok: true, value: checked.data };
+    },
+
+    subscribe(stream, params, ctx, onMessage) {
+      if (!Object.hasOwn(streams, stream)) {
+        onMessage({ t: 'end', error: { code: 'unknown_stream', message: `Unknown stream "${stream}".` } });
+        return () => {};
+      }
+      const name = stream as StreamName;
+      const def = streams[name];
+      const parsed = def.params.safeParse(params);
+      if (!parsed.success) {
+        onMessage({
+          t: 'end',
+          error: { code: 'invalid_input', message: `Invalid params for "${name}".`, issues: issuesOf(parsed.error) },
+        });
+        return () => {};
+      }
+      let open = true;
+      let cleanup: () => void = () => {};
+      const close = () => {
+        if (!open) return;
+        open = false;
+        cleanup();
+      };
+      const sink: StreamSink<unknown> = {
+        next(event) {
+          if (!open) return;
+          const checked = def.event.safeParse(event);
+          if (!checked.success) {
+            close();
+            onMessage({
+              t: 'end',
+              error: { code: 'invalid_output', message: `The host produced an invalid event for "${name}".`, issues: issuesOf(checked.error) },
+            });
+            return;
+          }
+          onMessage({ t: 'event', event: checked.data });
+        },
+        end(error) {
+          if (!open) return;
+          close();
+          onMessage(error ? { t: 'end', error: error.toShape() } : { t: 'end' });
+        },
+      };
+      try {
+        const handler = handlers.streams[name] as (params: unknown, sink: StreamSink<unknown>, ctx: CallContext) => () => void;
+        const stop = handler(parsed.data, sink, ctx);
+        if (open) cleanup = stop;
+        else stop();
+      } catch (error) {
+        open = false;
+        onMessage({ t: 'end', error: toShape(error) });
+      }
+      return close;
+    },
+  };
+}
+
+/**
+ * In-memory transport for tests: the same router, with every value passed through a
+ * structured clone so nothing is shared by reference, as on a real wire.
+ */
+export function memoryTransport(router: Router): Transport {
+  const ctx: CallContext = { transport: 'memory' };
+  return {
+    async call(method, input) {
+      return structuredClone(await router.call(method, structuredClone(input), ctx));
+    },
+    subscribe(stream, params, onMessage) {
+      return router.subscribe(stream, structuredClone(params), ctx, (message) => onMessage(structuredClone(message)));
+    },
+  };
+}
