@@ -1,0 +1,118 @@
+/**
+ * Electron main entry: wires the Workstation to one window through the checked IPC bridge.
+ * Everything security-relevant lives in its own module; this file only orders the steps.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { createWorkstation, ensureDataDir, KEEL_VERSION, type Workstation } from '@keel/core';
+import { rendererDistDir } from '../headless/renderer-dir.js';
+import { APP_ENTRY_URL } from './app-origin.js';
+import { configureAppPaths } from './app-paths.js';
+import { registerIpcBridge, type IpcBridge } from './ipc.js';
+import { installAppMenu } from './menu.js';
+import { guardWebContents } from './navigation-guard.js';
+import { denyAllPermissions } from './permissions.js';
+import { registerAppScheme, serveAppScheme } from './protocol.js';
+import { createSenderCheck } from './sender.js';
+import { createMainWindow } from './window.js';
+
+const PRELOAD_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'preload.cjs');
+
+/** Scheme and host only: blocked URLs may carry secrets in their path or query. */
+function originOf(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return '(unparseable)';
+  }
+}
+
+// Before `ready`: name, paths, scheme privileges and the global sandbox switch.
+app.setName('Keel');
+app.setAboutPanelOptions({ applicationName: 'Keel', applicationVersion: KEEL_VERSION });
+configureAppPaths(app);
+registerAppScheme();
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Keel owns the data directory; it gets focused through 'second-instance'.
+  app.quit();
+} else {
+  start();
+}
+
+function start(): void {
+  /** Ids of the web contents of our own windows: the only ones the IPC bridge answers. */
+  const appContents = new Set<number>();
+  let mainWindow: BrowserWindow | null = null;
+  let workstation: Workstation | null = null;
+  let bridge: IpcBridge | null = null;
+  let shutDown = false;
+
+  const openMainWindow = () => {
+    const window = createMainWindow({ preloadPath: PRELOAD_PATH, url: APP_ENTRY_URL });
+    const contentsId = window.webContents.id;
+    appContents.add(contentsId);
+    window.on('closed', () => {
+      appContents.delete(contentsId);
+      if (mainWindow === window) mainWindow = null;
+    });
+    mainWindow = window;
+  };
+
+  const focusMainWindow = () => {
+    if (!mainWindow) {
+      if (app.isReady() && workstation) openMainWindow();
+      return;
+    }
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+
+  app.on('web-contents-created', (_event, contents) => {
+    guardWebContents(contents, (what, url) => console.warn(`[keel] blocked ${what} to ${originOf(url)}`));
+  });
+  app.on('session-created', denyAllPermissions);
+  app.on('second-instance', focusMainWindow);
+  app.on('activate', focusMainWindow);
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', (event) => {
+    if (shutDown || !workstation) return;
+    // Hold the quit until the Workstation has closed its stores, then quit for real.
+    event.preventDefault();
+    shutDown = true;
+    bridge?.dispose();
+    const closing = workstation;
+    workstation = null;
+    void closing
+      .close()
+      .catch((error: unknown) => console.error('[keel] error while closing the workstation:', error))
+      .finally(() => app.quit());
+  });
+
+  app
+    .whenReady()
+    .then(() => {
+      denyAllPermissions(session.defaultSession);
+      serveAppScheme(rendererDistDir());
+      installAppMenu();
+      const dataDir = ensureDataDir(app.getPath('userData'));
+      workstation = createWorkstation({ dataDir, mode: 'electron' });
+      bridge = registerIpcBridge({
+        ipcMain,
+        router: workstation.router,
+        checkSender: createSenderCheck({ isAppContents: (contents) => appContents.has(contents.id) }),
+        onRejected: (channel, reason) => console.warn(`[keel] refused ${channel}: ${reason}`),
+      });
+      openMainWindow();
+    })
+    .catch((error: unknown) => {
+      dialog.showErrorBox('Keel could not start', error instanceof Error ? error.message : String(error));
+      app.exit(1);
+    });
+}
