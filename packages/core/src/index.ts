@@ -1,2 +1,3 @@
 export * from './contract/index.js';
 export * from './host/index.js';
+export * from './ledger/index.js';

@@ -8,3 +8,4 @@ export * from './transport.js';
 export * from './client.js';
 export * from './transports/socket.js';
 export * from './transports/bridge.js';
+export * from './schemas/ledger.js';

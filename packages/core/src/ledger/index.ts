@@ -1,0 +1,11 @@
+export { Ledger, openLedger, MAX_RECORD_BYTES, DEFAULT_STREAM_WINDOW_MS } from './ledger.js';
+export type { OpenLedgerOptions, AppendOptions, RecoveryReport } from './ledger.js';
+export type { RunRecovery } from './recovery.js';
+export type { RunBackfill } from './backfill.js';
+export { LedgerError, type LedgerErrorCode } from './errors.js';
+export { canonicalJson } from './canonical-json.js';
+export { genesisHash, hashOf, seal } from './hash-chain.js';
+export { writeFileAtomic, ensurePrivateDir, fsyncDir, writeFully } from './atomic-file.js';
+export { openDatabase } from './sqlite-store.js';
+export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';
+export { ledgerPaths } from './paths.js';

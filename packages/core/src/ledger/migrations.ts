@@ -1,0 +1,83 @@
+import type { Database } from 'better-sqlite3';
+
+/** A numbered, forward-only schema change. `PRAGMA user_version` holds the last applied number. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database): void;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events and runs projection',
+    up(db) {
+      db.exec(`
+        CREATE TABLE events (
+          run_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          ts TEXT NOT NULL,
+          type TEXT NOT NULL,
+          generation INTEGER,
+          hash TEXT NOT NULL,
+          record TEXT NOT NULL,
+          PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE runs (
+          id TEXT PRIMARY KEY,
+          state TEXT NOT NULL,
+          created TEXT NOT NULL,
+          updated TEXT NOT NULL,
+          last_seq INTEGER NOT NULL,
+          last_hash TEXT NOT NULL,
+          quarantined INTEGER NOT NULL DEFAULT 0,
+          quarantine_reason TEXT
+        );
+      `);
+    },
+  },
+  {
+    version: 2,
+    name: 'imported read-only runs',
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'local';
+      `);
+    },
+  },
+  {
+    version: 3,
+    name: 'backfill markers',
+    up(db) {
+      db.exec(`
+        CREATE TABLE backfill_markers (
+          run_id TEXT PRIMARY KEY,
+          through_seq INTEGER NOT NULL,
+          log_bytes INTEGER NOT NULL,
+          at TEXT NOT NULL
+        );
+      `);
+    },
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
+
+/** Applies every migration above the database's version, each in its own transaction. */
+export function migrate(db: Database, upTo = LATEST_SCHEMA_VERSION): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new Error(`keel.db has schema version ${current}, newer than this Keel (${LATEST_SCHEMA_VERSION}); refusing to open it.`);
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= current || migration.version > upTo) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+    applied.push(migration.version);
+  }
+  return applied;
+}

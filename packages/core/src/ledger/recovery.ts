@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { copyRangeAtomic, fsyncDir } from './atomic-file.js';
+import { backfillRun } from './backfill.js';
+import type { LogScan } from './log-scan.js';
+import type { SqliteStore } from './sqlite-store.js';
+
+export interface TruncatedTail {
+  runId: string;
+  reason: string;
+  truncatedBytes: number;
+  brokenFile: string;
+  keptThroughSeq: number;
+}
+
+export interface RunRecovery {
+  runId: string;
+  outcome: 'ok' | 'truncated' | 'quarantined' | 'emptied';
+  scan: LogScan;
+  backfilled: number;
+  truncated?: TruncatedTail;
+  quarantineReason?: string;
+  /** Seqs SQLite holds beyond the NDJSON log: never copied back without `repair --from-sqlite`. */
+  unexpected?: { fromSeq: number; toSeq: number };
+}
+
+const stamp = (now: Date) => now.toISOString().replace(/[:.]/g, '-');
+
+/**
+ * Recovers one run log on open (I3). The acknowledged boundary is what SQLite committed:
+ * SQLite commits only after the NDJSON bytes are synced, so damage past it is a torn tail of
+ * never-acknowledged writes (truncated, bytes kept in a `.broken-*` file), while damage at or
+ * before it hits acknowledged data and quarantines the run. Without SQLite's word (no rows),
+ * only a damaged last line counts as a torn tail.
+ */
+export function recoverRun(store: SqliteStore, runId: string, file: string, now: Date): RunRecovery {
+  const committed = store.extent(runId).maxSeq;
+  // One pass: validates the log and copies its valid prefix into SQLite where missing.
+  const backfill = backfillRun(store, runId, file, { force: true });
+  let scan = backfill.scan!;
+  let truncated: TruncatedTail | undefined;
+  let quarantineReason: string | undefined;
+  let outcome: RunRecovery['outcome'] = 'ok';
+
+  if (scan.damage) {
+    const damage = scan.damage;
+    const tornTail = committed > 0 ? damage.seq > committed : !damage.followedByCompleteLine;
+    if (tornTail) {
+      const brokenFile = `${file}.broken-${stamp(now)}`;
+      copyRangeAtomic(file, brokenFile, scan.validBytes, scan.totalBytes);
+      const fd = fs.openSync(file, 'r+');
+      try {
+        fs.ftruncateSync(fd, scan.validBytes);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      truncated = {
+        runId,
+        reason: damage.reason,
+        truncatedBytes: scan.totalBytes - scan.validBytes,
+        brokenFile: path.basename(brokenFile),
+        keptThroughSeq: scan.lastSeq,
+      };
+      outcome = 'truncated';
+      if (scan.validBytes === 0) {
+        // Not even the first record survived: nothing authoritative remains; the bytes are in the broken file.
+        fs.rmSync(file);
+        fsyncDir(path.dirname(file));
+        return { runId, outcome: 'emptied', scan, backfilled: 0, truncated };
+      }
+      scan = { ...scan, totalBytes: scan.validBytes, damage: null };
+    } else {
+      quarantineReason = `record ${damage.seq} at byte ${damage.offset} is damaged (${damage.reason}); the run is read-only until repaired`;
+      outcome = 'quarantined';
+    }
+  }
+
+  const recovery: RunRecovery = { runId, outcome, scan, backfilled: backfill.inserted };
+  if (truncated) recovery.truncated = truncated;
+  if (scan.lastSeq < committed) {
+    recovery.unexpected = { fromSeq: scan.lastSeq + 1, toSeq: committed };
+    quarantineReason ??= `SQLite holds events ${scan.lastSeq + 1}..${committed} that the NDJSON log lacks; run \`keel ledger repair --from-sqlite ${runId}\` after checking them`;
+  }
+  if (quarantineReason) {
+    store.ensureRun(runId, now.toISOString());
+    store.setQuarantine(runId, quarantineReason);
+    recovery.quarantineReason = quarantineReason;
+    if (outcome === 'ok') recovery.outcome = 'quarantined';
+  } else {
+    store.setQuarantine(runId, null);
+  }
+  return recovery;
+}

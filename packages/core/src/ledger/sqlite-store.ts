@@ -1,0 +1,170 @@
+import Database from 'better-sqlite3';
+import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
+import { FILE_MODE } from './atomic-file.js';
+import { migrate } from './migrations.js';
+import fs from 'node:fs';
+
+/** SQLite's code for synchronous=FULL. */
+const SYNCHRONOUS_FULL = 2;
+
+export interface StoredRow {
+  run_id: string;
+  seq: number;
+  record: string;
+}
+
+interface RunRow {
+  id: string;
+  state: string;
+  created: string;
+  updated: string;
+  last_seq: number;
+  last_hash: string;
+  quarantined: number;
+  quarantine_reason: string | null;
+  read_only: number;
+  origin: 'local' | 'imported';
+}
+
+export interface BatchRecord {
+  event: LedgerEvent;
+  line: string;
+}
+
+/**
+ * Opens keel.db in WAL mode with synchronous=FULL, checked after setting: better-sqlite3
+ * reopens an existing WAL database at NORMAL, which would let a power loss drop commits.
+ */
+export function openDatabase(file: string, options: { readOnly?: boolean } = {}): Database.Database {
+  const db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
+  if (!options.readOnly) {
+    fs.chmodSync(file, FILE_MODE);
+    db.pragma('journal_mode = WAL');
+  }
+  db.pragma('synchronous = FULL');
+  if (process.platform === 'darwin') db.pragma('fullfsync = 1');
+  db.pragma('busy_timeout = 5000');
+  const synchronous = db.pragma('synchronous', { simple: true });
+  if (synchronous !== SYNCHRONOUS_FULL) {
+    db.close();
+    throw new Error(`keel.db refused synchronous=FULL (got ${String(synchronous)}); refusing to run with weaker durability.`);
+  }
+  if (!options.readOnly) migrate(db);
+  return db;
+}
+
+/** The SQLite half of the ledger: events plus the runs projection, written one transaction per batch. */
+export class SqliteStore {
+  readonly db: Database.Database;
+  private readonly insertEvent: Database.Statement;
+  private readonly upsertRun: Database.Statement;
+  private readonly setState: Database.Statement;
+  private readonly insertBatchTx: (records: readonly BatchRecord[]) => void;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.insertEvent = db.prepare(
+      'INSERT OR IGNORE INTO events (run_id, seq, ts, type, generation, hash, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.upsertRun = db.prepare(`
+      INSERT INTO runs (id, state, created, updated, last_seq, last_hash) VALUES (@id, 'created', @ts, @ts, @seq, @hash)
+      ON CONFLICT(id) DO UPDATE SET updated = @ts, last_seq = @seq, last_hash = @hash WHERE @seq > runs.last_seq
+    `);
+    this.setState = db.prepare('UPDATE runs SET state = ? WHERE id = ?');
+    this.insertBatchTx = db.transaction((records: readonly BatchRecord[]) => {
+      for (const { event, line } of records) {
+        const inserted = this.insertEvent.run(event.run_id, event.seq, event.ts, event.type, event.generation ?? null, event.hash, line);
+        if (inserted.changes === 0) continue;
+        this.upsertRun.run({ id: event.run_id, ts: event.ts, seq: event.seq, hash: event.hash });
+        if (event.type === 'run.state') this.setState.run((event.payload as { state: string }).state, event.run_id);
+      }
+    });
+  }
+
+  /** Inserts events (idempotently: existing seqs are left alone) and projects them, in one transaction. */
+  insertBatch(records: readonly BatchRecord[]): void {
+    this.insertBatchTx(records);
+  }
+
+  lastSeqs(): Map<string, { seq: number; hash: string }> {
+    const rows = this.db.prepare('SELECT id, last_seq, last_hash FROM runs').all() as Array<{ id: string; last_seq: number; last_hash: string }>;
+    return new Map(rows.map((row) => [row.id, { seq: row.last_seq, hash: row.last_hash }]));
+  }
+
+  lastSeq(runId: string): number | null {
+    const row = this.db.prepare('SELECT max(seq) AS seq FROM events WHERE run_id = ?').get(runId) as { seq: number | null };
+    return row.seq;
+  }
+
+  /** How many events SQLite holds for a run and the highest seq among them. */
+  extent(runId: string): { count: number; maxSeq: number } {
+    const row = this.db.prepare('SELECT count(*) AS count, coalesce(max(seq), 0) AS maxSeq FROM events WHERE run_id = ?').get(runId) as {
+      count: number;
+      maxSeq: number;
+    };
+    return row;
+  }
+
+  /** Makes sure a run has a projection row even when none of its events could be stored. */
+  ensureRun(runId: string, ts: string): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO runs (id, state, created, updated, last_seq, last_hash) VALUES (?, 'created', ?, ?, 0, '')")
+      .run(runId, ts, ts);
+  }
+
+  read(runId: string, fromSeq: number, limit: number): string[] {
+    return (
+      this.db.prepare('SELECT record FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck().all(runId, fromSeq, limit) as string[]
+    );
+  }
+
+  *iterate(runId: string): Generator<{ seq: number; record: string }> {
+    yield* this.db.prepare('SELECT seq, record FROM events WHERE run_id = ? ORDER BY seq').iterate(runId) as Iterable<{ seq: number; record: string }>;
+  }
+
+  runIds(): string[] {
+    return this.db.prepare('SELECT DISTINCT run_id FROM events UNION SELECT id FROM runs').pluck().all() as string[];
+  }
+
+  runs(): RunSummary[] {
+    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created, id').all() as RunRow[];
+    return rows.map((row) => ({
+      id: row.id,
+      state: row.state,
+      created: row.created,
+      updated: row.updated,
+      lastSeq: row.last_seq,
+      quarantined: row.quarantined === 1,
+      quarantineReason: row.quarantine_reason,
+      readOnly: row.read_only === 1,
+      origin: row.origin,
+    }));
+  }
+
+  setQuarantine(runId: string, reason: string | null): void {
+    this.db.prepare('UPDATE runs SET quarantined = ?, quarantine_reason = ? WHERE id = ?').run(reason === null ? 0 : 1, reason, runId);
+  }
+
+  markImported(runId: string): void {
+    this.db.prepare("UPDATE runs SET read_only = 1, origin = 'imported' WHERE id = ?").run(runId);
+  }
+
+  marker(runId: string): { throughSeq: number; logBytes: number } | null {
+    const row = this.db.prepare('SELECT through_seq, log_bytes FROM backfill_markers WHERE run_id = ?').get(runId) as
+      | { through_seq: number; log_bytes: number }
+      | undefined;
+    return row ? { throughSeq: row.through_seq, logBytes: row.log_bytes } : null;
+  }
+
+  setMarker(runId: string, throughSeq: number, logBytes: number): void {
+    this.db
+      .prepare(
+        'INSERT INTO backfill_markers (run_id, through_seq, log_bytes, at) VALUES (?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET through_seq = excluded.through_seq, log_bytes = excluded.log_bytes, at = excluded.at',
+      )
+      .run(runId, throughSeq, logBytes, new Date().toISOString());
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
