@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { KEEL_VERSION } from '@keel/core';
 import { registerServe } from './commands/serve.js';
 import { registerInfo } from './commands/info.js';
+import { registerLedger } from './commands/ledger.js';
+import { registerBench } from './commands/bench.js';
 
 /** The `keel` command: every subcommand is a thin layer over @keel/core. */
 export function buildProgram(): Command {
@@ -11,5 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerInfo(program);
+  registerLedger(program);
+  registerBench(program);
   return program;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, createSocketTransport, type ConnectionStatus, type ServerMessage, type SocketLike } from '@keel/core/contract';
-import { createWorkstation, type Workstation } from '@keel/core';
+import { openWorkstation, type Workstation } from '@keel/core';
 import { startHeadlessServer, type HeadlessServer } from '../src/headless/server.js';
 
 const open: Array<{ server: HeadlessServer; workstation: Workstation }> = [];
@@ -21,7 +21,7 @@ function rendererFixture(): string {
 
 async function start(port = 0) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-data-'));
-  const workstation = createWorkstation({ dataDir, mode: 'headless', heartbeatMs: 60_000 });
+  const workstation = await openWorkstation({ dataDir, mode: 'headless', heartbeatMs: 60_000 });
   const server = await startHeadlessServer({ router: workstation.router, rendererDir: rendererFixture(), port });
   open.push({ server, workstation });
   return server;
@@ -148,7 +148,7 @@ describe('headless server', () => {
       poll();
     });
     // Same port and token: a restarted host.
-    const workstation = createWorkstation({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'keel-data-')), mode: 'headless' });
+    const workstation = await openWorkstation({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'keel-data-')), mode: 'headless' });
     const second = await startHeadlessServer({ router: workstation.router, rendererDir: rendererFixture(), port: first.port, token: first.token });
     open.push({ server: second, workstation });
     await expect(client.invoke('app.info', {})).resolves.toMatchObject({ name: 'Keel' });

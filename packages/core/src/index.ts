@@ -1,3 +1,4 @@
 export * from './contract/index.js';
 export * from './host/index.js';
 export * from './ledger/index.js';
+export * from './replay/index.js';

@@ -2,11 +2,11 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../src/contract/index.js';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION, serveConnection } from '../src/host/connection.js';
 import { createRouter, type Handlers } from '../src/host/router.js';
-import { createWorkstation } from '../src/host/workstation.js';
+import { openWorkstation } from '../src/host/workstation.js';
 import { tempDir } from './helpers.js';
 
-function open() {
-  const workstation = createWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
+async function open() {
+  const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
   const sent: ServerMessage[] = [];
   const connection = serveConnection(workstation.router, { transport: 'socket' }, (m) => sent.push(m));
   const next = async (count: number) => {
@@ -18,7 +18,7 @@ function open() {
 
 describe('wire connection', () => {
   it('answers garbage, schema-less frames and unknown methods with typed errors and stays usable', async () => {
-    const { connection, next, workstation } = open();
+    const { connection, next, workstation } = await open();
     connection.receive('{not json');
     connection.receive(JSON.stringify({ t: 'call', id: 'x' }));
     connection.receive(JSON.stringify({ t: 'call', id: 1, method: 'no.such', input: {} }));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultDataDir, ensureDataDir, inspectDataDir, resolveDataDir } from '../src/host/data-dir.js';
-import { createWorkstation } from '../src/host/workstation.js';
+import { openWorkstation } from '../src/host/workstation.js';
 import { tempDir } from './helpers.js';
 
 describe('data directory', () => {
@@ -30,16 +30,17 @@ describe('data directory', () => {
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
   });
 
-  it('reports health: ok when private and writable, problems when readable by others or missing', () => {
+  it('reports health: ok when private and writable, problems when readable by others or missing', async () => {
     const dir = ensureDataDir(path.join(tempDir(), 'data'));
     expect(inspectDataDir(dir)).toMatchObject({ exists: true, writable: true, mode: '700', privateMode: true, problems: [] });
     fs.chmodSync(dir, 0o755);
     const loose = inspectDataDir(dir);
     expect(loose.privateMode).toBe(false);
     expect(loose.problems.join(' ')).toMatch(/readable by others/);
-    expect(createWorkstation({ dataDir: dir, mode: 'headless' }).info().engine.status).toBe('degraded');
+    const workstation = await openWorkstation({ dataDir: dir, mode: 'headless' });
+    expect(workstation.info().engine.status).toBe('degraded');
+    await workstation.close();
     const missing = path.join(tempDir(), 'nope');
     expect(inspectDataDir(missing)).toMatchObject({ exists: false, writable: false });
-    expect(createWorkstation({ dataDir: missing, mode: 'headless' }).info().engine.status).toBe('failed');
   });
 });

@@ -17,6 +17,7 @@ function fakeInfo(): AppInfo {
     engine: {
       status: 'ok',
       dataDir: { path: '/tmp/x', exists: true, writable: true, mode: '700', privateMode: true, freeBytes: 1, problems: [] },
+      ledger: { status: 'ok', error: null, quarantinedRuns: [] },
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createWorkstation, ensureDataDir, resolveDataDir } from '@keel/core';
+import { openWorkstation, ensureDataDir, resolveDataDir } from '@keel/core';
 import { withDataOption } from './options.js';
 
 export function registerInfo(program: Command): void {
@@ -7,7 +7,7 @@ export function registerInfo(program: Command): void {
     .description('print version, data directory and engine health')
     .option('--json', 'print JSON')
     .action(async (options: { data?: string; json?: boolean }) => {
-      const workstation = createWorkstation({ dataDir: ensureDataDir(resolveDataDir({ flag: options.data })), mode: 'headless' });
+      const workstation = await openWorkstation({ dataDir: ensureDataDir(resolveDataDir({ flag: options.data })), mode: 'headless' });
       const info = workstation.info();
       await workstation.close();
       if (options.json) {
@@ -20,7 +20,7 @@ export function registerInfo(program: Command): void {
           `Keel ${info.version} (${info.platform}/${info.arch}, Node ${info.nodeVersion})`,
           `data directory: ${info.dataDir} (mode ${dir.mode ?? '?'}, ${dir.writable ? 'writable' : 'NOT writable'})`,
           `engine: ${info.engine.status}`,
-          ...dir.problems.map((problem) => `  problem: ${problem}`),
+          ...dir.problems.map((problem: string) => `  problem: ${problem}`),
         ].join('\n') + '\n',
       );
       if (info.engine.status === 'failed') process.exitCode = 1;

@@ -13,7 +13,6 @@ export interface NavigationDetailsLike {
 export interface IpcContentsLike extends ContentsLike {
   send(channel: string, ...args: unknown[]): void;
   isDestroyed(): boolean;
-  bogus(): void;
   on(event: 'destroyed', listener: () => void): unknown;
   on(event: 'did-start-navigation', listener: (details: NavigationDetailsLike) => void): unknown;
   removeListener(event: 'destroyed', listener: () => void): unknown;

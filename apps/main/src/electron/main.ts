@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
-import { createWorkstation, ensureDataDir, KEEL_VERSION, type Workstation } from '@keel/core';
+import { ensureDataDir, KEEL_VERSION, openWorkstation, type Workstation } from '@keel/core';
 import { rendererDistDir } from '../headless/renderer-dir.js';
 import { APP_ENTRY_URL } from './app-origin.js';
 import { configureAppPaths } from './app-paths.js';
@@ -47,7 +47,8 @@ function start(): void {
   /** Ids of the web contents of our own windows: the only ones the IPC bridge answers. */
   const appContents = new Set<number>();
   let mainWindow: BrowserWindow | null = null;
-  let workstation: Workstation | null = null;
+  /** Set once opening starts, so a quit during startup still waits for it and closes it. */
+  let workstation: Promise<Workstation> | null = null;
   let bridge: IpcBridge | null = null;
   let shutDown = false;
 
@@ -64,7 +65,7 @@ function start(): void {
 
   const focusMainWindow = () => {
     if (!mainWindow) {
-      if (app.isReady() && workstation) openMainWindow();
+      if (bridge && !shutDown) openMainWindow();
       return;
     }
     if (mainWindow.isMinimized()) mainWindow.restore();
@@ -87,32 +88,32 @@ function start(): void {
     event.preventDefault();
     shutDown = true;
     bridge?.dispose();
-    const closing = workstation;
-    workstation = null;
-    void closing
-      .close()
+    void workstation
+      .then((opened) => opened.close())
       .catch((error: unknown) => console.error('[keel] error while closing the workstation:', error))
       .finally(() => app.quit());
   });
 
-  app
-    .whenReady()
-    .then(() => {
-      denyAllPermissions(session.defaultSession);
-      serveAppScheme(rendererDistDir());
-      installAppMenu();
-      const dataDir = ensureDataDir(app.getPath('userData'));
-      workstation = createWorkstation({ dataDir, mode: 'electron' });
-      bridge = registerIpcBridge({
-        ipcMain,
-        router: workstation.router,
-        checkSender: createSenderCheck({ isAppContents: (contents) => appContents.has(contents.id) }),
-        onRejected: (channel, reason) => console.warn(`[keel] refused ${channel}: ${reason}`),
-      });
-      openMainWindow();
-    })
-    .catch((error: unknown) => {
-      dialog.showErrorBox('Keel could not start', error instanceof Error ? error.message : String(error));
-      app.exit(1);
+  const ready = async () => {
+    await app.whenReady();
+    denyAllPermissions(session.defaultSession);
+    serveAppScheme(rendererDistDir());
+    installAppMenu();
+    const dataDir = ensureDataDir(app.getPath('userData'));
+    workstation = openWorkstation({ dataDir, mode: 'electron' });
+    const opened = await workstation;
+    if (shutDown) return; // quit while opening; will-quit closes it
+    bridge = registerIpcBridge({
+      ipcMain,
+      router: opened.router,
+      checkSender: createSenderCheck({ isAppContents: (contents) => appContents.has(contents.id) }),
+      onRejected: (channel, reason) => console.warn(`[keel] refused ${channel}: ${reason}`),
     });
+    openMainWindow();
+  };
+
+  ready().catch((error: unknown) => {
+    dialog.showErrorBox('Keel could not start', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+  });
 }

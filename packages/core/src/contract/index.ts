@@ -9,3 +9,4 @@ export * from './client.js';
 export * from './transports/socket.js';
 export * from './transports/bridge.js';
 export * from './schemas/ledger.js';
+export * from './schemas/replay.js';

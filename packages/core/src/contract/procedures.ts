@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { procedure } from './define.js';
 import { AppInfo } from './schemas/app.js';
+import { RunId, VerifyReport } from './schemas/ledger.js';
 
 /** Every procedure Keel exposes, as data. Transports, router and client derive from this. */
 export const procedures = {
@@ -8,6 +9,11 @@ export const procedures = {
     description: 'Version, data directory, platform, mode and engine health.',
     input: z.object({}).strict(),
     output: AppInfo,
+  }),
+  'ledger.verify': procedure({
+    description: 'Compare both ledger stores per run (count, max seq, contiguity, chained hash).',
+    input: z.object({ runId: RunId.optional() }).strict(),
+    output: VerifyReport,
   }),
 } as const;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stream } from './define.js';
 import { Heartbeat } from './schemas/app.js';
+import { LedgerEvent, RunId } from './schemas/ledger.js';
 
 /** Every stream Keel exposes, as data. */
 export const streams = {
@@ -8,6 +9,11 @@ export const streams = {
     description: 'A periodic heartbeat carrying engine status; its absence means the host is gone.',
     params: z.object({ intervalMs: z.number().int().min(100).max(60_000).optional() }).strict(),
     event: Heartbeat,
+  }),
+  'ledger.events': stream({
+    description: "A run's committed ledger events from a seq (history first), then live.",
+    params: z.object({ runId: RunId, fromSeq: z.number().int().positive().optional() }).strict(),
+    event: LedgerEvent,
   }),
 } as const;
 

@@ -1,4 +1,6 @@
 import type { AppInfo, AppMode, EngineHealth, HealthStatus } from '../contract/schemas/app.js';
+import { KeelRpcError } from '../contract/errors.js';
+import { openLedger, type Ledger } from '../ledger/index.js';
 import { inspectDataDir } from './data-dir.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { KEEL_VERSION } from './version.js';
@@ -13,24 +15,32 @@ export interface WorkstationOptions {
 export interface Workstation {
   readonly dataDir: string;
   readonly router: Router;
+  readonly ledger: Ledger;
   info(): AppInfo;
   close(): Promise<void>;
-}
-
-function engineHealth(dataDir: string): EngineHealth {
-  const dir = inspectDataDir(dataDir);
-  const status: HealthStatus = !dir.exists || !dir.writable ? 'failed' : dir.problems.length > 0 ? 'degraded' : 'ok';
-  return { status, dataDir: dir };
 }
 
 /**
  * The host: composes Keel's services and implements the contract. Electron main and the
  * headless server are two thin doors onto the same Workstation.
  */
-export function createWorkstation(options: WorkstationOptions): Workstation {
+export async function openWorkstation(options: WorkstationOptions): Promise<Workstation> {
   const startedAt = new Date();
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   const timers = new Set<ReturnType<typeof setInterval>>();
+  const ledger = await openLedger({ dataDir: options.dataDir });
+
+  const engineHealth = (): EngineHealth => {
+    const dataDir = inspectDataDir(options.dataDir);
+    const ledgerHealth = ledger.health();
+    const status: HealthStatus =
+      !dataDir.exists || !dataDir.writable || ledgerHealth.status === 'failed'
+        ? 'failed'
+        : dataDir.problems.length > 0 || ledgerHealth.quarantinedRuns.length > 0
+          ? 'degraded'
+          : 'ok';
+    return { status, dataDir, ledger: ledgerHealth };
+  };
 
   const info = (): AppInfo => ({
     name: 'Keel',
@@ -41,12 +51,16 @@ export function createWorkstation(options: WorkstationOptions): Workstation {
     mode: options.mode,
     nodeVersion: process.versions.node,
     startedAt: startedAt.toISOString(),
-    engine: engineHealth(options.dataDir),
+    engine: engineHealth(),
   });
 
   const handlers: Handlers = {
     procedures: {
       'app.info': () => info(),
+      'ledger.verify': ({ runId }) => {
+        if (runId && !ledger.runs().some((run) => run.id === runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
+        return ledger.verify(runId);
+      },
     },
     streams: {
       'app.health': (params, sink) => {
@@ -56,7 +70,7 @@ export function createWorkstation(options: WorkstationOptions): Workstation {
             seq: seq++,
             ts: new Date().toISOString(),
             uptimeMs: Date.now() - startedAt.getTime(),
-            status: engineHealth(options.dataDir).status,
+            status: engineHealth().status,
           });
         beat();
         const timer = setInterval(beat, params.intervalMs ?? heartbeatMs);
@@ -66,16 +80,19 @@ export function createWorkstation(options: WorkstationOptions): Workstation {
           timers.delete(timer);
         };
       },
+      'ledger.events': ({ runId, fromSeq }, sink) => ledger.subscribe(runId, fromSeq ?? 1, (event) => sink.next(event)),
     },
   };
 
   return {
     dataDir: options.dataDir,
     router: createRouter(handlers),
+    ledger,
     info,
     async close() {
       for (const timer of timers) clearInterval(timer);
       timers.clear();
+      await ledger.close();
     },
   };
 }

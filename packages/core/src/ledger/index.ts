@@ -9,3 +9,4 @@ export { writeFileAtomic, ensurePrivateDir, fsyncDir, writeFully } from './atomi
 export { openDatabase } from './sqlite-store.js';
 export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { ledgerPaths } from './paths.js';
+export { benchLedger, type LedgerBenchResult } from './bench.js';

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import { monotonicFactory } from 'ulid';
 import {
-  AppendInput,
+  EventBody,
   LEDGER_SCHEMA_VERSION,
+  type AppendInput,
   RunId,
   type Durability,
   type LedgerEvent,
@@ -64,6 +65,8 @@ interface Pending {
   entry: RunEntry;
   event: LedgerEvent;
   line: Buffer;
+  /** The same line as text, for SQLite. */
+  text: string;
   resolve(event: LedgerEvent): void;
   reject(error: Error): void;
 }
@@ -77,6 +80,19 @@ interface Subscriber {
 }
 
 const nextUlid = monotonicFactory();
+
+/** Validates what a producer hands to `append`; the error names every offending field. */
+function parseAppendInput(input: unknown): AppendInput {
+  const parsed = EventBody.safeParse(input);
+  const generation = (input as { generation?: unknown } | null)?.generation;
+  const generationOk = generation === undefined || (Number.isSafeInteger(generation) && (generation as number) >= 0);
+  if (parsed.success && generationOk) {
+    return generation === undefined ? parsed.data : { ...parsed.data, generation: generation as number };
+  }
+  const issues = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  if (!generationOk) issues.push('generation: expected a non-negative integer');
+  throw new LedgerError('invalid_event', `Refused an invalid "${String((input as { type?: unknown } | null)?.type)}" event: ${issues.join('; ')}`);
+}
 
 /**
  * The authoritative event log (I1, I2): every event goes to the run's NDJSON file (written,
@@ -190,12 +206,7 @@ export class Ledger {
     try {
       this.assertWritable();
       if (!RunId.safeParse(runId).success) throw new LedgerError('invalid_event', `"${runId}" is not a valid run id.`);
-      const parsed = AppendInput.safeParse(input);
-      if (!parsed.success) {
-        const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-        throw new LedgerError('invalid_event', `Refused an invalid "${String((input as { type?: unknown })?.type)}" event: ${detail}`);
-      }
-      const body = parsed.data as AppendInput;
+      const body = parseAppendInput(input);
       const entry = this.entryFor(runId, body.type);
       const { event, line } = seal({
         schema_version: LEDGER_SCHEMA_VERSION,
@@ -208,13 +219,14 @@ export class Ledger {
         prev: entry.lastHash,
       });
       const bytes = Buffer.from(`${line}\n`);
+      const text = line;
       if (bytes.length > MAX_RECORD_BYTES) {
         throw new LedgerError('record_too_large', `A ${body.type} record of ${bytes.length} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit.`);
       }
       entry.lastSeq = event.seq;
       entry.lastHash = event.hash;
       return new Promise<LedgerEvent>((resolve, reject) => {
-        this.queue.push({ entry, event, line: bytes, resolve, reject });
+        this.queue.push({ entry, event, line: bytes, text, resolve, reject });
         this.queuedBytes += bytes.length;
         this.schedule(options.durability ?? 'critical');
       });
@@ -297,7 +309,7 @@ export class Ledger {
           entry.dirSynced = true;
         }
       }
-      this.store.insertBatch(batch.map((pending) => ({ event: pending.event, line: pending.line.toString('utf8', 0, pending.line.length - 1) })));
+      this.store.insertBatch(batch.map((pending) => ({ event: pending.event, line: pending.text })));
     } catch (error) {
       for (const [entry, size] of before) entry.log.rollbackTo(size);
       this.fail(error instanceof Error ? error : new Error(String(error)), batch);

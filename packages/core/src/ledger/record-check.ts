@@ -1,6 +1,5 @@
 import { EventBody, LedgerEvent } from '../contract/schemas/ledger.js';
-import { canonicalJson } from './canonical-json.js';
-import { hashOf } from './hash-chain.js';
+import { hashAndLine } from './hash-chain.js';
 
 export interface ChainPosition {
   runId: string;
@@ -38,7 +37,8 @@ export function checkRecord(line: Buffer, at: ChainPosition): RecordCheck {
   if (event.seq !== at.seq) return { ok: false, reason: `seq ${event.seq} where ${at.seq} was expected` };
   if (event.prev !== at.prev) return { ok: false, reason: `prev does not link to seq ${at.seq - 1}` };
   const { hash, ...unhashed } = event;
-  if (hashOf(unhashed) !== hash) return { ok: false, reason: 'hash does not match the content' };
-  if (!line.equals(Buffer.from(canonicalJson(event)))) return { ok: false, reason: 'bytes are not the canonical encoding' };
+  const expected = hashAndLine(unhashed);
+  if (expected.hash !== hash) return { ok: false, reason: 'hash does not match the content' };
+  if (!line.equals(Buffer.from(expected.line))) return { ok: false, reason: 'bytes are not the canonical encoding' };
   return { ok: true, event };
 }

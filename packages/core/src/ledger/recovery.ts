@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { copyRangeAtomic, fsyncDir } from './atomic-file.js';
 import { backfillRun } from './backfill.js';
+import { genesisHash } from './hash-chain.js';
 import type { LogScan } from './log-scan.js';
 import type { SqliteStore } from './sqlite-store.js';
 
@@ -35,6 +36,14 @@ const stamp = (now: Date) => now.toISOString().replace(/[:.]/g, '-');
  */
 export function recoverRun(store: SqliteStore, runId: string, file: string, now: Date): RunRecovery {
   const committed = store.extent(runId).maxSeq;
+  if (committed === 0 && fs.statSync(file).size === 0) {
+    // Created but never written (killed between create and first write): nothing was ever
+    // acknowledged under this id, so the empty file goes rather than failing verify forever.
+    fs.rmSync(file);
+    fsyncDir(path.dirname(file));
+    const scan = { count: 0, lastSeq: 0, lastHash: genesisHash(runId), validBytes: 0, totalBytes: 0, damage: null };
+    return { runId, outcome: 'emptied', scan, backfilled: 0 };
+  }
   // One pass: validates the log and copies its valid prefix into SQLite where missing.
   const backfill = backfillRun(store, runId, file, { force: true });
   let scan = backfill.scan!;

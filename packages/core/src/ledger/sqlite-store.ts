@@ -72,12 +72,18 @@ export class SqliteStore {
     `);
     this.setState = db.prepare('UPDATE runs SET state = ? WHERE id = ?');
     this.insertBatchTx = db.transaction((records: readonly BatchRecord[]) => {
+      // The projection needs only each run's newest event and its newest state per batch.
+      const newest = new Map<string, LedgerEvent>();
+      const states = new Map<string, string>();
       for (const { event, line } of records) {
         const inserted = this.insertEvent.run(event.run_id, event.seq, event.ts, event.type, event.generation ?? null, event.hash, line);
         if (inserted.changes === 0) continue;
-        this.upsertRun.run({ id: event.run_id, ts: event.ts, seq: event.seq, hash: event.hash });
-        if (event.type === 'run.state') this.setState.run((event.payload as { state: string }).state, event.run_id);
+        const seen = newest.get(event.run_id);
+        if (!seen || seen.seq < event.seq) newest.set(event.run_id, event);
+        if (event.type === 'run.state') states.set(event.run_id, (event.payload as { state: string }).state);
       }
+      for (const event of newest.values()) this.upsertRun.run({ id: event.run_id, ts: event.ts, seq: event.seq, hash: event.hash });
+      for (const [runId, state] of states) this.setState.run(state, runId);
     });
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LedgerHealth } from './ledger.js';
 
 export const AppMode = z.enum(['electron', 'headless']);
 export type AppMode = z.infer<typeof AppMode>;
@@ -21,6 +22,7 @@ export type DataDirHealth = z.infer<typeof DataDirHealth>;
 export const EngineHealth = z.object({
   status: HealthStatus,
   dataDir: DataDirHealth,
+  ledger: LedgerHealth,
 });
 export type EngineHealth = z.infer<typeof EngineHealth>;
 

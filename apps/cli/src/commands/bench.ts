@@ -1,0 +1,85 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { benchLedger, measureReplay } from '@keel/core';
+
+const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 100) / 100;
+
+/** The targets the ledger issue sets; printed beside each ratio so a miss is visible. */
+const TARGETS = {
+  critical_vs_raw_fdatasync: { min: 0.9 },
+  group_vs_sqlite_batch100: { min: 0.8 },
+  p99_vs_raw_fdatasync_p99: { max: 2 },
+  state_at_seq_ms_max: { max: 50 },
+} as const;
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.versions.node,
+  };
+}
+
+async function ledgerSuite(options: { dir?: string; scale: number; events: number }) {
+  const dir = options.dir ?? path.join(os.tmpdir(), `keel-bench-${process.pid}`);
+  const ledger = await benchLedger({ dir, scale: options.scale });
+  const replay = measureReplay(options.events);
+  const ratios = {
+    critical_vs_raw_fdatasync: ratio(ledger.keel_critical.events_per_s, ledger.raw_ndjson_fdatasync.events_per_s),
+    group_vs_sqlite_batch100: ratio(ledger.keel_group_64.events_per_s, ledger.raw_sqlite_batch100.events_per_s),
+    p99_vs_raw_fdatasync_p99: ratio(ledger.keel_critical.p99_ms, ledger.raw_ndjson_fdatasync.p99_ms),
+  };
+  return { suite: 'ledger', machine: machine(), scratch_dir: dir, ...ledger, replay, ratios, state_at_seq_ms_max: replay.state_at_seq_ms_max };
+}
+
+type LedgerSuite = Awaited<ReturnType<typeof ledgerSuite>>;
+
+function verdict(name: keyof typeof TARGETS, value: number): string {
+  const target = TARGETS[name] as { min?: number; max?: number };
+  const met = (target.min === undefined || value >= target.min) && (target.max === undefined || value <= target.max);
+  return `${met ? 'meets' : 'MISSES'} target ${target.min !== undefined ? `>= ${target.min}` : `<= ${target.max}`}`;
+}
+
+function printLedger(result: LedgerSuite): void {
+  const rows: Array<[string, string, string]> = [
+    ['raw NDJSON append + fdatasync', `${result.raw_ndjson_fdatasync.events_per_s} ev/s`, `p50 ${result.raw_ndjson_fdatasync.p50_ms} ms, p99 ${result.raw_ndjson_fdatasync.p99_ms} ms`],
+    ['raw SQLite WAL FULL, per row', `${result.raw_sqlite_row.events_per_s} ev/s`, `p50 ${result.raw_sqlite_row.p50_ms} ms, p99 ${result.raw_sqlite_row.p99_ms} ms`],
+    ['raw SQLite WAL FULL, 100 rows/txn', `${result.raw_sqlite_batch100.events_per_s} ev/s`, ''],
+    ['Keel critical, one at a time', `${result.keel_critical.events_per_s} ev/s`, `p50 ${result.keel_critical.p50_ms} ms, p99 ${result.keel_critical.p99_ms} ms`],
+    ['Keel group commit, 64 appenders', `${result.keel_group_64.events_per_s} ev/s`, `p99 ${result.keel_group_64.p99_ms} ms`],
+    ['Keel reopen (recover + verify logs)', `${result.keel_reopen_ms} ms`, `${result.keel_group_64.events} events`],
+    [`fold of ${result.replay.events} events`, `${result.replay.fold_ms} ms`, `${result.replay.events_per_s} ev/s`],
+    ['replay index build', `${result.replay.build_ms} ms`, ''],
+    ['state at seq (max of lookups)', `${result.replay.state_at_seq_ms_max} ms`, `p50 ${result.replay.state_at_seq_ms_p50} ms`],
+  ];
+  process.stdout.write(`Keel ledger benchmark — ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}\n`);
+  process.stdout.write(`records of ~${result.record_bytes} bytes, scratch ${result.scratch_dir}\n\n`);
+  for (const [name, value, detail] of rows) process.stdout.write(`  ${name.padEnd(38)} ${value.padStart(14)}   ${detail}\n`);
+  process.stdout.write('\nratios (Keel / raw baseline, same run):\n');
+  for (const [name, value] of Object.entries(result.ratios)) {
+    process.stdout.write(`  ${name.padEnd(30)} ${String(value).padStart(6)}x   ${verdict(name as keyof typeof TARGETS, value)}\n`);
+  }
+  process.stdout.write(`  ${'state_at_seq_ms_max'.padEnd(30)} ${String(result.state_at_seq_ms_max).padStart(6)}    ${verdict('state_at_seq_ms_max', result.state_at_seq_ms_max)}\n`);
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('measure Keel against raw baselines in the same run (suites: ledger)')
+    .argument('[suites...]', 'suites to run', ['ledger'])
+    .option('--json', 'print one JSON object with every figure')
+    .option('--scale <n>', 'fraction of the documented sizes (quick look: 0.2)', Number, 1)
+    .option('--events <n>', 'events in the replay fold measurement', Number, 1_000_000)
+    .option('--dir <dir>', 'scratch directory on the filesystem to measure')
+    .action(async (suites: string[], options: { json?: boolean; scale: number; events: number; dir?: string }) => {
+      const unknown = suites.filter((suite) => suite !== 'ledger');
+      if (unknown.length > 0) throw new Error(`Unknown benchmark suite(s): ${unknown.join(', ')}. Available: ledger.`);
+      const result = await ledgerSuite(options);
+      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else printLedger(result);
+    });
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { AgentKind, RunStateName } from './ledger.js';
+
+/**
+ * The transcript-level state of a run: a pure fold of its ledger events (I1). The CLI
+ * (`keel replay --json`), the IPC and the renderer all show this one shape (I9).
+ */
+export const REPLAY_VIEW_SCHEMA_VERSION = 1;
+
+const seq = z.number().int().positive();
+const count = z.number().int().nonnegative();
+/** A turn number; null for content that arrived before the first prompt. */
+const turn = z.number().int().positive().nullable();
+
+export const PlanStatus = z.enum(['pending', 'in_progress', 'completed']);
+
+export const PlanEntryView = z.object({
+  content: z.string(),
+  status: PlanStatus,
+  priority: z.enum(['low', 'medium', 'high']).optional(),
+});
+export type PlanEntryView = z.infer<typeof PlanEntryView>;
+
+/**
+ * Weighted progress of the current plan, computed once in core (I9):
+ *   ratio = (completed + 0.5 * in_progress) / total, null when there is no plan;
+ *   percent = Math.round(ratio * 100). Surfaces show these values, never recompute them.
+ */
+export const PlanProgress = z.object({
+  total: count,
+  completed: count,
+  inProgress: count,
+  pending: count,
+  ratio: z.number().min(0).max(1).nullable(),
+  percent: z.number().int().min(0).max(100).nullable(),
+});
+export type PlanProgress = z.infer<typeof PlanProgress>;
+
+export const PromptItem = z.object({
+  kind: z.literal('prompt'),
+  seq,
+  ts: z.string(),
+  turn: z.number().int().positive(),
+  text: z.string(),
+  ik: z.string(),
+});
+
+/**
+ * Consecutive `message.chunk` (or `thought.chunk`) events of the same turn and agent
+ * generation merged into one item; any other item in between starts a new one.
+ */
+const textItem = {
+  firstSeq: seq,
+  lastSeq: seq,
+  ts: z.string(),
+  turn,
+  generation: count.nullable(),
+  text: z.string(),
+  chunks: z.number().int().positive(),
+};
+export const MessageItem = z.object({ kind: z.literal('message'), ...textItem });
+export const ThoughtItem = z.object({ kind: z.literal('thought'), ...textItem });
+
+export const ToolCallStatus = z.enum(['pending', 'in_progress', 'completed', 'failed']);
+
+export const ToolDiffView = z.object({
+  path: z.string(),
+  oldText: z.string().nullable(),
+  newText: z.string(),
+  seq,
+});
+export type ToolDiffView = z.infer<typeof ToolDiffView>;
+
+/**
+ * One tool call, keyed by toolCallId, kept at the position of its first event.
+ * - `output` is APPENDED: every `tool.updated.output` is a delta, the item shows their
+ *   concatenation in ledger order (streamed command output is the common case, and it
+ *   keeps the ledger linear in size). A producer holding a full replacement sends only
+ *   what is new.
+ * - `diffs` hold one entry per path, in order of first appearance; a later diff of the
+ *   same path replaces the earlier one (it describes the file's new state).
+ * - A repeated `tool.started` for a known id updates title/kind/input in place.
+ * - A `tool.updated` for an id never started creates the item (title ''), so no output
+ *   is ever dropped.
+ */
+export const ToolCallItem = z.object({
+  kind: z.literal('tool'),
+  firstSeq: seq,
+  lastSeq: seq,
+  ts: z.string(),
+  turn,
+  toolCallId: z.string(),
+  title: z.string(),
+  toolKind: z.string().nullable(),
+  input: z.unknown().optional(),
+  status: ToolCallStatus,
+  output: z.string(),
+  diffs: z.array(ToolDiffView),
+});
+
+export const TurnEndItem = z.object({
+  kind: z.literal('turn_end'),
+  seq,
+  ts: z.string(),
+  turn: z.number().int().positive(),
+  stopReason: z.string(),
+});
+
+/** A `ledger.repaired` notice: the log lost a torn tail and says so (I3). */
+export const RepairItem = z.object({
+  kind: z.literal('repair'),
+  seq,
+  ts: z.string(),
+  reason: z.string(),
+  truncatedBytes: count,
+  brokenFile: z.string(),
+  keptThroughSeq: count,
+});
+
+export const NoteItem = z.object({
+  kind: z.literal('note'),
+  seq,
+  ts: z.string(),
+  text: z.string(),
+});
+
+export const TranscriptItem = z.discriminatedUnion('kind', [
+  PromptItem,
+  MessageItem,
+  ThoughtItem,
+  ToolCallItem,
+  TurnEndItem,
+  RepairItem,
+  NoteItem,
+]);
+export type TranscriptItem = z.infer<typeof TranscriptItem>;
+export type TranscriptItemKind = TranscriptItem['kind'];
+export type ItemOfKind<K extends TranscriptItemKind> = Extract<TranscriptItem, { kind: K }>;
+
+/**
+ * Events the fold did not reflect in the view. `unknownType` (a newer build's event) and
+ * `invalidPayload` still count as part of the run (eventCount, lastSeq); the other three
+ * are not part of this run's sequence at all.
+ */
+export const IgnoredEvents = z.object({
+  unknownType: count,
+  invalidPayload: count,
+  invalidEnvelope: count,
+  outOfOrder: count,
+  otherRun: count,
+  /** Distinct unknown type names, first seen first, at most 16. */
+  unknownTypes: z.array(z.string()),
+});
+export type IgnoredEvents = z.infer<typeof IgnoredEvents>;
+
+export const RunView = z.object({
+  schema_version: z.number().int().min(1).max(REPLAY_VIEW_SCHEMA_VERSION),
+  runId: z.string(),
+  /** Highest seq folded so far; 0 before any event. */
+  lastSeq: count,
+  /** Events accepted into this run's sequence (including unknown or invalid payloads). */
+  eventCount: count,
+  ignored: IgnoredEvents,
+  /** `ts` of the first and the latest accepted event. */
+  createdAt: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+  workspace: z.string().nullable(),
+  agent: z.object({ kind: AgentKind, command: z.array(z.string()).optional(), script: z.string().optional() }).nullable(),
+  title: z.string().nullable(),
+  state: RunStateName,
+  stopReason: z.string().nullable(),
+  detail: z.string().nullable(),
+  /** `ts` of the event that set the current state. */
+  stateSince: z.string().nullable(),
+  /** Turn of the latest prompt; 0 before the first one. */
+  currentTurn: count,
+  /** True between a prompt and its `turn.ended`. */
+  turnOpen: z.boolean(),
+  /** Highest agent process generation seen. */
+  generation: count.nullable(),
+  plan: z.array(PlanEntryView),
+  progress: PlanProgress,
+  /** In order of first appearance; positions never change, so an index is a stable key. */
+  items: z.array(TranscriptItem),
+});
+export type RunView = z.infer<typeof RunView>;

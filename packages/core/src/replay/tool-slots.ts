@@ -1,0 +1,47 @@
+/** A frozen view of another ToolSlots: only slots below `limit` existed at that point. */
+export interface ToolSlotsBase {
+  readonly slots: ToolSlots;
+  readonly limit: number;
+}
+
+/**
+ * toolCallId -> position of its item. A slot never changes once assigned, so a checkpoint
+ * can share the live map instead of copying it: it keeps the map plus the item count at
+ * that point, and a lookup ignores slots at or beyond that count.
+ */
+export class ToolSlots {
+  private own: Map<string, number> | null;
+
+  constructor(
+    private readonly base: ToolSlotsBase | null = null,
+    /** Builds the map on first use (from a view's items), so views that never see a tool event skip the scan. */
+    private build: (() => Map<string, number>) | null = null,
+  ) {
+    this.own = build === null ? new Map() : null;
+  }
+
+  get(id: string): number | undefined {
+    const hit = this.map().get(id);
+    if (hit !== undefined) return hit;
+    if (this.base === null) return undefined;
+    const inherited = this.base.slots.get(id);
+    return inherited !== undefined && inherited < this.base.limit ? inherited : undefined;
+  }
+
+  set(id: string, slot: number): void {
+    this.map().set(id, slot);
+  }
+
+  /** This map as it is now, for a checkpoint holding `limit` items. */
+  bounded(limit: number): ToolSlotsBase {
+    return { slots: this, limit };
+  }
+
+  private map(): Map<string, number> {
+    if (this.own === null) {
+      this.own = this.build!();
+      this.build = null;
+    }
+    return this.own;
+  }
+}

@@ -1,0 +1,207 @@
+// keel.db (I2, I10, DESIGN §5): durability pragmas on every open, one test per numbered
+// migration (rows written before it survive it), and refusal of a newer schema.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION, migrate, migrations, openDatabase, openLedger } from '../src/ledger/index.js';
+import { chunk, created, readAll } from './fixtures/ledger-kit.js';
+import { tempDir } from './helpers.js';
+
+const root = tempDir('keel-sqlite-');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+const freshFile = () => path.join(root, `db-${++counter}.db`);
+
+const columns = (db: Database.Database, table: string) =>
+  (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string; dflt_value: string | null; notnull: number }>).map((c) => c.name);
+const tables = (db: Database.Database) =>
+  db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+const userVersion = (db: Database.Database) => db.pragma('user_version', { simple: true }) as number;
+
+/** A v1 events row and runs row, as Keel 0.1 wrote them. */
+function insertV1Rows(db: Database.Database): void {
+  db.prepare('INSERT INTO events (run_id, seq, ts, type, generation, hash, record) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+    'run-old',
+    1,
+    '2025-01-01T00:00:00.000Z',
+    'run.created',
+    null,
+    'a'.repeat(64),
+    '{"old":"record"}',
+  );
+  db.prepare('INSERT INTO runs (id, state, created, updated, last_seq, last_hash, quarantined, quarantine_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+    'run-old',
+    'running',
+    '2025-01-01T00:00:00.000Z',
+    '2025-01-01T00:00:01.000Z',
+    1,
+    'a'.repeat(64),
+    1,
+    'kept reason',
+  );
+}
+
+function expectV1RowsSurvive(db: Database.Database): void {
+  expect(db.prepare('SELECT run_id, seq, type, hash, record FROM events').all()).toEqual([
+    { run_id: 'run-old', seq: 1, type: 'run.created', hash: 'a'.repeat(64), record: '{"old":"record"}' },
+  ]);
+  expect(db.prepare('SELECT id, state, last_seq, quarantined, quarantine_reason FROM runs').get()).toEqual({
+    id: 'run-old',
+    state: 'running',
+    last_seq: 1,
+    quarantined: 1,
+    quarantine_reason: 'kept reason',
+  });
+}
+
+/** Per migration: rows to write at version N-1, and what must hold after N. */
+const migrationTests: Record<number, { seed(db: Database.Database): void; check(db: Database.Database): void }> = {
+  1: {
+    seed(db) {
+      expect(tables(db)).toEqual([]);
+    },
+    check(db) {
+      expect(tables(db)).toEqual(['events', 'runs']);
+      expect(columns(db, 'events')).toEqual(['run_id', 'seq', 'ts', 'type', 'generation', 'hash', 'record']);
+      expect(columns(db, 'runs')).toEqual(['id', 'state', 'created', 'updated', 'last_seq', 'last_hash', 'quarantined', 'quarantine_reason']);
+      // (run_id, seq) is the key: a second copy of an event is refused.
+      insertV1Rows(db);
+      expect(() =>
+        db.prepare("INSERT INTO events (run_id, seq, ts, type, hash, record) VALUES ('run-old', 1, 't', 'x', 'h', 'r')").run(),
+      ).toThrow(/UNIQUE|PRIMARY KEY/);
+    },
+  },
+  2: {
+    seed: insertV1Rows,
+    check(db) {
+      expect(columns(db, 'runs')).toEqual(expect.arrayContaining(['read_only', 'origin']));
+      expectV1RowsSurvive(db);
+      // Existing runs are local and writable.
+      expect(db.prepare('SELECT read_only, origin FROM runs WHERE id = ?').get('run-old')).toEqual({ read_only: 0, origin: 'local' });
+    },
+  },
+  3: {
+    seed(db) {
+      insertV1Rows(db);
+      db.prepare("UPDATE runs SET read_only = 1, origin = 'imported' WHERE id = 'run-old'").run();
+    },
+    check(db) {
+      expect(tables(db)).toContain('backfill_markers');
+      expect(columns(db, 'backfill_markers')).toEqual(['run_id', 'through_seq', 'log_bytes', 'at']);
+      expectV1RowsSurvive(db);
+      expect(db.prepare('SELECT read_only, origin FROM runs').get()).toEqual({ read_only: 1, origin: 'imported' });
+      expect(db.prepare('SELECT count(*) FROM backfill_markers').pluck().get()).toBe(0);
+    },
+  },
+};
+
+describe('keel.db durability pragmas', () => {
+  it('reopening an existing WAL database still runs synchronous=FULL in WAL mode', () => {
+    const file = freshFile();
+    const first = openDatabase(file);
+    expect(first.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(first.pragma('synchronous', { simple: true })).toBe(2);
+    first.close();
+    // The hazard the check guards against: a plain reopen of a WAL database drops to NORMAL (1).
+    const plain = new Database(file);
+    const plainSynchronous = plain.pragma('synchronous', { simple: true });
+    plain.close();
+    const second = openDatabase(file);
+    expect(second.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(second.pragma('synchronous', { simple: true })).toBe(2);
+    second.close();
+    const readOnly = openDatabase(file, { readOnly: true });
+    expect(readOnly.pragma('synchronous', { simple: true })).toBe(2);
+    readOnly.close();
+    console.log(`[sqlite] a plain better-sqlite3 reopen of the WAL database runs synchronous=${String(plainSynchronous)}`);
+  });
+
+  it('the ledger’s own connection runs synchronous=FULL in WAL mode after a reopen', async () => {
+    const dataDir = path.join(root, 'ledger-pragmas');
+    for (let open = 0; open < 2; open++) {
+      const ledger = await openLedger({ dataDir });
+      const runId = ledger.newRunId();
+      await ledger.append(runId, created());
+      await ledger.close();
+    }
+    const db = openDatabase(path.join(dataDir, 'keel.db'));
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(userVersion(db)).toBe(LATEST_SCHEMA_VERSION);
+    db.close();
+  });
+});
+
+describe('keel.db migrations', () => {
+  it('are numbered 1..N without gaps, and each has a dedicated test below', () => {
+    expect(migrations.map((migration) => migration.version)).toEqual(migrations.map((_, index) => index + 1));
+    expect(LATEST_SCHEMA_VERSION).toBe(migrations.length);
+    expect(Object.keys(migrationTests).map(Number).sort((a, b) => a - b)).toEqual(migrations.map((migration) => migration.version));
+  });
+
+  for (const migration of migrations) {
+    it(`migration ${migration.version} (${migration.name}) applies on a version-${migration.version - 1} database and keeps its rows`, () => {
+      const test = migrationTests[migration.version];
+      expect(test, `migration ${migration.version} needs an entry in migrationTests`).toBeDefined();
+      const db = new Database(freshFile());
+      try {
+        expect(migrate(db, migration.version - 1)).toEqual(migrations.slice(0, migration.version - 1).map((m) => m.version));
+        expect(userVersion(db)).toBe(migration.version - 1);
+        test!.seed(db);
+        expect(migrate(db, migration.version)).toEqual([migration.version]);
+        expect(userVersion(db)).toBe(migration.version);
+        test!.check(db);
+        // Applying again is a no-op.
+        expect(migrate(db, migration.version)).toEqual([]);
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  it('a database migrated step by step equals one migrated at once', () => {
+    const stepwise = new Database(freshFile());
+    const atOnce = new Database(freshFile());
+    for (const migration of migrations) migrate(stepwise, migration.version);
+    migrate(atOnce);
+    const schema = (db: Database.Database) => db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all();
+    expect(schema(stepwise)).toEqual(schema(atOnce));
+    stepwise.close();
+    atOnce.close();
+  });
+
+  it('a ledger written by the current schema reopens and reads (migrations are not re-applied)', async () => {
+    const dataDir = path.join(root, 'reopen');
+    const ledger = await openLedger({ dataDir });
+    const runId = ledger.newRunId();
+    await ledger.append(runId, created());
+    await ledger.append(runId, chunk('kept'));
+    await ledger.close();
+    const again = await openLedger({ dataDir });
+    expect(readAll(again, runId).map((event) => event.type)).toEqual(['run.created', 'message.chunk']);
+    expect(again.verify().ok).toBe(true);
+    await again.close();
+  });
+
+  it('refuses a database with a newer user_version, with a clear error, and leaves it untouched', async () => {
+    const file = freshFile();
+    openDatabase(file).close();
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`);
+    raw.close();
+    const before = fs.readFileSync(file);
+    expect(() => openDatabase(file)).toThrow(new RegExp(`schema version ${LATEST_SCHEMA_VERSION + 1}, newer than this Keel \\(${LATEST_SCHEMA_VERSION}\\)`));
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+
+    // Through the ledger: refused, and the writer lock is released again.
+    const dataDir = path.join(root, 'newer');
+    const ledger = await openLedger({ dataDir });
+    await ledger.close();
+    const db = new Database(path.join(dataDir, 'keel.db'));
+    db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 5}`);
+    db.close();
+    await expect(openLedger({ dataDir })).rejects.toThrow(/newer than this Keel/);
+    expect(fs.existsSync(path.join(dataDir, 'ledger.lock'))).toBe(false);
+  });
+});
