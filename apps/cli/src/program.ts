@@ -4,6 +4,7 @@ import { registerServe } from './commands/serve.js';
 import { registerInfo } from './commands/info.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerBench } from './commands/bench.js';
+import { registerReplay } from './commands/replay.js';
 
 /** The `keel` command: every subcommand is a thin layer over @keel/core. */
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerInfo(program);
   registerLedger(program);
+  registerReplay(program);
   registerBench(program);
   return program;
 }

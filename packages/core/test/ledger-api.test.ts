@@ -253,6 +253,22 @@ describe('subscribe', () => {
   });
 });
 
+describe('subscribe with a faulty subscriber', () => {
+  beforeAll(() => requireDist());
+
+  it('a subscriber that throws neither crashes the host nor makes another subscriber miss events', async () => {
+    const child = spawnFixture('throwing-subscriber.mjs', []);
+    const exited = closed(child);
+    const stderr = stderrOf(child);
+    const line = await waitForLine(child, (text) => text.startsWith('{'), stderr);
+    await exited;
+    const result = JSON.parse(line) as { delivered: number[]; uncaught: string[]; appended: number[] };
+    expect(result.appended).toEqual([2, 3, 4, 5]);
+    expect(result.delivered, 'the healthy subscriber sees every event').toEqual([1, 2, 3, 4, 5]);
+    expect(result.uncaught, 'the faulty subscriber’s exception escaped the ledger').toEqual([]);
+  });
+});
+
 describe('export and import', () => {
   it('export is byte-identical to the run’s log', async () => {
     const ledger = await ledgerAt();
@@ -291,6 +307,45 @@ describe('export and import', () => {
     expect(reopened.runs()).toMatchObject([{ id: runId, readOnly: true, origin: 'imported' }]);
     expect((await rejection(reopened.append(runId, chunk('still no')))).code).toBe('run_read_only');
     expect(reopened.verify().ok).toBe(true);
+  });
+
+  it('a torn tail on an imported (read-only) run is cut and recorded on open like any other, and the ledger still opens', async () => {
+    const source = await ledgerAt();
+    const runId = await runWith(source, 5);
+    const exported = path.join(root, 'import-torn.ndjson');
+    source.export(runId, exported);
+    const dataDir = freshDataDir();
+    const target = await openLedger({ dataDir });
+    target.import(exported);
+    await target.close();
+    fs.appendFileSync(logOf(dataDir, runId), '{"torn":');
+    let reopened: Ledger | undefined;
+    try {
+      reopened = await ledgerAt(dataDir);
+    } catch (error) {
+      // Leave the directory as the failed open left it, for the assertion message.
+      throw new Error(`the ledger refused to open (${(error as LedgerError).code}: ${(error as Error).message}); log now ${fs.statSync(logOf(dataDir, runId)).size} bytes, .broken files: ${fs.readdirSync(path.join(dataDir, 'ledger')).filter((name) => name.includes('.broken-')).length}`);
+    }
+    expect(reopened.recovery.repaired).toEqual([runId]);
+    expect(readAll(reopened, runId).at(-1)?.type).toBe('ledger.repaired');
+    expect(reopened.verify().ok).toBe(true);
+    expect(reopened.runs()).toMatchObject([{ id: runId, readOnly: true }]);
+  });
+
+  it('an import interrupted after its log was copied (before SQLite) ends read-only when retried', async () => {
+    const source = await ledgerAt();
+    const runId = await runWith(source, 4);
+    const exported = path.join(root, 'import-interrupted.ndjson');
+    source.export(runId, exported);
+    const dataDir = freshDataDir();
+    // The state a crash right after copyRangeAtomic leaves: the log in place, SQLite untouched.
+    fs.mkdirSync(path.join(dataDir, 'ledger'), { recursive: true, mode: 0o700 });
+    fs.copyFileSync(exported, logOf(dataDir, runId));
+    const target = await ledgerAt(dataDir);
+    const retried = target.import(exported);
+    expect(retried.runId).toBe(runId);
+    expect(target.runs()).toMatchObject([{ id: runId, readOnly: true, origin: 'imported' }]);
+    expect((await rejection(target.append(runId, chunk('must be refused')))).code).toBe('run_read_only');
   });
 
   it('refuses a tampered, torn or reordered file with import_invalid and imports nothing', async () => {

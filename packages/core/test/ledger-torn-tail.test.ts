@@ -390,6 +390,25 @@ describe('torn tails past the committed records', () => {
     }
   });
 
+  it('two torn-tail repairs stamped at the same instant keep both sets of cut bytes', async () => {
+    const base = bases[1]!;
+    const dir = materialize(base, Buffer.concat([base.committed, Buffer.from('{"first torn tail":')]));
+    const now = () => new Date('2030-01-01T00:00:00.000Z');
+    try {
+      const first = await openLedger({ dataDir: dir, now });
+      expect(first.recovery.repaired).toEqual([base.runA]);
+      await first.close();
+      fs.appendFileSync(logOf(dir, base.runA), '{"second torn tail":');
+      const second = await openLedger({ dataDir: dir, now });
+      expect(second.recovery.repaired).toEqual([base.runA]);
+      await second.close();
+      const kept = brokenFiles(dir, base.runA).map((file) => fs.readFileSync(file, 'utf8')).sort();
+      expect(kept).toEqual(['{"first torn tail":', '{"second torn tail":']);
+    } finally {
+      removeCase(dir);
+    }
+  });
+
   it('a log file created but never written (killed between create and first write) leaves verify ok', async () => {
     // The writer creates <run>.ndjson (O_CREAT) and is killed before its first byte lands.
     const base = bases[0]!;
