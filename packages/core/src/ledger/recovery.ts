@@ -27,6 +27,14 @@ export interface RunRecovery {
 
 const stamp = (now: Date) => now.toISOString().replace(/[:.]/g, '-');
 
+/** A `.broken-<time>` name not taken yet: a repair never overwrites bytes an earlier one kept. */
+function freshBrokenFile(file: string, now: Date): string {
+  const base = `${file}.broken-${stamp(now)}`;
+  let candidate = base;
+  for (let n = 1; fs.existsSync(candidate); n++) candidate = `${base}-${n}`;
+  return candidate;
+}
+
 /**
  * Recovers one run log on open (I3). The acknowledged boundary is what SQLite committed:
  * SQLite commits only after the NDJSON bytes are synced, so damage past it is a torn tail of
@@ -55,7 +63,7 @@ export function recoverRun(store: SqliteStore, runId: string, file: string, now:
     const damage = scan.damage;
     const tornTail = committed > 0 ? damage.seq > committed : !damage.followedByCompleteLine;
     if (tornTail) {
-      const brokenFile = `${file}.broken-${stamp(now)}`;
+      const brokenFile = freshBrokenFile(file, now);
       copyRangeAtomic(file, brokenFile, scan.validBytes, scan.totalBytes);
       const fd = fs.openSync(file, 'r+');
       try {
