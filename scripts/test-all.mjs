@@ -80,6 +80,18 @@ const playwrightOk = run('playwright', process.execPath, [
   'e2e/playwright.config.ts',
 ]);
 const playwright = readJson(playwrightReport);
+// A skipped spec says why (e.g. no Electron binary here): print its reason.
+function* specsOf(suite) {
+  for (const spec of suite.specs ?? []) yield spec;
+  for (const child of suite.suites ?? []) yield* specsOf(child);
+}
+for (const spec of (playwright?.suites ?? []).flatMap((suite) => [...specsOf(suite)])) {
+  for (const test of spec.tests ?? []) {
+    if (test.status !== 'skipped') continue;
+    const reasons = (test.annotations ?? []).filter((a) => a.type === 'skip').map((a) => a.description).filter(Boolean);
+    process.stdout.write(`skipped: ${spec.title} — ${reasons.join('; ') || 'no reason given'}\n`);
+  }
+}
 if (playwright?.stats) {
   const { expected, unexpected, skipped, flaky } = playwright.stats;
   totals.passed += expected + flaky;

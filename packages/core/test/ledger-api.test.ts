@@ -332,19 +332,25 @@ describe('export and import', () => {
     expect(reopened.runs()).toMatchObject([{ id: runId, readOnly: true }]);
   });
 
-  it('an import interrupted after its log was copied (before SQLite) ends read-only when retried', async () => {
+  it('an import interrupted between SQLite and the log copy is quarantined, and a retry completes it read-only', async () => {
     const source = await ledgerAt();
     const runId = await runWith(source, 4);
     const exported = path.join(root, 'import-interrupted.ndjson');
     source.export(runId, exported);
     const dataDir = freshDataDir();
-    // The state a crash right after copyRangeAtomic leaves: the log in place, SQLite untouched.
-    fs.mkdirSync(path.join(dataDir, 'ledger'), { recursive: true, mode: 0o700 });
-    fs.copyFileSync(exported, logOf(dataDir, runId));
+    // Import writes SQLite (marked imported) before copying the log: a crash in between leaves
+    // SQLite rows and no log. Reproduce that state, then reopen.
+    const first = await ledgerAt(dataDir);
+    first.import(exported);
+    await first.close();
+    fs.rmSync(logOf(dataDir, runId));
     const target = await ledgerAt(dataDir);
+    expect(target.runs()).toMatchObject([{ id: runId, readOnly: true, origin: 'imported', quarantined: true }]);
     const retried = target.import(exported);
-    expect(retried.runId).toBe(runId);
-    expect(target.runs()).toMatchObject([{ id: runId, readOnly: true, origin: 'imported' }]);
+    expect(retried).toMatchObject({ runId, alreadyPresent: false });
+    expect(target.runs()).toMatchObject([{ id: runId, readOnly: true, origin: 'imported', quarantined: false }]);
+    expect(fs.readFileSync(logOf(dataDir, runId)).equals(fs.readFileSync(exported))).toBe(true);
+    expect(target.verify().ok).toBe(true);
     expect((await rejection(target.append(runId, chunk('must be refused')))).code).toBe('run_read_only');
   });
 
@@ -412,6 +418,23 @@ describe('backfill and repair', () => {
     // Appends continue the recovered chains.
     expect((await reopened.append(runs[0]!, chunk('next'))).seq).toBe(41);
     expect(reopened.verify().ok).toBe(true);
+  });
+
+  it('a cut tail whose ledger.repaired event was lost to a crash is recorded on the next open, exactly once', async () => {
+    const dataDir = freshDataDir();
+    const first = await ledgerAt(dataDir);
+    const runId = await runWith(first, 3);
+    await first.close();
+    // What a crash between the cut and its event leaves: a broken file nobody mentions.
+    const broken = `${runId}.ndjson.broken-2026-01-01T00-00-00-000Z`;
+    fs.writeFileSync(path.join(dataDir, 'ledger', broken), 'torn bytes');
+    const second = await ledgerAt(dataDir);
+    const repairs = second.read(runId).filter((event) => event.type === 'ledger.repaired');
+    expect(repairs).toMatchObject([{ seq: 4, payload: { brokenFile: broken, truncatedBytes: 10, keptThroughSeq: 3 } }]);
+    await second.close();
+    const third = await ledgerAt(dataDir);
+    expect(third.read(runId).filter((event) => event.type === 'ledger.repaired')).toHaveLength(1);
+    expect(third.verify().ok).toBe(true);
   });
 
   it('a log shorter than SQLite quarantines the run (reason names repair --from-sqlite); repairFromSqlite restores it byte for byte', async () => {
@@ -528,7 +551,7 @@ describe('one writer per data directory', () => {
     );
     expect(second?.code ?? 'opened a second writer').toBe('locked');
     // The first writer still owns the lock and works.
-    expect(fs.readFileSync(path.join(dataDir, 'ledger.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(fs.readFileSync(path.join(dataDir, 'ledger.lock.owner'), 'utf8').trim()).toBe(String(process.pid));
     expect((await first.append(runId, chunk('still mine'))).seq).toBe(2);
   });
 

@@ -202,6 +202,9 @@ describe('keel.db migrations', () => {
     db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 5}`);
     db.close();
     await expect(openLedger({ dataDir })).rejects.toThrow(/newer than this Keel/);
-    expect(fs.existsSync(path.join(dataDir, 'ledger.lock'))).toBe(false);
+    // The refused open released the writer lock: a read-only open and a new lock both work.
+    expect(fs.existsSync(path.join(dataDir, 'ledger.lock.owner'))).toBe(false);
+    const { acquireWriterLock } = await import('../src/ledger/lock.js');
+    acquireWriterLock(path.join(dataDir, 'ledger.lock'))();
   });
 });

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { monotonicFactory } from 'ulid';
 import {
   EventBody,
   LEDGER_SCHEMA_VERSION,
   type AppendInput,
+  type PayloadOf,
   RunId,
   type Durability,
   type LedgerEvent,
@@ -36,6 +38,8 @@ export interface OpenLedgerOptions {
   readOnly?: boolean;
   streamWindowMs?: number;
   now?: () => Date;
+  /** Where a throwing subscriber is reported (default: stderr). */
+  onListenerError?: (error: unknown, event: LedgerEvent) => void;
 }
 
 export interface AppendOptions {
@@ -81,6 +85,31 @@ interface Subscriber {
 
 const nextUlid = monotonicFactory();
 
+type RepairPayload = PayloadOf<'ledger.repaired'>;
+
+/**
+ * The `ledger.repaired` payloads a run still owes: the tail cut just now, and any `.broken-*`
+ * file of this run that no event names (a crash between the cut and its event).
+ */
+function unrecordedCuts(logDir: string, recovery: RunRecovery, recorded: ReadonlySet<string>): RepairPayload[] {
+  const cuts: RepairPayload[] = [];
+  if (recovery.truncated) {
+    const { reason, truncatedBytes, brokenFile, keptThroughSeq } = recovery.truncated;
+    cuts.push({ reason, truncatedBytes, brokenFile, keptThroughSeq });
+  }
+  const prefix = `${recovery.runId}.ndjson.broken-`;
+  for (const name of fs.readdirSync(logDir).sort()) {
+    if (!name.startsWith(prefix) || recorded.has(name) || cuts.some((cut) => cut.brokenFile === name)) continue;
+    cuts.push({
+      reason: 'bytes cut by an earlier recovery that was interrupted before recording it',
+      truncatedBytes: fs.statSync(path.join(logDir, name)).size,
+      brokenFile: name,
+      keptThroughSeq: recovery.scan.lastSeq,
+    });
+  }
+  return cuts;
+}
+
 /** Validates what a producer hands to `append`; the error names every offending field. */
 function parseAppendInput(input: unknown): AppendInput {
   const parsed = EventBody.safeParse(input);
@@ -118,6 +147,7 @@ export class Ledger {
   private closed = false;
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly commitListeners = new Set<Listener>();
+  private readonly onListenerError: (error: unknown, event: LedgerEvent) => void;
 
   /** Use `openLedger`. */
   constructor(options: OpenLedgerOptions) {
@@ -125,6 +155,9 @@ export class Ledger {
     this.readOnly = options.readOnly ?? false;
     this.now = options.now ?? (() => new Date());
     this.streamWindowMs = options.streamWindowMs ?? DEFAULT_STREAM_WINDOW_MS;
+    this.onListenerError =
+      options.onListenerError ??
+      ((error, event) => process.stderr.write(`keel ledger: a subscriber failed on ${event.run_id}#${event.seq}: ${String(error)}\n`));
     this.paths = ledgerPaths(options.dataDir);
     if (!this.readOnly) {
       ensurePrivateDir(options.dataDir);
@@ -171,10 +204,13 @@ export class Ledger {
       });
     }
     for (const recovery of report.runs) {
-      if (!recovery.truncated || recovery.outcome === 'emptied' || recovery.quarantineReason) continue;
-      const { reason, truncatedBytes, brokenFile, keptThroughSeq } = recovery.truncated;
-      await this.append(recovery.runId, { type: 'ledger.repaired', payload: { reason, truncatedBytes, brokenFile, keptThroughSeq } });
-      report.repaired.push(recovery.runId);
+      if (recovery.outcome === 'emptied' || recovery.quarantineReason) continue;
+      // Every cut tail gets its event: this one's, and any an earlier crash left unrecorded.
+      const recorded = this.store.recordedBrokenFiles(recovery.runId);
+      for (const cut of unrecordedCuts(this.paths.logDir, recovery, recorded)) {
+        await this.enqueue(recovery.runId, { type: 'ledger.repaired', payload: cut }, {}, true);
+        if (!report.repaired.includes(recovery.runId)) report.repaired.push(recovery.runId);
+      }
     }
     this.recovery = report;
     return report;
@@ -203,26 +239,39 @@ export class Ledger {
    * record once it is durable in both stores; rejects, writing nothing, on invalid input.
    */
   append(runId: string, input: AppendInput, options: AppendOptions = {}): Promise<LedgerEvent> {
+    return this.enqueue(runId, input, options, false);
+  }
+
+  /** `recoveryRecord`: recovery's own `ledger.repaired`, which must land even on a read-only (imported) run. */
+  private enqueue(runId: string, input: AppendInput, options: AppendOptions, recoveryRecord: boolean): Promise<LedgerEvent> {
     try {
       this.assertWritable();
       if (!RunId.safeParse(runId).success) throw new LedgerError('invalid_event', `"${runId}" is not a valid run id.`);
       const body = parseAppendInput(input);
-      const entry = this.entryFor(runId, body.type);
-      const { event, line } = seal({
-        schema_version: LEDGER_SCHEMA_VERSION,
-        run_id: runId,
-        seq: entry.lastSeq + 1,
-        ts: this.now().toISOString(),
-        type: body.type,
-        ...(body.generation === undefined ? {} : { generation: body.generation }),
-        payload: body.payload,
-        prev: entry.lastHash,
-      });
+      const entry = this.entryFor(runId, body.type, recoveryRecord);
+      let sealed: ReturnType<typeof seal>;
+      try {
+        sealed = seal({
+          schema_version: LEDGER_SCHEMA_VERSION,
+          run_id: runId,
+          seq: entry.lastSeq + 1,
+          ts: this.now().toISOString(),
+          type: body.type,
+          ...(body.generation === undefined ? {} : { generation: body.generation }),
+          payload: body.payload,
+          prev: entry.lastHash,
+        });
+      } catch (error) {
+        throw new LedgerError('invalid_event', `Refused a "${body.type}" event that has no JSON encoding: ${(error as Error).message}`);
+      }
+      const { event, line } = sealed;
       const bytes = Buffer.from(`${line}\n`);
       const text = line;
       if (bytes.length > MAX_RECORD_BYTES) {
         throw new LedgerError('record_too_large', `A ${body.type} record of ${bytes.length} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit.`);
       }
+      // Registered only now: a refused run.created leaves no half-created run behind.
+      if (!this.entries.has(runId)) this.entries.set(runId, entry);
       entry.lastSeq = event.seq;
       entry.lastHash = event.hash;
       return new Promise<LedgerEvent>((resolve, reject) => {
@@ -243,11 +292,12 @@ export class Ledger {
     }
   }
 
-  private entryFor(runId: string, type: string): RunEntry {
+  /** The run an event goes to; a new run's entry is returned unregistered (see enqueue). */
+  private entryFor(runId: string, type: string, recoveryRecord: boolean): RunEntry {
     const existing = this.entries.get(runId);
     if (!existing) {
       if (type !== 'run.created') throw new LedgerError('unknown_run', `Run ${runId} does not exist; its first event must be run.created.`);
-      const entry: RunEntry = {
+      return {
         runId,
         log: new RunLog(this.paths.logOf(runId)),
         lastSeq: 0,
@@ -256,11 +306,9 @@ export class Ledger {
         readOnly: false,
         dirSynced: false,
       };
-      this.entries.set(runId, entry);
-      return entry;
     }
     if (existing.quarantine) throw new LedgerError('run_quarantined', `Run ${runId} is quarantined: ${existing.quarantine}`);
-    if (existing.readOnly) throw new LedgerError('run_read_only', `Run ${runId} was imported and is read-only.`);
+    if (existing.readOnly && !recoveryRecord) throw new LedgerError('run_read_only', `Run ${runId} was imported and is read-only.`);
     if (type === 'run.created') throw new LedgerError('run_exists', `Run ${runId} already exists.`);
     return existing;
   }
@@ -332,13 +380,22 @@ export class Ledger {
   }
 
   private publish(event: LedgerEvent): void {
-    for (const listener of this.commitListeners) listener(event);
+    for (const listener of this.commitListeners) this.deliver(listener, event);
     const subscribers = this.subscribers.get(event.run_id);
     if (!subscribers) return;
     for (const subscriber of subscribers) {
       if (!subscriber.live || event.seq < subscriber.next) continue;
       subscriber.next = event.seq + 1;
-      subscriber.onEvent(event);
+      this.deliver(subscriber.onEvent, event);
+    }
+  }
+
+  /** A listener that throws is reported, never allowed to starve the others or crash the host. */
+  private deliver(listener: Listener, event: LedgerEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      this.onListenerError(error, event);
     }
   }
 
@@ -363,7 +420,7 @@ export class Ledger {
       for (const event of page) {
         if (!active) return;
         subscriber.next = event.seq + 1;
-        onEvent(event);
+        this.deliver(onEvent, event);
       }
       // Reads and commits share this thread: nothing can commit between the read and going live.
       if (page.length < 1000) subscriber.live = true;
@@ -414,7 +471,8 @@ export class Ledger {
   /** Compares both stores per run; `ok` only if every run agrees and none is quarantined. */
   verify(runId?: string): VerifyReport {
     const ids = runId ? [runId] : this.allRunIds();
-    const runs = ids.map((id) => verifyRun(this.store, id, this.paths.logOf(id), this.quarantineOf(id)));
+    // Read-only beside a live writer, NDJSON may run ahead of SQLite by the batch in flight.
+    const runs = ids.map((id) => verifyRun(this.store, id, this.paths.logOf(id), this.quarantineOf(id), this.readOnly));
     return { ok: runs.every((run) => run.agree && !run.quarantined), runs };
   }
 

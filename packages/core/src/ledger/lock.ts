@@ -1,52 +1,46 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { FILE_MODE } from './atomic-file.js';
+import Database from 'better-sqlite3';
+import { FILE_MODE, writeFileAtomic } from './atomic-file.js';
 import { LedgerError } from './errors.js';
 
-/** Lock files held by this process: a second writer here is refused like one in another process. */
-const held = new Set<string>();
+const ownerFile = (file: string) => `${file}.owner`;
 
-function alive(pid: number): boolean {
+function describeOwner(file: string): string {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const owner = fs.readFileSync(ownerFile(file), 'utf8').trim();
+    return owner === String(process.pid) ? `this process (pid ${owner})` : `another Keel process (pid ${owner})`;
+  } catch {
+    return 'another Keel process';
   }
 }
 
 /**
- * One writer per data directory: a pid file created with O_EXCL. A lock left by a process
- * that is gone (kill -9, power loss) is taken over; a live one is refused with its pid.
+ * One writer per data directory. The lock is an exclusive SQLite lock on `ledger.lock`: the
+ * kernel drops it when its process dies (kill -9, power loss), so a stale lock never blocks
+ * and two processes can never both take one over. A second writer in the same process is
+ * refused too. The pid beside it only names the owner in the error.
  */
 export function acquireWriterLock(file: string): () => void {
-  const key = path.join(fs.realpathSync(path.dirname(file)), path.basename(file));
-  if (held.has(key)) {
-    throw new LedgerError('locked', `The ledger in this data directory is already open for writing in this process (pid ${process.pid}).`);
-  }
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = fs.openSync(file, 'wx', FILE_MODE);
-      fs.writeSync(fd, `${process.pid}\n`);
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      held.add(key);
-      return () => {
-        held.delete(key);
-        try {
-          if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file, { force: true });
-        } catch {
-          // Already gone.
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
-        throw new LedgerError('locked', `The ledger in this data directory is in use by another Keel process (pid ${owner}).`);
-      }
-      fs.rmSync(file, { force: true });
+  const db = new Database(file, { timeout: 0 });
+  try {
+    fs.chmodSync(file, FILE_MODE);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL)');
+    // The first write transaction takes the exclusive lock; EXCLUSIVE locking mode keeps it.
+    db.transaction(() => {
+      db.exec('DELETE FROM owner');
+      db.prepare('INSERT INTO owner (pid) VALUES (?)').run(process.pid);
+    }).exclusive();
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new LedgerError('locked', `The ledger in this data directory is in use by ${describeOwner(file)}.`);
     }
+    throw error;
   }
-  throw new LedgerError('locked', `Could not take the ledger lock ${file}.`);
+  writeFileAtomic(ownerFile(file), `${process.pid}\n`);
+  return () => {
+    fs.rmSync(ownerFile(file), { force: true });
+    db.close();
+  };
 }

@@ -27,13 +27,20 @@ export interface LogScan {
  * Validates a run log from the start and reports its valid prefix and the first damage.
  * `onRecord` sees every valid record in order (for backfill and verification).
  */
-export function scanLog(file: string, runId: string, onRecord?: (event: LedgerEvent, line: Buffer) => void): LogScan {
+export function scanLog(
+  file: string,
+  runId: string,
+  onRecord?: (event: LedgerEvent, line: Buffer) => void,
+  options: { untilSeq?: number } = {},
+): LogScan {
+  const untilSeq = options.untilSeq ?? Number.POSITIVE_INFINITY;
   let seq = 1;
   let prev = genesisHash(runId);
   let validBytes = 0;
   let totalBytes = 0;
   let damage: Damage | null = null;
   for (const line of readLines(file)) {
+    if (seq > untilSeq) break;
     totalBytes = line.end;
     if (damage) {
       if (line.terminated) damage.followedByCompleteLine = true;

@@ -118,6 +118,17 @@ export class SqliteStore {
       .run(runId, ts, ts);
   }
 
+  lastHashOf(runId: string): string | null {
+    const row = this.db.prepare('SELECT hash FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1').pluck().get(runId) as string | undefined;
+    return row ?? null;
+  }
+
+  /** Broken-file names already recorded by this run's `ledger.repaired` events. */
+  recordedBrokenFiles(runId: string): Set<string> {
+    const records = this.db.prepare("SELECT record FROM events WHERE run_id = ? AND type = 'ledger.repaired'").pluck().all(runId) as string[];
+    return new Set(records.map((record) => (JSON.parse(record) as { payload: { brokenFile: string } }).payload.brokenFile));
+  }
+
   read(runId: string, fromSeq: number, limit: number): string[] {
     return (
       this.db.prepare('SELECT record FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck().all(runId, fromSeq, limit) as string[]

@@ -41,11 +41,20 @@ export function importRunLog(store: SqliteStore, paths: Paths, file: string): { 
     if (fs.readFileSync(target).equals(fs.readFileSync(file))) return { runId, count: scan.count, lastHash: scan.lastHash, alreadyPresent: true };
     throw new LedgerError('import_conflict', `Run ${runId} already exists here with different content; nothing was imported.`);
   }
-  if (store.extent(runId).count > 0) throw new LedgerError('import_conflict', `SQLite already holds events of run ${runId}; nothing was imported.`);
+  const stored = store.runs().find((run) => run.id === runId);
+  const interrupted = stored?.origin === 'imported' && stored.lastSeq === scan.lastSeq && store.lastHashOf(runId) === scan.lastHash;
+  if (!interrupted) {
+    if (store.extent(runId).count > 0) throw new LedgerError('import_conflict', `SQLite already holds events of run ${runId}; nothing was imported.`);
+    // SQLite first, marked read-only in the same transaction: a crash before the log is copied
+    // leaves an imported run with a missing log (quarantined, repairable), never a writable one.
+    store.db.transaction(() => {
+      for (let start = 0; start < records.length; start += 2_000) store.insertBatch(records.slice(start, start + 2_000));
+      store.markImported(runId);
+      store.setMarker(runId, scan.lastSeq, scan.validBytes);
+    })();
+  }
   copyRangeAtomic(file, target, 0, scan.totalBytes);
-  for (let start = 0; start < records.length; start += 2_000) store.insertBatch(records.slice(start, start + 2_000));
-  store.markImported(runId);
-  store.setMarker(runId, scan.lastSeq, scan.validBytes);
+  store.setQuarantine(runId, null);
   return { runId, count: scan.count, lastHash: scan.lastHash, alreadyPresent: false };
 }
 
