@@ -5,6 +5,8 @@ import { registerInfo } from './commands/info.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerBench } from './commands/bench.js';
 import { registerReplay } from './commands/replay.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
 
 /** The `keel` command: every subcommand is a thin layer over @keel/core. */
 export function buildProgram(): Command {
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerInfo(program);
   registerLedger(program);
+  registerRun(program);
+  registerRuns(program);
   registerReplay(program);
   registerBench(program);
   return program;

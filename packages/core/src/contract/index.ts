@@ -10,3 +10,4 @@ export * from './transports/socket.js';
 export * from './transports/bridge.js';
 export * from './schemas/ledger.js';
 export * from './schemas/replay.js';
+export * from './stop-reasons.js';

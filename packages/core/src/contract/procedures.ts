@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { procedure } from './define.js';
 import { AppInfo } from './schemas/app.js';
-import { RunId, VerifyReport } from './schemas/ledger.js';
+import { AgentSpec, ApprovalDecision, ApprovalMode, RunId, RunSummary, VerifyReport } from './schemas/ledger.js';
 
 /** Every procedure Keel exposes, as data. Transports, router and client derive from this. */
 export const procedures = {
@@ -14,6 +14,48 @@ export const procedures = {
     description: 'Compare both ledger stores per run (count, max seq, contiguity, chained hash).',
     input: z.object({ runId: RunId.optional() }).strict(),
     output: VerifyReport,
+  }),
+  'runs.create': procedure({
+    description: 'Create a run: a workspace folder and an agent. The agent starts with the first prompt.',
+    input: z
+      .object({
+        workspace: z.string().min(1).max(4096),
+        agent: AgentSpec,
+        title: z.string().max(500).optional(),
+        approvalMode: ApprovalMode.optional(),
+      })
+      .strict(),
+    output: RunSummary,
+  }),
+  'runs.list': procedure({
+    description: 'Every run with its state, agent, workspace and stop reason.',
+    input: z.object({}).strict(),
+    output: z.array(RunSummary),
+  }),
+  'runs.get': procedure({
+    description: 'One run.',
+    input: z.object({ runId: RunId }).strict(),
+    output: RunSummary,
+  }),
+  'run.prompt': procedure({
+    description: 'Send a prompt: recorded first, then sent; starts the agent if needed.',
+    input: z.object({ runId: RunId, text: z.string().min(1).max(1_000_000) }).strict(),
+    output: z.object({ turn: z.number().int().positive(), ik: z.string() }),
+  }),
+  'run.cancel': procedure({
+    description: 'Cancel the running turn.',
+    input: z.object({ runId: RunId }).strict(),
+    output: z.object({}),
+  }),
+  'approval.decide': procedure({
+    description: 'Answer an approval request (allow once, allow for this run, deny).',
+    input: z.object({ runId: RunId, approvalId: z.string().min(1).max(100), decision: ApprovalDecision }).strict(),
+    output: z.object({}),
+  }),
+  'runtime.restart': procedure({
+    description: "Restart a run's agent process (a fresh restart budget).",
+    input: z.object({ runId: RunId }).strict(),
+    output: z.object({}),
   }),
 } as const;
 

@@ -15,6 +15,11 @@ export const streams = {
     params: z.object({ runId: RunId, fromSeq: z.number().int().positive().optional() }).strict(),
     event: LedgerEvent,
   }),
+  'run.events': stream({
+    description: "A run's events from a seq (history first), then live; resume after a reconnect with the last seq + 1.",
+    params: z.object({ runId: RunId, fromSeq: z.number().int().positive().optional() }).strict(),
+    event: LedgerEvent,
+  }),
 } as const;
 
 export type Streams = typeof streams;

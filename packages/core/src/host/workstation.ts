@@ -1,6 +1,7 @@
 import type { AppInfo, AppMode, EngineHealth, HealthStatus } from '../contract/schemas/app.js';
 import { KeelRpcError } from '../contract/errors.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
+import { RunManager, type RuntimeTuning } from '../runs/index.js';
 import { inspectDataDir } from './data-dir.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { KEEL_VERSION } from './version.js';
@@ -10,12 +11,15 @@ export interface WorkstationOptions {
   mode: AppMode;
   /** Default heartbeat period for `app.health`. */
   heartbeatMs?: number;
+  /** Restart, watchdog and approval timing for runs (tests shorten them). */
+  runtime?: RuntimeTuning;
 }
 
 export interface Workstation {
   readonly dataDir: string;
   readonly router: Router;
   readonly ledger: Ledger;
+  readonly runs: RunManager;
   info(): AppInfo;
   close(): Promise<void>;
 }
@@ -29,6 +33,12 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   const timers = new Set<ReturnType<typeof setInterval>>();
   const ledger = await openLedger({ dataDir: options.dataDir });
+  const runs = await RunManager.open({ ledger, dataDir: options.dataDir, ...(options.runtime ? { tuning: options.runtime } : {}) });
+  const summary = (runId: string) => {
+    const found = ledger.runs().find((run) => run.id === runId);
+    if (!found) throw new KeelRpcError('not_found', `No run ${runId}.`);
+    return found;
+  };
 
   const engineHealth = (): EngineHealth => {
     const dataDir = inspectDataDir(options.dataDir);
@@ -61,6 +71,25 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         if (runId && !ledger.runs().some((run) => run.id === runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
         return ledger.verify(runId);
       },
+      'runs.create': async (input) => {
+        const controller = await runs.create(input);
+        return summary(controller.runId);
+      },
+      'runs.list': () => ledger.runs(),
+      'runs.get': ({ runId }) => summary(runId),
+      'run.prompt': ({ runId, text }) => runs.get(runId).prompt(text),
+      'run.cancel': async ({ runId }) => {
+        await runs.get(runId).cancel();
+        return {};
+      },
+      'approval.decide': async ({ runId, approvalId, decision }) => {
+        await runs.get(runId).decide(approvalId, decision);
+        return {};
+      },
+      'runtime.restart': async ({ runId }) => {
+        await runs.get(runId).restartRuntime();
+        return {};
+      },
     },
     streams: {
       'app.health': (params, sink) => {
@@ -81,6 +110,10 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         };
       },
       'ledger.events': ({ runId, fromSeq }, sink) => ledger.subscribe(runId, fromSeq ?? 1, (event) => sink.next(event)),
+      'run.events': ({ runId, fromSeq }, sink) => {
+        summary(runId);
+        return ledger.subscribe(runId, fromSeq ?? 1, (event) => sink.next(event));
+      },
     },
   };
 
@@ -88,10 +121,12 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
     dataDir: options.dataDir,
     router: createRouter(handlers),
     ledger,
+    runs,
     info,
     async close() {
       for (const timer of timers) clearInterval(timer);
       timers.clear();
+      await runs.close();
       await ledger.close();
     },
   };

@@ -60,6 +60,24 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'runs projection: workspace, agent, title, stop reason',
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN workspace TEXT;
+        ALTER TABLE runs ADD COLUMN agent TEXT;
+        ALTER TABLE runs ADD COLUMN title TEXT;
+        ALTER TABLE runs ADD COLUMN stop_reason TEXT;
+        UPDATE runs SET
+          workspace = (SELECT json_extract(record, '$.payload.workspace') FROM events WHERE events.run_id = runs.id AND type = 'run.created'),
+          agent = (SELECT json_extract(record, '$.payload.agent') FROM events WHERE events.run_id = runs.id AND type = 'run.created'),
+          title = (SELECT json_extract(record, '$.payload.title') FROM events WHERE events.run_id = runs.id AND type = 'run.created'),
+          stop_reason = (SELECT json_extract(record, '$.payload.stopReason') FROM events
+                         WHERE events.run_id = runs.id AND type = 'run.state' ORDER BY seq DESC LIMIT 1);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

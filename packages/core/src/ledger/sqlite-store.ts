@@ -24,6 +24,10 @@ interface RunRow {
   quarantine_reason: string | null;
   read_only: number;
   origin: 'local' | 'imported';
+  workspace: string | null;
+  agent: string | null;
+  title: string | null;
+  stop_reason: string | null;
 }
 
 export interface BatchRecord {
@@ -59,6 +63,7 @@ export class SqliteStore {
   private readonly insertEvent: Database.Statement;
   private readonly upsertRun: Database.Statement;
   private readonly setState: Database.Statement;
+  private readonly setCreated: Database.Statement;
   private readonly insertBatchTx: (records: readonly BatchRecord[]) => void;
 
   constructor(db: Database.Database) {
@@ -70,20 +75,30 @@ export class SqliteStore {
       INSERT INTO runs (id, state, created, updated, last_seq, last_hash) VALUES (@id, 'created', @ts, @ts, @seq, @hash)
       ON CONFLICT(id) DO UPDATE SET updated = @ts, last_seq = @seq, last_hash = @hash WHERE @seq > runs.last_seq
     `);
-    this.setState = db.prepare('UPDATE runs SET state = ? WHERE id = ?');
+    this.setState = db.prepare('UPDATE runs SET state = ?, stop_reason = ? WHERE id = ?');
+    this.setCreated = db.prepare('UPDATE runs SET workspace = ?, agent = ?, title = ? WHERE id = ?');
     this.insertBatchTx = db.transaction((records: readonly BatchRecord[]) => {
       // The projection needs only each run's newest event and its newest state per batch.
       const newest = new Map<string, LedgerEvent>();
-      const states = new Map<string, string>();
+      const states = new Map<string, { state: string; stopReason: string | null }>();
+      const created: LedgerEvent[] = [];
       for (const { event, line } of records) {
         const inserted = this.insertEvent.run(event.run_id, event.seq, event.ts, event.type, event.generation ?? null, event.hash, line);
         if (inserted.changes === 0) continue;
         const seen = newest.get(event.run_id);
         if (!seen || seen.seq < event.seq) newest.set(event.run_id, event);
-        if (event.type === 'run.state') states.set(event.run_id, (event.payload as { state: string }).state);
+        if (event.type === 'run.state') {
+          const payload = event.payload as { state: string; stopReason?: string };
+          states.set(event.run_id, { state: payload.state, stopReason: payload.stopReason ?? null });
+        }
+        if (event.type === 'run.created') created.push(event);
       }
       for (const event of newest.values()) this.upsertRun.run({ id: event.run_id, ts: event.ts, seq: event.seq, hash: event.hash });
-      for (const [runId, state] of states) this.setState.run(state, runId);
+      for (const event of created) {
+        const payload = event.payload as { workspace: string; agent: unknown; title?: string };
+        this.setCreated.run(payload.workspace, JSON.stringify(payload.agent), payload.title ?? null, event.run_id);
+      }
+      for (const [runId, { state, stopReason }] of states) this.setState.run(state, stopReason, runId);
     });
   }
 
@@ -155,6 +170,10 @@ export class SqliteStore {
       quarantineReason: row.quarantine_reason,
       readOnly: row.read_only === 1,
       origin: row.origin,
+      workspace: row.workspace,
+      agent: row.agent ? (JSON.parse(row.agent) as RunSummary['agent']) : null,
+      title: row.title,
+      stopReason: row.stop_reason,
     }));
   }
 

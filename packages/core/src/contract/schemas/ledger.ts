@@ -24,6 +24,45 @@ export type RunStateName = z.infer<typeof RunStateName>;
 
 export const AgentKind = z.enum(['builtin', 'acp', 'codex']);
 
+/** Which agent a run talks to: the built-in scripted agent, any ACP command, or Codex. */
+export const AgentSpec = z.object({
+  kind: AgentKind,
+  /** The command line for acp and codex agents. */
+  command: z.array(z.string()).optional(),
+  /** The built-in agent's script (a name or a file). */
+  script: z.string().optional(),
+  /** Fault knobs for the built-in agent (tests, reliability harness). */
+  faults: z.array(z.string()).optional(),
+});
+export type AgentSpec = z.infer<typeof AgentSpec>;
+
+/** How a run answers approvals nobody is there to answer (non-interactive runs). */
+export const ApprovalMode = z.enum(['interactive', 'none', 'reads', 'all']);
+export type ApprovalMode = z.infer<typeof ApprovalMode>;
+
+/** A dangerous (or not) request, normalised from whatever protocol asked for it. */
+export const Action = z.object({
+  kind: z.enum(['read', 'write', 'exec', 'network', 'generic']),
+  title: z.string(),
+  command: z.string().optional(),
+  args: z.array(z.string()).optional(),
+  cwd: z.string().optional(),
+  paths: z.array(z.string()).optional(),
+  /** The protocol's own kind (ACP tool kind, Codex request method), for unknown requests. */
+  source: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type Action = z.infer<typeof Action>;
+
+export const ApprovalDecision = z.enum(['allow_once', 'allow_run', 'deny']);
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+export const SessionOutcome = z.enum(['new', 'restored', 'replayed', 'fresh', 'unavailable']);
+export type SessionOutcome = z.infer<typeof SessionOutcome>;
+
+export const ProtocolErrorKind = z.enum(['garbage', 'invalid_utf8', 'oversize', 'invalid_message', 'rpc_error']);
+export type ProtocolErrorKind = z.infer<typeof ProtocolErrorKind>;
+
 const text = z.string().max(16 * 1024 * 1024);
 
 /**
@@ -35,9 +74,101 @@ export const EventBody = z.discriminatedUnion('type', [
     type: z.literal('run.created'),
     payload: z.object({
       workspace: z.string().min(1),
-      agent: z.object({ kind: AgentKind, command: z.array(z.string()).optional(), script: z.string().optional() }),
+      agent: AgentSpec,
       title: z.string().max(500).optional(),
+      approvalMode: ApprovalMode.optional(),
     }),
+  }),
+  z.object({
+    type: z.literal('run.recovered'),
+    payload: z.object({ reason: z.string(), previousState: z.string(), hostPid: z.number().int().optional() }),
+  }),
+  z.object({
+    type: z.literal('runtime.started'),
+    payload: z.object({ generation: z.number().int().positive(), pid: z.number().int(), command: z.array(z.string()), hostPid: z.number().int() }),
+  }),
+  z.object({
+    type: z.literal('runtime.exited'),
+    payload: z.object({
+      generation: z.number().int().positive(),
+      code: z.number().int().nullable(),
+      signal: z.string().nullable(),
+      expected: z.boolean(),
+      stderrTail: z.string().max(4096).optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('runtime.restarting'),
+    payload: z.object({ nextGeneration: z.number().int().positive(), attempt: z.number().int().positive(), delayMs: z.number().int().nonnegative(), reason: z.string() }),
+  }),
+  z.object({
+    type: z.literal('runtime.stopped'),
+    payload: z.object({ stopReason: z.string(), attempts: z.number().int().nonnegative(), detail: z.string() }),
+  }),
+  z.object({
+    type: z.literal('runtime.protocol_error'),
+    payload: z.object({ generation: z.number().int().positive(), kind: ProtocolErrorKind, detail: z.string().max(4096), sample: z.string().max(512).optional() }),
+  }),
+  z.object({
+    type: z.literal('runtime.hang'),
+    payload: z.object({ generation: z.number().int().positive(), idleMs: z.number().int().nonnegative() }),
+  }),
+  z.object({
+    type: z.literal('session.bound'),
+    payload: z.object({
+      generation: z.number().int().positive(),
+      sessionId: z.string().nullable(),
+      outcome: SessionOutcome,
+      method: z.string(),
+      remapped: z.boolean(),
+      detail: z.string().optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('prompt.skipped'),
+    payload: z.object({ turn: z.number().int().positive(), ik: z.string().startsWith('ik:'), reason: z.string() }),
+  }),
+  z.object({
+    type: z.literal('approval.requested'),
+    payload: z.object({
+      approvalId: z.string().min(1),
+      generation: z.number().int().positive(),
+      turn: z.number().int().positive().optional(),
+      action: Action,
+      actionKey: z.string(),
+      reason: z.string(),
+      source: z.enum(['agent', 'keel']),
+      timeoutMs: z.number().int().positive().optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('approval.decided'),
+    payload: z.object({
+      approvalId: z.string().min(1),
+      decision: ApprovalDecision,
+      by: z.enum(['user', 'auto', 'carryover']),
+      ref: z.string().optional(),
+      note: z.string().optional(),
+    }),
+  }),
+  z.object({ type: z.literal('approval.timed_out'), payload: z.object({ approvalId: z.string().min(1) }) }),
+  z.object({ type: z.literal('approval.cancelled'), payload: z.object({ approvalId: z.string().min(1), reason: z.string() }) }),
+  z.object({
+    type: z.literal('approval.reset'),
+    payload: z.object({ generation: z.number().int().positive(), approvalIds: z.array(z.string()), reason: z.string() }),
+  }),
+  z.object({
+    type: z.literal('fs.written'),
+    payload: z.object({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string(), created: z.boolean(), approvalId: z.string().optional() }),
+  }),
+  z.object({
+    type: z.literal('terminal.started'),
+    payload: z.object({ terminalId: z.string(), command: z.string(), args: z.array(z.string()), cwd: z.string(), approvalId: z.string().optional() }),
+  }),
+  z.object({ type: z.literal('terminal.output'), payload: z.object({ terminalId: z.string(), text }) }),
+  z.object({
+    type: z.literal('terminal.exited'),
+    payload: z.object({ terminalId: z.string(), exitCode: z.number().int().nullable(), signal: z.string().nullable() }),
   }),
   z.object({
     type: z.literal('run.state'),
@@ -158,6 +289,11 @@ export const RunSummary = z.object({
   quarantineReason: z.string().nullable(),
   readOnly: z.boolean(),
   origin: z.enum(['local', 'imported']),
+  workspace: z.string().nullable(),
+  agent: AgentSpec.nullable(),
+  title: z.string().nullable(),
+  /** The stop reason of the latest state change, if any (a code of STOP_REASONS). */
+  stopReason: z.string().nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

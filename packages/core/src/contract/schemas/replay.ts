@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentKind, RunStateName } from './ledger.js';
+import { AgentSpec, RunStateName } from './ledger.js';
 
 /**
  * The transcript-level state of a run: a pure fold of its ledger events (I1). The CLI
@@ -165,7 +165,7 @@ export const RunView = z.object({
   createdAt: z.string().nullable(),
   updatedAt: z.string().nullable(),
   workspace: z.string().nullable(),
-  agent: z.object({ kind: AgentKind, command: z.array(z.string()).optional(), script: z.string().optional() }).nullable(),
+  agent: AgentSpec.nullable(),
   title: z.string().nullable(),
   state: RunStateName,
   stopReason: z.string().nullable(),

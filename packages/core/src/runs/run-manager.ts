@@ -1,0 +1,104 @@
+import { KeelRpcError } from '../contract/errors.js';
+import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../contract/schemas/ledger.js';
+import type { Ledger } from '../ledger/index.js';
+import { RunController, readRunEvents, type RunControllerOptions } from './run-controller.js';
+import { readRunFacts } from './run-facts.js';
+
+export type RuntimeTuning = Omit<RunControllerOptions, 'ledger' | 'runId' | 'dataDir'>;
+
+export interface RunManagerOptions {
+  ledger: Ledger;
+  dataDir: string;
+  tuning?: RuntimeTuning;
+}
+
+const ACTIVE: ReadonlySet<RunStateName> = new Set(['starting', 'idle', 'running', 'awaiting_approval']);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * All runs of one host. On open it reconciles what a killed host left behind (I4): runs the
+ * ledger shows as active are marked interrupted with a recovery event, their orphaned agent
+ * process groups killed and their pending approvals reset; the next prompt resumes them.
+ */
+export class RunManager {
+  private readonly controllers = new Map<string, RunController>();
+
+  private constructor(private readonly options: RunManagerOptions) {}
+
+  static async open(options: RunManagerOptions): Promise<RunManager> {
+    const manager = new RunManager(options);
+    await manager.reconcile();
+    return manager;
+  }
+
+  private controllerOptions(runId: string): RunControllerOptions {
+    return { ...this.options.tuning, ledger: this.options.ledger, dataDir: this.options.dataDir, runId };
+  }
+
+  private async reconcile(): Promise<void> {
+    const { ledger } = this.options;
+    for (const summary of ledger.runs()) {
+      if (summary.quarantined || summary.readOnly) continue;
+      const events = readRunEvents(ledger, summary.id);
+      const facts = readRunFacts(events);
+      if (!ACTIVE.has(facts.state)) continue;
+      // The ledger lock proves the host that wrote these events is gone; its agents may not be.
+      for (const pid of facts.agentPids.values()) {
+        if (!alive(pid)) continue;
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // Raced with its exit.
+        }
+      }
+      const append = (body: Parameters<Ledger['append']>[1]) => ledger.append(summary.id, body);
+      await append({
+        type: 'run.recovered',
+        payload: { reason: 'host_interrupted', previousState: facts.state, ...(facts.hostPid ? { hostPid: facts.hostPid } : {}) },
+      });
+      const controller = this.getOrOpen(summary.id);
+      await controller.reconcileAfterHostCrash(facts.generation, facts.openTurn);
+    }
+  }
+
+  private getOrOpen(runId: string): RunController {
+    let controller = this.controllers.get(runId);
+    if (!controller) {
+      if (!this.options.ledger.runs().some((run) => run.id === runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
+      controller = RunController.open(this.controllerOptions(runId));
+      this.controllers.set(runId, controller);
+    }
+    return controller;
+  }
+
+  async create(spec: { workspace: string; agent: AgentSpec; title?: string; approvalMode?: ApprovalMode }): Promise<RunController> {
+    const controller = await RunController.create({ ...this.options.tuning, ledger: this.options.ledger, dataDir: this.options.dataDir }, spec);
+    this.controllers.set(controller.runId, controller);
+    return controller;
+  }
+
+  get(runId: string): RunController {
+    const summary = this.options.ledger.runs().find((run) => run.id === runId);
+    if (!summary) throw new KeelRpcError('not_found', `No run ${runId}.`);
+    if (summary.quarantined) throw new KeelRpcError('forbidden', `Run ${runId} is quarantined: ${summary.quarantineReason ?? 'damaged'}.`);
+    return this.getOrOpen(runId);
+  }
+
+  events(runId: string): LedgerEvent[] {
+    return readRunEvents(this.options.ledger, runId);
+  }
+
+  /** Stops every agent this host started (expected exits). */
+  async close(): Promise<void> {
+    await Promise.all([...this.controllers.values()].map((controller) => controller.close()));
+    this.controllers.clear();
+  }
+}

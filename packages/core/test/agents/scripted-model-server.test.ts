@@ -1,0 +1,79 @@
+// The scripted model server on its own (no agents needed): the script's two rounds for both
+// APIs, Claude Code's side requests, and the request log.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startScriptedModelServer, type ScriptedModelServer } from './scripted-model-server.js';
+
+let server: ScriptedModelServer;
+afterEach(() => server?.close());
+
+async function post(path: string, body: unknown): Promise<{ status: number; type: string; text: string }> {
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+}
+
+/** `event: x\ndata: {...}` blocks -> [type, data] pairs, checking the two agree. */
+function events(text: string): [string, any][] {
+  return text.trim().split('\n\n').map((block) => {
+    const [ev, data] = block.split('\n');
+    const parsed = JSON.parse(data!.slice('data: '.length));
+    expect(ev).toBe(`event: ${parsed.type}`);
+    return [parsed.type, parsed];
+  });
+}
+
+describe('scripted model server', () => {
+  it('Responses API: a shell call first, the final text after its output', async () => {
+    server = await startScriptedModelServer({ command: 'touch x', finalText: 'ok' });
+    const tools = [{ type: 'function', name: 'exec_command' }];
+    const first = await post('/v1/responses', { stream: true, tools, input: [{ type: 'message', role: 'user', content: [] }] });
+    expect(first.type).toBe('text/event-stream');
+    const ev1 = events(first.text);
+    expect(ev1.map(([t]) => t)).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added',
+      'response.function_call_arguments.delta', 'response.function_call_arguments.done',
+      'response.output_item.done', 'response.completed',
+    ]);
+    const call = ev1[5]![1].item;
+    expect(call).toMatchObject({ type: 'function_call', name: 'exec_command', arguments: JSON.stringify({ cmd: 'touch x' }) });
+
+    const input = [call, { type: 'function_call_output', call_id: call.call_id, output: 'exit 0' }];
+    const ev2 = events((await post('/v1/responses', { stream: true, tools, input })).text);
+    expect(ev2.map(([t]) => t)).toContain('response.output_text.delta');
+    expect(ev2.find(([t]) => t === 'response.output_item.done')![1].item.content[0].text).toBe('ok');
+    expect(server.requests.map((r) => r.reply)).toEqual(['tool_call', 'final']);
+    expect(server.toolResults()).toEqual([{ api: 'responses', callId: call.call_id, output: 'exit 0' }]);
+  });
+
+  it('Messages API: Bash tool_use, then end_turn text; side requests and count_tokens', async () => {
+    server = await startScriptedModelServer({ command: 'touch y', finalText: 'fine', description: 'Touch y' });
+    const tools = [{ name: 'Bash' }];
+    const ev1 = events((await post('/v1/messages', { stream: true, tools, messages: [{ role: 'user', content: 'go' }] })).text);
+    expect(ev1.map(([t]) => t)).toEqual([
+      'message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
+    ]);
+    const toolUse = ev1[1]![1].content_block;
+    expect(toolUse).toMatchObject({ type: 'tool_use', name: 'Bash' });
+    expect(JSON.parse(ev1[2]![1].delta.partial_json)).toEqual({ command: 'touch y', description: 'Touch y' });
+    expect(ev1[4]![1].delta.stop_reason).toBe('tool_use');
+
+    const messages = [
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: [toolUse] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'done' }] },
+    ];
+    const ev2 = events((await post('/v1/messages', { stream: true, tools, messages })).text);
+    expect(ev2.filter(([t]) => t === 'content_block_delta').map(([, d]) => d.delta.text).join('')).toBe('fine');
+    expect(ev2.find(([t]) => t === 'message_delta')![1].delta.stop_reason).toBe('end_turn');
+
+    // Title generation: no tools, asks for JSON.
+    const title = await post('/v1/messages', { stream: false, tools: [], system: 'Return JSON with a single "title" field.', messages: [{ role: 'user', content: 'x' }] });
+    expect(JSON.parse(JSON.parse(title.text).content[0].text)).toEqual({ title: 'Scripted session' });
+    expect(JSON.parse((await post('/v1/messages/count_tokens?beta=true', { messages: [] })).text).input_tokens).toBeGreaterThan(0);
+    expect((await post('/v1/unknown', {})).status).toBe(404);
+
+    expect(server.requests.map((r) => [r.api, r.reply])).toEqual([
+      ['messages', 'tool_call'], ['messages', 'final'], ['messages', 'side'], ['count_tokens', 'json'], ['other', 'not_found'],
+    ]);
+    expect(server.toolResults()).toEqual([{ api: 'messages', callId: toolUse.id, output: 'done' }]);
+  });
+});
