@@ -94,6 +94,27 @@ const migrationTests: Record<number, { seed(db: Database.Database): void; check(
       expect(db.prepare('SELECT count(*) FROM backfill_markers').pluck().get()).toBe(0);
     },
   },
+  4: {
+    seed(db) {
+      // A run written before the projection knew workspaces: its facts live only in its events.
+      const record = (seq: number, type: string, payload: unknown) => JSON.stringify({ run_id: 'run-v3', seq, type, payload });
+      db.prepare("INSERT INTO runs (id, state, created, updated, last_seq, last_hash) VALUES ('run-v3', 'stopped', 't', 't', 3, 'h')").run();
+      const insert = db.prepare("INSERT INTO events (run_id, seq, ts, type, hash, record) VALUES ('run-v3', ?, 't', ?, 'h', ?)");
+      insert.run(1, 'run.created', record(1, 'run.created', { workspace: '/w', agent: { kind: 'builtin', script: 'hello' }, title: 'old run' }));
+      insert.run(2, 'run.state', record(2, 'run.state', { state: 'idle', stopReason: 'end_turn' }));
+      insert.run(3, 'run.state', record(3, 'run.state', { state: 'stopped', stopReason: 'runtime_stopped' }));
+    },
+    check(db) {
+      expect(columns(db, 'runs')).toEqual(expect.arrayContaining(['workspace', 'agent', 'title', 'stop_reason']));
+      // Existing runs are back-filled from their own events, latest state change winning.
+      expect(db.prepare("SELECT workspace, agent, title, stop_reason FROM runs WHERE id = 'run-v3'").get()).toEqual({
+        workspace: '/w',
+        agent: JSON.stringify({ kind: 'builtin', script: 'hello' }),
+        title: 'old run',
+        stop_reason: 'runtime_stopped',
+      });
+    },
+  },
 };
 
 describe('keel.db durability pragmas', () => {

@@ -8,8 +8,14 @@ const line = (text: string) => process.stdout.write(`${text}\n`);
  */
 export function createTranscriptPrinter(): (event: LedgerEvent) => void {
   let streaming: 'message' | 'thought' | 'terminal' | null = null;
+  let atLineStart = true;
+  const write = (text: string) => {
+    if (text.length === 0) return;
+    process.stdout.write(text);
+    atLineStart = text.endsWith('\n');
+  };
   const endStream = () => {
-    if (streaming) process.stdout.write('\n');
+    if (streaming && !atLineStart) write('\n');
     streaming = null;
   };
   return (event) => {
@@ -18,26 +24,26 @@ export function createTranscriptPrinter(): (event: LedgerEvent) => void {
       case 'message.chunk':
         if (streaming !== 'message') {
           endStream();
-          process.stdout.write('agent: ');
+          write('agent: ');
         }
         streaming = 'message';
-        process.stdout.write(p.text);
+        write(p.text);
         return;
       case 'thought.chunk':
         if (streaming !== 'thought') {
           endStream();
-          process.stdout.write('(thinking) ');
+          write('(thinking) ');
         }
         streaming = 'thought';
-        process.stdout.write(p.text);
+        write(p.text);
         return;
       case 'terminal.output':
         if (streaming !== 'terminal') {
           endStream();
-          process.stdout.write('  | ');
-        }
+          write('  | ');
+        } else if (atLineStart) write('  | ');
         streaming = 'terminal';
-        process.stdout.write(String(p.text).replace(/\n(?!$)/g, '\n  | '));
+        write(String(p.text).replace(/\n(?!$)/g, '\n  | '));
         return;
     }
     endStream();

@@ -132,8 +132,9 @@ export class ApprovalBroker {
     const carry = earlier && (earlier.decision === 'allow_run' || (!earlier.carried && earlier.generation < request.generation)) ? earlier : null;
 
     if (auto || carry) {
-      await this.deps.append({ type: 'approval.requested', generation: request.generation, payload: base });
       this.requested.set(approvalId, { key, generation: request.generation, action: request.action });
+      this.settled.add(approvalId);
+      await this.deps.append({ type: 'approval.requested', generation: request.generation, payload: base });
       const decision = carry ? carry.decision : auto!;
       await this.deps.append({
         type: 'approval.decided',
@@ -141,32 +142,44 @@ export class ApprovalBroker {
           ? { approvalId, decision, by: 'carryover', ref: carry.approvalId, note: 'the same action was decided earlier in this run' }
           : { approvalId, decision, by: 'auto', note: interactive ? 'reads are allowed' : `non-interactive run (--approve ${this.deps.mode})` },
       });
-      this.settled.add(approvalId);
       if (carry && carry.decision !== 'allow_run') carry.carried = true;
       return this.answer(request, key, decision);
     }
 
     const timeoutMs = this.deps.timeoutMs;
-    await this.deps.append({
-      type: 'approval.requested',
-      generation: request.generation,
-      payload: { ...base, ...(timeoutMs > 0 ? { timeoutMs } : {}) },
-    });
+    // Registered before the event is written: whoever reads the event may decide at once.
     this.requested.set(approvalId, { key, generation: request.generation, action: request.action });
-    return new Promise<PermissionAnswer>((resolve) => {
-      const pending: Pending = {
-        approvalId,
+    let settle: (answer: PermissionAnswer) => void = () => {};
+    const answered = new Promise<PermissionAnswer>((resolve) => {
+      settle = resolve;
+    });
+    const pending: Pending = {
+      approvalId,
+      generation: request.generation,
+      key,
+      action: request.action,
+      settle: (answer) => {
+        if (pending.timer) clearTimeout(pending.timer);
+        this.pending.delete(approvalId);
+        this.deps.onPendingChange(this.pending.size);
+        settle(answer);
+      },
+      timer: null,
+    };
+    this.pending.set(approvalId, pending);
+    try {
+      await this.deps.append({
+        type: 'approval.requested',
         generation: request.generation,
-        key,
-        action: request.action,
-        settle: (answer) => {
-          if (pending.timer) clearTimeout(pending.timer);
-          this.pending.delete(approvalId);
-          this.deps.onPendingChange(this.pending.size);
-          resolve(answer);
-        },
-        timer: null,
-      };
+        payload: { ...base, ...(timeoutMs > 0 ? { timeoutMs } : {}) },
+      });
+    } catch (error) {
+      this.pending.delete(approvalId);
+      this.requested.delete(approvalId);
+      throw error;
+    }
+    if (this.pending.has(approvalId)) {
+      this.deps.onPendingChange(this.pending.size);
       if (timeoutMs > 0) {
         pending.timer = setTimeout(() => {
           void this.finish(approvalId, { type: 'approval.timed_out', payload: { approvalId } }, 'cancelled');
@@ -176,9 +189,8 @@ export class ApprovalBroker {
       request.signal?.addEventListener('abort', () => {
         void this.finish(approvalId, { type: 'approval.cancelled', payload: { approvalId, reason: 'the agent withdrew the request' } }, 'cancelled');
       });
-      this.pending.set(approvalId, pending);
-      this.deps.onPendingChange(this.pending.size);
-    });
+    }
+    return answered;
   }
 
   private answer(request: ApprovalRequest, key: string, decision: ApprovalDecision): PermissionAnswer {
@@ -218,6 +230,13 @@ export class ApprovalBroker {
       pending.settle(toAnswer(decision));
     } else if (pending) {
       pending.settle('cancelled');
+    }
+  }
+
+  /** The turn ended with requests still open (the agent gave up on them): settle them, visibly. */
+  async cancelPending(reason: string): Promise<void> {
+    for (const approvalId of [...this.pending.keys()]) {
+      await this.finish(approvalId, { type: 'approval.cancelled', payload: { approvalId, reason } }, 'cancelled');
     }
   }
 

@@ -429,7 +429,10 @@ export class RunController {
   private sendTurn(generation: Generation, inFlight: InFlight): void {
     generation.lastActivity = Date.now();
     generation.adapter.prompt(inFlight.text, inFlight.ik).then(
-      ({ stopReason }) => void this.finishTurn(generation, inFlight, stopReason),
+      ({ stopReason, detail }) => {
+        const noted = detail ? this.append({ type: 'note', generation: generation.number, payload: { text: detail } }) : Promise.resolve();
+        void noted.then(() => this.finishTurn(generation, inFlight, stopReason));
+      },
       (error: unknown) => {
         if (generation.disconnected || !generation.process.running || this.current !== generation) return; // The exit path decides.
         void this.append({ type: 'note', payload: { text: `The agent answered turn ${inFlight.turn} with an error: ${(error as Error).message}` } }).then(() =>
@@ -442,6 +445,7 @@ export class RunController {
   private async finishTurn(generation: Generation, inFlight: InFlight, stopReason: string): Promise<void> {
     if (this.current !== generation || this.inFlight !== inFlight) return; // Stale generation (I6).
     this.inFlight = null;
+    await this.broker.cancelPending(`turn ${inFlight.turn} ended (${stopReason})`);
     await this.append({ type: 'turn.ended', generation: generation.number, payload: { turn: inFlight.turn, stopReason } });
     await this.setState('idle', { stopReason });
     this.resolveTurn(inFlight.turn, stopReason);
@@ -489,6 +493,8 @@ export class RunController {
     if (!this.inFlight || !this.current) throw new KeelRpcError('conflict', 'No turn is running.');
     await this.append({ type: 'note', payload: { text: `Cancel requested for turn ${this.inFlight.turn}.` } });
     await this.current.adapter.cancel();
+    // ACP: after session/cancel the client answers every pending permission request "cancelled".
+    await this.broker.cancelPending('the turn was cancelled');
   }
 
   async decide(approvalId: string, decision: ApprovalDecision): Promise<void> {

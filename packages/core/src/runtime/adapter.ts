@@ -94,8 +94,8 @@ export interface AgentAdapter {
   loadSession(sessionId: string, cwd: string): Promise<SessionHistory>;
   /** ACP `session/resume` (no history replay). */
   resumeSession(sessionId: string, cwd: string): Promise<SessionHistory>;
-  /** Resolves with a stop reason code from STOP_REASONS when the turn ends. */
-  prompt(text: string, ik: string): Promise<{ stopReason: string }>;
+  /** Resolves with a stop reason code from STOP_REASONS when the turn ends, and the agent's words on why. */
+  prompt(text: string, ik: string): Promise<{ stopReason: string; detail?: string }>;
   cancel(): Promise<void>;
   /** Stop talking (the supervisor ends the process). */
   close(): void;

@@ -187,6 +187,8 @@ describe.skipIf(!paths.claudeAcp)('Claude Code via claude-agent-acp 0.49.0 (offl
     expect(model.toolResults()).toHaveLength(1);
     const main = model.requests.filter((r) => r.api === 'messages' && r.reply !== 'side').map((r) => r.reply);
     expect(main).toEqual(['tool_call', 'final']);
+    // Claude Code's title-generation side request (no tools) got its neutral answer.
+    expect(model.requests.some((r) => r.reply === 'side')).toBe(true);
   }, 60_000);
 
   it.each(['load', 'resume'] as const)('killed while a permission is pending: session/%s after restart', async (how) => {

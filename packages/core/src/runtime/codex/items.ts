@@ -49,25 +49,25 @@ const userText = (item: Extract<KnownItem, { type: 'userMessage' }>) =>
     .map((part) => part.text)
     .join('\n');
 
-function started(item: KnownItem | GenericItem, known: boolean): AgentUpdate[] {
-  if (known) {
-    const k = item as KnownItem;
-    if (k.type === 'commandExecution') {
-      const command = unwrapShellCommand(k.command);
-      return [{ kind: 'tool_started', toolCallId: k.id, title: command, toolKind: 'execute', input: { command, cwd: k.cwd ?? undefined } }];
-    }
-    if (k.type === 'fileChange') {
-      const paths = k.changes.map((change) => change.path);
-      return [
-        { kind: 'tool_started', toolCallId: k.id, title: `Edit ${paths.join(', ') || 'files'}`, toolKind: 'edit', input: { paths } },
-        ...k.changes.map((change): AgentUpdate => ({ kind: 'tool_updated', toolCallId: k.id, diff: diffOfChange(change) })),
-      ];
-    }
-    return [];
+function started(parsed: ParsedItem): AgentUpdate[] {
+  if (!parsed.known) {
+    const item = parsed.item;
+    if (!item.id || !TOOL_ITEMS.has(item.type)) return [];
+    return [{ kind: 'tool_started', toolCallId: item.id, title: genericTitle(item), toolKind: toolKindOf(item.type) }];
   }
-  const g = item as GenericItem;
-  if (!g.id || !TOOL_ITEMS.has(g.type)) return [];
-  return [{ kind: 'tool_started', toolCallId: g.id, title: genericTitle(g), toolKind: toolKindOf(g.type) }];
+  const item = parsed.item;
+  if (item.type === 'commandExecution') {
+    const command = unwrapShellCommand(item.command);
+    return [{ kind: 'tool_started', toolCallId: item.id, title: command, toolKind: 'execute', input: { command, cwd: item.cwd ?? undefined } }];
+  }
+  if (item.type === 'fileChange') {
+    const paths = item.changes.map((change) => change.path);
+    return [
+      { kind: 'tool_started', toolCallId: item.id, title: `Edit ${paths.join(', ') || 'files'}`, toolKind: 'edit', input: { paths } },
+      ...item.changes.map((change): AgentUpdate => ({ kind: 'tool_updated', toolCallId: item.id, diff: diffOfChange(change) })),
+    ];
+  }
+  return [];
 }
 
 /** The rest of `full` after what was streamed (all of it if nothing was, nothing if they disagree). */
@@ -98,7 +98,7 @@ export class ItemTranslator {
     const parsed = parseItem(params.item);
     if ('error' in parsed) return parsed;
     if (parsed.known && parsed.item.type === 'fileChange') this.changes.set(parsed.item.id, parsed.item.changes);
-    const updates = started(parsed.item, parsed.known);
+    const updates = started(parsed);
     if (updates.length > 0 && parsed.item.id) this.announced.add(parsed.item.id);
     return updates;
   }
@@ -119,7 +119,7 @@ export class ItemTranslator {
     if (!parsed.known) {
       const item = parsed.item;
       if (!item.id || !TOOL_ITEMS.has(item.type)) return [];
-      const opening = this.announced.has(item.id) ? [] : started(item, false);
+      const opening = this.announced.has(item.id) ? [] : started(parsed);
       return [...opening, { kind: 'tool_updated', toolCallId: item.id, status: toolStatus(item.status) ?? 'completed' }];
     }
     const item = parsed.item;
@@ -137,13 +137,13 @@ export class ItemTranslator {
         return text ? [{ kind: 'thought', text }] : [];
       }
       case 'commandExecution': {
-        const opening = this.announced.has(item.id) ? [] : started(item, true);
+        const opening = this.announced.has(item.id) ? [] : started(parsed);
         const output = remainder(item.aggregatedOutput ?? '', seen);
         const status = toolStatus(item.status) ?? 'completed';
         return [...opening, { kind: 'tool_updated', toolCallId: item.id, status, ...(output ? { output } : {}) }];
       }
       case 'fileChange': {
-        const opening = this.announced.has(item.id) ? [] : started(item, true);
+        const opening = this.announced.has(item.id) ? [] : started(parsed);
         return [...opening, { kind: 'tool_updated', toolCallId: item.id, status: toolStatus(item.status) ?? 'completed' }];
       }
     }
