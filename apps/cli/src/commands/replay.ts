@@ -38,6 +38,14 @@ function describe(item: TranscriptItem): string {
       return `[${item.seq}] LEDGER REPAIRED: cut ${item.truncatedBytes} bytes (${item.reason}); kept through seq ${item.keptThroughSeq}; saved in ${item.brokenFile}`;
     case 'note':
       return `[${item.seq}] note: ${oneLine(item.text)}`;
+    case 'approval':
+      return `[${item.seq}] approval (${item.action.kind}) ${item.action.title}: ${item.status}${item.decision ? ` ${item.decision} by ${item.by}` : ''}${item.ref ? ` (carried over from ${item.ref})` : ''}`;
+    case 'recovery':
+      return `[${item.seq}] RECOVERY ${item.recovery}: ${item.text}`;
+    case 'command':
+      return `[${item.seq}-${item.lastSeq}] $ ${[item.command, ...item.args].join(' ')} -> ${item.status === 'exited' ? `exit ${item.exitCode ?? item.signal}` : 'running'}`;
+    case 'file_write':
+      return `[${item.seq}] wrote ${item.path} (${item.bytes} bytes${item.created ? ', new' : ''})`;
   }
 }
 

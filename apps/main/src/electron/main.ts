@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { ensureDataDir, KEEL_VERSION, openWorkstation, type Workstation } from '@keel/core';
+import { watchAttention } from './attention.js';
 import { rendererDistDir } from '../headless/renderer-dir.js';
 import { APP_ENTRY_URL } from './app-origin.js';
 import { configureAppPaths } from './app-paths.js';
@@ -100,9 +101,19 @@ function start(): void {
     serveAppScheme(rendererDistDir());
     installAppMenu();
     const dataDir = ensureDataDir(app.getPath('userData'));
-    workstation = openWorkstation({ dataDir, mode: 'electron' });
+    workstation = openWorkstation({
+      dataDir,
+      mode: 'electron',
+      chooseFolder: async (title) => {
+        const parent = BrowserWindow.getFocusedWindow();
+        const options = { title, properties: ['openDirectory' as const, 'createDirectory' as const] };
+        const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
+    });
     const opened = await workstation;
     if (shutDown) return; // quit while opening; will-quit closes it
+    watchAttention(opened);
     bridge = registerIpcBridge({
       ipcMain,
       router: opened.router,

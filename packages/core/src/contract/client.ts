@@ -11,7 +11,12 @@ export interface SubscribeHandlers<E> {
 
 export interface KeelClient {
   invoke<M extends ProcedureName>(method: M, input: ProcedureInput<M>): Promise<ProcedureOutput<M>>;
-  subscribe<S extends StreamName>(stream: S, params: StreamParams<S>, handlers: SubscribeHandlers<StreamEvent<S>>): () => void;
+  /** `params` may be a function, re-evaluated on every re-subscribe after a reconnect. */
+  subscribe<S extends StreamName>(
+    stream: S,
+    params: StreamParams<S> | (() => StreamParams<S>),
+    handlers: SubscribeHandlers<StreamEvent<S>>,
+  ): () => void;
 }
 
 /** The typed client: the contract's names and types over any transport. Errors arrive as KeelRpcError. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { procedure } from './define.js';
-import { AppInfo } from './schemas/app.js';
+import { AgentCatalog, AppInfo } from './schemas/app.js';
 import { AgentSpec, ApprovalDecision, ApprovalMode, RunId, RunSummary, VerifyReport } from './schemas/ledger.js';
 
 /** Every procedure Keel exposes, as data. Transports, router and client derive from this. */
@@ -51,6 +51,16 @@ export const procedures = {
     description: 'Answer an approval request (allow once, allow for this run, deny).',
     input: z.object({ runId: RunId, approvalId: z.string().min(1).max(100), decision: ApprovalDecision }).strict(),
     output: z.object({}),
+  }),
+  'agents.list': procedure({
+    description: 'What a new run can use: the built-in scripts, and agents found on PATH.',
+    input: z.object({}).strict(),
+    output: AgentCatalog,
+  }),
+  'app.chooseFolder': procedure({
+    description: 'A native folder picker (Electron only; headless answers unavailable).',
+    input: z.object({ title: z.string().max(200).optional() }).strict(),
+    output: z.object({ path: z.string().nullable() }),
   }),
   'runtime.restart': procedure({
     description: "Restart a run's agent process (a fresh restart budget).",

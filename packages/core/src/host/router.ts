@@ -149,7 +149,8 @@ export function memoryTransport(router: Router): Transport {
       return structuredClone(await router.call(method, structuredClone(input), ctx));
     },
     subscribe(stream, params, onMessage) {
-      return router.subscribe(stream, structuredClone(params), ctx, (message) => onMessage(structuredClone(message)));
+      const value = typeof params === 'function' ? (params as () => unknown)() : params;
+      return router.subscribe(stream, structuredClone(value), ctx, (message) => onMessage(structuredClone(message)));
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { AppInfo, AppMode, EngineHealth, HealthStatus } from '../contract/schemas/app.js';
 import { KeelRpcError } from '../contract/errors.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
-import { RunManager, type RuntimeTuning } from '../runs/index.js';
+import { agentCatalog, RunManager, type RuntimeTuning } from '../runs/index.js';
 import { inspectDataDir } from './data-dir.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { KEEL_VERSION } from './version.js';
@@ -13,6 +13,8 @@ export interface WorkstationOptions {
   heartbeatMs?: number;
   /** Restart, watchdog and approval timing for runs (tests shorten them). */
   runtime?: RuntimeTuning;
+  /** A native folder picker; only the Electron door has one. */
+  chooseFolder?: (title: string) => Promise<string | null>;
 }
 
 export interface Workstation {
@@ -85,6 +87,11 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       'approval.decide': async ({ runId, approvalId, decision }) => {
         await runs.get(runId).decide(approvalId, decision);
         return {};
+      },
+      'agents.list': () => agentCatalog(),
+      'app.chooseFolder': async ({ title }) => {
+        if (!options.chooseFolder) throw new KeelRpcError('unavailable', 'There is no folder picker in headless mode; type the path.');
+        return { path: await options.chooseFolder(title ?? 'Choose a workspace folder') };
       },
       'runtime.restart': async ({ runId }) => {
         await runs.get(runId).restartRuntime();

@@ -54,6 +54,9 @@ function emptyHead(runId: string): Head {
     generation: null,
     plan: [],
     progress: planProgress([]),
+    pendingApprovals: [],
+    restarts: 0,
+    runtimeStopped: false,
   };
 }
 

@@ -5,3 +5,5 @@ export { ApprovalBroker } from './approvals.js';
 export { idempotencyKey } from './idempotency.js';
 export { actionKey } from './action-key.js';
 export { resolveInWorkspace } from './workspace-paths.js';
+export { agentCatalog } from './agent-catalog.js';
+export { AttentionTracker, type AttentionChange } from './attention.js';

@@ -46,9 +46,116 @@ export async function killGroup(proc: AgentProcess): Promise<void> {
   await proc.exited;
 }
 
-/** For afterEach: kill every agent group still running. */
+/**
+ * Process groups this test did not spawn itself but must not leak: the agents Keel spawns
+ * (each in its own group, led by the pid `runtime.started` records).
+ */
+const foreignGroups = new Set<number>();
+
+export function trackGroup(pgid: number): void {
+  foreignGroups.add(pgid);
+}
+
+/**
+ * Live (non-zombie) processes whose process group is `pgid`, read from /proc (Linux). A
+ * container's PID 1 may never reap orphans, so zombies do not count as leaks.
+ */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return members;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
+/** For afterEach: kill every agent group still running (ours and Keel's). */
 export async function killAllAgents(): Promise<void> {
+  for (const pgid of foreignGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  foreignGroups.clear();
   await Promise.all([...live].map(killGroup));
+}
+
+// ---------------------------------------------------------------------------------------
+// The real `keel` CLI as a child process (its own process group). Agents Keel starts get
+// their own groups; their pids are read from the `--json` event stream as it arrives and
+// tracked, so killAllAgents ends them even when the CLI dies first.
+
+export interface KeelCliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Agent pids (= process group ids) from `runtime.started` events on stdout. */
+  agentPids: number[];
+}
+
+export async function runKeelCli(
+  keelBin: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; guardMs?: number },
+): Promise<KeelCliResult> {
+  const proc = spawnAgent(process.execPath, [keelBin, ...args], opts);
+  proc.child.stdin!.end();
+  // 'close', not 'exit': stdout is fully read by then.
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  let stdout = '';
+  let scanned = 0;
+  const agentPids: number[] = [];
+  proc.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    let nl: number;
+    while ((nl = stdout.indexOf('\n', scanned)) >= 0) {
+      const line = stdout.slice(scanned, nl);
+      scanned = nl + 1;
+      if (!line.startsWith('{')) continue;
+      try {
+        const event = JSON.parse(line) as { type?: string; payload?: { pid?: number } };
+        if (event.type === 'runtime.started' && typeof event.payload?.pid === 'number') {
+          agentPids.push(event.payload.pid);
+          trackGroup(event.payload.pid);
+        }
+      } catch {
+        // Not an event line.
+      }
+    }
+  });
+  const guardMs = opts.guardMs ?? 60_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void killAllAgents();
+      reject(new Error(`keel ${args.join(' ')} did not finish within ${guardMs} ms\nstdout:\n${stdout.slice(-3000)}\nstderr:\n${proc.stderr.join('').slice(-3000)}`));
+    }, guardMs);
+  });
+  try {
+    const { code, signal } = await Promise.race([closed, guard]);
+    return { code, signal, stdout, stderr: proc.stderr.join(''), agentPids };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Poll until `check` returns a truthy value (or throw after `ms`). */

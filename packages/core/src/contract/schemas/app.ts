@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LedgerHealth } from './ledger.js';
+import { AgentKind, LedgerHealth } from './ledger.js';
 
 export const AppMode = z.enum(['electron', 'headless']);
 export type AppMode = z.infer<typeof AppMode>;
@@ -46,3 +46,19 @@ export const Heartbeat = z.object({
   status: HealthStatus,
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
+
+/** What a new run can use: the built-in agent's scripts and the agents found on PATH. */
+export const AgentCatalog = z.object({
+  builtinScripts: z.array(z.object({ name: z.string(), description: z.string() })),
+  detected: z.array(
+    z.object({
+      kind: AgentKind,
+      name: z.string(),
+      /** The command line to start it (for runs.create). */
+      command: z.array(z.string()),
+      /** Where it was found on PATH. */
+      path: z.string(),
+    }),
+  ),
+});
+export type AgentCatalog = z.infer<typeof AgentCatalog>;

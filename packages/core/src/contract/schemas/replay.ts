@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentSpec, RunStateName } from './ledger.js';
+import { Action, AgentSpec, ApprovalDecision, RunStateName } from './ledger.js';
 
 /**
  * The transcript-level state of a run: a pure fold of its ledger events (I1). The CLI
@@ -124,6 +124,100 @@ export const NoteItem = z.object({
   text: z.string(),
 });
 
+export const ApprovalStatus = z.enum(['pending', 'decided', 'timed_out', 'cancelled', 'orphaned']);
+export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+
+/**
+ * One approval request, kept at the position of its `approval.requested` and updated in
+ * place as it settles. Timed out, cancelled and orphaned are their own statuses, never a
+ * denial (I5). An orphaned request can still be decided: the decision is carried over when
+ * the agent asks again.
+ */
+export const ApprovalItem = z.object({
+  kind: z.literal('approval'),
+  seq,
+  lastSeq: seq,
+  ts: z.string(),
+  turn,
+  approvalId: z.string(),
+  generation: count,
+  action: Action,
+  actionKey: z.string(),
+  reason: z.string(),
+  source: z.enum(['agent', 'keel']),
+  status: ApprovalStatus,
+  decision: ApprovalDecision.nullable(),
+  by: z.enum(['user', 'auto', 'carryover']).nullable(),
+  /** For carry-over: the approval whose decision was applied. */
+  ref: z.string().nullable(),
+  note: z.string().nullable(),
+  timeoutMs: z.number().int().positive().nullable(),
+});
+
+export const RecoveryKind = z.enum([
+  /** The agent process died (unexpectedly). */
+  'agent_exited',
+  /** Keel will start the next generation after a backoff delay. */
+  'restarting',
+  /** A later generation started (generation >= 2). */
+  'agent_started',
+  /** The session was re-bound after a restart: restored, replayed, fresh (remapped or not) or unavailable. */
+  'session',
+  /** Pending approvals of a dead generation were orphaned. */
+  'approvals_reset',
+  /** Keel itself had stopped mid-run; this start reconciled it. */
+  'host_recovered',
+  /** Restarts exhausted, or a fatal protocol error: the runtime is stopped. */
+  'runtime_stopped',
+  /** The hang watchdog killed a silent agent. */
+  'hang',
+  /** A line the agent sent could not be read. */
+  'protocol_error',
+]);
+export type RecoveryKind = z.infer<typeof RecoveryKind>;
+
+/** One recovery card: something went wrong and what Keel did about it, in words (I4, I6). */
+export const RecoveryItem = z.object({
+  kind: z.literal('recovery'),
+  seq,
+  ts: z.string(),
+  recovery: RecoveryKind,
+  generation: count.nullable(),
+  /** One sentence for the card, built in the fold so every surface says the same. */
+  text: z.string(),
+  /** session: the outcome; runtime_stopped: the stop reason; protocol_error: the error kind. */
+  outcome: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+
+/** A command Keel ran for the agent (ACP terminal), with its output as Keel saw it. */
+export const CommandItem = z.object({
+  kind: z.literal('command'),
+  seq,
+  lastSeq: seq,
+  ts: z.string(),
+  turn,
+  terminalId: z.string(),
+  command: z.string(),
+  args: z.array(z.string()),
+  cwd: z.string(),
+  output: z.string(),
+  status: z.enum(['running', 'exited']),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+});
+
+/** A file Keel wrote for the agent. */
+export const FileWriteItem = z.object({
+  kind: z.literal('file_write'),
+  seq,
+  ts: z.string(),
+  turn,
+  path: z.string(),
+  bytes: count,
+  created: z.boolean(),
+});
+
 export const TranscriptItem = z.discriminatedUnion('kind', [
   PromptItem,
   MessageItem,
@@ -132,6 +226,10 @@ export const TranscriptItem = z.discriminatedUnion('kind', [
   TurnEndItem,
   RepairItem,
   NoteItem,
+  ApprovalItem,
+  RecoveryItem,
+  CommandItem,
+  FileWriteItem,
 ]);
 export type TranscriptItem = z.infer<typeof TranscriptItem>;
 export type TranscriptItemKind = TranscriptItem['kind'];
@@ -180,6 +278,12 @@ export const RunView = z.object({
   generation: count.nullable(),
   plan: z.array(PlanEntryView),
   progress: PlanProgress,
+  /** Approval ids still waiting for a person, oldest first. */
+  pendingApprovals: z.array(z.string()),
+  /** Restarts of the agent process in this run so far (generations - 1, never negative). */
+  restarts: count,
+  /** Whether the agent runtime is stopped (restarts exhausted or fatal), needing a manual restart. */
+  runtimeStopped: z.boolean(),
   /** In order of first appearance; positions never change, so an index is a stable key. */
   items: z.array(TranscriptItem),
 });

@@ -4,6 +4,7 @@ import type { PreloadBridge, Transport } from '../transport.js';
 export function bridgeTransport(bridge: PreloadBridge): Transport {
   return {
     call: (method, input) => bridge.invoke(method, input),
-    subscribe: (stream, params, onMessage) => bridge.subscribe(stream, params, onMessage),
+    // IPC never drops while the window lives: params are evaluated once.
+    subscribe: (stream, params, onMessage) => bridge.subscribe(stream, typeof params === 'function' ? (params as () => unknown)() : params, onMessage),
   };
 }

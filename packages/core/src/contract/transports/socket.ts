@@ -31,11 +31,12 @@ export interface SocketTransport extends Transport {
 }
 
 const OPEN = 1;
+const resolveParams = (params: unknown) => (typeof params === 'function' ? (params as () => unknown)() : params);
 const defaultBackoff = (attempt: number) => Math.random() * Math.min(10_000, 250 * 2 ** attempt);
 
 interface Subscription {
   stream: string;
-  params: unknown;
+  params: unknown | (() => unknown);
   onMessage(message: StreamMessage): void;
 }
 
@@ -122,7 +123,7 @@ export function createSocketTransport(options: SocketTransportOptions): SocketTr
     current.onopen = () => {
       failures = 0;
       setStatus('connected');
-      for (const [id, sub] of subscriptions) sendNow({ t: 'sub', id, stream: sub.stream, params: sub.params });
+      for (const [id, sub] of subscriptions) sendNow({ t: 'sub', id, stream: sub.stream, params: resolveParams(sub.params) });
       for (const pending of pendingCalls.values()) {
         if (!pending.sent) pending.sent = sendNow(pending.message);
       }
@@ -157,7 +158,7 @@ export function createSocketTransport(options: SocketTransportOptions): SocketTr
     subscribe(stream, params, onMessage) {
       const id = nextId++;
       subscriptions.set(id, { stream, params, onMessage });
-      sendNow({ t: 'sub', id, stream, params });
+      sendNow({ t: 'sub', id, stream, params: resolveParams(params) });
       return () => {
         if (subscriptions.delete(id)) sendNow({ t: 'unsub', id });
       };
