@@ -3,6 +3,7 @@
 // orphan killed — and the next prompt resumes the run on a new generation.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger, readRunEvents, RunManager, type LedgerEvent, type RunSummary } from '@keel/core';
@@ -21,6 +22,44 @@ import {
 } from '../../../packages/core/test/fixtures/runtime-kit.js';
 
 beforeAll(requireBuilt);
+
+/** Whether `pid` dies within `ms` (checked every 10 ms): a bounded check for an absence. */
+async function diesWithin(pid: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!processAlive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return !processAlive(pid);
+}
+
+/** Resolves once `dir/name` parses to JSON `accept` likes (checked now, then on every change in `dir`). */
+function sessionFileShows(dir: string, name: string, accept: (session: Record<string, unknown>) => boolean): Promise<void> {
+  const matches = () => {
+    try {
+      return accept(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as Record<string, unknown>);
+    } catch {
+      return false; // not there yet
+    }
+  };
+  return new Promise((resolve, reject) => {
+    const watcher = fs.watch(dir, () => {
+      if (!matches()) return;
+      clearTimeout(guard);
+      watcher.close();
+      resolve();
+    });
+    const guard = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`${path.join(dir, name)} never matched`));
+    }, 20_000);
+    if (matches()) {
+      clearTimeout(guard);
+      watcher.close();
+      resolve();
+    }
+  });
+}
 afterAll(removeTempDirs);
 
 const GREETING =
@@ -58,13 +97,20 @@ describe('kill -9 of the host', () => {
     const runId = seen[0]!.run_id;
     const started = ofType(seen, 'runtime.started')[0]!;
     const agentPid = started.payload.pid;
+    const sessionId = ofType(seen, 'session.bound')[0]!.payload.sessionId!;
+    // The agent records a once-per-session fault in its session file just before the fault
+    // acts: once the file says so, it is hung (and will not notice its host going away).
+    await sessionFileShows(path.join(data, 'runs', runId, 'builtin-agent'), `${sessionId}.json`, (session) =>
+      (session.firedFaults as string[]).includes('hang-at-step=4'),
+    );
     expect(started.payload.hostPid).toBe(host.pid);
     expect(ofType(seen, 'turn.ended')).toEqual([]);
 
     host.kill('SIGKILL');
     expect(await hostExit).toBe('SIGKILL');
-    // The agent runs in its own process group: the host's death does not take it along.
-    expect(processAlive(agentPid)).toBe(true);
+    // The agent runs in its own process group: the host's death does not take it along, and
+    // a hung agent stays (the one timer of this file: a bounded check that a death does NOT come).
+    expect(await diesWithin(agentPid, 300)).toBe(false);
 
     // The next start.
     const listed = await runKeel(['runs', '--data', data, '--json']);

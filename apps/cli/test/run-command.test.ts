@@ -32,7 +32,7 @@ describe('keel run', () => {
     expect(runIds.edit).toBeDefined();
   });
 
-  it('--json prints one JSON ledger event per line: the whole run, in order, identical to the ledger', async () => {
+  it('--json prints one JSON ledger event per line: the run in order, each line identical to the ledger\'s record', async () => {
     const ws = workspace('json');
     const result = await runKeel(['run', '--data', data, '--workspace', ws, '--script', 'hello', '--json']);
     expect(result.code).toBe(0);
@@ -47,7 +47,9 @@ describe('keel run', () => {
     expect(ofType(events, 'turn.ended').map((event) => event.payload.stopReason)).toEqual(['end_turn']);
     const ledger = await openLedger({ dataDir: data, readOnly: true });
     try {
-      expect(ledger.read(runId, { limit: 10_000 })).toEqual(events);
+      // Everything through the end of the turn; what the closing host records after that may follow.
+      expect(ledger.read(runId, { limit: 10_000 }).slice(0, events.length)).toEqual(events);
+      expect(events.findIndex((event) => event.type === 'turn.ended')).toBeGreaterThan(0);
     } finally {
       await ledger.close();
     }

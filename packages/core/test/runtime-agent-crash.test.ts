@@ -84,8 +84,9 @@ describe('kill -9 of the agent', () => {
     await harness.waitForType('terminal.output', (event) => event.payload.text.includes('started'));
     controller.killAgent();
     const exited = await harness.waitForType('runtime.exited');
-    // The command's end is recorded (its completion record), and it is killed, not finished…
-    const terminalExit = await harness.waitForType('terminal.exited');
+    // The command's end is recorded (its completion record, I1: a started command is never left
+    // open in the ledger), and it was killed, not finished…
+    const terminalExit = await harness.waitForType('terminal.exited', undefined, { guardMs: 5_000 });
     expect(terminalExit.payload.signal).toBe('SIGKILL');
     expect(await controller.waitForTurn(turn)).toBe('agent_restarted');
     await controller.waitForState((state) => state === 'idle');

@@ -12,25 +12,57 @@ import {
 import { BlockList, type FrozenBlocks } from './block-list.js';
 import { decodeBody, hasValidEnvelope } from './decode.js';
 import { planProgress } from './progress.js';
-import { ToolSlots, type ToolSlotsBase } from './tool-slots.js';
+import {
+  agentExitedText,
+  agentStartedText,
+  approvalsResetText,
+  hangText,
+  hostRecoveredText,
+  promptSkippedText,
+  protocolErrorText,
+  restartingText,
+  runtimeStoppedText,
+  sessionText,
+} from './recovery.js';
+import { Slots, type SlotsBase } from './slots.js';
 
 /** Everything in a RunView but the transcript. */
 type Head = Omit<RunView, 'items'>;
 type IgnoreReason = Exclude<keyof IgnoredEvents, 'unknownTypes'>;
 type ToolItem = ItemOfKind<'tool'>;
+type ApprovalItem = ItemOfKind<'approval'>;
+type CommandItem = ItemOfKind<'command'>;
+type RecoveryItem = ItemOfKind<'recovery'>;
 type TextKind = 'message' | 'thought';
+/** The item kinds later events update in place, each keyed by its own id. */
+type KeyedKind = 'tool' | 'approval' | 'command';
 
 const MAX_UNKNOWN_TYPES = 16;
 
 /**
  * The state of a fold at one point, enough to continue from it. It shares the transcript
- * blocks and the tool-slot map with the folder it came from (see BlockList, ToolSlots),
- * so keeping one every few thousand events stays cheap.
+ * blocks and the slot maps with the folder it came from (see BlockList, Slots), so keeping
+ * one every few thousand events stays cheap.
  */
 export interface FolderCheckpoint {
   readonly head: Readonly<Head>;
   readonly items: FrozenBlocks<TranscriptItem>;
-  readonly tools: ToolSlotsBase;
+  readonly slots: Readonly<Record<KeyedKind, SlotsBase>>;
+}
+
+/** The id an item of a keyed kind is found by. */
+function keyOf(item: TranscriptItem, kind: KeyedKind): string | undefined {
+  if (item.kind !== kind) return undefined;
+  switch (item.kind) {
+    case 'tool':
+      return item.toolCallId;
+    case 'approval':
+      return item.approvalId;
+    case 'command':
+      return item.terminalId;
+    default:
+      return undefined;
+  }
 }
 
 function emptyHead(runId: string): Head {
@@ -97,6 +129,29 @@ function toolItem(base: ToolItem, change: ToolChange): ToolItem {
   };
 }
 
+type CommandChange = { [K in 'lastSeq' | 'command' | 'args' | 'cwd' | 'output' | 'status' | 'exitCode' | 'signal']?: CommandItem[K] };
+
+/** Like toolItem: one fixed shape, rebuilt on every streamed line of output. */
+function commandItem(base: CommandItem, change: CommandChange): CommandItem {
+  return {
+    kind: 'command',
+    seq: base.seq,
+    lastSeq: change.lastSeq ?? base.lastSeq,
+    ts: base.ts,
+    turn: base.turn,
+    terminalId: base.terminalId,
+    command: change.command ?? base.command,
+    args: change.args ?? base.args,
+    cwd: change.cwd ?? base.cwd,
+    output: change.output ?? base.output,
+    status: change.status ?? base.status,
+    exitCode: change.exitCode !== undefined ? change.exitCode : base.exitCode,
+    signal: change.signal !== undefined ? change.signal : base.signal,
+  };
+}
+
+const SETTLED: ReadonlySet<ApprovalItem['status']> = new Set(['decided', 'timed_out', 'cancelled']);
+
 function withDiff(diffs: readonly ToolDiffView[], diff: ToolDiffView): ToolDiffView[] {
   const next = diffs.slice();
   const at = next.findIndex((existing) => existing.path === diff.path);
@@ -115,13 +170,18 @@ function withDiff(diffs: readonly ToolDiffView[], diff: ToolDiffView): ToolDiffV
 export class Folder {
   private head: Head;
   private items: BlockList<TranscriptItem>;
-  private tools: ToolSlots;
+  /** toolCallId, approvalId and terminalId -> the slot of their item. */
+  private tools: Slots;
+  private approvals: Slots;
+  private commands: Slots;
 
   /** An empty run; with no runId, the first event's run_id is adopted. */
   constructor(runId = '') {
     this.head = emptyHead(runId);
     this.items = BlockList.empty();
-    this.tools = new ToolSlots();
+    this.tools = new Slots();
+    this.approvals = new Slots();
+    this.commands = new Slots();
   }
 
   /** Continues from a view (which stays untouched). O(1) until the transcript changes. */
@@ -130,13 +190,17 @@ export class Folder {
     const folder = new Folder();
     folder.head = head;
     folder.items = BlockList.fromArray(items);
-    folder.tools = new ToolSlots(null, () => {
+    const scan = (kind: KeyedKind) => () => {
       const slots = new Map<string, number>();
       items.forEach((item, slot) => {
-        if (item.kind === 'tool') slots.set(item.toolCallId, slot);
+        const key = keyOf(item, kind);
+        if (key !== undefined) slots.set(key, slot);
       });
       return slots;
-    });
+    };
+    folder.tools = new Slots(null, scan('tool'));
+    folder.approvals = new Slots(null, scan('approval'));
+    folder.commands = new Slots(null, scan('command'));
     return folder;
   }
 
@@ -144,7 +208,9 @@ export class Folder {
     const folder = new Folder();
     folder.head = { ...checkpoint.head };
     folder.items = BlockList.fromFrozen(checkpoint.items);
-    folder.tools = new ToolSlots(checkpoint.tools);
+    folder.tools = new Slots(checkpoint.slots.tool);
+    folder.approvals = new Slots(checkpoint.slots.approval);
+    folder.commands = new Slots(checkpoint.slots.command);
     return folder;
   }
 
@@ -178,7 +244,12 @@ export class Folder {
   }
 
   checkpoint(): FolderCheckpoint {
-    return { head: { ...this.head }, items: this.items.freeze(), tools: this.tools.bounded(this.items.length) };
+    const limit = this.items.length;
+    return {
+      head: { ...this.head },
+      items: this.items.freeze(),
+      slots: { tool: this.tools.bounded(limit), approval: this.approvals.bounded(limit), command: this.commands.bounded(limit) },
+    };
   }
 
   private applyBody(body: EventBody, event: LedgerEvent): void {
@@ -231,6 +302,161 @@ export class Folder {
       case 'note':
         this.items.push({ kind: 'note', seq, ts, text: body.payload.text });
         return;
+      case 'prompt.skipped':
+        this.items.push({ kind: 'note', seq, ts, text: promptSkippedText(body.payload) });
+        return;
+
+      case 'approval.requested':
+        return this.approvalRequested(body.payload, event);
+      case 'approval.decided': {
+        const { approvalId, decision, by, ref, note } = body.payload;
+        // Always applied, even to an orphaned request: a person (or the policy) decided, and
+        // the note says where the decision goes.
+        return this.settleApproval(approvalId, event, { status: 'decided', decision, by, ref: ref ?? null, note: note ?? null });
+      }
+      case 'approval.timed_out':
+        return this.settleApproval(body.payload.approvalId, event, { status: 'timed_out' }, true);
+      case 'approval.cancelled':
+        return this.settleApproval(body.payload.approvalId, event, { status: 'cancelled', note: body.payload.reason }, true);
+      case 'approval.reset': {
+        const orphaned = new Set<string>();
+        for (const approvalId of body.payload.approvalIds) {
+          const found = this.findKeyed(this.approvals, approvalId, 'approval');
+          if (found === undefined || found[1].status !== 'pending') continue; // Unknown, or settled first.
+          this.items.set(found[0], { ...found[1], status: 'orphaned', lastSeq: seq });
+          orphaned.add(approvalId);
+        }
+        if (orphaned.size > 0) head.pendingApprovals = head.pendingApprovals.filter((id) => !orphaned.has(id));
+        return this.recovery('approvals_reset', event, body.payload.generation, approvalsResetText(body.payload), null, body.payload.reason);
+      }
+
+      case 'runtime.started': {
+        const { generation } = body.payload;
+        // The event that begins a generation (its envelope may carry none).
+        if (head.generation === null || generation > head.generation) head.generation = generation;
+        head.runtimeStopped = false;
+        if (generation < 2) return;
+        head.restarts++;
+        return this.recovery('agent_started', event, generation, agentStartedText(body.payload));
+      }
+      case 'runtime.exited': {
+        const { generation, expected, stderrTail } = body.payload;
+        if (expected) return;
+        return this.recovery('agent_exited', event, generation, agentExitedText(body.payload), null, stderrTail ?? null);
+      }
+      case 'runtime.restarting':
+        return this.recovery('restarting', event, body.payload.nextGeneration, restartingText(body.payload), null, body.payload.reason);
+      case 'runtime.stopped': {
+        const { stopReason, detail } = body.payload;
+        head.runtimeStopped = true;
+        return this.recovery('runtime_stopped', event, event.generation ?? head.generation, runtimeStoppedText(body.payload), stopReason, detail);
+      }
+      case 'runtime.hang':
+        return this.recovery('hang', event, body.payload.generation, hangText(body.payload));
+      case 'runtime.protocol_error': {
+        const { generation, kind, detail } = body.payload;
+        return this.recovery('protocol_error', event, generation, protocolErrorText(body.payload), kind, detail);
+      }
+      case 'session.bound': {
+        const { generation, outcome, detail } = body.payload;
+        if (outcome === 'new') return;
+        return this.recovery('session', event, generation, sessionText(body.payload), outcome, detail ?? null);
+      }
+      case 'run.recovered':
+        return this.recovery('host_recovered', event, event.generation ?? head.generation, hostRecoveredText(body.payload), null, body.payload.reason);
+
+      case 'terminal.started': {
+        const { terminalId, command, args, cwd } = body.payload;
+        const found = this.findKeyed(this.commands, terminalId, 'command');
+        if (found === undefined) this.addCommand(terminalId, command, args, cwd, event);
+        else this.items.set(found[0], commandItem(found[1], { lastSeq: seq, command, args, cwd }));
+        return;
+      }
+      case 'terminal.output': {
+        const [slot, item] = this.findKeyed(this.commands, body.payload.terminalId, 'command') ?? this.addCommand(body.payload.terminalId, '', [], '', event);
+        this.items.set(slot, commandItem(item, { lastSeq: seq, output: item.output + body.payload.text }));
+        return;
+      }
+      case 'terminal.exited': {
+        const { terminalId, exitCode, signal } = body.payload;
+        const [slot, item] = this.findKeyed(this.commands, terminalId, 'command') ?? this.addCommand(terminalId, '', [], '', event);
+        this.items.set(slot, commandItem(item, { lastSeq: seq, status: 'exited', exitCode, signal }));
+        return;
+      }
+      case 'fs.written': {
+        const { path, bytes, created } = body.payload;
+        this.items.push({ kind: 'file_write', seq, ts, turn: this.turnNow(), path, bytes, created });
+        return;
+      }
+    }
+  }
+
+  /** One recovery card (I4, I6): what happened and what Keel did, in one sentence. */
+  private recovery(
+    recovery: RecoveryItem['recovery'],
+    event: LedgerEvent,
+    generation: number | null,
+    text: string,
+    outcome: string | null = null,
+    detail: string | null = null,
+  ): void {
+    this.items.push({ kind: 'recovery', seq: event.seq, ts: event.ts, recovery, generation, text, outcome, detail });
+  }
+
+  /** A new request, or (same id again) its request fields updated in place, status kept. */
+  private approvalRequested(payload: PayloadOf<'approval.requested'>, event: LedgerEvent): void {
+    const { approvalId, generation, action, actionKey, reason, source } = payload;
+    const turn = payload.turn ?? this.turnNow();
+    const timeoutMs = payload.timeoutMs ?? null;
+    const found = this.findKeyed(this.approvals, approvalId, 'approval');
+    if (found !== undefined) {
+      this.setApproval(found[0], found[1], event, { generation, turn, action, actionKey, reason, source, timeoutMs });
+      return;
+    }
+    const item: ApprovalItem = {
+      kind: 'approval',
+      seq: event.seq,
+      lastSeq: event.seq,
+      ts: event.ts,
+      turn,
+      approvalId,
+      generation,
+      action,
+      actionKey,
+      reason,
+      source,
+      status: 'pending',
+      decision: null,
+      by: null,
+      ref: null,
+      note: null,
+      timeoutMs,
+    };
+    const slot = this.items.length;
+    this.items.push(item);
+    this.approvals.set(approvalId, slot);
+    this.head.pendingApprovals = [...this.head.pendingApprovals, approvalId];
+  }
+
+  /**
+   * Settles a known request (an unknown id has no card to settle and is skipped). With
+   * `firstWins`, a request already decided, timed out or cancelled keeps that status.
+   */
+  private settleApproval(approvalId: string, event: LedgerEvent, change: Partial<ApprovalItem>, firstWins = false): void {
+    const found = this.findKeyed(this.approvals, approvalId, 'approval');
+    if (found === undefined) return;
+    if (firstWins && SETTLED.has(found[1].status)) return;
+    this.setApproval(found[0], found[1], event, change);
+  }
+
+  /** Replaces an approval item and keeps `pendingApprovals` (request order) in step. */
+  private setApproval(slot: number, item: ApprovalItem, event: LedgerEvent, change: Partial<ApprovalItem>): void {
+    const next: ApprovalItem = { ...item, ...change, lastSeq: event.seq };
+    this.items.set(slot, next);
+    // Only a new request is pending, so a change can only take an id out. A new array (the
+    // snapshots share the old one): O(pending), and few requests wait at any one time.
+    if (item.status === 'pending' && next.status !== 'pending') {
+      this.head.pendingApprovals = this.head.pendingApprovals.filter((id) => id !== item.approvalId);
     }
   }
 
@@ -278,10 +504,36 @@ export class Folder {
   }
 
   private findTool(toolCallId: string): [number, ToolItem] | undefined {
-    const slot = this.tools.get(toolCallId);
+    return this.findKeyed(this.tools, toolCallId, 'tool');
+  }
+
+  private findKeyed<K extends KeyedKind>(slots: Slots, id: string, kind: K): [number, ItemOfKind<K>] | undefined {
+    const slot = slots.get(id);
     if (slot === undefined) return undefined;
     const item = this.items.get(slot);
-    return item?.kind === 'tool' ? [slot, item] : undefined;
+    return item?.kind === kind ? [slot, item as ItemOfKind<K>] : undefined;
+  }
+
+  private addCommand(terminalId: string, command: string, args: string[], cwd: string, event: LedgerEvent): [number, CommandItem] {
+    const item: CommandItem = {
+      kind: 'command',
+      seq: event.seq,
+      lastSeq: event.seq,
+      ts: event.ts,
+      turn: this.turnNow(),
+      terminalId,
+      command,
+      args,
+      cwd,
+      output: '',
+      status: 'running',
+      exitCode: null,
+      signal: null,
+    };
+    const slot = this.items.length;
+    this.items.push(item);
+    this.commands.set(terminalId, slot);
+    return [slot, item];
   }
 
   private addTool(toolCallId: string, title: string, toolKind: string | null, input: unknown, event: LedgerEvent): [number, ToolItem] {

@@ -45,6 +45,9 @@ interface Generation {
   terminals: Terminals;
   /** The agent's stdout ended: it is dying, whatever its pending requests now say. */
   disconnected: boolean;
+  /** Resolves once `runtime.exited` is in the ledger; nothing of this generation is recorded after it (I6). */
+  exitRecorded: Promise<void>;
+  exited: boolean;
 }
 
 interface InFlight {
@@ -53,7 +56,6 @@ interface InFlight {
   ik: string;
 }
 
-const ACTIVE_STATES: ReadonlySet<RunStateName> = new Set(['starting', 'running', 'awaiting_approval']);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -218,11 +220,21 @@ export class RunController {
       busy: 0,
       protocolErrors: 0,
       disconnected: false,
+      exitRecorded: Promise.resolve(),
+      exited: false,
       terminals: new Terminals({
-        started: (terminalId, cmd, args, cwd) => void this.append({ type: 'terminal.started', generation: number, payload: { terminalId, command: cmd, args, cwd } }),
-        output: (terminalId, text) => void this.append({ type: 'terminal.output', generation: number, payload: { terminalId, text } }, 'stream'),
-        exited: (terminalId, exit) =>
-          void this.append({ type: 'terminal.exited', generation: number, payload: { terminalId, exitCode: exit.exitCode, signal: exit.signal } }),
+        // A dead generation's commands are killed with it; their last words are not recorded (I6).
+        started: (terminalId, cmd, args, cwd) => {
+          if (!generation.exited) void this.append({ type: 'terminal.started', generation: number, payload: { terminalId, command: cmd, args, cwd } });
+        },
+        output: (terminalId, text) => {
+          if (!generation.exited) void this.append({ type: 'terminal.output', generation: number, payload: { terminalId, text } }, 'stream');
+        },
+        exited: (terminalId, exit) => {
+          if (!generation.exited) {
+            void this.append({ type: 'terminal.exited', generation: number, payload: { terminalId, exitCode: exit.exitCode, signal: exit.signal } });
+          }
+        },
       }),
     };
     generation.adapter = createAdapter(this.facts.agent, agentProcess.channel, this.hostFor(generation), { cwd: this.facts.workspace });
@@ -230,7 +242,7 @@ export class RunController {
     void agentProcess.channel.closed.then(() => {
       generation.disconnected = true;
     });
-    void agentProcess.exited.then((exit) => this.onExit(generation, exit));
+    generation.exitRecorded = agentProcess.exited.then((exit) => this.onExit(generation, exit));
     this.startWatchdog();
 
     try {
@@ -291,12 +303,12 @@ export class RunController {
     const fresh = async (remapped: boolean, detail: string, outcome: SessionOutcome = 'fresh') => {
       try {
         const { sessionId } = await this.withStartupDeadline(generation, adapter.newSession(this.facts.workspace));
-        await bound(sessionId, outcome, 'session/new', remapped, detail);
+        await bound(sessionId, outcome, adapter.restoreMethods.new, remapped, detail);
         return null;
       } catch (error) {
         if (this.current !== generation || !generation.process.running || generation.disconnected) throw error;
         const why = `the agent could not create a session: ${(error as Error).message}`;
-        await bound(null, 'unavailable', 'session/new', remapped, why);
+        await bound(null, 'unavailable', adapter.restoreMethods.new, remapped, why);
         await this.append({ type: 'runtime.stopped', payload: { stopReason: 'session_unavailable', attempts: this.policy.attemptsUsed, detail: why } });
         await this.endInFlight('session_unavailable');
         generation.stopping = true;
@@ -314,7 +326,7 @@ export class RunController {
         restore === 'load'
           ? await this.withStartupDeadline(generation, adapter.loadSession(previous, this.facts.workspace))
           : await this.withStartupDeadline(generation, adapter.resumeSession(previous, this.facts.workspace));
-      await bound(previous, restore === 'load' ? 'replayed' : 'restored', restore === 'load' ? 'session/load' : 'session/resume', false);
+      await bound(previous, restore === 'load' ? 'replayed' : 'restored', adapter.restoreMethods[restore], false);
       return history;
     } catch (error) {
       if (!(error instanceof SessionNotFoundError)) throw error;
@@ -348,14 +360,15 @@ export class RunController {
 
   private async onExit(generation: Generation, exit: AgentExit): Promise<void> {
     this.stopWatchdog();
-    generation.terminals.killAll();
+    // Commands die with their generation; their ends are recorded before its exit (I1, I6).
+    await generation.terminals.killAll();
+    generation.exited = true;
     // The group may hold orphans (npm wrappers of native agents): end them too.
     try {
       process.kill(-generation.process.pid, 'SIGKILL');
     } catch {
       // Gone already.
     }
-    if (this.closed && generation.stopping) return;
     await this.append({
       type: 'runtime.exited',
       generation: generation.number,
@@ -397,7 +410,7 @@ export class RunController {
 
   /** Pending approvals of a dead generation become orphaned, visibly (I5). */
   private async afterGenerationEnded(generation: Generation, reason: string): Promise<void> {
-    generation.terminals.killAll();
+    await generation.terminals.killAll();
     await this.broker.resetGeneration(generation.number, reason);
   }
 
@@ -408,6 +421,7 @@ export class RunController {
     if (this.closed) throw new KeelRpcError('unavailable', 'The run is closed.');
     if (this.inFlight) throw new KeelRpcError('conflict', `Turn ${this.inFlight.turn} is still running; cancel it or wait.`);
     if (this.facts.readOnly) throw new KeelRpcError('forbidden', 'This run is read-only.');
+    if (this.runState === 'stopped') throw new KeelRpcError('unavailable', 'The agent runtime is stopped; restart it first.');
     if (!this.current?.process.running) {
       if (this.restartTimer) throw new KeelRpcError('unavailable', 'The agent is restarting; try again in a moment.');
       await this.start();
@@ -502,7 +516,9 @@ export class RunController {
   }
 
   private onPendingApprovals(count: number): void {
-    if (!this.inFlight || this.closed) return;
+    const generation = this.current;
+    // A reset by a dying generation is not the turn running again.
+    if (!this.inFlight || this.closed || !generation?.process.running || generation.disconnected) return;
     const next: RunStateName = count > 0 ? 'awaiting_approval' : 'running';
     if (next !== this.state) void this.setState(next);
   }
@@ -542,7 +558,19 @@ export class RunController {
       },
       askPermission: (request, signal) => {
         if (!live()) return Promise.reject(stale());
-        return busy(() => ask(normalisePaths(request.action), request.reason, 'agent', signal));
+        // Adapters abort a request's signal both when the agent withdraws it (Codex
+        // serverRequest/resolved, ACP $/cancel_request) and when the connection dies. A dead
+        // agent withdraws nothing: its requests are orphaned by the exit path (approval.reset),
+        // so a late decision can still be carried over (I5). Everything a closed channel sets
+        // off runs in microtasks, so one macrotask later `disconnected` tells the two apart.
+        const withdrawn = new AbortController();
+        const onAbort = () =>
+          setImmediate(() => {
+            if (!generation.disconnected && generation.process.running) withdrawn.abort(signal.reason);
+          });
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+        return busy(() => ask(normalisePaths(request.action), request.reason, 'agent', withdrawn.signal));
       },
       readTextFile: (target, line, limit) =>
         busy(async () => {
@@ -698,14 +726,11 @@ export class RunController {
     const current = this.current;
     if (current?.process.running) {
       current.stopping = true;
-      current.terminals.killAll();
+      await current.terminals.killAll();
       await current.process.stop(500);
+      // The exit record (expected) lands before whoever closed us closes the ledger.
+      await current.exitRecorded;
     }
-  }
-
-  /** True when the run's ledger says it was active (for reconciliation after a host crash). */
-  static wasActive(state: RunStateName): boolean {
-    return ACTIVE_STATES.has(state) || state === 'idle';
   }
 }
 

@@ -18,6 +18,8 @@ export interface RunFacts {
   agentPids: Map<number, number>;
   hostPid: number | null;
   readOnly: boolean;
+  /** The latest generation's exit is recorded (a clean close, or a crash Keel saw). */
+  lastGenerationExited: boolean;
 }
 
 export function readRunFacts(events: readonly LedgerEvent[]): RunFacts {
@@ -35,6 +37,7 @@ export function readRunFacts(events: readonly LedgerEvent[]): RunFacts {
     agentPids: new Map(),
     hostPid: null,
     readOnly: false,
+    lastGenerationExited: true,
   };
   for (const event of events) {
     const payload = event.payload as Record<string, unknown>;
@@ -56,6 +59,10 @@ export function readRunFacts(events: readonly LedgerEvent[]): RunFacts {
         facts.generation = Math.max(facts.generation, payload.generation as number);
         facts.agentPids.set(payload.generation as number, payload.pid as number);
         facts.hostPid = payload.hostPid as number;
+        facts.lastGenerationExited = false;
+        break;
+      case 'runtime.exited':
+        if (payload.generation === facts.generation) facts.lastGenerationExited = true;
         break;
       case 'prompt.sent':
         facts.currentTurn = Math.max(facts.currentTurn, payload.turn as number);

@@ -12,7 +12,11 @@ export interface RunManagerOptions {
   tuning?: RuntimeTuning;
 }
 
-const ACTIVE: ReadonlySet<RunStateName> = new Set(['starting', 'idle', 'running', 'awaiting_approval']);
+const ACTIVE: ReadonlySet<RunStateName> = new Set(['starting', 'running', 'awaiting_approval']);
+
+/** A host died with this run live: mid-turn, or idle with an agent whose exit nobody recorded. */
+const leftLive = (facts: { state: RunStateName; lastGenerationExited: boolean }) =>
+  ACTIVE.has(facts.state) || (facts.state === 'idle' && !facts.lastGenerationExited);
 
 function alive(pid: number): boolean {
   try {
@@ -49,7 +53,7 @@ export class RunManager {
       if (summary.quarantined || summary.readOnly) continue;
       const events = readRunEvents(ledger, summary.id);
       const facts = readRunFacts(events);
-      if (!ACTIVE.has(facts.state)) continue;
+      if (!leftLive(facts)) continue;
       // The ledger lock proves the host that wrote these events is gone; its agents may not be.
       for (const pid of facts.agentPids.values()) {
         if (!alive(pid)) continue;

@@ -102,7 +102,12 @@ export class Terminals {
     this.terminals.delete(terminalId);
   }
 
-  killAll(): void {
+  /** Kills every command and resolves once their exits are reported (or after `graceMs`). */
+  async killAll(graceMs = 2_000): Promise<void> {
+    const exits = [...this.terminals.values()].map((terminal) => terminal.exited);
     for (const terminalId of [...this.terminals.keys()]) this.release(terminalId);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(exits), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
   }
 }

@@ -5,7 +5,7 @@ export type AgentUpdate =
   | { kind: 'message'; text: string }
   | { kind: 'thought'; text: string }
   /** A user message the agent holds in its history (seen when a session is replayed). */
-  | { kind: 'user_message'; text: string; clientId?: string }
+  | { kind: 'user_message'; text: string; clientId?: string; messageId?: string }
   | { kind: 'plan'; entries: Array<{ content: string; status: 'pending' | 'in_progress' | 'completed'; priority?: 'low' | 'medium' | 'high' }> }
   | { kind: 'tool_started'; toolCallId: string; title: string; toolKind?: string; input?: unknown }
   | {
@@ -88,6 +88,8 @@ export class AgentRequestError extends Error {
  * (one generation); the supervisor makes a new one after every restart.
  */
 export interface AgentAdapter {
+  /** The protocol's names for restoring a session, for the session.bound record. */
+  readonly restoreMethods: { new: string; load: string; resume: string };
   initialize(): Promise<AgentCapabilities>;
   newSession(cwd: string): Promise<{ sessionId: string }>;
   /** ACP `session/load` or Codex `thread/resume` with history; replayed updates go to host.update(…, true). */

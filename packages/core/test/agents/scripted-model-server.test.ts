@@ -76,4 +76,27 @@ describe('scripted model server', () => {
     ]);
     expect(server.toolResults()).toEqual([{ api: 'messages', callId: toolUse.id, output: 'done' }]);
   });
+
+  it('deniedText: a refused tool result (Codex "rejected", Claude is_error) gets its own final text; call ids are recorded', async () => {
+    server = await startScriptedModelServer({ command: 'touch z', finalText: 'ran', deniedText: 'refused' });
+    const call = { type: 'function_call', call_id: 'c1', name: 'exec_command', arguments: '{}' };
+    const refused = { type: 'function_call_output', call_id: 'c1', output: 'exec_command failed: CreateProcess { message: "Rejected(\\"rejected by user\\")" }' };
+    const tools = [{ type: 'function', name: 'exec_command' }];
+    await post('/v1/responses', { stream: false, tools, input: [{ type: 'message', role: 'user', content: [] }] });
+    const codex = JSON.parse((await post('/v1/responses', { stream: false, tools, input: [call, refused] })).text);
+    expect(codex.output[0].content[0].text).toBe('refused');
+    const ok = JSON.parse((await post('/v1/responses', { stream: false, tools, input: [call, { ...refused, output: 'exit 0' }] })).text);
+    expect(ok.output[0].content[0].text).toBe('ran');
+
+    const bash = [{ name: 'Bash' }];
+    const use = { type: 'tool_use', id: 'toolu_x', name: 'Bash', input: {} };
+    const result = (isError: boolean) => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_x', is_error: isError, content: 'User refused permission to run tool' }] });
+    const claude = JSON.parse((await post('/v1/messages', { stream: false, tools: bash, messages: [{ role: 'assistant', content: [use] }, result(true)] })).text);
+    expect(claude.content[0].text).toBe('refused');
+    await post('/v1/messages', { stream: false, tools: bash, messages: [{ role: 'user', content: 'go' }] });
+
+    expect(server.requests.map((r) => [r.reply, r.callId])).toEqual([
+      ['tool_call', 'call_1'], ['denied', undefined], ['final', undefined], ['denied', undefined], ['tool_call', 'toolu_5'],
+    ]);
+  });
 });

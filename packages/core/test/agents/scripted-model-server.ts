@@ -18,10 +18,15 @@ export interface Script {
   finalText: string;
   /** Claude Code's Bash tool wants a short description next to the command. */
   description: string;
+  /**
+   * The final text when the tool result says the call was refused (Keel denied it). Unset:
+   * `finalText` either way.
+   */
+  deniedText?: string;
 }
 
 export type Api = 'responses' | 'messages' | 'count_tokens' | 'other';
-export type Reply = 'tool_call' | 'final' | 'side' | 'json' | 'not_found';
+export type Reply = 'tool_call' | 'final' | 'denied' | 'side' | 'json' | 'not_found';
 
 export interface RecordedRequest {
   seq: number;
@@ -31,6 +36,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: any;
   reply: Reply;
+  /** The call id of the tool call this reply asked for (`tool_call` replies). */
+  callId?: string;
 }
 
 export interface ScriptedModelServer {
@@ -124,13 +131,17 @@ function responses(rec: RecordedRequest, res: http.ServerResponse, script: Scrip
   const tools: any[] = Array.isArray(rec.body?.tools) ? rec.body.tools : [];
   const shell = shellCall(tools, script.command);
   rec.reply = isToolResult || !shell ? 'final' : 'tool_call';
+  // Codex 0.169.0 reports a declined command as `exec_command failed: … Rejected("rejected by user")`.
+  if (isToolResult && script.deniedText !== undefined && REFUSED.test(outputText(last.output))) rec.reply = 'denied';
+  const text = rec.reply === 'denied' ? script.deniedText! : script.finalText;
 
   const respId = `resp_${rec.seq}`;
   let item: any;
   if (rec.reply === 'tool_call') {
-    item = { type: 'function_call', id: `fc_${rec.seq}`, call_id: `call_${rec.seq}`, name: shell!.name, arguments: JSON.stringify(shell!.args) };
+    rec.callId = `call_${rec.seq}`;
+    item = { type: 'function_call', id: `fc_${rec.seq}`, call_id: rec.callId, name: shell!.name, arguments: JSON.stringify(shell!.args) };
   } else {
-    item = { type: 'message', id: `msg_${rec.seq}`, role: 'assistant', content: [{ type: 'output_text', text: script.finalText, annotations: [] }] };
+    item = { type: 'message', id: `msg_${rec.seq}`, role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
   }
   const usage = { input_tokens: 100, input_tokens_details: { cached_tokens: 0 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 120 };
   const base = { id: respId, object: 'response', created_at: Math.floor(Date.now() / 1000), model: rec.body?.model ?? 'scripted' };
@@ -151,7 +162,6 @@ function responses(rec: RecordedRequest, res: http.ServerResponse, script: Scrip
     events.push(['response.function_call_arguments.delta', { item_id: item.id, output_index: 0, delta: item.arguments }]);
     events.push(['response.function_call_arguments.done', { item_id: item.id, output_index: 0, arguments: item.arguments }]);
   } else {
-    const text = script.finalText;
     const part = { type: 'output_text', text: '', annotations: [] };
     const loc = { item_id: item.id, output_index: 0, content_index: 0 };
     events.push(['response.output_item.added', { output_index: 0, item: { ...item, content: [], status: 'in_progress' } }]);
@@ -186,15 +196,19 @@ function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script
   const hasBash = Array.isArray(rec.body?.tools) && rec.body.tools.some((t: any) => t?.name === 'Bash');
   // Side requests (title generation, quota probes, ...) come without the Bash tool: answer
   // them with a short neutral text so they never steal the scripted tool call.
+  const toolResult = lastBlocks.find((b) => b?.type === 'tool_result');
   if (!hasBash) rec.reply = 'side';
-  else rec.reply = lastBlocks.some((b) => b?.type === 'tool_result') ? 'final' : 'tool_call';
+  else if (!toolResult) rec.reply = 'tool_call';
+  // Claude Code marks a refused call `is_error` ("User refused permission to run tool").
+  else rec.reply = script.deniedText !== undefined && toolResult.is_error === true ? 'denied' : 'final';
 
   const model = rec.body?.model ?? 'claude-scripted';
   const content: any[] = [];
   if (rec.reply === 'tool_call') {
-    content.push({ type: 'tool_use', id: `toolu_${rec.seq}`, name: 'Bash', input: { command: script.command, description: script.description } });
+    rec.callId = `toolu_${rec.seq}`;
+    content.push({ type: 'tool_use', id: rec.callId, name: 'Bash', input: { command: script.command, description: script.description } });
   } else {
-    content.push({ type: 'text', text: rec.reply === 'side' ? sideText(rec.body) : script.finalText });
+    content.push({ type: 'text', text: rec.reply === 'side' ? sideText(rec.body) : rec.reply === 'denied' ? script.deniedText! : script.finalText });
   }
   const stopReason = rec.reply === 'tool_call' ? 'tool_use' : 'end_turn';
   const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
@@ -250,6 +264,12 @@ function collectToolResults(requests: RecordedRequest[]): { api: Api; callId: st
     }
   }
   return [...out.values()];
+}
+
+const REFUSED = /rejected|declined|denied|refused/i;
+
+function outputText(output: unknown): string {
+  return typeof output === 'string' ? output : JSON.stringify(output ?? '');
 }
 
 function splitText(text: string): string[] {

@@ -56,9 +56,11 @@ export function createAcpAdapter(channel: MessageChannel, host: AdapterHost, opt
       if (sessionId !== null && params.sessionId !== sessionId) return;
       for (const update of updatesOf(params.update, seenOutput)) {
         if (replaying && update.kind === 'user_message') {
-          // Consecutive chunks of one user message arrive separately; join them.
-          if (replayedUsers.length > 0 && lastWasUser) replayedUsers[replayedUsers.length - 1] += update.text;
+          // Chunks of one user message share a messageId (or, without ids, arrive back to back).
+          const sameMessage = lastWasUser && (update.messageId === undefined || update.messageId === lastUserMessageId);
+          if (replayedUsers.length > 0 && sameMessage) replayedUsers[replayedUsers.length - 1] += update.text;
           else replayedUsers.push(update.text);
+          lastUserMessageId = update.messageId;
         }
         lastWasUser = update.kind === 'user_message';
         host.update(update, replaying);
@@ -103,6 +105,7 @@ export function createAcpAdapter(channel: MessageChannel, host: AdapterHost, opt
       return {};
     });
   let lastWasUser = false;
+  let lastUserMessageId: string | undefined;
 
   const connection: ClientConnection = app.connect({ readable, writable });
   const agent = connection.agent;
@@ -125,6 +128,7 @@ export function createAcpAdapter(channel: MessageChannel, host: AdapterHost, opt
   };
 
   return {
+    restoreMethods: { new: 'session/new', load: 'session/load', resume: 'session/resume' },
     async initialize(): Promise<AgentCapabilities> {
       const response = await agent.request(methods.agent.initialize, {
         protocolVersion: PROTOCOL_VERSION,

@@ -89,7 +89,7 @@ export function updatesOf(update: SessionUpdate, seenOutput: Map<string, string>
     case 'agent_thought_chunk':
       return [{ kind: 'thought', text: blockText(update.content) }];
     case 'user_message_chunk':
-      return [{ kind: 'user_message', text: blockText(update.content) }];
+      return [{ kind: 'user_message', text: blockText(update.content), ...(update.messageId ? { messageId: update.messageId } : {}) }];
     case 'plan':
       return [{ kind: 'plan', entries: update.entries.map(({ content, status, priority }) => ({ content, status, priority })) }];
     case 'tool_call': {
@@ -111,6 +111,17 @@ export function updatesOf(update: SessionUpdate, seenOutput: Map<string, string>
 
 function toolUpdates(update: ToolCallUpdate, seenOutput: Map<string, string>): AgentUpdate[] {
   const updates: AgentUpdate[] = [];
+  // Some agents (Claude Code) announce a call with a placeholder and send its real title and
+  // input in an update: restate the call so the ledger holds what actually ran.
+  if ('sessionUpdate' in update && update.sessionUpdate === 'tool_call_update' && (update.title || update.rawInput !== undefined)) {
+    updates.push({
+      kind: 'tool_started',
+      toolCallId: update.toolCallId,
+      title: update.title ?? '',
+      ...(update.kind ? { toolKind: update.kind } : {}),
+      ...(update.rawInput === undefined ? {} : { input: update.rawInput }),
+    });
+  }
   const full = textOf(update.content);
   const seen = seenOutput.get(update.toolCallId) ?? '';
   let output: string | undefined;

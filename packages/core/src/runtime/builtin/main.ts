@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   log(`starting: script "${script.name}" (${scriptFile}), ${script.turns.length} turn(s), state dir ${stateDir}`);
   log(`faults: ${faults.length > 0 ? faults.map(formatFault).join(', ') : 'none'}`);
 
+  process.stderr.on('error', () => undefined); // a broken log pipe (host gone) must not kill the agent
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     // EPIPE: the client went away; nobody is left to talk to.
     log(`stdout failed (${error.code ?? error.message}); exiting`);

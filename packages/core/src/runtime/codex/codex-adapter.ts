@@ -294,6 +294,7 @@ export function createCodexAdapter(channel: MessageChannel, host: AdapterHost, o
   }
 
   return {
+    restoreMethods: { new: 'thread/start', load: 'thread/resume', resume: 'thread/resume (without turns)' },
     async initialize(): Promise<AgentCapabilities> {
       await call('initialize', { clientInfo: { name: 'keel', title: 'Keel', version: KEEL_VERSION }, capabilities: null });
       peer.notify('initialized');

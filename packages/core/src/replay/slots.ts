@@ -1,20 +1,22 @@
-/** A frozen view of another ToolSlots: only slots below `limit` existed at that point. */
-export interface ToolSlotsBase {
-  readonly slots: ToolSlots;
+/** A frozen view of another Slots: only slots below `limit` existed at that point. */
+export interface SlotsBase {
+  readonly slots: Slots;
   readonly limit: number;
 }
 
 /**
- * toolCallId -> position of its item. A slot never changes once assigned, so a checkpoint
+ * id -> position of its item, for the items that later events update in place (tool calls
+ * by toolCallId, approvals by approvalId, commands by terminalId; one map per kind, so ids
+ * of different kinds never collide). A slot never changes once assigned, so a checkpoint
  * can share the live map instead of copying it: it keeps the map plus the item count at
  * that point, and a lookup ignores slots at or beyond that count.
  */
-export class ToolSlots {
+export class Slots {
   private own: Map<string, number> | null;
 
   constructor(
-    private readonly base: ToolSlotsBase | null = null,
-    /** Builds the map on first use (from a view's items), so views that never see a tool event skip the scan. */
+    private readonly base: SlotsBase | null = null,
+    /** Builds the map on first use (from a view's items), so views that never see such an event skip the scan. */
     private build: (() => Map<string, number>) | null = null,
   ) {
     this.own = build === null ? new Map() : null;
@@ -33,7 +35,7 @@ export class ToolSlots {
   }
 
   /** This map as it is now, for a checkpoint holding `limit` items. */
-  bounded(limit: number): ToolSlotsBase {
+  bounded(limit: number): SlotsBase {
     return { slots: this, limit };
   }
 
