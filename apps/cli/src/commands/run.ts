@@ -83,8 +83,8 @@ async function run(options: RunOptions): Promise<number> {
     if (!options.json) process.stdout.write(`\nrun ${runId}: ${info.code} — ${info.diagnosis}\n`);
     return info.exitCode;
   } finally {
-    stopPrinting();
     await manager.close();
+    stopPrinting(); // after close: the agent's expected exit is part of the transcript too
     await ledger.close();
   }
 }

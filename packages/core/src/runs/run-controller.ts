@@ -345,7 +345,11 @@ export class RunController {
       await this.setState('idle');
       return;
     }
-    const received = history?.userMessages.some((message) => message.clientId === inFlight.ik || message.text === inFlight.text);
+    // Without message ids, chunks of several prompts may read as one: containing the prompt
+    // counts as received, erring towards never sending twice (I6).
+    const received = history?.userMessages.some(
+      (message) => message.clientId === inFlight.ik || message.text === inFlight.text || message.text.includes(inFlight.text),
+    );
     if (history && history.complete !== false && !received) {
       await this.append({ type: 'note', payload: { text: `Turn ${inFlight.turn} re-sent to generation ${generation.number}: the agent's history shows it never received it.` } });
       await this.setState('running');

@@ -16,6 +16,8 @@ export interface RunFacts {
   openTurn: number | null;
   /** Agent process ids by generation, for killing orphans after a host crash. */
   agentPids: Map<number, number>;
+  /** The command line of each generation, to recognise its process later. */
+  agentCommands: Map<number, string[]>;
   hostPid: number | null;
   readOnly: boolean;
   /** The latest generation's exit is recorded (a clean close, or a crash Keel saw). */
@@ -35,6 +37,7 @@ export function readRunFacts(events: readonly LedgerEvent[]): RunFacts {
     currentTurn: 0,
     openTurn: null,
     agentPids: new Map(),
+    agentCommands: new Map(),
     hostPid: null,
     readOnly: false,
     lastGenerationExited: true,
@@ -58,6 +61,7 @@ export function readRunFacts(events: readonly LedgerEvent[]): RunFacts {
       case 'runtime.started':
         facts.generation = Math.max(facts.generation, payload.generation as number);
         facts.agentPids.set(payload.generation as number, payload.pid as number);
+        facts.agentCommands.set(payload.generation as number, payload.command as string[]);
         facts.hostPid = payload.hostPid as number;
         facts.lastGenerationExited = false;
         break;

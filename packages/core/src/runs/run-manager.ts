@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { KeelRpcError } from '../contract/errors.js';
 import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../contract/schemas/ledger.js';
 import type { Ledger } from '../ledger/index.js';
@@ -28,6 +31,25 @@ function alive(pid: number): boolean {
 }
 
 /**
+ * Whether `pid` still runs the agent we started (pids get reused): its command line must
+ * contain the agent's program. Unknown (no way to tell) counts as no: never kill a stranger.
+ */
+function runsCommand(pid: number, command: readonly string[]): boolean {
+  const program = command.find((part, index) => index > 0 && /[\\/]/.test(part)) ?? command[0];
+  if (!program) return false;
+  let cmdline: string;
+  try {
+    cmdline =
+      process.platform === 'linux'
+        ? fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+        : execFileSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' });
+  } catch {
+    return false;
+  }
+  return cmdline.includes(program) || cmdline.includes(path.basename(program));
+}
+
+/**
  * All runs of one host. On open it reconciles what a killed host left behind (I4): runs the
  * ledger shows as active are marked interrupted with a recovery event, their orphaned agent
  * process groups killed and their pending approvals reset; the next prompt resumes them.
@@ -55,8 +77,8 @@ export class RunManager {
       const facts = readRunFacts(events);
       if (!leftLive(facts)) continue;
       // The ledger lock proves the host that wrote these events is gone; its agents may not be.
-      for (const pid of facts.agentPids.values()) {
-        if (!alive(pid)) continue;
+      for (const [generation, pid] of facts.agentPids) {
+        if (!alive(pid) || !runsCommand(pid, facts.agentCommands.get(generation) ?? [])) continue;
         try {
           process.kill(-pid, 'SIGKILL');
         } catch {
