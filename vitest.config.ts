@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the TypeScript sources, never stale builds.
     alias: [
       { find: /^@keel\/core\/contract$/, replacement: src('./packages/core/src/contract/index.ts') },
+      { find: /^@keel\/core\/replay$/, replacement: src('./packages/core/src/replay/index.ts') },
       { find: /^@keel\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@keel\/main\/headless$/, replacement: src('./apps/main/src/headless/index.ts') },
     ],
@@ -17,5 +18,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Renderer component tests opt into a DOM per file with `// @vitest-environment jsdom`.
   },
 });

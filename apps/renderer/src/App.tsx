@@ -11,11 +11,11 @@ export function App() {
       <ConnectionBanner />
       <main className="workspace">
         <Group orientation="horizontal" className="panes">
-          <Panel id="runs" defaultSize="55" minSize="25">
+          <Panel id="runs" defaultSize="62" minSize="30">
             <RunsPane />
           </Panel>
           <Separator className="pane-separator" aria-label="Resize panes" />
-          <Panel id="reliability" defaultSize="45" minSize="20">
+          <Panel id="reliability" defaultSize="38" minSize="15">
             <ReliabilityPane />
           </Panel>
         </Group>

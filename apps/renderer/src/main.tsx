@@ -5,11 +5,16 @@ import { ClientProvider } from './lib/client-context.js';
 import { connect } from './lib/transport.js';
 import { useAppInfo } from './stores/app-info.js';
 import { useConnection } from './stores/connection.js';
+import { refreshRuns } from './stores/runs.js';
 import './styles.css';
+import './conversation.css';
 
 const connection = connect((status) => {
   useConnection.getState().setStatus(status);
-  if (status === 'connected') refreshInfo();
+  if (status === 'connected') {
+    refreshInfo();
+    void refreshRuns();
+  }
 });
 
 function refreshInfo() {

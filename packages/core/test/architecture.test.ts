@@ -17,10 +17,28 @@ function importsOf(file: string): string[] {
 }
 
 describe('dependency direction (DESIGN §2)', () => {
-  it('the renderer imports nothing from core but the contract, and no Node or Electron module', () => {
+  it('the renderer imports from core only the contract and the replay fold, and no Node or Electron module (ADR 0003)', () => {
+    const allowed = new Set(['@keel/core/contract', '@keel/core/replay']);
     const offenders = sourceFiles(path.join(root, 'apps/renderer/src')).flatMap((file) =>
       importsOf(file)
-        .filter((spec) => (spec.startsWith('@keel/') && spec !== '@keel/core/contract') || spec.startsWith('node:') || spec === 'electron' || spec.includes('packages/core'))
+        .filter((spec) => (spec.startsWith('@keel/') && !allowed.has(spec)) || spec.startsWith('node:') || spec === 'electron' || spec.includes('packages/core'))
+        .map((spec) => `${path.relative(root, file)} -> ${spec}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('the replay fold is browser-safe: no Node built-ins and no package, nothing outside replay/ but ../contract', () => {
+    const replayDir = path.join(root, 'packages/core/src/replay');
+    const contractDir = path.join(root, 'packages/core/src/contract');
+    const inside = (dir: string, target: string) => target === dir || target.startsWith(dir + path.sep);
+    const offenders = sourceFiles(replayDir).flatMap((file) =>
+      importsOf(file)
+        .filter((spec) => {
+          // No Node built-in and no package: what the fold needs comes through the contract.
+          if (!spec.startsWith('.')) return true;
+          const target = path.resolve(path.dirname(file), spec);
+          return !inside(replayDir, target) && !inside(contractDir, target);
+        })
         .map((spec) => `${path.relative(root, file)} -> ${spec}`),
     );
     expect(offenders).toEqual([]);

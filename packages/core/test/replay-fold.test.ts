@@ -253,7 +253,9 @@ describe('fold: robustness', () => {
     const view = fold(syntheticRun(5000, { seed: 7 }));
     expect(() => RunView.parse(view)).not.toThrow();
     expect(view.eventCount).toBe(5000);
-    expect(new Set(view.items.map((item) => item.kind))).toEqual(new Set(['prompt', 'message', 'thought', 'tool', 'turn_end', 'repair', 'note']));
+    expect(new Set(view.items.map((item) => item.kind))).toEqual(
+      new Set(['prompt', 'message', 'thought', 'tool', 'turn_end', 'repair', 'note', 'approval', 'recovery', 'command', 'file_write']),
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { procedure } from './define.js';
 import { AgentCatalog, AppInfo } from './schemas/app.js';
+import { RunView } from './schemas/replay.js';
 import { AgentSpec, ApprovalDecision, ApprovalMode, RunId, RunSummary, VerifyReport } from './schemas/ledger.js';
 
 /** Every procedure Keel exposes, as data. Transports, router and client derive from this. */
@@ -36,6 +37,11 @@ export const procedures = {
     description: 'One run.',
     input: z.object({ runId: RunId }).strict(),
     output: RunSummary,
+  }),
+  'run.view': procedure({
+    description: "A run's transcript state folded at its latest seq (core's fold, I9); continue with run.events from lastSeq + 1.",
+    input: z.object({ runId: RunId }).strict(),
+    output: RunView,
   }),
   'run.prompt': procedure({
     description: 'Send a prompt: recorded first, then sent; starts the agent if needed.',

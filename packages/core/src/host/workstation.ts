@@ -1,7 +1,7 @@
 import type { AppInfo, AppMode, EngineHealth, HealthStatus } from '../contract/schemas/app.js';
 import { KeelRpcError } from '../contract/errors.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
-import { agentCatalog, RunManager, type RuntimeTuning } from '../runs/index.js';
+import { agentCatalog, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
 import { inspectDataDir } from './data-dir.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { KEEL_VERSION } from './version.js';
@@ -36,6 +36,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   const timers = new Set<ReturnType<typeof setInterval>>();
   const ledger = await openLedger({ dataDir: options.dataDir });
   const runs = await RunManager.open({ ledger, dataDir: options.dataDir, ...(options.runtime ? { tuning: options.runtime } : {}) });
+  const views = new RunViews(ledger);
   const summary = (runId: string) => {
     const found = ledger.runs().find((run) => run.id === runId);
     if (!found) throw new KeelRpcError('not_found', `No run ${runId}.`);
@@ -79,6 +80,10 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       },
       'runs.list': () => ledger.runs(),
       'runs.get': ({ runId }) => summary(runId),
+      'run.view': ({ runId }) => {
+        summary(runId);
+        return views.view(runId);
+      },
       'run.prompt': ({ runId, text }) => runs.get(runId).prompt(text),
       'run.cancel': async ({ runId }) => {
         await runs.get(runId).cancel();
@@ -134,6 +139,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       for (const timer of timers) clearInterval(timer);
       timers.clear();
       await runs.close();
+      views.close();
       await ledger.close();
     },
   };

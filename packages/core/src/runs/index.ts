@@ -7,3 +7,4 @@ export { actionKey } from './action-key.js';
 export { resolveInWorkspace } from './workspace-paths.js';
 export { agentCatalog } from './agent-catalog.js';
 export { AttentionTracker, type AttentionChange } from './attention.js';
+export { RunViews } from './run-views.js';

@@ -1,0 +1,117 @@
+import { stopReasonInfo, type RunSummary, type RunView } from '@keel/core/contract';
+import { agentLabel } from '../../lib/agent.js';
+import { Disclosure } from '../items/Disclosure.js';
+import { StateBadge } from '../StateBadge.js';
+
+const PLAN_MARK = { completed: '✓', in_progress: '◐', pending: '○' } as const;
+
+/**
+ * Who, where and how far: title, state, weighted progress (core's numbers, I9), the stop
+ * reason with its registry diagnosis, generations and restarts.
+ */
+export function RunHeader({ view, summary }: { view: RunView; summary: RunSummary | null }) {
+  const stop = view.stopReason ? stopReasonInfo(view.stopReason) : null;
+  const { progress } = view;
+  const title = view.title ?? summary?.title ?? null;
+  return (
+    <header className="run-header" data-testid="run-header">
+      <div className="run-header-top">
+        <h3 className="run-header-title" title={view.runId}>
+          {title || view.runId}
+        </h3>
+        <StateBadge state={view.state} testId="run-state" />
+        {view.runtimeStopped && (
+          <span className="flag bad" data-testid="runtime-stopped">
+            runtime stopped
+          </span>
+        )}
+        {summary?.quarantined && <span className="flag bad">quarantined</span>}
+        {summary?.readOnly && !summary.quarantined && <span className="flag">{summary.origin === 'imported' ? 'imported · read-only' : 'read-only'}</span>}
+      </div>
+      <dl className="run-facts">
+        {title && (
+          <div>
+            <dt>id</dt>
+            <dd>
+              <code>{view.runId}</code>
+            </dd>
+          </div>
+        )}
+        <div>
+          <dt>workspace</dt>
+          <dd title={view.workspace ?? undefined} data-testid="run-workspace">
+            <code>{view.workspace ?? '—'}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>agent</dt>
+          <dd data-testid="run-agent">{agentLabel(view.agent)}</dd>
+        </div>
+        <div>
+          <dt>turn</dt>
+          <dd>{view.currentTurn}</dd>
+        </div>
+        <div>
+          <dt>generation</dt>
+          <dd data-testid="run-generation">{view.generation ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>restarts</dt>
+          <dd data-testid="run-restarts" className={view.restarts > 0 ? 'status-degraded' : undefined}>
+            {view.restarts}
+          </dd>
+        </div>
+      </dl>
+      {stop && (
+        <p
+          className={`run-stop family-${stop.family}`}
+          data-testid="run-stop-reason"
+          data-stop-reason={stop.code}
+          title={stop.autoResumable ? 'Keel continues the run with the next prompt.' : undefined}
+        >
+          <span className="muted">stop reason </span>
+          <code>{stop.code}</code> — {stop.diagnosis}
+          {view.detail && !stop.diagnosis.includes(view.detail) && <span className="muted"> ({view.detail})</span>}
+        </p>
+      )}
+      {!stop && view.detail && <p className="muted small run-detail">{view.detail}</p>}
+      {progress.percent !== null && (
+        <div className="run-progress">
+          <div
+            className="progress-bar"
+            role="progressbar"
+            aria-label="Plan progress"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={progress.percent}
+            data-testid="run-progress"
+          >
+            <div className="progress-fill" style={{ width: `${progress.percent}%` }} />
+          </div>
+          <Disclosure
+            stateKey={`${view.runId}:plan`}
+            className="plan"
+            testId="plan"
+            summary={
+              <span className="small">
+                <strong>{progress.percent}%</strong> · plan: {progress.completed} done, {progress.inProgress} in progress, {progress.pending} pending
+              </span>
+            }
+          >
+            <ol className="plan-entries">
+              {view.plan.map((entry, index) => (
+                <li key={index} className={`plan-entry plan-${entry.status}`}>
+                  <span className="plan-mark" aria-label={entry.status}>
+                    {PLAN_MARK[entry.status]}
+                  </span>
+                  <span>{entry.content}</span>
+                  {entry.priority && <span className={`chip priority-${entry.priority}`}>{entry.priority}</span>}
+                </li>
+              ))}
+            </ol>
+          </Disclosure>
+        </div>
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,113 @@
+import type { RunView, TranscriptItem } from '@keel/core/contract';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef, useState } from 'react';
+import { useUi } from '../../stores/ui.js';
+import { itemSeq, TranscriptItemView, type ItemContext } from '../items/TranscriptItemView.js';
+
+/** A first guess per kind; every row is measured once rendered. */
+function estimateHeight(item: TranscriptItem | undefined): number {
+  switch (item?.kind) {
+    case 'turn_end':
+    case 'note':
+    case 'file_write':
+      return 36;
+    case 'thought':
+      return 44;
+    case 'prompt':
+      return 72;
+    case 'message':
+      return Math.min(600, 60 + Math.ceil(item.text.length / 90) * 20);
+    case 'approval':
+      return 200;
+    case 'tool':
+    case 'command':
+      return 110;
+    default:
+      return 90;
+  }
+}
+
+/** Within this many pixels of the bottom counts as "at the bottom": new items keep it there. */
+const STICK_PX = 48;
+
+/**
+ * The run's transcript, virtualized: only the rows on screen (and a few around them) exist in
+ * the DOM, each measured as it renders, so a run of 100,000 events scrolls like a short one.
+ * While the view is at the bottom it stays there as items arrive or grow.
+ */
+export function Transcript({ view, context }: { view: RunView; context: ItemContext }) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const items = view.items;
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (index) => estimateHeight(items[index]),
+    getItemKey: (index) => index,
+    overscan: 8,
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: STICK_PX,
+    paddingStart: 8,
+    paddingEnd: 16,
+  });
+
+  // Open at the bottom, once, when the first items of this run arrive.
+  const opened = useRef<string | null>(null);
+  useEffect(() => {
+    if (items.length > 0 && opened.current !== view.runId) {
+      opened.current = view.runId;
+      virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+    }
+  }, [items.length, view.runId, virtualizer]);
+
+  // A carry-over reference asked to show an earlier approval.
+  const reveal = useUi((state) => state.reveal);
+  const [flash, setFlash] = useState<string | null>(null);
+  useEffect(() => {
+    if (!reveal) return;
+    const index = items.findIndex((item) => item.kind === 'approval' && item.approvalId === reveal.approvalId);
+    if (index === -1) return;
+    virtualizer.scrollToIndex(index, { align: 'center' });
+    setFlash(reveal.approvalId);
+    const timer = setTimeout(() => setFlash(null), 1600);
+    return () => clearTimeout(timer);
+    // Only a new reveal request moves the view.
+  }, [reveal]);
+
+  // From the virtualizer's own numbers: reading the DOM here would force a layout per render.
+  const distanceFromEnd = virtualizer.getTotalSize() - (virtualizer.scrollOffset ?? 0) - (virtualizer.scrollRect?.height ?? 0);
+  const atEnd = items.length === 0 || distanceFromEnd <= STICK_PX * 2;
+  const rows = virtualizer.getVirtualItems();
+
+  return (
+    <div className="transcript-wrap">
+      <div ref={scrollRef} className="transcript" data-testid="transcript" data-count={items.length} tabIndex={-1}>
+        {items.length === 0 && <p className="muted transcript-empty">Nothing here yet. Send a prompt to start the agent.</p>}
+        <div className="transcript-canvas" style={{ height: virtualizer.getTotalSize() }}>
+          {rows.map((row) => {
+            const item = items[row.index]!;
+            return (
+              <div
+                key={row.key}
+                ref={virtualizer.measureElement}
+                data-index={row.index}
+                data-testid="transcript-item"
+                data-kind={item.kind}
+                data-seq={itemSeq(item)}
+                className={`transcript-row${flash && item.kind === 'approval' && item.approvalId === flash ? ' flash' : ''}`}
+                style={{ transform: `translateY(${row.start}px)` }}
+              >
+                <TranscriptItemView item={item} context={context} />
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      {!atEnd && (
+        <button type="button" className="jump-latest" onClick={() => virtualizer.scrollToEnd()} data-testid="transcript-latest">
+          ↓ Latest
+        </button>
+      )}
+    </div>
+  );
+}

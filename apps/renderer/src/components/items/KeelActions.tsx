@@ -1,0 +1,40 @@
+import type { ItemOfKind } from '@keel/core/contract';
+import { quoteWord } from '../../lib/agent.js';
+import { OutputBlock } from './OutputBlock.js';
+
+/** A command Keel ran for the agent: command line, cwd, output and how it ended. */
+export function CommandCard({ item, stateKey }: { item: ItemOfKind<'command'>; stateKey: string }) {
+  const line = [item.command, ...item.args].map(quoteWord).join(' ');
+  const failed = item.status === 'exited' && (item.exitCode !== 0 || item.signal !== null);
+  return (
+    <div className={`card command-card${failed ? ' failed' : ''}`} data-command-status={item.status}>
+      <div className="card-head">
+        <span className="who keel">Keel ran</span>
+        <code className="command-line">{line}</code>
+        <span className={`status-badge ${item.status === 'running' ? 'tool-in_progress' : failed ? 'tool-failed' : 'tool-completed'}`} data-testid="command-status">
+          {item.status === 'running' ? 'running' : item.signal ? `killed (${item.signal})` : `exit ${item.exitCode ?? '?'}`}
+        </span>
+      </div>
+      <div className="muted small">
+        in <code>{item.cwd}</code>
+      </div>
+      {item.output ? (
+        <OutputBlock stateKey={`${stateKey}:output`} output={item.output} label="output" />
+      ) : (
+        <div className="muted small">{item.status === 'running' ? 'No output yet.' : 'No output.'}</div>
+      )}
+    </div>
+  );
+}
+
+export function FileWriteLine({ item }: { item: ItemOfKind<'file_write'> }) {
+  return (
+    <div className="card file-write-card">
+      <span className="who keel">Keel wrote</span> <code>{item.path}</code>{' '}
+      <span className="muted small">
+        {item.bytes.toLocaleString()} byte{item.bytes === 1 ? '' : 's'}
+        {item.created ? ' · new file' : ''}
+      </span>
+    </div>
+  );
+}

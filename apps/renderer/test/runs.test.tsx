@@ -1,0 +1,163 @@
+// @vitest-environment jsdom
+import { KeelRpcError, type AgentCatalog, type RunSummary } from '@keel/core/contract';
+import { act, cleanup, fireEvent, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NewRunDialog } from '../src/components/runs/NewRunDialog.js';
+import { RunList } from '../src/components/runs/RunList.js';
+import { splitCommandLine } from '../src/lib/agent.js';
+import { useAppInfo } from '../src/stores/app-info.js';
+import { startRunsSync, useRuns } from '../src/stores/runs.js';
+import { useUi } from '../src/stores/ui.js';
+import { mockClient, renderWithClient } from './helpers.js';
+
+const catalog: AgentCatalog = {
+  builtinScripts: [
+    { name: 'edit-and-test', description: 'Plans, writes, runs a check.' },
+    { name: 'hello', description: 'Says hello.' },
+  ],
+  detected: [{ kind: 'codex', name: 'OpenAI Codex (app-server)', command: ['codex', 'app-server'], path: '/usr/bin/codex' }],
+};
+
+const run = (id: string, overrides: Partial<RunSummary> = {}): RunSummary => ({
+  id,
+  state: 'idle',
+  created: '2025-01-01T00:00:00.000Z',
+  updated: '2025-01-01T00:00:00.000Z',
+  lastSeq: 1,
+  quarantined: false,
+  quarantineReason: null,
+  readOnly: false,
+  origin: 'local',
+  workspace: `/home/me/${id}`,
+  agent: { kind: 'builtin', script: 'edit-and-test' },
+  title: null,
+  stopReason: null,
+  ...overrides,
+});
+
+beforeEach(() => {
+  useRuns.setState({ runs: [], loaded: false, error: null, selectedRunId: null });
+  useUi.setState({ newRunOpen: true, expanded: {}, reveal: null });
+  useAppInfo.setState({ info: null, error: null });
+});
+afterEach(cleanup);
+
+const settle = () => act(async () => {});
+
+describe('the new-run dialog', () => {
+  it('creates a run with the default built-in script and selects it', async () => {
+    const { client, invoke } = mockClient({ 'agents.list': () => catalog, 'runs.create': () => run('r-new'), 'runs.list': () => [run('r-new')] });
+    renderWithClient(<NewRunDialog />, client);
+    await settle();
+    expect((screen.getByTestId('new-run-script') as HTMLSelectElement).value).toBe('edit-and-test');
+    expect(screen.queryByTestId('new-run-browse')).toBeNull(); // headless: type the path
+    fireEvent.change(screen.getByTestId('new-run-workspace'), { target: { value: ' /home/me/repo ' } });
+    fireEvent.change(screen.getByTestId('new-run-title'), { target: { value: 'Fix the tests' } });
+    fireEvent.click(screen.getByTestId('new-run-create'));
+    await settle();
+    expect(invoke).toHaveBeenCalledWith('runs.create', { workspace: '/home/me/repo', agent: { kind: 'builtin', script: 'edit-and-test' }, title: 'Fix the tests' });
+    expect(useRuns.getState().selectedRunId).toBe('r-new');
+    expect(useUi.getState().newRunOpen).toBe(false);
+  });
+
+  it('shows the typed error: code, message and each issue', async () => {
+    const { client } = mockClient({
+      'agents.list': () => catalog,
+      'runs.create': () => {
+        throw new KeelRpcError('invalid_input', 'Invalid input for "runs.create".', [{ path: 'workspace', message: 'Too small: expected string to have >=1 characters' }]);
+      },
+    });
+    renderWithClient(<NewRunDialog />, client);
+    await settle();
+    fireEvent.click(screen.getByTestId('new-run-create'));
+    await settle();
+    const error = screen.getByTestId('new-run-error');
+    expect(error.dataset.code).toBe('invalid_input');
+    expect(error.textContent).toContain('Invalid input for "runs.create".');
+    expect(error.textContent).toContain('workspace: Too small');
+    expect(useUi.getState().newRunOpen).toBe(true);
+  });
+
+  it('offers agents found on PATH and a custom ACP command line', async () => {
+    const { client, invoke } = mockClient({ 'agents.list': () => catalog, 'runs.create': () => run('r2') });
+    renderWithClient(<NewRunDialog />, client);
+    await settle();
+    fireEvent.change(screen.getByTestId('new-run-workspace'), { target: { value: '/repo' } });
+    fireEvent.click(screen.getByTestId('new-run-source-detected'));
+    fireEvent.click(screen.getByTestId('new-run-create'));
+    await settle();
+    expect(invoke).toHaveBeenLastCalledWith('runs.create', { workspace: '/repo', agent: { kind: 'codex', command: ['codex', 'app-server'] } });
+
+    useUi.setState({ newRunOpen: true });
+    cleanup();
+    renderWithClient(<NewRunDialog />, client);
+    await settle();
+    fireEvent.change(screen.getByTestId('new-run-workspace'), { target: { value: '/repo' } });
+    fireEvent.click(screen.getByTestId('new-run-source-custom'));
+    fireEvent.change(screen.getByTestId('new-run-command'), { target: { value: `gemini --acp --model "gemini 2.5"` } });
+    fireEvent.click(screen.getByTestId('new-run-create'));
+    await settle();
+    expect(invoke).toHaveBeenLastCalledWith('runs.create', { workspace: '/repo', agent: { kind: 'acp', command: ['gemini', '--acp', '--model', 'gemini 2.5'] } });
+  });
+
+  it('in Electron, Browse… fills the path from the native picker', async () => {
+    const { client, invoke } = mockClient({ 'agents.list': () => catalog, 'app.chooseFolder': () => ({ path: '/Users/me/code/app' }) });
+    renderWithClient(<NewRunDialog />, client, 'electron');
+    await settle();
+    fireEvent.click(screen.getByTestId('new-run-browse'));
+    await settle();
+    expect(invoke).toHaveBeenCalledWith('app.chooseFolder', expect.objectContaining({}));
+    expect((screen.getByTestId('new-run-workspace') as HTMLInputElement).value).toBe('/Users/me/code/app');
+  });
+});
+
+describe('the run list', () => {
+  it('lists runs newest activity first with state, workspace, agent and stop reason; a click selects', async () => {
+    const { client } = mockClient();
+    useRuns.getState().setRuns([
+      run('older', { updated: '2025-01-01T00:00:00.000Z' }),
+      run('newer', { updated: '2025-01-02T00:00:00.000Z', state: 'failed', stopReason: 'agent_unavailable', title: 'Broken agent' }),
+    ]);
+    renderWithClient(<RunList />, client);
+    const rows = screen.getAllByTestId('run-item');
+    expect(rows.map((row) => row.dataset.runId)).toEqual(['newer', 'older']);
+    expect(rows[0]!.textContent).toContain('Broken agent');
+    expect(rows[0]!.textContent).toContain('agent_unavailable');
+    expect(rows[0]!.textContent).toContain('newer'); // the workspace's last segment
+    expect(rows[0]!.textContent).toContain('built-in: edit-and-test');
+    fireEvent.click(rows[1]!);
+    expect(useRuns.getState().selectedRunId).toBe('older');
+  });
+
+  it('the sync refreshes on start, on a poke (debounced) and on its interval', async () => {
+    vi.useFakeTimers();
+    try {
+      const { client, invoke } = mockClient({ 'runs.list': () => [run('a')] });
+      const sync = startRunsSync(client, { intervalMs: 1000, debounceMs: 50 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(invoke).toHaveBeenCalledTimes(1);
+      expect(useRuns.getState().runs.map((r) => r.id)).toEqual(['a']);
+      for (let i = 0; i < 20; i++) sync.poke();
+      await vi.advanceTimersByTimeAsync(60);
+      expect(invoke).toHaveBeenCalledTimes(2);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(invoke).toHaveBeenCalledTimes(3);
+      sync.stop();
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(invoke).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('splitting a custom command line', () => {
+  it.each([
+    ['npx @agentclientprotocol/claude-agent-acp', ['npx', '@agentclientprotocol/claude-agent-acp']],
+    [`agent --name 'two words' --x "a \\"b\\""`, ['agent', '--name', 'two words', '--x', 'a "b"']],
+    ['  spaced   out  ', ['spaced', 'out']],
+    [`empty ''`, ['empty', '']],
+  ])('%s', (line, words) => expect(splitCommandLine(line)).toEqual(words));
+
+  it('refuses an unclosed quote', () => expect(() => splitCommandLine(`a 'b`)).toThrow(/Unclosed single quote/));
+});
