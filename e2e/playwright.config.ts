@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from './support/chromium.mjs';
 
-/** Debian's Chromium: Playwright cannot download its own browsers here. */
-export const chromiumPath = process.env.KEEL_CHROMIUM ?? '/usr/bin/chromium';
+export { chromiumPath };
 
 export default defineConfig({
   testDir: './specs',
@@ -17,16 +17,7 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     launchOptions: {
       executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+      args: chromiumArgs,
     },
   },
 });

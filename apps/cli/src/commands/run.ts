@@ -6,13 +6,13 @@ import {
   resolveDataDir,
   RunManager,
   stopReasonInfo,
+  splitCommandLine,
   STOP_REASONS,
   type AgentSpec,
   type LedgerEvent,
 } from '@keel/core';
 import { withDataOption } from './options.js';
 import { createTranscriptPrinter } from './run-printer.js';
-import { splitCommandLine } from './split-command.js';
 
 interface RunOptions {
   data?: string;

@@ -11,3 +11,4 @@ export * from './transports/bridge.js';
 export * from './schemas/ledger.js';
 export * from './schemas/replay.js';
 export * from './stop-reasons.js';
+export * from './command-line.js';

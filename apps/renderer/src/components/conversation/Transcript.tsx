@@ -60,6 +60,15 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
     }
   }, [items.length, view.runId, virtualizer]);
 
+  // A new turn (a prompt was sent) brings the view back to the end, so the answer streams in
+  // sight and is followed again even if the user had scrolled up (e.g. to decide an earlier card).
+  const turnSeen = useRef(view.currentTurn);
+  useEffect(() => {
+    if (view.currentTurn > turnSeen.current && items.length > 0) virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+    turnSeen.current = view.currentTurn;
+    // Only a new turn moves the view.
+  }, [view.currentTurn]);
+
   // A carry-over reference asked to show an earlier approval.
   const reveal = useUi((state) => state.reveal);
   const [flash, setFlash] = useState<string | null>(null);
