@@ -1,7 +1,19 @@
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { benchLedger, measureReplay } from '@keel/core';
+
+// apps/cli/{dist,src}/commands -> the repository root's scripts/.
+const BENCH_UI = fileURLToPath(new URL('../../../../scripts/bench-ui.mjs', import.meta.url));
+const SUITES = ['ledger', 'ui'] as const;
+
+/** Chromium against a real `keel serve`, in its own process (a development checkout only). */
+function uiSuite(json: boolean): void {
+  const result = spawnSync(process.execPath, [BENCH_UI, '--no-build', ...(json ? ['--json'] : [])], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`The ui benchmark failed (${result.signal ?? `exit ${result.status}`}).`);
+}
 
 const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 100) / 100;
 
@@ -69,17 +81,20 @@ function printLedger(result: LedgerSuite): void {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('measure Keel against raw baselines in the same run (suites: ledger)')
+    .description('measure Keel against raw baselines in the same run (suites: ledger, ui)')
     .argument('[suites...]', 'suites to run', ['ledger'])
     .option('--json', 'print one JSON object with every figure')
     .option('--scale <n>', 'fraction of the documented sizes (quick look: 0.2)', Number, 1)
     .option('--events <n>', 'events in the replay fold measurement', Number, 1_000_000)
     .option('--dir <dir>', 'scratch directory on the filesystem to measure')
     .action(async (suites: string[], options: { json?: boolean; scale: number; events: number; dir?: string }) => {
-      const unknown = suites.filter((suite) => suite !== 'ledger');
-      if (unknown.length > 0) throw new Error(`Unknown benchmark suite(s): ${unknown.join(', ')}. Available: ledger.`);
-      const result = await ledgerSuite(options);
-      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else printLedger(result);
+      const unknown = suites.filter((suite) => !(SUITES as readonly string[]).includes(suite));
+      if (unknown.length > 0) throw new Error(`Unknown benchmark suite(s): ${unknown.join(', ')}. Available: ${SUITES.join(', ')}.`);
+      if (suites.includes('ledger')) {
+        const result = await ledgerSuite(options);
+        if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else printLedger(result);
+      }
+      if (suites.includes('ui')) uiSuite(Boolean(options.json));
     });
 }
