@@ -19,7 +19,19 @@ function chooseLauncher(): { binary: string } | { reason: string } {
   return { binary: found.path };
 }
 
-const choice = chooseLauncher();
+/** Electron needs better-sqlite3 built for its ABI; without one, fall back to headless, saying why. */
+async function withElectronSqlite(choice: { binary: string } | { reason: string }): Promise<{ binary: string } | { reason: string }> {
+  if (!('binary' in choice)) return choice;
+  try {
+    const { electronSqliteBinding, electronVersion } = await import('./electron-native.js');
+    process.env.KEEL_SQLITE_BINDING = await electronSqliteBinding(electronVersion());
+    return choice;
+  } catch (error) {
+    return { reason: `better-sqlite3 could not be built for Electron (${(error as Error).message})` };
+  }
+}
+
+const choice = await withElectronSqlite(chooseLauncher());
 if ('binary' in choice) {
   const { launchElectron } = await import('./launch-electron.js');
   launchElectron(choice.binary, APP_DIR, process.argv.slice(2));

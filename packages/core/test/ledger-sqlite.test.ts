@@ -2,6 +2,7 @@
 // migration (rows written before it survive it), and refusal of a newer schema.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, migrate, migrations, openDatabase, openLedger } from '../src/ledger/index.js';
@@ -227,5 +228,23 @@ describe('keel.db migrations', () => {
     expect(fs.existsSync(path.join(dataDir, 'ledger.lock.owner'))).toBe(false);
     const { acquireWriterLock } = await import('../src/ledger/lock.js');
     acquireWriterLock(path.join(dataDir, 'ledger.lock'))();
+  });
+});
+
+describe('the native addon Keel loads', () => {
+  it('is the one KEEL_SQLITE_BINDING names (how npm start gives Electron its own build), and a wrong one fails loudly', async () => {
+    const { createRequire } = await import('node:module');
+    const nodeBuild = path.join(path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    const previous = process.env.KEEL_SQLITE_BINDING;
+    try {
+      process.env.KEEL_SQLITE_BINDING = nodeBuild;
+      const ledger = await openLedger({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'keel-binding-')) });
+      await ledger.close();
+      process.env.KEEL_SQLITE_BINDING = path.join(os.tmpdir(), 'no-such-addon.node');
+      await expect(openLedger({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'keel-binding-')) })).rejects.toThrow();
+    } finally {
+      if (previous === undefined) delete process.env.KEEL_SQLITE_BINDING;
+      else process.env.KEEL_SQLITE_BINDING = previous;
+    }
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { FILE_MODE, writeFileAtomic } from './atomic-file.js';
 import { LedgerError } from './errors.js';
+import { nativeBindingOption } from './native-binding.js';
 
 const ownerFile = (file: string) => `${file}.owner`;
 
@@ -21,7 +22,7 @@ function describeOwner(file: string): string {
  * refused too. The pid beside it only names the owner in the error.
  */
 export function acquireWriterLock(file: string): () => void {
-  const db = new Database(file, { timeout: 0 });
+  const db = new Database(file, { timeout: 0, ...nativeBindingOption() });
   try {
     fs.chmodSync(file, FILE_MODE);
     db.pragma('locking_mode = EXCLUSIVE');

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
 import { FILE_MODE } from './atomic-file.js';
 import { migrate } from './migrations.js';
+import { nativeBindingOption } from './native-binding.js';
 import fs from 'node:fs';
 
 /** SQLite's code for synchronous=FULL. */
@@ -40,7 +41,7 @@ export interface BatchRecord {
  * reopens an existing WAL database at NORMAL, which would let a power loss drop commits.
  */
 export function openDatabase(file: string, options: { readOnly?: boolean } = {}): Database.Database {
-  const db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
+  const db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false, ...nativeBindingOption() });
   if (!options.readOnly) {
     fs.chmodSync(file, FILE_MODE);
     db.pragma('journal_mode = WAL');
