@@ -224,8 +224,8 @@ export class RunController {
       exited: false,
       terminals: new Terminals({
         // A dead generation's commands are killed with it; their last words are not recorded (I6).
-        started: (terminalId, cmd, args, cwd) => {
-          if (!generation.exited) void this.append({ type: 'terminal.started', generation: number, payload: { terminalId, command: cmd, args, cwd } });
+        started: async (terminalId, cmd, args, cwd) => {
+          if (!generation.exited) await this.append({ type: 'terminal.started', generation: number, payload: { terminalId, command: cmd, args, cwd } });
         },
         output: (terminalId, text) => {
           if (!generation.exited) void this.append({ type: 'terminal.output', generation: number, payload: { terminalId, text } }, 'stream');

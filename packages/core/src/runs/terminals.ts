@@ -14,7 +14,8 @@ interface Terminal {
 }
 
 export interface TerminalEvents {
-  started(terminalId: string, command: string, args: string[], cwd: string): void;
+  /** Resolves once the start is recorded: the agent learns the terminal id only after that (I1). */
+  started(terminalId: string, command: string, args: string[], cwd: string): Promise<void>;
   output(terminalId: string, text: string): void;
   exited(terminalId: string, exit: TerminalExit): void;
 }
@@ -29,7 +30,7 @@ export class Terminals {
 
   constructor(private readonly events: TerminalEvents) {}
 
-  start(command: string, args: string[], cwd: string, env: Record<string, string> | undefined, limit = DEFAULT_OUTPUT_LIMIT): string {
+  async start(command: string, args: string[], cwd: string, env: Record<string, string> | undefined, limit = DEFAULT_OUTPUT_LIMIT): Promise<string> {
     const terminalId = `term_${ulid()}`;
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const terminal: Terminal = {
@@ -68,7 +69,7 @@ export class Terminals {
     child.stdout?.setEncoding('utf8').on('data', append);
     child.stderr?.setEncoding('utf8').on('data', append);
     this.terminals.set(terminalId, terminal);
-    this.events.started(terminalId, command, args, cwd);
+    await this.events.started(terminalId, command, args, cwd);
     return terminalId;
   }
 
