@@ -1,4 +1,4 @@
-import { ensureDataDir, openWorkstation, resolveDataDir } from '@keel/core';
+import { ensureDataDir, openWorkstation, reportUnhandledRejections, resolveDataDir } from '@keel/core';
 import { listeningLine, rendererDistDir, startHeadlessServer, type HeadlessServer } from './headless/index.js';
 import { openInBrowser } from './open-browser.js';
 
@@ -7,6 +7,7 @@ import { openInBrowser } from './open-browser.js';
  * `keel serve` (which lives in the CLI, and the CLI depends on main, not the reverse).
  */
 export async function runHeadless(): Promise<void> {
+  reportUnhandledRejections();
   const dataDir = ensureDataDir(resolveDataDir({}));
   const workstation = await openWorkstation({ dataDir, mode: 'headless' });
   let server: HeadlessServer | null = null;

@@ -89,6 +89,29 @@ describe('headless server', () => {
     expect((await get(`${server.origin}/assets/app.js`, { Cookie: 'keel_token_1=nope' })).status).toBe(401);
   });
 
+  it('answers a malformed request target with 400 and stays up', async () => {
+    const server = await start();
+    const net = await import('node:net');
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1', () => socket.write(`GET // HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`));
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect((await get(server.url)).status).toBe(200);
+  });
+
+  it('the asset cookie opens the page assets but never the RPC socket (cookies reach every loopback port)', async () => {
+    const server = await start();
+    const page = await get(server.url);
+    const cookie = String(page.headers['set-cookie']?.[0]).split(';')[0]!;
+    expect(cookie).not.toContain(server.token);
+    expect((await get(`${server.origin}/assets/app.js`, { Cookie: cookie })).status).toBe(200);
+    expect(await tryUpgrade(rpcUrl(server), { Cookie: cookie, Origin: server.origin })).toMatchObject({ opened: false, status: 401 });
+  });
+
   it('never serves files outside the renderer directory', async () => {
     const server = await start();
     for (const attempt of ['/../keel-secret.txt', '/%2e%2e/keel-secret.txt', '/assets/..%2f..%2fkeel-secret.txt']) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openWorkstation, ensureDataDir, resolveDataDir } from '@keel/core';
+import { openWorkstation, ensureDataDir, reportUnhandledRejections, resolveDataDir } from '@keel/core';
 import { listeningLine, rendererDistDir, startHeadlessServer } from '@keel/main/headless';
 import { parsePort, withDataOption } from './options.js';
 
@@ -10,6 +10,7 @@ export interface ServeOptions {
 
 /** Starts the headless host and prints its one listening line; resolves to a stopper. */
 export async function serve(options: ServeOptions): Promise<() => Promise<void>> {
+  reportUnhandledRejections();
   const dataDir = ensureDataDir(resolveDataDir({ flag: options.data }));
   const workstation = await openWorkstation({ dataDir, mode: 'headless' });
   const server = await startHeadlessServer({ router: workstation.router, rendererDir: rendererDistDir(), port: options.port ?? 0 });

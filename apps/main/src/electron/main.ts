@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
-import { ensureDataDir, KEEL_VERSION, openWorkstation, type Workstation } from '@keel/core';
+import { ensureDataDir, KEEL_VERSION, openWorkstation, reportUnhandledRejections, type Workstation } from '@keel/core';
 import { watchAttention } from './attention.js';
 import { rendererDistDir } from '../headless/renderer-dir.js';
 import { APP_ENTRY_URL } from './app-origin.js';
@@ -96,6 +96,7 @@ function start(): void {
   });
 
   const ready = async () => {
+    reportUnhandledRejections((message) => console.error(message));
     await app.whenReady();
     denyAllPermissions(session.defaultSession);
     serveAppScheme(rendererDistDir());

@@ -1,9 +1,32 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-export type Verdict = { ok: true; viaQuery: boolean } | { ok: false; status: 401 | 403; reason: string };
+export type Verdict =
+  | { ok: true; viaQuery: boolean; pathname: string }
+  | { ok: false; status: 400 | 401 | 403; reason: string };
 
-export const tokenCookieName = (port: number) => `keel_token_${port}`;
+export interface Secrets {
+  /** Grants the RPC socket; travels only in the URL Keel prints and the page's socket URL. */
+  token: string;
+  /**
+   * Grants the static page assets, in a cookie. Browsers send cookies to every port of a
+   * host, so the cookie must never be the token: a leaked asset secret gives away nothing
+   * but the public build output.
+   */
+  assetSecret: string;
+}
+
+export const tokenCookieName = (port: number) => `keel_assets_${port}`;
+
+/** The request's path, or null when its target is not a URL we can read (e.g. `//`). */
+function pathnameOf(req: IncomingMessage, origin: string): { pathname: string; token: string | null } | null {
+  try {
+    const url = new URL(req.url ?? '/', origin);
+    return { pathname: url.pathname, token: url.searchParams.get('token') };
+  } catch {
+    return null;
+  }
+}
 
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -22,23 +45,27 @@ function cookieValue(header: string | undefined, name: string): string | null {
 
 /**
  * Decides whether a request may reach Keel: the Host must be this loopback origin (no DNS
- * rebinding), a browser Origin, if sent, must be exactly this origin, and the per-start token
- * must come either in the query or in the cookie set when the page was first opened with it.
+ * rebinding), a browser Origin, if sent, must be exactly this origin. The RPC socket needs the
+ * per-start token in its URL; page assets accept it too (and then get the asset cookie) or the
+ * asset cookie alone.
  */
-export function checkRequest(req: IncomingMessage, origin: string, port: number, token: string): Verdict {
+export function checkRequest(req: IncomingMessage, origin: string, port: number, secrets: Secrets, kind: 'page' | 'socket'): Verdict {
   const expectedHost = new URL(origin).host;
   if (req.headers.host !== expectedHost) return { ok: false, status: 403, reason: 'Host is not the loopback origin.' };
   const requestOrigin = req.headers.origin;
   if (requestOrigin !== undefined && requestOrigin !== origin) {
     return { ok: false, status: 403, reason: 'Origin is not the loopback origin.' };
   }
-  const url = new URL(req.url ?? '/', origin);
-  const queryToken = url.searchParams.get('token');
-  if (queryToken !== null) {
-    return sameSecret(queryToken, token) ? { ok: true, viaQuery: true } : { ok: false, status: 401, reason: 'Wrong token.' };
+  const target = pathnameOf(req, origin);
+  if (!target) return { ok: false, status: 400, reason: 'Malformed request target.' };
+  if (target.token !== null) {
+    return sameSecret(target.token, secrets.token)
+      ? { ok: true, viaQuery: true, pathname: target.pathname }
+      : { ok: false, status: 401, reason: 'Wrong token.' };
   }
-  const cookieToken = cookieValue(req.headers.cookie, tokenCookieName(port));
-  if (cookieToken !== null && sameSecret(cookieToken, token)) return { ok: true, viaQuery: false };
+  if (kind === 'socket') return { ok: false, status: 401, reason: 'Missing token.' };
+  const cookie = cookieValue(req.headers.cookie, tokenCookieName(port));
+  if (cookie !== null && sameSecret(cookie, secrets.assetSecret)) return { ok: true, viaQuery: false, pathname: target.pathname };
   return { ok: false, status: 401, reason: 'Missing token.' };
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import { pipeline } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveConnection, type Router } from '@keel/core';
@@ -10,6 +11,7 @@ import { resolveStaticFile } from './static-files.js';
 /** Largest frame a client may send; bigger frames close the socket (1009). */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const RPC_PATH = '/rpc';
+const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
 
 export interface HeadlessServerOptions {
   router: Router;
@@ -36,12 +38,13 @@ export interface HeadlessServer {
  */
 export async function startHeadlessServer(options: HeadlessServerOptions): Promise<HeadlessServer> {
   const token = options.token ?? randomBytes(32).toString('base64url');
+  const secrets = { token, assetSecret: randomBytes(32).toString('base64url') };
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   let origin = '';
   let port = 0;
 
   const server = http.createServer((req, res) => {
-    const verdict = checkRequest(req, origin, port, token);
+    const verdict = checkRequest(req, origin, port, secrets, 'page');
     const baseHeaders = {
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
@@ -49,7 +52,7 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
     };
     if (!verdict.ok) {
       res.writeHead(verdict.status, { ...baseHeaders, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`${verdict.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${verdict.reason}\n`);
+      res.end(`${STATUS_TEXT[verdict.status]}: ${verdict.reason}\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -57,8 +60,7 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
       res.end();
       return;
     }
-    const pathname = new URL(req.url ?? '/', origin).pathname;
-    const file = resolveStaticFile(options.rendererDir, pathname);
+    const file = resolveStaticFile(options.rendererDir, verdict.pathname);
     if (!file) {
       res.writeHead(404, { ...baseHeaders, 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Not found\n');
@@ -73,22 +75,23 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
       'Cross-Origin-Resource-Policy': 'same-origin',
     };
     if (verdict.viaQuery) {
-      headers['Set-Cookie'] = `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      headers['Set-Cookie'] = `${tokenCookieName(port)}=${secrets.assetSecret}; HttpOnly; SameSite=Strict; Path=/`;
     }
     res.writeHead(200, headers);
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    fs.createReadStream(file.absolutePath).pipe(res);
+    // pipeline: a read error (a file replaced mid-rebuild) ends this response, not the server.
+    pipeline(fs.createReadStream(file.absolutePath), res, () => {});
   });
 
   server.on('upgrade', (req, socket, head) => {
-    const verdict = checkRequest(req, origin, port, token);
-    const pathname = new URL(req.url ?? '/', origin).pathname;
-    if (!verdict.ok || pathname !== RPC_PATH) {
+    socket.on('error', () => socket.destroy());
+    const verdict = checkRequest(req, origin, port, secrets, 'socket');
+    if (!verdict.ok || verdict.pathname !== RPC_PATH) {
       const status = !verdict.ok ? verdict.status : 404;
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => attach(ws));

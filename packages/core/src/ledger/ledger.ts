@@ -415,7 +415,7 @@ export class Ledger {
     set.add(subscriber);
     let active = true;
     const catchUp = () => {
-      if (!active) return;
+      if (!active || this.closed) return;
       const page = this.read(runId, { fromSeq: subscriber.next, limit: 1000 });
       for (const event of page) {
         if (!active) return;

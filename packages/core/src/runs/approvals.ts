@@ -11,6 +11,8 @@ export interface ApprovalRequest {
   reason: string;
   source: 'agent' | 'keel';
   signal?: AbortSignal;
+  /** Every path the action touches resolves inside the workspace (reads there need no question). */
+  insideWorkspace?: boolean;
 }
 
 export interface BrokerDeps {
@@ -44,10 +46,12 @@ interface UserDecision {
 const toAnswer = (decision: ApprovalDecision): PermissionAnswer =>
   decision === 'allow_run' ? 'allow_always' : decision === 'allow_once' ? 'allow_once' : 'deny';
 
-function autoDecision(mode: ApprovalMode, action: Action): ApprovalDecision | null {
-  if (mode === 'interactive') return action.kind === 'read' ? 'allow_once' : null;
+/** Reads inside the workspace are allowed without asking; a read elsewhere is a question. */
+function autoDecision(mode: ApprovalMode, action: Action, insideWorkspace: boolean): ApprovalDecision | null {
+  const safeRead = action.kind === 'read' && insideWorkspace;
+  if (mode === 'interactive') return safeRead ? 'allow_once' : null;
   if (mode === 'all') return 'allow_once';
-  if (mode === 'reads') return action.kind === 'read' ? 'allow_once' : 'deny';
+  if (mode === 'reads') return safeRead ? 'allow_once' : 'deny';
   return 'deny';
 }
 
@@ -127,7 +131,7 @@ export class ApprovalBroker {
       source: request.source,
     };
     const interactive = this.deps.mode === 'interactive';
-    const auto = autoDecision(this.deps.mode, request.action);
+    const auto = autoDecision(this.deps.mode, request.action, request.insideWorkspace ?? false);
     const earlier = this.decisions.get(key);
     const carry = earlier && (earlier.decision === 'allow_run' || (!earlier.carried && earlier.generation < request.generation)) ? earlier : null;
 
@@ -200,11 +204,15 @@ export class ApprovalBroker {
 
   private async finish(approvalId: string, event: AppendInput, answer: PermissionAnswer): Promise<void> {
     const pending = this.pending.get(approvalId);
-    if (!pending) return;
-    this.pending.delete(approvalId);
-    await this.deps.append(event);
+    if (!pending || this.settled.has(approvalId)) return;
+    // Settled before the first await: a concurrent decide, timeout or cancel finds it taken (I5).
     this.settled.add(approvalId);
-    pending.settle(answer);
+    this.pending.delete(approvalId);
+    try {
+      await this.deps.append(event);
+    } finally {
+      pending.settle(answer); // the agent is answered even when the record could not be written
+    }
   }
 
   /** A person decided. Recorded first; applied only to the generation that asked, if it lives. */
@@ -212,18 +220,26 @@ export class ApprovalBroker {
     const request = this.requested.get(approvalId);
     if (!request) throw new KeelRpcError('not_found', `No approval ${approvalId} in this run.`);
     if (this.settled.has(approvalId)) throw new KeelRpcError('conflict', `Approval ${approvalId} was already settled.`);
+    // Taken before the first await: a second click, a timeout or a cancel now finds it settled (I5).
+    this.settled.add(approvalId);
     const pending = this.pending.get(approvalId);
     if (pending) this.pending.delete(approvalId);
-    await this.deps.append({
-      type: 'approval.decided',
-      payload: {
-        approvalId,
-        decision,
-        by: 'user',
-        ...(pending ? {} : { note: 'the process that asked is gone; applied when the same action is asked again' }),
-      },
-    });
-    this.settled.add(approvalId);
+    try {
+      await this.deps.append({
+        type: 'approval.decided',
+        payload: {
+          approvalId,
+          decision,
+          by: 'user',
+          ...(pending ? {} : { note: 'the process that asked is gone; applied when the same action is asked again' }),
+        },
+      });
+    } catch (error) {
+      // Not recorded, so not decided: the request waits again.
+      this.settled.delete(approvalId);
+      if (pending) this.pending.set(approvalId, pending);
+      throw error;
+    }
     this.decisions.set(request.key, { approvalId, decision, generation: request.generation, carried: false });
     if (pending && this.deps.isLive(pending.generation)) {
       if (decision !== 'deny') this.grants.push({ generation: pending.generation, key: pending.key, action: pending.action });

@@ -13,6 +13,7 @@ import { ApprovalBroker } from './approvals.js';
 import { idempotencyKey } from './idempotency.js';
 import { readRunFacts, type RunFacts } from './run-facts.js';
 import { Terminals } from './terminals.js';
+import { readRegularFile, writeRegularFile } from './workspace-files.js';
 import { resolveInWorkspace } from './workspace-paths.js';
 
 export interface RunControllerOptions {
@@ -48,6 +49,10 @@ interface Generation {
   /** Resolves once `runtime.exited` is in the ledger; nothing of this generation is recorded after it (I6). */
   exitRecorded: Promise<void>;
   exited: boolean;
+  /** Initialised, session bound, in-flight turn settled: prompts may go to it. */
+  ready: boolean;
+  /** Output bytes per command, for the recording limit. */
+  terminalBytes: Map<string, number>;
 }
 
 interface InFlight {
@@ -56,6 +61,11 @@ interface InFlight {
   ik: string;
 }
 
+
+/** The most of one command's output the ledger records (the agent still gets all of it, up to its own limit). */
+const TERMINAL_RECORD_LIMIT = 1024 * 1024;
+/** Agent-provided text that goes into a note is cut to this. */
+const NOTE_LIMIT = 90_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -102,7 +112,8 @@ export class RunController {
   /** Opens an existing run from its ledger. */
   static open(options: RunControllerOptions): RunController {
     const events = readAll(options.ledger, options.runId);
-    const controller = new RunController(options, readRunFacts(events));
+    const readOnly = options.ledger.runs().find((run) => run.id === options.runId)?.readOnly ?? false;
+    const controller = new RunController(options, { ...readRunFacts(events), readOnly });
     controller.broker.restore(events);
     return controller;
   }
@@ -140,8 +151,42 @@ export class RunController {
     return this.current?.process.running ? this.current.process.pid : null;
   }
 
+  /**
+   * Every append of this run. A rejection is always handled here (a fire-and-forget append
+   * must never become an unhandled rejection that kills the host); callers that await still
+   * see it. An event the agent made invalid becomes a protocol error; a storage failure stops
+   * the run's agent, since nothing it does could be recorded (I1).
+   */
   private append(body: AppendInput, durability: 'critical' | 'stream' = 'critical'): Promise<LedgerEvent> {
-    return this.ledger.append(this.runId, body, { durability });
+    const appended = this.ledger.append(this.runId, body, { durability });
+    appended.catch((error: unknown) => this.onAppendFailure(error, body));
+    return appended;
+  }
+
+  private ledgerFailure: Error | null = null;
+
+  private onAppendFailure(error: unknown, body: AppendInput): void {
+    const code = (error as { code?: string }).code;
+    if (code === 'invalid_event' && body.type !== 'runtime.protocol_error' && this.current && !this.ledgerFailure) {
+      this.onProtocolError(this.current.number, 'invalid_message', `the agent produced an unrecordable ${body.type}: ${(error as Error).message}`.slice(0, 4000));
+      return;
+    }
+    if (code === 'ledger_closed' || this.ledgerFailure) return;
+    this.ledgerFailure = error instanceof Error ? error : new Error(String(error));
+    process.stderr.write(`keel: run ${this.runId} can no longer record events (${this.ledgerFailure.message}); stopping its agent\n`);
+    const current = this.current;
+    if (current?.process.running) {
+      current.stopping = true;
+      current.process.kill();
+    }
+  }
+
+  /** A promise nobody awaits: its failure is reported, never left unhandled. */
+  private guard(work: Promise<unknown>): void {
+    work.catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'ledger_closed' || this.ledgerFailure) return;
+      process.stderr.write(`keel: run ${this.runId}: ${(error as Error).stack ?? String(error)}\n`);
+    });
   }
 
   private async setState(state: RunStateName, extra: { stopReason?: string; detail?: string } = {}): Promise<void> {
@@ -154,6 +199,7 @@ export class RunController {
   /** Starts an agent process if none runs (first start, or after a host restart). */
   async start(): Promise<void> {
     if (this.closed) throw new KeelRpcError('unavailable', 'The run is closed.');
+    if (this.launching) return this.launching;
     if (this.current?.process.running) return;
     this.launching ??= this.launch('start').finally(() => {
       this.launching = null;
@@ -205,6 +251,11 @@ export class RunController {
       await this.setState('stopped', { stopReason: 'agent_unavailable', detail });
       return;
     }
+    if (this.closed) {
+      // Closed while spawning: this agent never joins the run.
+      agentProcess.kill();
+      return;
+    }
     await this.append({
       type: 'runtime.started',
       payload: { generation: number, pid: agentProcess.pid, command, hostPid: process.pid },
@@ -222,13 +273,24 @@ export class RunController {
       disconnected: false,
       exitRecorded: Promise.resolve(),
       exited: false,
+      ready: false,
+      terminalBytes: new Map(),
       terminals: new Terminals({
         // A dead generation's commands are killed with it; their last words are not recorded (I6).
-        started: async (terminalId, cmd, args, cwd) => {
-          if (!generation.exited) await this.append({ type: 'terminal.started', generation: number, payload: { terminalId, command: cmd, args, cwd } });
+        started: async (terminalId, cmd, args, cwd, pid) => {
+          if (!generation.exited) {
+            await this.append({ type: 'terminal.started', generation: number, payload: { terminalId, command: cmd, args, cwd, ...(pid ? { pid } : {}) } });
+          }
         },
         output: (terminalId, text) => {
-          if (!generation.exited) void this.append({ type: 'terminal.output', generation: number, payload: { terminalId, text } }, 'stream');
+          if (generation.exited) return;
+          // The ledger keeps at most TERMINAL_RECORD_LIMIT bytes of one command's output; the rest is only counted.
+          const recorded = generation.terminalBytes.get(terminalId) ?? 0;
+          generation.terminalBytes.set(terminalId, recorded + Buffer.byteLength(text));
+          if (recorded >= TERMINAL_RECORD_LIMIT) return;
+          const room = TERMINAL_RECORD_LIMIT - recorded;
+          const kept = Buffer.byteLength(text) > room ? `${Buffer.from(text).subarray(0, room).toString('utf8')}\n[Keel: further output of this command is not recorded]\n` : text;
+          void this.append({ type: 'terminal.output', generation: number, payload: { terminalId, text: kept } }, 'stream');
         },
         exited: (terminalId, exit) => {
           if (!generation.exited) {
@@ -243,17 +305,21 @@ export class RunController {
       generation.disconnected = true;
     });
     generation.exitRecorded = agentProcess.exited.then((exit) => this.onExit(generation, exit));
+    this.guard(generation.exitRecorded);
     this.startWatchdog();
 
     try {
       const capabilities = await this.withStartupDeadline(generation, generation.adapter.initialize());
       const history = await this.bindSession(generation, capabilities);
       if (history === 'unavailable') return;
+      generation.ready = true;
       await this.resumeInFlight(generation, history);
     } catch (error) {
       if (generation.disconnected || !generation.process.running || this.current !== generation) return; // The exit handler takes over.
-      await this.append({ type: 'note', payload: { text: `Generation ${number} failed to start: ${(error as Error).message}` } });
-      generation.killedFor = 'agent_unavailable';
+      if (!generation.killedFor) {
+        await this.append({ type: 'note', payload: { text: `Generation ${number} failed to start: ${(error as Error).message}`.slice(0, NOTE_LIMIT) } });
+      }
+      generation.killedFor ??= 'agent_unavailable';
       generation.process.kill();
     }
   }
@@ -261,12 +327,17 @@ export class RunController {
   /** initialize/session calls that never answer are a hang, not a wait. */
   private withStartupDeadline<T>(generation: Generation, work: Promise<T>): Promise<T> {
     const limit = this.options.hangTimeoutMs ?? 120_000;
-    if (limit <= 0) return work;
     return new Promise<T>((resolve, reject) => {
+      // A dead agent answers nothing, even if a grandchild keeps its stdout open.
+      void generation.process.exited.then(() => reject(new Error('the agent exited while starting')));
+      if (limit <= 0) {
+        work.then(resolve, reject);
+        return;
+      }
       const timer = setTimeout(() => {
         if (this.current === generation && generation.process.running) {
           void this.append({ type: 'runtime.hang', payload: { generation: generation.number, idleMs: limit } });
-          generation.killedFor = 'agent_hung';
+          generation.killedFor ??= 'agent_hung';
           generation.process.kill();
         }
         reject(new Error('the agent did not answer while starting'));
@@ -406,9 +477,15 @@ export class RunController {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.closed) return;
-      this.launching ??= this.launch(`restart ${next.attempt} after ${this.lastDeathReason}`).finally(() => {
-        this.launching = null;
-      });
+      const previous = this.launching ?? Promise.resolve();
+      const launching = previous
+        .catch(() => {})
+        .then(() => this.launch(`restart ${next.attempt} after ${this.lastDeathReason}`))
+        .finally(() => {
+          if (this.launching === launching) this.launching = null;
+        });
+      this.launching = launching;
+      this.guard(launching);
     }, next.delayMs);
   }
 
@@ -426,10 +503,15 @@ export class RunController {
     if (this.inFlight) throw new KeelRpcError('conflict', `Turn ${this.inFlight.turn} is still running; cancel it or wait.`);
     if (this.facts.readOnly) throw new KeelRpcError('forbidden', 'This run is read-only.');
     if (this.runState === 'stopped') throw new KeelRpcError('unavailable', 'The agent runtime is stopped; restart it first.');
-    if (!this.current?.process.running) {
-      if (this.restartTimer) throw new KeelRpcError('unavailable', 'The agent is restarting; try again in a moment.');
+    if (this.ledgerFailure) throw new KeelRpcError('unavailable', `This run can no longer record events: ${this.ledgerFailure.message}`);
+    if (this.restartTimer) throw new KeelRpcError('unavailable', 'The agent is restarting; try again in a moment.');
+    // Only a generation that finished starting (session bound, earlier turn settled) takes prompts.
+    if (!this.current?.ready || !this.current.process.running || this.current.killedFor) {
       await this.start();
-      if (!this.current?.process.running || this.state === 'stopped') {
+      // The start may have re-sent an interrupted turn: that one runs now.
+      const resent = this.inFlight as InFlight | null;
+      if (resent) throw new KeelRpcError('conflict', `Turn ${resent.turn} is still running; cancel it or wait.`);
+      if (!this.current?.ready || !this.current.process.running || this.state === 'stopped') {
         throw new KeelRpcError('unavailable', 'The agent runtime is stopped; restart it first.');
       }
     }
@@ -448,14 +530,13 @@ export class RunController {
     generation.lastActivity = Date.now();
     generation.adapter.prompt(inFlight.text, inFlight.ik).then(
       ({ stopReason, detail }) => {
-        const noted = detail ? this.append({ type: 'note', generation: generation.number, payload: { text: detail } }) : Promise.resolve();
-        void noted.then(() => this.finishTurn(generation, inFlight, stopReason));
+        const noted = detail ? this.append({ type: 'note', generation: generation.number, payload: { text: detail.slice(0, NOTE_LIMIT) } }) : Promise.resolve();
+        this.guard(noted.then(() => this.finishTurn(generation, inFlight, stopReason)));
       },
       (error: unknown) => {
         if (generation.disconnected || !generation.process.running || this.current !== generation) return; // The exit path decides.
-        void this.append({ type: 'note', payload: { text: `The agent answered turn ${inFlight.turn} with an error: ${(error as Error).message}` } }).then(() =>
-          this.finishTurn(generation, inFlight, 'agent_error'),
-        );
+        const message = `The agent answered turn ${inFlight.turn} with an error: ${(error as Error).message}`.slice(0, NOTE_LIMIT);
+        this.guard(this.append({ type: 'note', payload: { text: message } }).then(() => this.finishTurn(generation, inFlight, 'agent_error')));
       },
     );
   }
@@ -524,13 +605,14 @@ export class RunController {
     // A reset by a dying generation is not the turn running again.
     if (!this.inFlight || this.closed || !generation?.process.running || generation.disconnected) return;
     const next: RunStateName = count > 0 ? 'awaiting_approval' : 'running';
-    if (next !== this.state) void this.setState(next);
+    if (next !== this.state) this.guard(this.setState(next));
   }
 
   // ---- the agent's requests, per generation --------------------------------------------------
 
   private hostFor(generation: Generation): AdapterHost {
-    const live = () => this.current === generation && generation.process.running;
+    // Output the agent wrote before dying still counts until its exit is being recorded.
+    const live = () => this.current === generation && !generation.exited;
     const stale = () => new Error('This agent process has been replaced; the request is dropped.');
     const busy = async <T>(work: () => Promise<T>): Promise<T> => {
       generation.busy += 1;
@@ -543,7 +625,15 @@ export class RunController {
     };
     const turn = () => this.inFlight?.turn;
     const ask = (action: Action, reason: string, source: 'agent' | 'keel', signal?: AbortSignal) =>
-      this.broker.ask({ generation: generation.number, ...(turn() ? { turn: turn()! } : {}), action, reason, source, ...(signal ? { signal } : {}) });
+      this.broker.ask({
+        generation: generation.number,
+        ...(turn() ? { turn: turn()! } : {}),
+        action,
+        reason,
+        source,
+        insideWorkspace: (action.paths ?? []).length > 0 && (action.paths ?? []).every((p) => workspacePath(p).inside),
+        ...(signal ? { signal } : {}),
+      });
     const workspacePath = (target: string) => resolveInWorkspace(this.facts.workspace, target);
     const normalisePaths = (action: Action): Action =>
       action.paths ? { ...action, paths: action.paths.map((p) => workspacePath(p).path) } : action;
@@ -583,7 +673,7 @@ export class RunController {
           if (!resolved.inside && !(await permitted({ kind: 'read', title: `Read ${target} (outside the workspace)`, paths: [resolved.path] }, 'read outside the workspace'))) {
             throw new Error(`Reading ${target} was not allowed.`);
           }
-          const content = fs.readFileSync(resolved.path, 'utf8');
+          const content = await readRegularFile(resolved.path);
           if (line === undefined && limit === undefined) return content;
           const lines = content.split('\n');
           const start = Math.max(0, (line ?? 1) - 1);
@@ -599,9 +689,10 @@ export class RunController {
             throw new Error(`Writing ${relative} was not allowed.`);
           }
           if (!live()) throw stale();
-          const created = !fs.existsSync(resolved.path);
-          fs.mkdirSync(path.dirname(resolved.path), { recursive: true });
-          fs.writeFileSync(resolved.path, content);
+          // Judged again after the wait: the tree may have changed while the user decided.
+          const now = workspacePath(target);
+          if (!now.inside || now.path !== resolved.path) throw new Error(`Refused to write ${target}: it changed while waiting for approval.`);
+          const { created } = await writeRegularFile(resolved.path, content);
           await this.append({
             type: 'fs.written',
             generation: generation.number,
@@ -690,9 +781,8 @@ export class RunController {
       const idle = Date.now() - generation.lastActivity;
       if (idle < limit) return;
       generation.killedFor = 'agent_hung';
-      void this.append({ type: 'runtime.hang', generation: generation.number, payload: { generation: generation.number, idleMs: idle } }).then(() =>
-        generation.process.kill(),
-      );
+      // Killed whether or not the record lands: a hung agent must not hold the turn.
+      this.guard(this.append({ type: 'runtime.hang', generation: generation.number, payload: { generation: generation.number, idleMs: idle } }).finally(() => generation.process.kill()));
     }, Math.max(50, Math.min(1_000, Math.floor(limit / 4))));
     this.watchdog.unref?.();
   }
@@ -727,6 +817,7 @@ export class RunController {
     this.closed = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.stopWatchdog();
+    await this.launching?.catch(() => {});
     const current = this.current;
     if (current?.process.running) {
       current.stopping = true;

@@ -18,6 +18,8 @@ export interface RunFacts {
   agentPids: Map<number, number>;
   /** The command line of each generation, to recognise its process later. */
   agentCommands: Map<number, string[]>;
+  /** Commands Keel started for the agent and never saw end: pid and command line. */
+  openTerminals: Map<string, { pid: number; command: string[] }>;
   hostPid: number | null;
   readOnly: boolean;
   /** The latest generation's exit is recorded (a clean close, or a crash Keel saw). */
@@ -38,6 +40,7 @@ export function readRunFacts(events: readonly LedgerEvent[]): RunFacts {
     openTurn: null,
     agentPids: new Map(),
     agentCommands: new Map(),
+    openTerminals: new Map(),
     hostPid: null,
     readOnly: false,
     lastGenerationExited: true,
@@ -64,6 +67,14 @@ export function readRunFacts(events: readonly LedgerEvent[]): RunFacts {
         facts.agentCommands.set(payload.generation as number, payload.command as string[]);
         facts.hostPid = payload.hostPid as number;
         facts.lastGenerationExited = false;
+        break;
+      case 'terminal.started':
+        if (typeof payload.pid === 'number') {
+          facts.openTerminals.set(payload.terminalId as string, { pid: payload.pid, command: [payload.command as string, ...(payload.args as string[])] });
+        }
+        break;
+      case 'terminal.exited':
+        facts.openTerminals.delete(payload.terminalId as string);
         break;
       case 'runtime.exited':
         if (payload.generation === facts.generation) facts.lastGenerationExited = true;

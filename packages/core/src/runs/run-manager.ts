@@ -77,8 +77,12 @@ export class RunManager {
       const facts = readRunFacts(events);
       if (!leftLive(facts)) continue;
       // The ledger lock proves the host that wrote these events is gone; its agents may not be.
-      for (const [generation, pid] of facts.agentPids) {
-        if (!alive(pid) || !runsCommand(pid, facts.agentCommands.get(generation) ?? [])) continue;
+      const leftovers = [
+        ...[...facts.agentPids].map(([generation, pid]) => ({ pid, command: facts.agentCommands.get(generation) ?? [] })),
+        ...facts.openTerminals.values(),
+      ];
+      for (const { pid, command } of leftovers) {
+        if (!alive(pid) || !runsCommand(pid, command)) continue;
         try {
           process.kill(-pid, 'SIGKILL');
         } catch {

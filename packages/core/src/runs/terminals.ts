@@ -15,7 +15,7 @@ interface Terminal {
 
 export interface TerminalEvents {
   /** Resolves once the start is recorded: the agent learns the terminal id only after that (I1). */
-  started(terminalId: string, command: string, args: string[], cwd: string): Promise<void>;
+  started(terminalId: string, command: string, args: string[], cwd: string, pid: number | undefined): Promise<void>;
   output(terminalId: string, text: string): void;
   exited(terminalId: string, exit: TerminalExit): void;
 }
@@ -69,7 +69,7 @@ export class Terminals {
     child.stdout?.setEncoding('utf8').on('data', append);
     child.stderr?.setEncoding('utf8').on('data', append);
     this.terminals.set(terminalId, terminal);
-    await this.events.started(terminalId, command, args, cwd);
+    await this.events.started(terminalId, command, args, cwd, child.pid);
     return terminalId;
   }
 
@@ -90,7 +90,8 @@ export class Terminals {
 
   kill(terminalId: string): void {
     const terminal = this.get(terminalId);
-    if (terminal.exit || terminal.child.pid === undefined) return;
+    if (terminal.child.pid === undefined) return;
+    // The whole group, even after its leader exited: a backgrounded child must not outlive it.
     try {
       process.kill(-terminal.child.pid, 'SIGKILL');
     } catch {

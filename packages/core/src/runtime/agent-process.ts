@@ -42,17 +42,20 @@ export class AgentProcess {
     this.child = child;
     this.pid = child.pid!;
     const stderr = fs.createWriteStream(options.stderrFile, { flags: 'a', mode: 0o600 });
+    // A full disk loses the log, never the host.
+    stderr.on('error', () => stderr.destroy());
     child.stderr.on('data', (chunk: Buffer) => {
-      stderr.write(chunk);
+      if (!stderr.destroyed) stderr.write(chunk);
       this.stderrTail.push(chunk.toString('utf8'));
       if (this.stderrTail.length > 20) this.stderrTail.shift();
     });
     const protocol = options.protocolFile ? fs.createWriteStream(options.protocolFile, { flags: 'a', mode: 0o600 }) : null;
+    protocol?.on('error', () => protocol.destroy());
     this.channel = frameChannel(child.stdout, child.stdin, {
       ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
       onProtocolError: options.onProtocolError,
       onActivity: options.onActivity,
-      ...(protocol ? { onTraffic: (direction: 'in' | 'out', line: string) => protocol.write(`${new Date().toISOString()} ${direction} ${line.length > 65_536 ? `${line.slice(0, 65_536)}…[${line.length} bytes]` : line}\n`) } : {}),
+      ...(protocol ? { onTraffic: (direction: 'in' | 'out', line: string) => !protocol.destroyed && protocol.write(`${new Date().toISOString()} ${direction} ${line.length > 65_536 ? `${line.slice(0, 65_536)}…[${line.length} bytes]` : line}\n`) } : {}),
     });
     child.stdin.on('error', () => {}); // EPIPE after the agent died: the exit handler reports it.
     this.exited = new Promise((resolve) => {

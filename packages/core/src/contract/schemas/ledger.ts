@@ -163,7 +163,15 @@ export const EventBody = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('terminal.started'),
-    payload: z.object({ terminalId: z.string(), command: z.string(), args: z.array(z.string()), cwd: z.string(), approvalId: z.string().optional() }),
+    payload: z.object({
+      terminalId: z.string(),
+      command: z.string(),
+      args: z.array(z.string()),
+      cwd: z.string(),
+      /** Its process group, so a host that died can have its commands ended on the next start. */
+      pid: z.number().int().positive().optional(),
+      approvalId: z.string().optional(),
+    }),
   }),
   z.object({ type: z.literal('terminal.output'), payload: z.object({ terminalId: z.string(), text }) }),
   z.object({

@@ -1,4 +1,4 @@
-import { client, methods, PROTOCOL_VERSION, type AnyMessage, type ClientConnection } from '@agentclientprotocol/sdk';
+import { client, methods, PROTOCOL_VERSION, RequestError, type AnyMessage, type ClientConnection } from '@agentclientprotocol/sdk';
 import { KEEL_VERSION } from '../../host/version.js';
 import {
   AgentRequestError,
@@ -22,6 +22,16 @@ function errorCode(error: unknown): number | undefined {
 function looksLikeMissingSession(error: unknown): boolean {
   if (errorCode(error) === RESOURCE_NOT_FOUND) return true;
   return /not found|unknown session|no such session/i.test(error instanceof Error ? error.message : String(error));
+}
+
+/** Keel's refusals reach the agent with their reason (the SDK would otherwise say only "Internal error"). */
+async function explained<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RequestError) throw error;
+    throw RequestError.internalError(undefined, error instanceof Error ? error.message : String(error));
+  }
 }
 
 const ACP_STOP_REASONS = new Set(['end_turn', 'max_tokens', 'max_turn_requests', 'refusal', 'cancelled']);
@@ -75,14 +85,16 @@ export function createAcpAdapter(channel: MessageChannel, host: AdapterHost, opt
       const optionId = optionFor(answer, params.options);
       return optionId === null ? { outcome: { outcome: 'cancelled' as const } } : { outcome: { outcome: 'selected' as const, optionId } };
     })
-    .onRequest(methods.client.fs.readTextFile, async ({ params }) => ({
-      content: await host.readTextFile(params.path, params.line ?? undefined, params.limit ?? undefined),
-    }))
-    .onRequest(methods.client.fs.writeTextFile, async ({ params }) => {
-      await host.writeTextFile(params.path, params.content);
-      return {};
-    })
-    .onRequest(methods.client.terminal.create, async ({ params }) => ({
+    .onRequest(methods.client.fs.readTextFile, ({ params }) =>
+      explained(async () => ({ content: await host.readTextFile(params.path, params.line ?? undefined, params.limit ?? undefined) })),
+    )
+    .onRequest(methods.client.fs.writeTextFile, ({ params }) =>
+      explained(async () => {
+        await host.writeTextFile(params.path, params.content);
+        return {};
+      }),
+    )
+    .onRequest(methods.client.terminal.create, ({ params }) => explained(async () => ({
       terminalId: await host.terminals.create({
         command: params.command,
         args: params.args ?? [],
@@ -90,7 +102,7 @@ export function createAcpAdapter(channel: MessageChannel, host: AdapterHost, opt
         ...(params.env ? { env: Object.fromEntries(params.env.map((variable) => [variable.name, variable.value])) } : {}),
         ...(params.outputByteLimit ? { outputByteLimit: params.outputByteLimit } : {}),
       }),
-    }))
+    })))
     .onRequest(methods.client.terminal.output, async ({ params }) => {
       const { output, truncated, exitStatus } = await host.terminals.output(params.terminalId);
       return { output, truncated, ...(exitStatus ? { exitStatus } : {}) };
