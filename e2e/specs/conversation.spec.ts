@@ -27,19 +27,33 @@ test.afterAll(async () => {
 
 const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 
-/** Polls the run's ledger file until `check` finds what it waits for; returns that. */
-async function ledgerFact<T>(dataDir: string, runId: string, check: (events: LedgerEvent[]) => T | null | undefined | false, message: string, timeout = 30_000): Promise<T> {
-  let found: T | null | undefined | false = null;
-  await expect
-    .poll(
-      () => {
-        found = check(readLedger(dataDir, runId));
-        return Boolean(found);
-      },
-      { message, timeout },
-    )
-    .toBe(true);
-  return found as T;
+/**
+ * Resolves with what `check` finds in the run's ledger file: read now, then again on every
+ * change the kernel reports in the ledger directory (fs.watch: no polling). The timeout is a
+ * failure guard, not a wait.
+ */
+function ledgerFact<T>(dataDir: string, runId: string, check: (events: LedgerEvent[]) => T | null | undefined | false, message: string, timeout = 30_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(guard);
+      watcher.close();
+      settle();
+    };
+    const look = () => {
+      try {
+        const found = check(readLedger(dataDir, runId));
+        if (found) finish(() => resolve(found));
+      } catch (error) {
+        finish(() => reject(error as Error));
+      }
+    };
+    const guard = setTimeout(() => finish(() => reject(new Error(`${message}: not in the ledger within ${timeout} ms`))), timeout);
+    const watcher = fs.watch(path.join(dataDir, 'ledger'), look);
+    look();
+  });
 }
 
 /** Creates a run through the New run dialog (workspace path field, built-in script); returns its id. */

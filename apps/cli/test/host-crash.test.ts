@@ -130,7 +130,7 @@ describe('kill -9 of the host', () => {
       expect(ended[0]!.seq).toBeGreaterThan(recovered[0]!.seq);
       expect(ofType(events, 'run.state').at(-1)!.payload).toMatchObject({ state: 'interrupted', stopReason: 'host_interrupted' });
       // Reconciled once: this second start found nothing left to do.
-      expect(ledger.runs().find((summary) => summary.id === runId)!.lastSeq).toBe(events.at(-1)!.seq);
+      expect(ledger.run(runId)!.lastSeq).toBe(events.at(-1)!.seq);
 
       // The next prompt resumes the run: generation 2, session replayed, the turn completes.
       const controller = manager.get(runId);

@@ -122,7 +122,7 @@ describe('keel runs --json', () => {
     const ledger = await openLedger({ dataDir: data, readOnly: true });
     try {
       const events = ledger.read(runIds.edit!, { limit: 10_000 });
-      const summary = ledger.runs().find((run) => run.id === runIds.edit)!;
+      const summary = ledger.run(runIds.edit!)!;
       const started = ofType(events, 'runtime.started').map((event) => event.payload.generation);
       const exited = ofType(events, 'runtime.exited').map((event) => event.payload.generation);
       expect({

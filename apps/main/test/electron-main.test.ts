@@ -42,7 +42,7 @@ const fake = await vi.hoisted(async () => {
     enableSandbox: () => state.log.push('enableSandbox'),
     requestSingleInstanceLock: () => state.singleInstance,
     isReady: () => state.ready,
-    whenReady: () => readyPromise,
+    whenReady: vi.fn(() => readyPromise),
     quit: vi.fn(() => {
       state.log.push('quit');
       const event = { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
@@ -131,6 +131,7 @@ const fake = await vi.hoisted(async () => {
     app.removeAllListeners();
     app.quit.mockClear();
     app.exit.mockClear();
+    app.whenReady.mockClear();
     ipcMain.removeAllListeners();
     ipcMain.handlers.clear();
   };
@@ -196,8 +197,12 @@ describe('Electron main', () => {
     await import('../src/electron/main.js');
     expect(fake.electron.app.quit).toHaveBeenCalled();
     expect(fake.electron.app.listenerCount('second-instance')).toBe(0);
+    // Nothing waits for ready (no whenReady, no 'ready' listener), so nothing can follow it;
+    // whatever had chained on the ready promise runs before this test's own await of it.
+    expect(fake.electron.app.whenReady).not.toHaveBeenCalled();
+    expect(fake.electron.app.listenerCount('ready')).toBe(0);
     fake.makeReady();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await fake.electron.app.whenReady();
     expect(fake.state.windows).toHaveLength(0);
   });
 

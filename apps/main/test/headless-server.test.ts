@@ -155,31 +155,38 @@ describe('headless server', () => {
   it('the reconnecting client survives a server restart: status goes reconnecting, then connected, and the stream resumes', async () => {
     const first = await start();
     const statuses: ConnectionStatus[] = [];
+    const beats: number[] = [];
+    // Wakes `until` on every status change and every beat: no polling.
+    let wake = () => {};
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise<void>((resolve) => (wake = resolve));
+    };
     const transport = createSocketTransport({
       connect: () => new WebSocket(rpcUrl(first, first.token), { headers: { Origin: first.origin } }) as unknown as SocketLike,
-      onStatus: (status) => statuses.push(status),
+      onStatus: (status) => {
+        statuses.push(status);
+        wake();
+      },
       backoffMs: () => 20,
     });
     const client = createClient(transport);
-    const beats: number[] = [];
-    client.subscribe('app.health', { intervalMs: 100 }, { onEvent: (beat) => beats.push(beat.seq) });
+    client.subscribe('app.health', { intervalMs: 100 }, {
+      onEvent: (beat) => {
+        beats.push(beat.seq);
+        wake();
+      },
+    });
     await expect(client.invoke('app.info', {})).resolves.toMatchObject({ name: 'Keel' });
     await first.close();
     open.splice(0);
-    await new Promise<void>((resolve) => {
-      const poll = () => (statuses.includes('reconnecting') ? resolve() : setTimeout(poll, 10));
-      poll();
-    });
+    await until(() => statuses.includes('reconnecting'));
     // Same port and token: a restarted host.
     const workstation = await openWorkstation({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'keel-data-')), mode: 'headless' });
     const second = await startHeadlessServer({ router: workstation.router, rendererDir: rendererFixture(), port: first.port, token: first.token });
     open.push({ server: second, workstation });
     await expect(client.invoke('app.info', {})).resolves.toMatchObject({ name: 'Keel' });
     const before = beats.length;
-    await new Promise<void>((resolve) => {
-      const poll = () => (beats.length > before ? resolve() : setTimeout(poll, 10));
-      poll();
-    });
+    await until(() => beats.length > before);
     expect(statuses).toEqual(['connected', 'reconnecting', 'connected']);
     transport.close();
   });

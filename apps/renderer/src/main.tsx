@@ -5,16 +5,13 @@ import { ClientProvider } from './lib/client-context.js';
 import { connect } from './lib/transport.js';
 import { useAppInfo } from './stores/app-info.js';
 import { useConnection } from './stores/connection.js';
-import { refreshRuns } from './stores/runs.js';
 import './styles.css';
 import './conversation.css';
 
 const connection = connect((status) => {
   useConnection.getState().setStatus(status);
-  if (status === 'connected') {
-    refreshInfo();
-    void refreshRuns();
-  }
+  // Streams (the heartbeat, the run list, the open run's events) are re-opened by the transport.
+  if (status === 'connected') refreshInfo();
 });
 
 function refreshInfo() {

@@ -8,7 +8,7 @@ import { splitCommandLine } from '../src/lib/agent.js';
 import { useAppInfo } from '../src/stores/app-info.js';
 import { startRunsSync, useRuns } from '../src/stores/runs.js';
 import { useUi } from '../src/stores/ui.js';
-import { mockClient, renderWithClient } from './helpers.js';
+import { mockClient, renderWithClient, type OpenStream } from './helpers.js';
 
 const catalog: AgentCatalog = {
   builtinScripts: [
@@ -46,7 +46,7 @@ const settle = () => act(async () => {});
 
 describe('the new-run dialog', () => {
   it('creates a run with the default built-in script and selects it', async () => {
-    const { client, invoke } = mockClient({ 'agents.list': () => catalog, 'runs.create': () => run('r-new'), 'runs.list': () => [run('r-new')] });
+    const { client, invoke } = mockClient({ 'agents.list': () => catalog, 'runs.create': () => run('r-new', { state: 'created' }) });
     renderWithClient(<NewRunDialog />, client);
     await settle();
     expect((screen.getByTestId('new-run-script') as HTMLSelectElement).value).toBe('edit-and-test');
@@ -57,6 +57,8 @@ describe('the new-run dialog', () => {
     await settle();
     expect(invoke).toHaveBeenCalledWith('runs.create', { workspace: '/home/me/repo', agent: { kind: 'builtin', script: 'edit-and-test' }, title: 'Fix the tests' });
     expect(useRuns.getState().selectedRunId).toBe('r-new');
+    // Listed at once, before runs.changed brings it.
+    expect(useRuns.getState().runs).toMatchObject([{ id: 'r-new', state: 'created' }]);
     expect(useUi.getState().newRunOpen).toBe(false);
   });
 
@@ -128,23 +130,95 @@ describe('the run list', () => {
     fireEvent.click(rows[1]!);
     expect(useRuns.getState().selectedRunId).toBe('older');
   });
+});
 
-  it('the sync refreshes on start, on a poke (debounced) and on its interval', async () => {
+describe('the run list sync (runs.changed)', () => {
+  const open = (streams: OpenStream[]) => {
+    const live = streams.filter((stream) => stream.stream === 'runs.changed' && !stream.closed);
+    expect(live).toHaveLength(1);
+    return live[0]!;
+  };
+
+  it('subscribes instead of polling: the snapshot replaces the list, a change merges by id, stop closes the stream', () => {
     vi.useFakeTimers();
     try {
-      const { client, invoke } = mockClient({ 'runs.list': () => [run('a')] });
-      const sync = startRunsSync(client, { intervalMs: 1000, debounceMs: 50 });
-      await vi.advanceTimersByTimeAsync(0);
-      expect(invoke).toHaveBeenCalledTimes(1);
-      expect(useRuns.getState().runs.map((r) => r.id)).toEqual(['a']);
-      for (let i = 0; i < 20; i++) sync.poke();
-      await vi.advanceTimersByTimeAsync(60);
-      expect(invoke).toHaveBeenCalledTimes(2);
-      await vi.advanceTimersByTimeAsync(1000);
-      expect(invoke).toHaveBeenCalledTimes(3);
+      const { client, invoke, streams } = mockClient();
+      const sync = startRunsSync(client);
+      const stream = open(streams);
+      expect(stream.currentParams()).toEqual({});
+      stream.handlers.onEvent({ kind: 'snapshot', runs: [run('a', { updated: '2025-01-01T00:00:01.000Z' }), run('b', { updated: '2025-01-01T00:00:02.000Z' })] });
+      expect(useRuns.getState()).toMatchObject({ loaded: true, error: null });
+      expect(useRuns.getState().runs.map((r) => r.id)).toEqual(['b', 'a']);
+      // A new run and a state change: merged, and the list re-sorted by activity.
+      stream.handlers.onEvent({
+        kind: 'changed',
+        runs: [run('c', { updated: '2025-01-01T00:00:03.000Z' }), run('a', { updated: '2025-01-01T00:00:04.000Z', state: 'failed', stopReason: 'agent_unavailable', lastSeq: 5 })],
+      });
+      expect(useRuns.getState().runs.map((r) => [r.id, r.state])).toEqual([['a', 'failed'], ['c', 'idle'], ['b', 'idle']]);
+      // A summary older than the one held (a late echo) changes nothing.
+      stream.handlers.onEvent({ kind: 'changed', runs: [run('a', { lastSeq: 2, state: 'running' })] });
+      expect(useRuns.getState().runs.find((r) => r.id === 'a')).toMatchObject({ state: 'failed', lastSeq: 5 });
+      vi.advanceTimersByTime(60_000);
+      expect(invoke).not.toHaveBeenCalled(); // no polling of runs.list
+      expect(streams).toHaveLength(1);
       sync.stop();
-      await vi.advanceTimersByTimeAsync(5000);
-      expect(invoke).toHaveBeenCalledTimes(3);
+      expect(stream.closed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('what is on screen follows the stream: a new run appears and a state change shows, without a request', async () => {
+    const { client, invoke, streams } = mockClient();
+    const sync = startRunsSync(client);
+    renderWithClient(<RunList />, client);
+    expect(screen.getByText('Loading runs…')).toBeTruthy();
+    const stream = open(streams);
+    await act(async () => stream.handlers.onEvent({ kind: 'snapshot', runs: [run('a')] }));
+    expect(screen.getAllByTestId('run-item').map((row) => [row.dataset.runId, row.dataset.state])).toEqual([['a', 'idle']]);
+    await act(async () =>
+      stream.handlers.onEvent({ kind: 'changed', runs: [run('b', { state: 'running', updated: '2025-01-02T00:00:00.000Z', lastSeq: 3 })] }),
+    );
+    await act(async () => stream.handlers.onEvent({ kind: 'changed', runs: [run('b', { state: 'awaiting_approval', updated: '2025-01-02T00:00:01.000Z', lastSeq: 4 })] }));
+    expect(screen.getAllByTestId('run-item').map((row) => [row.dataset.runId, row.dataset.state])).toEqual([
+      ['b', 'awaiting_approval'],
+      ['a', 'idle'],
+    ]);
+    expect(invoke).not.toHaveBeenCalled();
+    sync.stop();
+  });
+
+  it('after a reconnect the snapshot the host sends again replaces the list: what changed while away is shown', () => {
+    const { client, streams } = mockClient();
+    const sync = startRunsSync(client);
+    const stream = open(streams);
+    stream.handlers.onEvent({ kind: 'snapshot', runs: [run('a'), run('b')] });
+    // The transport re-opens the subscription with the same params; the host starts it with the whole list.
+    stream.handlers.onEvent({ kind: 'snapshot', runs: [run('b', { state: 'stopped', lastSeq: 9 }), run('new')] });
+    expect(useRuns.getState().runs.map((r) => [r.id, r.state]).sort()).toEqual([['b', 'stopped'], ['new', 'idle']]);
+    sync.stop();
+  });
+
+  it('when the host ends the stream on a failure, the list says so and follows again after retryMs', () => {
+    vi.useFakeTimers();
+    try {
+      const { client, streams } = mockClient();
+      const sync = startRunsSync(client, { retryMs: 500 });
+      const first = open(streams);
+      first.handlers.onEvent({ kind: 'snapshot', runs: [run('a')] });
+      first.handlers.onEnd?.(new KeelRpcError('invalid_output', 'The host produced an invalid event for "runs.changed".'));
+      first.closed = true; // the transport forgets an ended subscription
+      expect(useRuns.getState().error).toContain('invalid event');
+      expect(useRuns.getState().runs.map((r) => r.id)).toEqual(['a']);
+      vi.advanceTimersByTime(499);
+      expect(streams).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      const second = open(streams);
+      second.handlers.onEvent({ kind: 'snapshot', runs: [run('a'), run('b')] });
+      expect(useRuns.getState()).toMatchObject({ error: null });
+      expect(useRuns.getState().runs).toHaveLength(2);
+      sync.stop();
+      expect(second.closed).toBe(true);
     } finally {
       vi.useRealTimers();
     }

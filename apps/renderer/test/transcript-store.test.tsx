@@ -42,6 +42,14 @@ async function streamOpened(streams: ReturnType<typeof mockClient>['streams'], c
   return streams.filter((entry) => entry.stream === 'run.events')[count - 1]!;
 }
 
+/**
+ * Resolves once the store has published a view up to `seq` (the pane's feed folds events as they
+ * come and publishes on the next frame). Awaited inside act(), which then renders that view.
+ */
+async function publishedUpTo(seq: number) {
+  await vi.waitFor(() => expect(useTranscript.getState().view?.lastSeq).toBe(seq));
+}
+
 afterEach(() => {
   cleanup();
   useTranscript.setState({ runId: null, folder: null, lastSeq: 0, view: null, status: 'idle', error: null });
@@ -182,11 +190,11 @@ describe('the conversation pane', () => {
     const { client, streams } = mockClient({ 'runs.list': () => [summary] });
     renderWithClient(<Conversation />, client);
     const stream = await streamOpened(streams);
+    const expected = fold(events, 'run-1');
     await act(async () => {
       for (const event of events) stream.handlers.onEvent(event);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await publishedUpTo(expected.lastSeq);
     });
-    const expected = fold(events, 'run-1');
     const rows = within(screen.getByTestId('transcript')).getAllByTestId('transcript-item');
     expect(rows.length).toBeGreaterThan(10);
     const shown = rows.map((row) => [Number(row.dataset.index), row.dataset.kind, Number(row.dataset.seq)]);
@@ -210,7 +218,7 @@ describe('the conversation pane', () => {
     const stream = await streamOpened(streams);
     await act(async () => {
       for (const event of events) stream.handlers.onEvent(event);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await publishedUpTo(fold(events, 'run-1').lastSeq);
     });
     expect(fold(events, 'run-1').runtimeStopped).toBe(true);
     const cards = screen.getAllByTestId('recovery-card');

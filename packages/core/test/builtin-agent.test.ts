@@ -1,6 +1,6 @@
 // The built-in agent as a real ACP process: spawned compiled, driven by the SDK's client side
-// over stdio, with real files and real commands. Tests wait on protocol events; the only
-// timer is the hang test's bounded check that nothing at all comes back.
+// over stdio, with real files and real commands. Tests wait on protocol events, never on
+// timers (the hang test proves silence by an answer ordered after it).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -327,14 +327,27 @@ describe('built-in agent: faults', () => {
     const linesAtHang = first.rawLines.length;
     await first.cancel(sessionId);
     const another = detached(first.newSession(cwd));
-    // The one bounded wait: proving silence needs a window.
-    const outcome = await Promise.race([
-      turn.then(() => 'prompt answered'),
-      another.then(() => 'session/new answered'),
-      new Promise((resolve) => setTimeout(() => resolve('silent'), 500)),
-    ]);
-    expect(outcome).toBe('silent');
-    expect(first.rawLines.length).toBe(linesAtHang);
+    const heard: string[] = [];
+    void turn.then(
+      () => heard.push('prompt answered'),
+      () => heard.push('prompt failed'),
+    );
+    void another.then(
+      () => heard.push('session/new answered'),
+      () => heard.push('session/new failed'),
+    );
+    // Silence is proved by a later answer, not by a window: the SDK under the agent answers a
+    // request nobody handles ("method not found") without asking the agent's handlers, and it
+    // reads stdin in order, so that answer comes only after the cancel and session/new above
+    // were read and handed to the (hung) agent; stdout is read in order here too.
+    const ping = await first.connection.agent.request('_keel/ping', {}).then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
+    expect(ping).toMatchObject({ code: -32601 });
+    expect(heard).toEqual([]);
+    // The only line since the hang is that "method not found".
+    expect(first.rawLines.slice(linesAtHang).map((line) => JSON.parse(line.toString('utf8')).error?.code)).toEqual([-32601]);
     expect(first.exit).toBeNull();
     expect(fs.readFileSync(path.join(cwd, 'hello.txt'), 'utf8')).toBe(HELLO_FILE);
     await first.kill('SIGKILL');

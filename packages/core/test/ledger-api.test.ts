@@ -14,6 +14,7 @@ import {
   logOf,
   onLines,
   readAll,
+  rejection,
   requireDist,
   spawnFixture,
   stderrOf,
@@ -30,15 +31,6 @@ async function ledgerAt(dataDir = freshDataDir(), options: { readOnly?: boolean;
   const ledger = await openLedger({ dataDir, ...options });
   open.push(ledger);
   return ledger;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LedgerError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LedgerError;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A run with `count` events (run.created + chunks "e2".."e<count>"). */
@@ -269,6 +261,37 @@ describe('subscribe with a faulty subscriber', () => {
   });
 });
 
+describe('the runs projection', () => {
+  it('ledger.run(id) answers one run from memory: current after every commit, undefined for an unknown id, the same as runs() and after a reopen', async () => {
+    const dataDir = freshDataDir();
+    const ledger = await ledgerAt(dataDir);
+    expect(ledger.run(ledger.newRunId())).toBeUndefined();
+    const runA = await runWith(ledger, 3);
+    const runB = await runWith(ledger, 1);
+    expect(ledger.run(runA)).toMatchObject({ id: runA, state: 'created', lastSeq: 3, quarantined: false, readOnly: false, origin: 'local' });
+    await ledger.append(runA, { type: 'run.state', payload: { state: 'failed', stopReason: 'agent_unavailable' } });
+    expect(ledger.run(runA)).toMatchObject({ state: 'failed', stopReason: 'agent_unavailable', lastSeq: 4 });
+    expect(ledger.run(runB)).toMatchObject({ id: runB, lastSeq: 1 });
+    expect(ledger.runs().map((run) => ledger.run(run.id))).toEqual(ledger.runs());
+    // A summary handed out is a snapshot: later commits replace it, never change it under the holder.
+    const held = ledger.run(runB)!;
+    await ledger.append(runB, chunk('later'));
+    expect(held.lastSeq).toBe(1);
+    expect(ledger.run(runB)!.lastSeq).toBe(2);
+    expect(Object.isFrozen(held)).toBe(true);
+    const before = ledger.runs();
+    await ledger.close();
+    const reopened = await ledgerAt(dataDir);
+    expect(reopened.runs()).toEqual(before);
+    expect(reopened.run(runA)).toEqual(before.find((run) => run.id === runA));
+    // Read-only (beside the writer): read from SQLite, so it sees the writer's newest commit.
+    const readOnly = await ledgerAt(dataDir, { readOnly: true });
+    await reopened.append(runA, chunk('seen by the reader'));
+    expect(readOnly.run(runA)).toEqual(reopened.run(runA));
+    expect(readOnly.run(runA)!.lastSeq).toBe(5);
+  });
+});
+
 describe('export and import', () => {
   it('export is byte-identical to the run’s log', async () => {
     const ledger = await ledgerAt();
@@ -450,7 +473,7 @@ describe('backfill and repair', () => {
 
     const reopened = await ledgerAt(dataDir);
     expect(reopened.recovery.quarantined).toEqual([runId]);
-    const summary = reopened.runs().find((run) => run.id === runId)!;
+    const summary = reopened.run(runId)!;
     expect(summary.quarantined).toBe(true);
     expect(summary.quarantineReason).toMatch(/repair --from-sqlite/);
     expect(summary.quarantineReason).toMatch(/13\.\.20/);

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLedger, writeFileAtomic } from '../src/ledger/index.js';
+import { writeFileAtomic } from '../src/fsutil/index.js';
+import { openLedger } from '../src/ledger/index.js';
 import { brokenFiles, chunk, closed, created, fuzzSeed, logOf, onLines, prng, requireDist, spawnFixture, stderrOf } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 

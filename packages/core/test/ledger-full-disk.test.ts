@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../src/contract/schemas/ledger.js';
 import { LedgerError, openLedger, type Ledger } from '../src/ledger/index.js';
-import { chunk, closed, created, logOf, logRecords, onLines, readAll, requireDist, spawnFixture, stderrOf } from './fixtures/ledger-kit.js';
+import { chunk, closed, created, logOf, logRecords, onLines, readAll, rejection, requireDist, spawnFixture, stderrOf } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 
 const root = tempDir('keel-disk-');
@@ -53,15 +53,6 @@ afterAll(async () => {
   }
   fs.rmSync(root, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<LedgerError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LedgerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The failed batch was rolled back: each log holds exactly the acknowledged records, no partial line. */
 function expectLogsHoldExactlyTheAcks(dataDir: string, acks: readonly LedgerEvent[]): void {

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA_VERSION, type LedgerEvent } from '../src/contract/schemas/ledger.js';
-import { LedgerError, openLedger, seal, type Ledger } from '../src/ledger/index.js';
-import { brokenFiles, chunk, created, deleteDatabase, fastTempDir, fuzzSeed, logOf, prng, randomText, readAll, type Prng } from './fixtures/ledger-kit.js';
+import { openLedger, seal, type Ledger } from '../src/ledger/index.js';
+import { brokenFiles, chunk, created, deleteDatabase, fastTempDir, fuzzSeed, logOf, prng, randomText, readAll, rejection, type Prng } from './fixtures/ledger-kit.js';
 
 const TORN_CASES = Number(process.env.KEEL_TORN_CASES ?? 2_100);
 const QUARANTINE_CASES = Number(process.env.KEEL_QUARANTINE_CASES ?? 300);
@@ -145,15 +145,6 @@ const splitRecords = (log: Buffer): Buffer[] => {
   return out;
 };
 
-async function rejection(promise: Promise<unknown>): Promise<LedgerError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LedgerError;
-  }
-  throw new Error('expected a rejection');
-}
-
 /** Asserts the outcome of a torn tail (damage past the committed records or, without SQLite, in the last line). */
 async function expectTornTailOutcome(
   ledger: Ledger,
@@ -268,7 +259,7 @@ describe('torn tails past the committed records', () => {
           const ledger = await openLedger({ dataDir: dir });
           try {
             const at = `${where} (${pass})`;
-            const runA = ledger.runs().find((run) => run.id === base.runA);
+            const runA = ledger.run(base.runA);
             expect(runA?.quarantined, at).toBe(true);
             expect(runA?.quarantineReason, at).toContain(`record ${firstDamagedSeq} `);
             expect(ledger.health().quarantinedRuns, at).toEqual([base.runA]);
@@ -382,7 +373,7 @@ describe('torn tails past the committed records', () => {
       const ledger = await openLedger({ dataDir: dir });
       try {
         expect(ledger.recovery.quarantined).toEqual([base.runA]);
-        expect(ledger.runs().find((run) => run.id === base.runA)?.quarantineReason).toContain('record 3 ');
+        expect(ledger.run(base.runA)?.quarantineReason).toContain('record 3 ');
         expect(fs.readFileSync(logOf(dir, base.runA)).equals(middle)).toBe(true);
       } finally {
         await ledger.close();

@@ -1,52 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  LEDGER_SCHEMA_VERSION,
-  RunView,
-  type EventType,
-  type ItemOfKind,
-  type LedgerEvent,
-  type PayloadOf,
-  type TranscriptItem,
-} from '../src/contract/index.js';
+import { RunView, type LedgerEvent } from '../src/contract/index.js';
 import { apply, Folder, fold, initialView, planProgress, ReplayIndex } from '../src/replay/index.js';
 import { mulberry32, syntheticRun } from '../src/replay/synthetic.js';
-
-const HASH = 'a'.repeat(64);
-
-interface Step {
-  type: string;
-  payload: unknown;
-  generation?: number;
-}
-
-const step = <T extends EventType>(type: T, payload: PayloadOf<T>, generation?: number): Step => ({ type, payload, generation });
-
-/** Ledger events with seqs 1..n and ts one second apart. */
-function events(steps: Step[], runId = 'run-1'): LedgerEvent[] {
-  return steps.map(({ type, payload, generation }, i) => ({
-    schema_version: LEDGER_SCHEMA_VERSION,
-    run_id: runId,
-    seq: i + 1,
-    ts: new Date(Date.UTC(2025, 0, 1, 0, 0, i + 1)).toISOString(),
-    type,
-    ...(generation === undefined ? {} : { generation }),
-    payload,
-    prev: HASH,
-    hash: HASH,
-  }));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-function itemsOf<K extends TranscriptItem['kind']>(view: RunView, kind: K): ItemOfKind<K>[] {
-  return view.items.filter((item): item is ItemOfKind<K> => item.kind === kind);
-}
+import { deepFreeze, events, itemsOf, step } from './fixtures/replay-kit.js';
 
 const created = step('run.created', { workspace: '/repo', agent: { kind: 'builtin', script: 'demo' }, title: 'Fix the bug' });
 

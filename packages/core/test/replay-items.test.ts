@@ -2,58 +2,12 @@
 // (I4, I6, texts built once in the fold: I9), commands Keel ran and files it wrote — from
 // hand-made ledgers, from the synthetic generator, and from a real ledger Keel's runtime
 // wrote while the built-in agent crashed mid-turn.
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  EventBody,
-  LEDGER_SCHEMA_VERSION,
-  RunView,
-  STOP_REASONS,
-  type EventType,
-  type ItemOfKind,
-  type LedgerEvent,
-  type PayloadOf,
-  type TranscriptItem,
-} from '../src/contract/index.js';
+import { describe, expect, it } from 'vitest';
+import { EventBody, RunView, STOP_REASONS, type ItemOfKind, type PayloadOf } from '../src/contract/index.js';
 import { apply, Folder, fold, initialView, ReplayIndex } from '../src/replay/index.js';
 import { syntheticRun } from '../src/replay/synthetic.js';
-import { createRun, removeTempDirs, requireBuilt, type RunHarness } from './fixtures/runtime-kit.js';
-
-const HASH = 'a'.repeat(64);
-
-interface Step {
-  type: string;
-  payload: unknown;
-  generation?: number;
-}
-
-const step = <T extends EventType>(type: T, payload: PayloadOf<T>, generation?: number): Step => ({ type, payload, generation });
-
-/** Ledger events with seqs 1..n and ts one second apart. */
-function events(steps: Step[], runId = 'run-1'): LedgerEvent[] {
-  return steps.map(({ type, payload, generation }, i) => ({
-    schema_version: LEDGER_SCHEMA_VERSION,
-    run_id: runId,
-    seq: i + 1,
-    ts: new Date(Date.UTC(2025, 0, 1, 0, 0, i + 1)).toISOString(),
-    type,
-    ...(generation === undefined ? {} : { generation }),
-    payload,
-    prev: HASH,
-    hash: HASH,
-  }));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-function itemsOf<K extends TranscriptItem['kind']>(view: RunView, kind: K): ItemOfKind<K>[] {
-  return view.items.filter((item): item is ItemOfKind<K> => item.kind === kind);
-}
+import { deepFreeze, events, itemsOf, step, type Step } from './fixtures/replay-kit.js';
+import { createRun, useRuntimeSuite } from './fixtures/runtime-kit.js';
 
 const approval = (id: string, rest: Partial<PayloadOf<'approval.requested'>> = {}) =>
   step('approval.requested', {
@@ -483,16 +437,10 @@ describe('purity and checkpoints with the new items', () => {
 });
 
 describe('a real ledger from Keel\'s runtime (built-in agent, fault-crash, interactive approvals)', () => {
-  let harness: RunHarness | null = null;
-  afterEach(async () => {
-    await harness?.close();
-    harness = null;
-    removeTempDirs();
-  });
+  useRuntimeSuite();
 
   it('folds into approval cards, recovery cards in ledger order, a file write, a command with its output and turn ends', async () => {
-    requireBuilt();
-    harness = await createRun({ script: 'fault-crash' });
+    const harness = await createRun({ script: 'fault-crash' });
     const { controller } = harness;
     const answerer = harness.answerApprovals('allow_once');
     await controller.start();

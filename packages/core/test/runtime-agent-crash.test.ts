@@ -3,26 +3,10 @@
 // carried over, a stale generation records nothing, and a prompt is never sent twice.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRun,
-  fixturesDir,
-  fromGenerationAfter,
-  ofType,
-  processAlive,
-  removeTempDirs,
-  requireBuilt,
-  tempDir,
-  type RunHarness,
-} from './fixtures/runtime-kit.js';
+import { describe, expect, it } from 'vitest';
+import { createRun, fixturesDir, fromGenerationAfter, ofType, processAlive, type RunHarness, tempDir, useRuntimeSuite } from './fixtures/runtime-kit.js';
 
-let harness: RunHarness | null = null;
-beforeAll(requireBuilt);
-afterEach(async () => {
-  await harness?.close();
-  harness = null;
-  removeTempDirs();
-});
+useRuntimeSuite();
 
 /** The built-in agent's stored session (its own record of what it received). */
 function agentSession(h: RunHarness, sessionId: string): { history: Array<{ role: string; text: string }> } {
@@ -31,14 +15,11 @@ function agentSession(h: RunHarness, sessionId: string): { history: Array<{ role
 
 describe('kill -9 of the agent', () => {
   it('mid-turn: runtime.exited -> runtime.restarting -> generation 2 -> session replayed -> turn ended agent_restarted -> idle; nothing from generation 1 after its exit; the next prompt completes', async () => {
-    harness = await createRun({ script: 'edit-and-test' });
+    const harness = await createRun({ script: 'edit-and-test' });
     const { controller } = harness;
-    await controller.start();
-    const first = await harness.waitForType('session.bound');
+    const first = await harness.startBound();
     expect(first.payload).toMatchObject({ generation: 1, outcome: 'new', remapped: false });
-    const { turn } = await controller.prompt('Write hello.txt and check it');
-    const write = await harness.waitForType('approval.requested');
-    await harness.waitForType('run.state', (event) => event.payload.state === 'awaiting_approval', { after: write.seq });
+    const { turn, request: write } = await harness.promptToFirstApproval('Write hello.txt and check it');
     const pid = controller.agentPid!;
     expect(processAlive(pid)).toBe(true);
     await controller.decide(write.payload.approvalId, 'allow_once');
@@ -77,7 +58,7 @@ describe('kill -9 of the agent', () => {
   });
 
   it('while Keel runs a command for it: the command is killed with its generation and nothing of generation 1 is recorded after runtime.exited', async () => {
-    harness = await createRun({ script: path.join(fixturesDir, 'runtime-slow-command.json'), approvalMode: 'all' });
+    const harness = await createRun({ script: path.join(fixturesDir, 'runtime-slow-command.json'), approvalMode: 'all' });
     const { controller } = harness;
     await controller.start();
     const { turn } = await controller.prompt('Run the long command');
@@ -97,12 +78,10 @@ describe('kill -9 of the agent', () => {
   });
 
   it('mid-approval: the pending approval is reset (orphaned), the run goes idle, the user\'s late decision is carried over when the next generation asks the same action', async () => {
-    harness = await createRun({ script: 'edit-and-test' });
+    const harness = await createRun({ script: 'edit-and-test' });
     const { controller } = harness;
     await controller.start();
-    const { turn } = await controller.prompt('Write hello.txt and check it');
-    const write = await harness.waitForType('approval.requested');
-    await harness.waitForType('run.state', (event) => event.payload.state === 'awaiting_approval', { after: write.seq });
+    const { turn, request: write } = await harness.promptToFirstApproval('Write hello.txt and check it');
     controller.killAgent();
 
     const exited = await harness.waitForType('runtime.exited');
@@ -147,7 +126,7 @@ describe('kill -9 of the agent', () => {
 
 describe('a prompt is never sent twice (I6)', () => {
   it('after a kill mid-turn the prompt is in the replayed history: no re-send, no note, the agent holds it exactly once', async () => {
-    harness = await createRun({ script: 'hello', faults: ['slow-stream=40'] });
+    const harness = await createRun({ script: 'hello', faults: ['slow-stream=40'] });
     const { controller } = harness;
     await controller.start();
     const text = 'Say hello slowly (turn one)';
@@ -172,7 +151,7 @@ describe('a prompt is never sent twice (I6)', () => {
   it('two prompts in a row that each died before any agent output are both found in the replayed history: neither is re-sent', async () => {
     // exit-at-step=1 fires after the agent stored the prompt, before it says anything, so its
     // history holds two user messages back to back (distinct messageIds).
-    harness = await createRun({ script: 'hello', faults: ['exit-at-step=1:always'] });
+    const harness = await createRun({ script: 'hello', faults: ['exit-at-step=1:always'] });
     const { controller } = harness;
     await controller.start();
     const texts = ['First prompt', 'Second prompt'];
@@ -193,7 +172,7 @@ describe('a prompt is never sent twice (I6)', () => {
 
   it('an agent that died before receiving the prompt gets it once more, with a note, and the turn completes', async () => {
     const stateDir = tempDir('keel-rt-forgetful-');
-    harness = await createRun({
+    const harness = await createRun({
       agent: { kind: 'acp', command: [process.execPath, path.join(fixturesDir, 'runtime-forgetful-agent.mjs'), '--state', stateDir] },
     });
     const { controller } = harness;

@@ -1,16 +1,10 @@
 // Agent misbehaviour injected by the built-in agent's fault knobs: a hang (watchdog, kill,
 // restart), unreadable lines (recorded, survived) and an oversized message (fatal for the
 // generation; the user restarts the runtime).
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRun, fromGenerationAfter, ofType, processAlive, removeTempDirs, requireBuilt, type RunHarness } from './fixtures/runtime-kit.js';
+import { describe, expect, it } from 'vitest';
+import { createRun, fromGenerationAfter, ofType, processAlive, useRuntimeSuite } from './fixtures/runtime-kit.js';
 
-let harness: RunHarness | null = null;
-beforeAll(requireBuilt);
-afterEach(async () => {
-  await harness?.close();
-  harness = null;
-  removeTempDirs();
-});
+useRuntimeSuite();
 
 // The hang timeout also bounds agent start-up (initialize, session/load), which takes ~200 ms
 // on an idle machine: leave room for a loaded CI box.
@@ -18,7 +12,7 @@ const HANG_TIMEOUT_MS = 800;
 
 describe('agent faults', () => {
   it('hang watchdog: a silent agent mid-turn gets runtime.hang, is killed and restarted, and the turn ends agent_hung', async () => {
-    harness = await createRun({ script: 'hello', faults: ['hang-at-step=3'], tuning: { hangTimeoutMs: HANG_TIMEOUT_MS } });
+    const harness = await createRun({ script: 'hello', faults: ['hang-at-step=3'], tuning: { hangTimeoutMs: HANG_TIMEOUT_MS } });
     const { controller } = harness;
     await controller.start();
     const pid = controller.agentPid!;
@@ -46,7 +40,7 @@ describe('agent faults', () => {
   });
 
   it('garbage and invalid UTF-8 lines are runtime.protocol_error events; the host and the agent stay up and the turn ends end_turn', async () => {
-    harness = await createRun({ script: 'hello', faults: ['garbage-at-step=2', 'invalid-utf8-at-step=3'] });
+    const harness = await createRun({ script: 'hello', faults: ['garbage-at-step=2', 'invalid-utf8-at-step=3'] });
     const { controller } = harness;
     await controller.start();
     const pid = controller.agentPid;
@@ -71,7 +65,7 @@ describe('agent faults', () => {
   });
 
   it('an oversized message is runtime.protocol_error oversize and stops the runtime (protocol_error); restartRuntime() brings generation 2, which finishes the work', async () => {
-    harness = await createRun({ script: 'hello', faults: ['big-message-at-step=3:200000'], tuning: { maxMessageBytes: 64 * 1024 } });
+    const harness = await createRun({ script: 'hello', faults: ['big-message-at-step=3:200000'], tuning: { maxMessageBytes: 64 * 1024 } });
     const { controller } = harness;
     await controller.start();
     const { turn } = await controller.prompt('Say hello');

@@ -1,21 +1,15 @@
 // Restart supervision: the attempt budget and its reset, session re-binding when the agent
 // forgot the session (exactly one remap), and an agent command that cannot start at all.
 import fs from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KeelRpcError } from '../src/contract/errors.js';
-import { createRun, ofType, removeTempDirs, requireBuilt, type RunHarness } from './fixtures/runtime-kit.js';
+import { createRun, ofType, useRuntimeSuite } from './fixtures/runtime-kit.js';
 
-let harness: RunHarness | null = null;
-beforeAll(requireBuilt);
-afterEach(async () => {
-  await harness?.close();
-  harness = null;
-  removeTempDirs();
-});
+useRuntimeSuite();
 
 describe('restart supervision', () => {
   it('restart exhaustion: exit-at-step=1:always with maxAttempts 2 stops the runtime (runtime_stopped); prompt() is refused as unavailable; restartRuntime() resets the budget', async () => {
-    harness = await createRun({ script: 'hello', faults: ['exit-at-step=1:always'], tuning: { restart: { baseMs: 20, capMs: 100, maxAttempts: 2 } } });
+    const harness = await createRun({ script: 'hello', faults: ['exit-at-step=1:always'], tuning: { restart: { baseMs: 20, capMs: 100, maxAttempts: 2 } } });
     const { controller } = harness;
     await controller.start();
     // Every prompt kills the agent at step 1: each death costs one restart (the turn ends
@@ -69,10 +63,9 @@ describe('restart supervision', () => {
   });
 
   it('stale session mapping: the agent forgot the session -> session.bound fresh, remapped, exactly once; the next restart loads the new session (replayed)', async () => {
-    harness = await createRun({ script: 'hello' });
+    const harness = await createRun({ script: 'hello' });
     const { controller } = harness;
-    await controller.start();
-    const first = await harness.waitForType('session.bound');
+    const first = await harness.startBound();
     expect(first.payload).toMatchObject({ generation: 1, outcome: 'new', remapped: false });
     // The agent loses its state between generations.
     expect(fs.existsSync(harness.agentStateDir)).toBe(true);
@@ -98,7 +91,7 @@ describe('restart supervision', () => {
   });
 
   it('an ACP agent command that does not exist: runtime.stopped agent_unavailable, state stopped, no restart loop', async () => {
-    harness = await createRun({ agent: { kind: 'acp', command: ['nonexistent-keel-agent-xyz', '--acp'] } });
+    const harness = await createRun({ agent: { kind: 'acp', command: ['nonexistent-keel-agent-xyz', '--acp'] } });
     const { controller } = harness;
     await controller.start();
     expect(controller.runState).toBe('stopped');

@@ -3,23 +3,17 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRun, fixturesDir, ofType, removeTempDirs, requireBuilt, tempDir, type RunHarness } from './fixtures/runtime-kit.js';
+import { describe, expect, it } from 'vitest';
+import { createRun, fixturesDir, ofType, type RunHarness, tempDir, useRuntimeSuite } from './fixtures/runtime-kit.js';
 
 const rude = (mode: string) => ({ kind: 'acp' as const, command: [process.execPath, path.join(fixturesDir, 'runtime-rude-agent.mjs'), '--mode', mode] });
 const messages = (harness: RunHarness) => ofType(harness.events(), 'message.chunk').map((event) => event.payload.text).join('');
 
-let harness: RunHarness | null = null;
-beforeAll(() => requireBuilt());
-afterEach(async () => {
-  await harness?.close();
-  harness = null;
-  removeTempDirs();
-});
+useRuntimeSuite();
 
 describe('a misbehaving agent never takes the host down', () => {
   it('a tool call the ledger cannot record (empty id) becomes a protocol error and the turn goes on', async () => {
-    harness = await createRun({ agent: rude('empty-tool-id') });
+    const harness = await createRun({ agent: rude('empty-tool-id') });
     const { turn } = await harness.controller.prompt('go');
     expect(await harness.controller.waitForTurn(turn)).toBe('end_turn');
     const errors = ofType(harness.events(), 'runtime.protocol_error');
@@ -29,7 +23,7 @@ describe('a misbehaving agent never takes the host down', () => {
   });
 
   it('an enormous error answer is cut to fit a note and the turn ends agent_error', async () => {
-    harness = await createRun({ agent: rude('huge-error') });
+    const harness = await createRun({ agent: rude('huge-error') });
     const { turn } = await harness.controller.prompt('go');
     expect(await harness.controller.waitForTurn(turn)).toBe('agent_error');
     const note = ofType(harness.events(), 'note').at(-1)!;
@@ -42,7 +36,7 @@ describe('the workspace boundary', () => {
     const workspace = tempDir('keel-rv-ws-');
     const outside = path.join(tempDir('keel-rv-out-'), 'pwned.txt');
     fs.symlinkSync(outside, path.join(workspace, 'notes.txt'));
-    harness = await createRun({ workspace, agent: rude(`write-path=${path.join(workspace, 'notes.txt')}`), approvalMode: 'all' });
+    const harness = await createRun({ workspace, agent: rude(`write-path=${path.join(workspace, 'notes.txt')}`), approvalMode: 'all' });
     const { turn } = await harness.controller.prompt('go');
     expect(await harness.controller.waitForTurn(turn)).toBe('end_turn');
     expect(messages(harness)).toMatch(/^write refused: .*outside the workspace/s);
@@ -53,7 +47,7 @@ describe('the workspace boundary', () => {
     const workspace = tempDir('keel-rv-ws-');
     const fifo = path.join(workspace, 'pipe');
     execFileSync('mkfifo', [fifo]);
-    harness = await createRun({ workspace, agent: rude(`read-path=${fifo}`) });
+    const harness = await createRun({ workspace, agent: rude(`read-path=${fifo}`) });
     const { turn } = await harness.controller.prompt('go');
     expect(await harness.controller.waitForTurn(turn)).toBe('end_turn');
     expect(messages(harness)).toMatch(/^read refused: .*not a regular file/s);
@@ -62,7 +56,7 @@ describe('the workspace boundary', () => {
   it('asks before a read outside the workspace (reads inside are allowed without asking)', async () => {
     const secret = path.join(tempDir('keel-rv-out-'), 'secret.txt');
     fs.writeFileSync(secret, 'top secret');
-    harness = await createRun({ agent: rude(`read-path=${secret}`) });
+    const harness = await createRun({ agent: rude(`read-path=${secret}`) });
     const answered = harness.answerApprovals('deny');
     const { turn } = await harness.controller.prompt('go');
     expect(await harness.controller.waitForTurn(turn)).toBe('end_turn');
@@ -74,7 +68,7 @@ describe('the workspace boundary', () => {
 
 describe('approvals settle exactly once', () => {
   it('two decisions at once: one is recorded, the other is refused as a conflict', async () => {
-    harness = await createRun({ script: 'edit-and-test' });
+    const harness = await createRun({ script: 'edit-and-test' });
     await harness.controller.prompt('go');
     const asked = await harness.waitForType('approval.requested');
     const results = await Promise.allSettled([
@@ -90,7 +84,7 @@ describe('approvals settle exactly once', () => {
 
 describe('a prompt during a restart', () => {
   it('waits for the new generation to finish starting and reaches the agent exactly once', async () => {
-    harness = await createRun({ script: 'hello' });
+    const harness = await createRun({ script: 'hello' });
     const first = await harness.controller.prompt('first');
     expect(await harness.controller.waitForTurn(first.turn)).toBe('end_turn');
     await harness.controller.waitForState((state) => state === 'idle');

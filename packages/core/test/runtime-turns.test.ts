@@ -3,19 +3,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRun, ofType, removeTempDirs, requireBuilt, runKeel, tempDir, type RunHarness } from './fixtures/runtime-kit.js';
+import { describe, expect, it } from 'vitest';
+import { createRun, ofType, runKeel, tempDir, useRuntimeSuite } from './fixtures/runtime-kit.js';
 
 const HELLO = "Hello from Keel's built-in agent.\n";
 const CHECK_ARGS = ['-c', 'cat hello.txt && echo tests passed'];
 
-let harness: RunHarness | null = null;
-beforeAll(requireBuilt);
-afterEach(async () => {
-  await harness?.close();
-  harness = null;
-  removeTempDirs();
-});
+useRuntimeSuite();
 
 describe('an interactive turn with the built-in agent', () => {
   it('asks with normalised actions, waits in awaiting_approval, writes and runs only after allow_once, ends end_turn and verifies', async () => {
@@ -24,7 +18,7 @@ describe('an interactive turn with the built-in agent', () => {
     const link = path.join(tempDir('keel-rt-links-'), 'ws-link');
     fs.symlinkSync(real, link);
     const realWorkspace = fs.realpathSync(real);
-    harness = await createRun({ script: 'edit-and-test', workspace: link });
+    const harness = await createRun({ script: 'edit-and-test', workspace: link });
     const { controller } = harness;
     await controller.start();
     expect(controller.runState).toBe('idle');
@@ -101,12 +95,10 @@ describe('an interactive turn with the built-in agent', () => {
   });
 
   it('deny: the agent stops the turn, nothing is written, the decision is the user\'s deny', async () => {
-    harness = await createRun({ script: 'edit-and-test' });
+    const harness = await createRun({ script: 'edit-and-test' });
     const { controller } = harness;
     await controller.start();
-    const { turn } = await controller.prompt('Write hello.txt and check it');
-    const write = await harness.waitForType('approval.requested');
-    await harness.waitForType('run.state', (event) => event.payload.state === 'awaiting_approval', { after: write.seq });
+    const { turn, request: write } = await harness.promptToFirstApproval('Write hello.txt and check it');
     await controller.decide(write.payload.approvalId, 'deny');
     expect(await controller.waitForTurn(turn)).toBe('end_turn');
     await controller.waitForState((state) => state === 'idle');
@@ -126,7 +118,7 @@ describe('an interactive turn with the built-in agent', () => {
   });
 
   it('an interactive approval that times out is recorded as timed_out (never as a denial) and the agent ends its turn', async () => {
-    harness = await createRun({ script: 'edit-and-test', tuning: { approvalTimeoutMs: 150 } });
+    const harness = await createRun({ script: 'edit-and-test', tuning: { approvalTimeoutMs: 150 } });
     const { controller } = harness;
     await controller.start();
     const { turn } = await controller.prompt('Write hello.txt and check it');

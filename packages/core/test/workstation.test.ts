@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, KeelRpcError, type LedgerEvent } from '../src/contract/index.js';
-import { memoryTransport } from '../src/host/router.js';
-import { openWorkstation, type Workstation } from '../src/host/workstation.js';
+import {
+  createClient,
+  createSocketTransport,
+  KeelRpcError,
+  type KeelClient,
+  type LedgerEvent,
+  type RunListUpdate,
+  type RunSummary,
+  type SocketLike,
+} from '../src/contract/index.js';
+import { serveConnection } from '../src/host/connection.js';
+import { memoryTransport, type Router } from '../src/host/router.js';
+import { openWorkstation, RUN_LIST_WINDOW_MS, type Workstation } from '../src/host/workstation.js';
 import { tempDir } from './helpers.js';
 
 const opened: Workstation[] = [];
@@ -11,6 +21,17 @@ afterEach(async () => {
 
 async function start() {
   const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
+  opened.push(workstation);
+  return { workstation, client: createClient(memoryTransport(workstation.router)) };
+}
+
+async function startRuns() {
+  const workstation = await openWorkstation({
+    dataDir: tempDir(),
+    mode: 'headless',
+    heartbeatMs: 60_000,
+    runtime: { restart: { baseMs: 10, capMs: 50, maxAttempts: 3 } },
+  });
   opened.push(workstation);
   return { workstation, client: createClient(memoryTransport(workstation.router)) };
 }
@@ -35,13 +56,13 @@ describe('workstation over the contract', () => {
     expect((failure as KeelRpcError).code).toBe('invalid_input');
   });
 
-  it('ledger.events delivers history from a seq, then live events, each once and in order', async () => {
+  it('run.events delivers history from a seq, then live events, each once and in order', async () => {
     const { workstation, client } = await start();
     const runId = workstation.ledger.newRunId();
     await workstation.ledger.append(runId, { type: 'run.created', payload: { workspace: '/tmp', agent: { kind: 'builtin' } } });
     for (let i = 0; i < 5; i++) await workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: `h${i}` } });
     const seen: LedgerEvent[] = [];
-    const unsubscribe = client.subscribe('ledger.events', { runId, fromSeq: 3 }, { onEvent: (event) => seen.push(event) });
+    const unsubscribe = client.subscribe('run.events', { runId, fromSeq: 3 }, { onEvent: (event) => seen.push(event) });
     const live = workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: 'live' } });
     await live;
     await new Promise<void>((resolve) => {
@@ -57,17 +78,6 @@ describe('workstation over the contract', () => {
 });
 
 describe('runs over the contract', () => {
-  async function startRuns() {
-    const workstation = await openWorkstation({
-      dataDir: tempDir(),
-      mode: 'headless',
-      heartbeatMs: 60_000,
-      runtime: { restart: { baseMs: 10, capMs: 50, maxAttempts: 3 } },
-    });
-    opened.push(workstation);
-    return { workstation, client: createClient(memoryTransport(workstation.router)) };
-  }
-
   /** Collects a run's events from the run.events stream until `until` holds. */
   function collect(client: ReturnType<typeof createClient>, runId: string, until: (events: LedgerEvent[]) => boolean) {
     const events: LedgerEvent[] = [];
@@ -144,5 +154,176 @@ describe('runs over the contract', () => {
     const events = await restarted.done;
     const bound = events.filter((event) => event.type === 'session.bound').map((event) => event.payload);
     expect(bound).toMatchObject([{ generation: 1, outcome: 'new' }, { generation: 2, outcome: 'replayed' }]);
+  });
+});
+
+/** Follows `runs.changed`; `until` resolves on the first message (from index `from`) that matches. */
+function watchRunList(client: KeelClient) {
+  const seen: RunListUpdate[] = [];
+  const waiters = new Set<() => void>();
+  let ended = false;
+  const stop = client.subscribe('runs.changed', {}, {
+    onEvent(update) {
+      seen.push(update);
+      for (const waiter of [...waiters]) waiter();
+    },
+    onEnd() {
+      ended = true;
+    },
+  });
+  const until = (predicate: (update: RunListUpdate) => boolean, from = 0) =>
+    new Promise<RunListUpdate>((resolve) => {
+      const check = () => {
+        const found = seen.slice(from).find(predicate);
+        if (!found) return;
+        waiters.delete(check);
+        resolve(found);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { seen, until, stop, ended: () => ended };
+}
+
+const shows = (update: RunListUpdate, runId: string, match: (run: RunSummary) => boolean = () => true) =>
+  update.runs.some((run) => run.id === runId && match(run));
+
+const createdEvent = { type: 'run.created', payload: { workspace: '/tmp', agent: { kind: 'builtin' } } } as const;
+
+/**
+ * An in-process stand-in for a WebSocket to the headless server: the client's socket talks to
+ * `serveConnection` in JSON text. `drop()` cuts it as a network failure would; while `refuse`
+ * is set, connecting fails.
+ */
+function loopback(router: Router) {
+  let current: { socket: SocketLike & { readyState: number }; server: ReturnType<typeof serveConnection> } | null = null;
+  const state = { refuse: false, connects: 0 };
+  const connect = (): SocketLike => {
+    if (state.refuse) throw new Error('connection refused');
+    state.connects += 1;
+    const socket: SocketLike & { readyState: number } = {
+      readyState: 0,
+      send: (data) => server.receive(data),
+      close: () => drop(),
+      onopen: null,
+      onclose: null,
+      onerror: null,
+      onmessage: null,
+    };
+    const server = serveConnection(router, { transport: 'socket' }, (message) => {
+      if (socket.readyState === 1) socket.onmessage?.({ data: JSON.stringify(message) });
+    });
+    current = { socket, server };
+    queueMicrotask(() => {
+      socket.readyState = 1;
+      socket.onopen?.({});
+    });
+    return socket;
+  };
+  const drop = () => {
+    if (!current) return;
+    const { socket, server } = current;
+    current = null;
+    socket.readyState = 3;
+    server.close();
+    socket.onclose?.({});
+  };
+  return { connect, drop, state };
+}
+
+describe('runs.changed: the live run list', () => {
+  it('first sends the whole list, as runs.list answers it', async () => {
+    const { workstation, client } = await start();
+    for (let i = 0; i < 3; i++) await workstation.ledger.append(workstation.ledger.newRunId(), createdEvent);
+    const list = watchRunList(client);
+    const first = await list.until(() => true);
+    expect(first).toEqual({ kind: 'snapshot', runs: await client.invoke('runs.list', {}) });
+    expect(first.runs).toHaveLength(3);
+    list.stop();
+  });
+
+  it('sends a new run, then its state changes, as they are committed', async () => {
+    const { client } = await startRuns();
+    const list = watchRunList(client);
+    await list.until((update) => update.kind === 'snapshot' && update.runs.length === 0);
+    const run = await client.invoke('runs.create', { workspace: tempDir('keel-ws-'), agent: { kind: 'builtin', script: 'hello' } });
+    const added = await list.until((update) => shows(update, run.id));
+    expect(added.kind).toBe('changed');
+    expect(added.runs.find((summary) => summary.id === run.id)).toMatchObject({ state: 'created', agent: { kind: 'builtin', script: 'hello' } });
+    const from = list.seen.length;
+    await client.invoke('run.prompt', { runId: run.id, text: 'hi' });
+    const idle = await list.until((update) => shows(update, run.id, (summary) => summary.state === 'idle' && summary.stopReason === 'end_turn'), from);
+    expect(idle.kind).toBe('changed');
+    expect(idle.runs.find((summary) => summary.id === run.id)).toEqual((await client.invoke('runs.list', {})).find((summary) => summary.id === run.id));
+  });
+
+  it('coalesces a burst of commits: at most one message per window, each run once, ending at the last commit', async () => {
+    const { workstation, client } = await start();
+    const runId = workstation.ledger.newRunId();
+    await workstation.ledger.append(runId, createdEvent);
+    const list = watchRunList(client);
+    await list.until((update) => update.kind === 'snapshot');
+    const started = performance.now();
+    let last = 0;
+    for (let i = 0; i < 60; i++) last = (await workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: `${i} ` } })).seq;
+    await list.until((update) => shows(update, runId, (summary) => summary.lastSeq === last));
+    const elapsed = performance.now() - started;
+    const changes = list.seen.filter((update) => update.kind === 'changed');
+    expect(changes.length).toBeLessThanOrEqual(Math.ceil(elapsed / RUN_LIST_WINDOW_MS) + 1);
+    for (const change of changes) expect(change.runs.map((summary) => summary.id)).toEqual([runId]);
+    list.stop();
+  });
+
+  it('after a reconnect starts again with the whole list, including what changed while disconnected', async () => {
+    const { workstation, client: local } = await start();
+    const before = workstation.ledger.newRunId();
+    await workstation.ledger.append(before, createdEvent);
+    const wire = loopback(workstation.router);
+    const transport = createSocketTransport({ connect: wire.connect, backoffMs: () => 60_000 });
+    const list = watchRunList(createClient(transport));
+    await list.until((update) => update.kind === 'snapshot' && shows(update, before));
+    wire.state.refuse = true;
+    wire.drop();
+    expect(transport.status).toBe('reconnecting');
+    const missed = (await local.invoke('runs.create', { workspace: tempDir('keel-ws-'), agent: { kind: 'builtin', script: 'hello' } })).id;
+    await workstation.ledger.append(before, { type: 'run.state', payload: { state: 'failed', stopReason: 'agent_unavailable' } });
+    const seenWhileDown = list.seen.length;
+    wire.state.refuse = false;
+    transport.reconnectNow();
+    const resumed = await list.until((update) => update.kind === 'snapshot', seenWhileDown);
+    expect(list.seen.slice(seenWhileDown, list.seen.indexOf(resumed))).toEqual([]);
+    expect(resumed.runs).toEqual(await local.invoke('runs.list', {}));
+    expect(resumed.runs.map((run) => run.id)).toEqual([before, missed]);
+    expect(resumed.runs[0]).toMatchObject({ state: 'failed', stopReason: 'agent_unavailable' });
+    expect(wire.state.connects).toBe(2);
+    // And it is live again.
+    const next = workstation.ledger.newRunId();
+    await workstation.ledger.append(next, createdEvent);
+    await list.until((update) => update.kind === 'changed' && shows(update, next), seenWhileDown);
+    transport.close();
+  });
+
+  it('delivers nothing after unsubscribe, while other subscribers keep receiving', async () => {
+    const { workstation, client } = await start();
+    const gone = watchRunList(client);
+    const stays = watchRunList(client);
+    await gone.until((update) => update.kind === 'snapshot');
+    await stays.until((update) => update.kind === 'snapshot');
+    gone.stop();
+    const runId = workstation.ledger.newRunId();
+    await workstation.ledger.append(runId, createdEvent);
+    // Both would be served by the same send: once `stays` has the change, `gone` would have it too.
+    await stays.until((update) => shows(update, runId));
+    expect(gone.seen).toHaveLength(1);
+    expect(gone.ended()).toBe(false);
+    stays.stop();
+  });
+
+  it('refuses params it does not know (strict)', async () => {
+    const { client } = await start();
+    const ended = await new Promise<KeelRpcError | undefined>((resolve) => {
+      client.subscribe('runs.changed', { runId: 'x' } as never, { onEvent: () => {}, onEnd: resolve });
+    });
+    expect(ended?.code).toBe('invalid_input');
   });
 });

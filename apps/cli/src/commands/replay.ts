@@ -75,7 +75,7 @@ export function registerReplay(program: Command): void {
     .action(async (options: LedgerCommandOptions & { run: string; until?: number; json?: boolean }) => {
       const { ledger } = await openForCommand({ ...options, readOnly: true }, 'read');
       try {
-        if (!ledger.runs().some((run) => run.id === options.run)) throw new Error(`No run ${options.run} in ${ledger.dataDir}.`);
+        if (!ledger.run(options.run)) throw new Error(`No run ${options.run} in ${ledger.dataDir}.`);
         const view = fold(eventsOf(ledger, options.run, options.until ?? Number.MAX_SAFE_INTEGER), options.run);
         if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
         else print(view);

@@ -5,13 +5,16 @@ import { describeError } from '../lib/errors.js';
 const SELECTED_KEY = 'keel.selectedRun';
 
 interface RunsState {
-  /** As `runs.list` last answered, newest activity first. */
+  /** As `runs.changed` last said, newest activity first. */
   runs: RunSummary[];
   loaded: boolean;
-  /** Why the last `runs.list` failed; cleared by the next success. */
+  /** Why the run list stream failed; cleared by the next list. */
   error: string | null;
   selectedRunId: string | null;
+  /** Replace the whole list (a snapshot). */
   setRuns(runs: RunSummary[]): void;
+  /** Add or update runs by id; a summary older than the one held (lower lastSeq) is ignored. */
+  mergeRuns(runs: RunSummary[]): void;
   fail(message: string): void;
   select(runId: string | null): void;
 }
@@ -32,6 +35,15 @@ export const useRuns = create<RunsState>((set) => ({
   error: null,
   selectedRunId: storedSelection(),
   setRuns: (runs) => set({ runs: runs.slice().sort(byActivity), loaded: true, error: null }),
+  mergeRuns: (changed) =>
+    set((state) => {
+      const byId = new Map(state.runs.map((run) => [run.id, run]));
+      for (const run of changed) {
+        const held = byId.get(run.id);
+        if (!held || run.lastSeq >= held.lastSeq) byId.set(run.id, run);
+      }
+      return { runs: [...byId.values()].sort(byActivity) };
+    }),
   fail: (error) => set({ error }),
   select: (selectedRunId) => {
     try {
@@ -48,76 +60,45 @@ export const useRuns = create<RunsState>((set) => ({
 export const useSelectedRun = () => useRuns((state) => state.runs.find((run) => run.id === state.selectedRunId) ?? null);
 
 export interface RunsSync {
-  /** Ask `runs.list` now (concurrent requests collapse into one more after the current). */
-  refresh(): Promise<void>;
-  /** Refresh soon: many calls within `debounceMs` make one request (used on every run event). */
-  poke(): void;
   stop(): void;
 }
 
 /**
- * Keeps the runs store fed from `runs.list`: on demand, on a poke (a run event arrived), and
- * every `intervalMs` as a fallback. The store holds exactly what the host answered.
+ * Keeps the runs store fed from the `runs.changed` stream: a snapshot replaces the list, a
+ * change merges by id. The transport re-opens the stream after a reconnect and the host
+ * starts it with a fresh snapshot, so nothing missed while disconnected stays missing. If the
+ * host ends the stream (a failure), the list says so and the stream is opened again after
+ * `retryMs`.
  */
-export function startRunsSync(client: KeelClient, options: { intervalMs?: number; debounceMs?: number } = {}): RunsSync {
-  const intervalMs = options.intervalMs ?? 4000;
-  const debounceMs = options.debounceMs ?? 250;
-  let inFlight: Promise<void> | null = null;
-  let again = false;
+export function startRunsSync(client: KeelClient, options: { retryMs?: number } = {}): RunsSync {
+  const retryMs = options.retryMs ?? 2000;
   let stopped = false;
-  let pokeTimer: ReturnType<typeof setTimeout> | null = null;
+  let unsubscribe: () => void = () => {};
+  let retry: ReturnType<typeof setTimeout> | null = null;
 
-  const once = async () => {
-    try {
-      const runs = await client.invoke('runs.list', {});
-      if (!stopped) useRuns.getState().setRuns(runs);
-    } catch (error) {
-      if (!stopped) useRuns.getState().fail(describeError(error));
-    }
+  const follow = () => {
+    retry = null;
+    unsubscribe = client.subscribe('runs.changed', {}, {
+      onEvent(update) {
+        if (stopped) return;
+        if (update.kind === 'snapshot') useRuns.getState().setRuns(update.runs);
+        else useRuns.getState().mergeRuns(update.runs);
+      },
+      onEnd(error) {
+        if (stopped) return;
+        useRuns.getState().fail(error ? describeError(error) : 'The host ended the run list stream.');
+        retry = setTimeout(follow, retryMs);
+      },
+    });
   };
+  follow();
 
-  const refresh = (): Promise<void> => {
-    if (stopped) return Promise.resolve();
-    if (inFlight) {
-      again = true;
-      return inFlight;
-    }
-    inFlight = (async () => {
-      do {
-        again = false;
-        await once();
-      } while (again && !stopped);
-      inFlight = null;
-    })();
-    return inFlight;
-  };
-
-  const interval = setInterval(() => void refresh(), intervalMs);
-  void refresh();
-
-  const sync: RunsSync = {
-    refresh,
-    poke() {
-      if (stopped || pokeTimer) return;
-      pokeTimer = setTimeout(() => {
-        pokeTimer = null;
-        void refresh();
-      }, debounceMs);
-    },
+  return {
     stop() {
+      if (stopped) return;
       stopped = true;
-      clearInterval(interval);
-      if (pokeTimer) clearTimeout(pokeTimer);
-      if (active === sync) active = null;
+      if (retry) clearTimeout(retry);
+      unsubscribe();
     },
   };
-  active = sync;
-  return sync;
 }
-
-let active: RunsSync | null = null;
-
-/** Refresh the run list soon (no-op before the sync starts). */
-export const pokeRuns = () => active?.poke();
-/** Refresh the run list now. */
-export const refreshRuns = () => active?.refresh() ?? Promise.resolve();

@@ -1,4 +1,4 @@
-import type { KeelClient, LedgerEvent, RunView } from '@keel/core/contract';
+import type { KeelClient, RunView } from '@keel/core/contract';
 import { Folder } from '@keel/core/replay';
 import { create } from 'zustand';
 import { describeError } from '../lib/errors.js';
@@ -33,8 +33,6 @@ export interface TranscriptFeed {
 }
 
 export interface OpenTranscriptOptions {
-  /** Called for every event received (the run list refreshes on it). */
-  onEvent?(event: LedgerEvent): void;
   frames?: FrameScheduler;
 }
 
@@ -79,7 +77,6 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
         }
         folder.push(event);
         schedule();
-        options.onEvent?.(event);
       },
       onEnd(error) {
         if (closed) return;

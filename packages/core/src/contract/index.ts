@@ -12,3 +12,4 @@ export * from './schemas/ledger.js';
 export * from './schemas/replay.js';
 export * from './stop-reasons.js';
 export * from './command-line.js';
+export * from './version.js';

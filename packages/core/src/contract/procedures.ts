@@ -33,11 +33,6 @@ export const procedures = {
     input: z.object({}).strict(),
     output: z.array(RunSummary),
   }),
-  'runs.get': procedure({
-    description: 'One run.',
-    input: z.object({ runId: RunId }).strict(),
-    output: RunSummary,
-  }),
   'run.view': procedure({
     description: "A run's transcript state folded at its latest seq (core's fold, I9); continue with run.events from lastSeq + 1.",
     input: z.object({ runId: RunId }).strict(),

@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import { stream } from './define.js';
 import { Heartbeat } from './schemas/app.js';
-import { LedgerEvent, RunId } from './schemas/ledger.js';
+import { LedgerEvent, RunId, RunSummary } from './schemas/ledger.js';
+
+/**
+ * What `runs.changed` sends: first (and again after every re-subscribe) the whole list, then
+ * the summaries that changed since the previous message, at most one message per ~100 ms.
+ * Runs are never removed, so a list plus changes keyed by id is the whole state.
+ */
+export const RunListUpdate = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('snapshot'), runs: z.array(RunSummary) }).strict(),
+  z.object({ kind: z.literal('changed'), runs: z.array(RunSummary).min(1) }).strict(),
+]);
+export type RunListUpdate = z.infer<typeof RunListUpdate>;
 
 /** Every stream Keel exposes, as data. */
 export const streams = {
@@ -10,10 +21,11 @@ export const streams = {
     params: z.object({ intervalMs: z.number().int().min(100).max(60_000).optional() }).strict(),
     event: Heartbeat,
   }),
-  'ledger.events': stream({
-    description: "A run's committed ledger events from a seq (history first), then live.",
-    params: z.object({ runId: RunId, fromSeq: z.number().int().positive().optional() }).strict(),
-    event: LedgerEvent,
+  'runs.changed': stream({
+    description:
+      'The run list, live: every run summary first (as runs.list answers), then the summaries that changed, coalesced to at most one message per ~100 ms. A re-subscribe starts with the whole list again.',
+    params: z.object({}).strict(),
+    event: RunListUpdate,
   }),
   'run.events': stream({
     description: "A run's events from a seq (history first), then live; resume after a reconnect with the last seq + 1.",

@@ -2,5 +2,4 @@ export * from './router.js';
 export * from './connection.js';
 export * from './data-dir.js';
 export * from './workstation.js';
-export * from './version.js';
 export * from './keep-alive.js';

@@ -1,10 +1,11 @@
 import type { AppInfo, AppMode, EngineHealth, HealthStatus } from '../contract/schemas/app.js';
+import type { RunSummary } from '../contract/schemas/ledger.js';
 import { KeelRpcError } from '../contract/errors.js';
+import { KEEL_VERSION } from '../contract/version.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
 import { agentCatalog, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
 import { inspectDataDir } from './data-dir.js';
 import { createRouter, type Handlers, type Router } from './router.js';
-import { KEEL_VERSION } from './version.js';
 
 export interface WorkstationOptions {
   dataDir: string;
@@ -16,6 +17,9 @@ export interface WorkstationOptions {
   /** A native folder picker; only the Electron door has one. */
   chooseFolder?: (title: string) => Promise<string | null>;
 }
+
+/** `runs.changed` sends at most one message per this window (changes within it are coalesced). */
+export const RUN_LIST_WINDOW_MS = 100;
 
 export interface Workstation {
   readonly dataDir: string;
@@ -37,8 +41,9 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   const ledger = await openLedger({ dataDir: options.dataDir });
   const runs = await RunManager.open({ ledger, dataDir: options.dataDir, ...(options.runtime ? { tuning: options.runtime } : {}) });
   const views = new RunViews(ledger);
+  const runList = runListFeed(ledger);
   const summary = (runId: string) => {
-    const found = ledger.runs().find((run) => run.id === runId);
+    const found = ledger.run(runId);
     if (!found) throw new KeelRpcError('not_found', `No run ${runId}.`);
     return found;
   };
@@ -71,7 +76,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
     procedures: {
       'app.info': () => info(),
       'ledger.verify': ({ runId }) => {
-        if (runId && !ledger.runs().some((run) => run.id === runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
+        if (runId) summary(runId);
         return ledger.verify(runId);
       },
       'runs.create': async (input) => {
@@ -79,7 +84,6 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         return summary(controller.runId);
       },
       'runs.list': () => ledger.runs(),
-      'runs.get': ({ runId }) => summary(runId),
       'run.view': ({ runId }) => {
         summary(runId);
         return views.view(runId);
@@ -121,7 +125,10 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
           timers.delete(timer);
         };
       },
-      'ledger.events': ({ runId, fromSeq }, sink) => ledger.subscribe(runId, fromSeq ?? 1, (event) => sink.next(event)),
+      'runs.changed': (_params, sink) => {
+        sink.next({ kind: 'snapshot', runs: ledger.runs() });
+        return runList.subscribe((runs) => sink.next({ kind: 'changed', runs }));
+      },
       'run.events': ({ runId, fromSeq }, sink) => {
         summary(runId);
         return ledger.subscribe(runId, fromSeq ?? 1, (event) => sink.next(event));
@@ -138,9 +145,64 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
     async close() {
       for (const timer of timers) clearInterval(timer);
       timers.clear();
+      runList.close();
       await runs.close();
       views.close();
       await ledger.close();
+    },
+  };
+}
+
+/**
+ * The live run list behind `runs.changed`: one commit listener for all subscribers. A commit
+ * marks its run; the first mark opens a window of RUN_LIST_WINDOW_MS, at whose end every
+ * subscriber gets the marked runs' current summaries (ledger.run, a map lookup) in one message.
+ * So a streaming turn costs at most one small message per window, whatever its event rate.
+ * A subscriber that joins while a window is open may get a change its snapshot already shows;
+ * applying a summary twice changes nothing.
+ */
+function runListFeed(ledger: Ledger) {
+  const listeners = new Set<(runs: RunSummary[]) => void>();
+  const marked = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const send = () => {
+    timer = null;
+    const changed: RunSummary[] = [];
+    for (const runId of marked) {
+      const found = ledger.run(runId);
+      if (found) changed.push(found);
+    }
+    marked.clear();
+    if (changed.length === 0) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(changed);
+      } catch (error) {
+        // One broken subscriber must not starve the others or throw out of a timer (the host).
+        process.stderr.write(`keel host: a runs.changed subscriber failed: ${String(error)}\n`);
+      }
+    }
+  };
+  const stopListening = ledger.onCommit((event) => {
+    if (listeners.size === 0) return;
+    marked.add(event.run_id);
+    timer ??= setTimeout(send, RUN_LIST_WINDOW_MS);
+  });
+
+  return {
+    subscribe(listener: (runs: RunSummary[]) => void): () => void {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    close() {
+      stopListening();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      marked.clear();
+      listeners.clear();
     },
   };
 }

@@ -5,7 +5,6 @@ export type { RunBackfill } from './backfill.js';
 export { LedgerError, type LedgerErrorCode } from './errors.js';
 export { canonicalJson } from './canonical-json.js';
 export { genesisHash, hashOf, seal } from './hash-chain.js';
-export { writeFileAtomic, ensurePrivateDir, fsyncDir, writeFully } from './atomic-file.js';
 export { openDatabase } from './sqlite-store.js';
 export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { ledgerPaths } from './paths.js';

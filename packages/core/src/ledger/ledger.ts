@@ -13,7 +13,7 @@ import {
   type RunSummary,
   type VerifyReport,
 } from '../contract/schemas/ledger.js';
-import { copyRangeAtomic, ensurePrivateDir, fsyncDir } from './atomic-file.js';
+import { copyRangeAtomic, ensurePrivateDir, fsyncDir } from '../fsutil/index.js';
 import { backfillRun, type RunBackfill } from './backfill.js';
 import { LedgerError } from './errors.js';
 import { genesisHash, seal } from './hash-chain.js';
@@ -217,7 +217,7 @@ export class Ledger {
   }
 
   private entryFromRecovery(recovery: RunRecovery): RunEntry {
-    const readOnly = this.store.runs().find((run) => run.id === recovery.runId)?.readOnly ?? false;
+    const readOnly = this.store.run(recovery.runId)?.readOnly ?? false;
     return {
       runId: recovery.runId,
       log: new RunLog(this.paths.logOf(recovery.runId)),
@@ -439,8 +439,14 @@ export class Ledger {
     return () => this.commitListeners.delete(listener);
   }
 
+  /** Every run's summary (the runs projection), ordered by creation. */
   runs(): RunSummary[] {
     return this.store.runs();
+  }
+
+  /** One run's summary, or undefined for a run this ledger does not hold. A map lookup, not a scan. */
+  run(runId: string): RunSummary | undefined {
+    return this.store.run(runId);
   }
 
   health(): LedgerHealth {
@@ -454,7 +460,7 @@ export class Ledger {
   private quarantineOf(runId: string): string | null {
     const entry = this.entries.get(runId);
     if (entry) return entry.quarantine;
-    return this.store.runs().find((run) => run.id === runId)?.quarantineReason ?? null;
+    return this.store.run(runId)?.quarantineReason ?? null;
   }
 
   private allRunIds(): string[] {

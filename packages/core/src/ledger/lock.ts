@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { FILE_MODE, writeFileAtomic } from './atomic-file.js';
+import { FILE_MODE, writeFileAtomic } from '../fsutil/index.js';
 import { LedgerError } from './errors.js';
 import { nativeBindingOption } from './native-binding.js';
 

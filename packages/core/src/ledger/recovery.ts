@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { copyRangeAtomic, fsyncDir } from './atomic-file.js';
+import { copyRangeAtomic, fsyncDir } from '../fsutil/index.js';
 import { backfillRun } from './backfill.js';
 import { genesisHash } from './hash-chain.js';
 import type { LogScan } from './log-scan.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { FILE_MODE, writeFully } from './atomic-file.js';
+import { FILE_MODE, writeFully } from '../fsutil/index.js';
 
 /** One run's append-only NDJSON file, opened for appending with a known committed size. */
 export class RunLog {

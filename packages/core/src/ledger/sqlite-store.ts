@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
-import { FILE_MODE } from './atomic-file.js';
+import { FILE_MODE } from '../fsutil/index.js';
 import { migrate } from './migrations.js';
 import { nativeBindingOption } from './native-binding.js';
 import fs from 'node:fs';
@@ -58,9 +58,41 @@ export function openDatabase(file: string, options: { readOnly?: boolean } = {})
   return db;
 }
 
+function summaryOf(row: RunRow): RunSummary {
+  const agent = row.agent ? Object.freeze(JSON.parse(row.agent) as NonNullable<RunSummary['agent']>) : null;
+  return Object.freeze({
+    id: row.id,
+    state: row.state,
+    created: row.created,
+    updated: row.updated,
+    lastSeq: row.last_seq,
+    quarantined: row.quarantined === 1,
+    quarantineReason: row.quarantine_reason,
+    readOnly: row.read_only === 1,
+    origin: row.origin,
+    workspace: row.workspace,
+    agent,
+    title: row.title,
+    stopReason: row.stop_reason,
+  });
+}
+
+const byCreated = (a: RunSummary, b: RunSummary) =>
+  a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
 /** The SQLite half of the ledger: events plus the runs projection, written one transaction per batch. */
 export class SqliteStore {
   readonly db: Database.Database;
+  /**
+   * The runs projection in memory: a copy of the `runs` table, read whole on first use. Every
+   * write through this store marks the runs it touched, and a marked row is read again (by
+   * primary key) before it is next handed out, so a rolled-back transaction leaves nothing
+   * behind. Only a writable store keeps it: a read-only one may sit beside a live writer.
+   * Summaries handed out are frozen snapshots.
+   */
+  private summaries: Map<string, RunSummary> | null = null;
+  private readonly touched = new Set<string>();
+  private readonly selectRun: Database.Statement;
   private readonly insertEvent: Database.Statement;
   private readonly upsertRun: Database.Statement;
   private readonly setState: Database.Statement;
@@ -69,6 +101,7 @@ export class SqliteStore {
 
   constructor(db: Database.Database) {
     this.db = db;
+    this.selectRun = db.prepare('SELECT * FROM runs WHERE id = ?');
     this.insertEvent = db.prepare(
       'INSERT OR IGNORE INTO events (run_id, seq, ts, type, generation, hash, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -105,7 +138,11 @@ export class SqliteStore {
 
   /** Inserts events (idempotently: existing seqs are left alone) and projects them, in one transaction. */
   insertBatch(records: readonly BatchRecord[]): void {
-    this.insertBatchTx(records);
+    try {
+      this.insertBatchTx(records);
+    } finally {
+      for (const { event } of records) this.touched.add(event.run_id);
+    }
   }
 
   lastSeqs(): Map<string, { seq: number; hash: string }> {
@@ -132,6 +169,7 @@ export class SqliteStore {
     this.db
       .prepare("INSERT OR IGNORE INTO runs (id, state, created, updated, last_seq, last_hash) VALUES (?, 'created', ?, ?, 0, '')")
       .run(runId, ts, ts);
+    this.touched.add(runId);
   }
 
   lastHashOf(runId: string): string | null {
@@ -159,31 +197,47 @@ export class SqliteStore {
     return this.db.prepare('SELECT DISTINCT run_id FROM events UNION SELECT id FROM runs').pluck().all() as string[];
   }
 
+  /** Every run's summary, ordered by creation. */
   runs(): RunSummary[] {
-    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created, id').all() as RunRow[];
-    return rows.map((row) => ({
-      id: row.id,
-      state: row.state,
-      created: row.created,
-      updated: row.updated,
-      lastSeq: row.last_seq,
-      quarantined: row.quarantined === 1,
-      quarantineReason: row.quarantine_reason,
-      readOnly: row.read_only === 1,
-      origin: row.origin,
-      workspace: row.workspace,
-      agent: row.agent ? (JSON.parse(row.agent) as RunSummary['agent']) : null,
-      title: row.title,
-      stopReason: row.stop_reason,
-    }));
+    if (this.db.readonly) return (this.db.prepare('SELECT * FROM runs ORDER BY created, id').all() as RunRow[]).map(summaryOf);
+    return [...this.projection().values()].sort(byCreated);
+  }
+
+  /** One run's summary: a map lookup in a writable store, a primary-key read in a read-only one. */
+  run(runId: string): RunSummary | undefined {
+    if (this.db.readonly) return this.readRun(runId);
+    return this.projection().get(runId);
+  }
+
+  private readRun(runId: string): RunSummary | undefined {
+    const row = this.selectRun.get(runId) as RunRow | undefined;
+    return row ? summaryOf(row) : undefined;
+  }
+
+  private projection(): Map<string, RunSummary> {
+    if (!this.summaries) {
+      this.touched.clear();
+      const rows = this.db.prepare('SELECT * FROM runs').all() as RunRow[];
+      this.summaries = new Map(rows.map((row) => [row.id, summaryOf(row)]));
+      return this.summaries;
+    }
+    for (const runId of this.touched) {
+      const summary = this.readRun(runId);
+      if (summary) this.summaries.set(runId, summary);
+      else this.summaries.delete(runId);
+    }
+    this.touched.clear();
+    return this.summaries;
   }
 
   setQuarantine(runId: string, reason: string | null): void {
     this.db.prepare('UPDATE runs SET quarantined = ?, quarantine_reason = ? WHERE id = ?').run(reason === null ? 0 : 1, reason, runId);
+    this.touched.add(runId);
   }
 
   markImported(runId: string): void {
     this.db.prepare("UPDATE runs SET read_only = 1, origin = 'imported' WHERE id = ?").run(runId);
+    this.touched.add(runId);
   }
 
   marker(runId: string): { throughSeq: number; logBytes: number } | null {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { RunId, type LedgerEvent } from '../contract/schemas/ledger.js';
-import { copyRangeAtomic, fsyncDir, writeFully } from './atomic-file.js';
+import { copyRangeAtomic, fsyncDir, writeFully } from '../fsutil/index.js';
 import { LedgerError } from './errors.js';
 import { genesisHash } from './hash-chain.js';
 import { readLines } from './line-reader.js';
@@ -41,7 +41,7 @@ export function importRunLog(store: SqliteStore, paths: Paths, file: string): { 
     if (fs.readFileSync(target).equals(fs.readFileSync(file))) return { runId, count: scan.count, lastHash: scan.lastHash, alreadyPresent: true };
     throw new LedgerError('import_conflict', `Run ${runId} already exists here with different content; nothing was imported.`);
   }
-  const stored = store.runs().find((run) => run.id === runId);
+  const stored = store.run(runId);
   const interrupted = stored?.origin === 'imported' && stored.lastSeq === scan.lastSeq && store.lastHashOf(runId) === scan.lastHash;
   if (!interrupted) {
     if (store.extent(runId).count > 0) throw new LedgerError('import_conflict', `SQLite already holds events of run ${runId}; nothing was imported.`);

@@ -24,6 +24,7 @@ import {
   runtimeStoppedText,
   sessionText,
 } from './recovery.js';
+import { approvalStatusAfter } from './run-state.js';
 import { Slots, type SlotsBase } from './slots.js';
 
 /** Everything in a RunView but the transcript. */
@@ -149,8 +150,6 @@ function commandItem(base: CommandItem, change: CommandChange): CommandItem {
     signal: change.signal !== undefined ? change.signal : base.signal,
   };
 }
-
-const SETTLED: ReadonlySet<ApprovalItem['status']> = new Set(['decided', 'timed_out', 'cancelled']);
 
 function withDiff(diffs: readonly ToolDiffView[], diff: ToolDiffView): ToolDiffView[] {
   const next = diffs.slice();
@@ -312,21 +311,14 @@ export class Folder {
         const { approvalId, decision, by, ref, note } = body.payload;
         // Always applied, even to an orphaned request: a person (or the policy) decided, and
         // the note says where the decision goes.
-        return this.settleApproval(approvalId, event, { status: 'decided', decision, by, ref: ref ?? null, note: note ?? null });
+        return this.settleApproval(approvalId, event, 'approval.decided', { decision, by, ref: ref ?? null, note: note ?? null });
       }
       case 'approval.timed_out':
-        return this.settleApproval(body.payload.approvalId, event, { status: 'timed_out' }, true);
+        return this.settleApproval(body.payload.approvalId, event, 'approval.timed_out', {});
       case 'approval.cancelled':
-        return this.settleApproval(body.payload.approvalId, event, { status: 'cancelled', note: body.payload.reason }, true);
+        return this.settleApproval(body.payload.approvalId, event, 'approval.cancelled', { note: body.payload.reason });
       case 'approval.reset': {
-        const orphaned = new Set<string>();
-        for (const approvalId of body.payload.approvalIds) {
-          const found = this.findKeyed(this.approvals, approvalId, 'approval');
-          if (found === undefined || found[1].status !== 'pending') continue; // Unknown, or settled first.
-          this.items.set(found[0], { ...found[1], status: 'orphaned', lastSeq: seq });
-          orphaned.add(approvalId);
-        }
-        if (orphaned.size > 0) head.pendingApprovals = head.pendingApprovals.filter((id) => !orphaned.has(id));
+        for (const approvalId of body.payload.approvalIds) this.settleApproval(approvalId, event, 'approval.reset', {});
         return this.recovery('approvals_reset', event, body.payload.generation, approvalsResetText(body.payload), null, body.payload.reason);
       }
 
@@ -439,14 +431,15 @@ export class Folder {
   }
 
   /**
-   * Settles a known request (an unknown id has no card to settle and is skipped). With
-   * `firstWins`, a request already decided, timed out or cancelled keeps that status.
+   * Settles a known request (an unknown id has no card to settle and is skipped) by the
+   * run state's transition rule; a settlement that changes nothing leaves the card as it is.
    */
-  private settleApproval(approvalId: string, event: LedgerEvent, change: Partial<ApprovalItem>, firstWins = false): void {
+  private settleApproval(approvalId: string, event: LedgerEvent, settlement: Parameters<typeof approvalStatusAfter>[1], change: Partial<ApprovalItem>): void {
     const found = this.findKeyed(this.approvals, approvalId, 'approval');
     if (found === undefined) return;
-    if (firstWins && SETTLED.has(found[1].status)) return;
-    this.setApproval(found[0], found[1], event, change);
+    const status = approvalStatusAfter(found[1].status, settlement);
+    if (status === found[1].status && settlement !== 'approval.decided') return;
+    this.setApproval(found[0], found[1], event, { ...change, status });
   }
 
   /** Replaces an approval item and keeps `pendingApprovals` (request order) in step. */

@@ -1,4 +1,4 @@
-import type { Action } from '../contract/schemas/ledger.js';
+import type { Action } from '../contract/index.js';
 import { idempotencyKey } from './idempotency.js';
 
 /**

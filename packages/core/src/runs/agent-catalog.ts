@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AgentCatalog } from '../contract/schemas/app.js';
-import { listBuiltinScripts } from '../runtime/builtin/index.js';
+import type { AgentCatalog } from '../contract/index.js';
+import { listBuiltinScripts } from '../runtime/index.js';
 
 /** Agents Keel knows how to start, looked up on PATH. */
 const KNOWN_AGENTS: ReadonlyArray<{ bin: string; kind: 'acp' | 'codex'; name: string; args: string[] }> = [

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../ledger/canonical-json.js';
+import { canonicalJson } from '../ledger/index.js';
 
 /** `ik:` + sha256 of canonical JSON: the same logical request always gets the same key. */
 export function idempotencyKey(value: unknown): string {

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { KeelRpcError } from '../contract/errors.js';
-import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../contract/schemas/ledger.js';
+import { KeelRpcError } from '../contract/index.js';
+import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
+import { readRunState } from '../replay/index.js';
 import { RunController, readRunEvents, type RunControllerOptions } from './run-controller.js';
-import { readRunFacts } from './run-facts.js';
 
 export type RuntimeTuning = Omit<RunControllerOptions, 'ledger' | 'runId' | 'dataDir'>;
 
@@ -73,14 +73,10 @@ export class RunManager {
     const { ledger } = this.options;
     for (const summary of ledger.runs()) {
       if (summary.quarantined || summary.readOnly) continue;
-      const events = readRunEvents(ledger, summary.id);
-      const facts = readRunFacts(events);
-      if (!leftLive(facts)) continue;
+      const state = readRunState(summary.id, readRunEvents(ledger, summary.id));
+      if (!leftLive(state)) continue;
       // The ledger lock proves the host that wrote these events is gone; its agents may not be.
-      const leftovers = [
-        ...[...facts.agentPids].map(([generation, pid]) => ({ pid, command: facts.agentCommands.get(generation) ?? [] })),
-        ...facts.openTerminals.values(),
-      ];
+      const leftovers = [...state.agents.values(), ...state.openTerminals.values()];
       for (const { pid, command } of leftovers) {
         if (!alive(pid) || !runsCommand(pid, command)) continue;
         try {
@@ -89,20 +85,14 @@ export class RunManager {
           // Raced with its exit.
         }
       }
-      const append = (body: Parameters<Ledger['append']>[1]) => ledger.append(summary.id, body);
-      await append({
-        type: 'run.recovered',
-        payload: { reason: 'host_interrupted', previousState: facts.state, ...(facts.hostPid ? { hostPid: facts.hostPid } : {}) },
-      });
-      const controller = this.getOrOpen(summary.id);
-      await controller.reconcileAfterHostCrash(facts.generation, facts.openTurn);
+      await this.getOrOpen(summary.id).reconcileAfterHostCrash(state.state, state.hostPid);
     }
   }
 
   private getOrOpen(runId: string): RunController {
     let controller = this.controllers.get(runId);
     if (!controller) {
-      if (!this.options.ledger.runs().some((run) => run.id === runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
+      if (!this.options.ledger.run(runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
       controller = RunController.open(this.controllerOptions(runId));
       this.controllers.set(runId, controller);
     }
@@ -116,7 +106,7 @@ export class RunManager {
   }
 
   get(runId: string): RunController {
-    const summary = this.options.ledger.runs().find((run) => run.id === runId);
+    const summary = this.options.ledger.run(runId);
     if (!summary) throw new KeelRpcError('not_found', `No run ${runId}.`);
     if (summary.quarantined) throw new KeelRpcError('forbidden', `Run ${runId} is quarantined: ${summary.quarantineReason ?? 'damaged'}.`);
     return this.getOrOpen(runId);

@@ -1,5 +1,5 @@
-import type { LedgerEvent } from '../contract/schemas/ledger.js';
-import type { RunView } from '../contract/schemas/replay.js';
+import type { LedgerEvent } from '../contract/index.js';
+import type { RunView } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { Folder } from '../replay/index.js';
 

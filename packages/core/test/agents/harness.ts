@@ -158,15 +158,82 @@ export async function runKeelCli(
   }
 }
 
-/** Poll until `check` returns a truthy value (or throw after `ms`). */
-export async function waitUntil<T>(check: () => T | undefined | null | false, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+/** Registers `onChange` (called after every change of what it watches); returns the unsubscribe. */
+export type Subscribe = (onChange: () => void) => () => void;
+
+/** The listeners of one changing thing (a message log, a set of files). */
+export class Changes {
+  private readonly listeners = new Set<() => void>();
+  readonly subscribe: Subscribe = (onChange) => {
+    this.listeners.add(onChange);
+    return () => this.listeners.delete(onChange);
+  };
+  notify(): void {
+    for (const listener of [...this.listeners]) listener();
   }
+}
+
+/**
+ * Resolves with the first truthy `check()`: checked now, then again on every change `changes`
+ * reports (no polling). Rejects after `ms` (a failure guard, not a wait), naming `what`.
+ */
+export function waitUntil<T>(check: () => T | undefined | null | false, ms: number, what: string, changes: Subscribe): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(guard);
+      unsubscribe();
+      settle();
+    };
+    const test = () => {
+      let value: T | undefined | null | false;
+      try {
+        value = check();
+      } catch (error) {
+        finish(() => reject(error as Error));
+        return;
+      }
+      if (value) finish(() => resolve(value as T));
+    };
+    const guard = setTimeout(() => finish(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`))), ms);
+    const unsubscribe = changes(test);
+    test();
+  });
+}
+
+/**
+ * Changes of `file` (created, written, renamed), from fs.watch on its directory; while the
+ * directory does not exist yet, on the deepest ancestor that does, moving down as it appears.
+ */
+export function fileChanges(file: string): Subscribe {
+  return (onChange) => {
+    let watcher: fs.FSWatcher | null = null;
+    let watched = '';
+    let stopped = false;
+    const deepestDir = () => {
+      let dir = path.dirname(file);
+      while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+      return dir;
+    };
+    const arm = () => {
+      // Re-checked after each watch starts: a directory made in between is not missed.
+      for (let dir = deepestDir(); !stopped && dir !== watched; dir = deepestDir()) {
+        watcher?.close();
+        watched = dir;
+        watcher = fs.watch(dir, () => {
+          arm();
+          onChange();
+        });
+      }
+    };
+    arm();
+    return () => {
+      stopped = true;
+      watcher?.close();
+    };
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -183,6 +250,8 @@ export interface CodexMessage {
 export class CodexRpc {
   /** Every message the server sent: notifications, server requests, responses. */
   readonly received: CodexMessage[] = [];
+  /** Fires after each message lands in `received`. */
+  readonly changes = new Changes();
   private nextId = 1;
   private readonly pending = new Map<number | string, { resolve: (v: any) => void; reject: (e: Error) => void }>();
 
@@ -205,6 +274,7 @@ export class CodexRpc {
 
   private onMessage(msg: CodexMessage): void {
     this.received.push(msg);
+    this.changes.notify();
     if (msg.method === undefined && msg.id !== undefined) {
       const p = this.pending.get(msg.id);
       this.pending.delete(msg.id);
@@ -235,7 +305,7 @@ export class CodexRpc {
 
   /** Wait for a server message (notification or server request) with this method. */
   waitFor(method: string, ms = 30_000, where: (m: CodexMessage) => boolean = () => true): Promise<CodexMessage> {
-    return waitUntil(() => this.received.find((m) => m.method === method && where(m)), ms, method);
+    return waitUntil(() => this.received.find((m) => m.method === method && where(m)), ms, method, this.changes.subscribe);
   }
 
   async initialize(): Promise<any> {
@@ -290,6 +360,8 @@ export interface AcpClientLog {
   permissions: acp.RequestPermissionRequest[];
   /** Client methods the agent called (fs/*, terminal/*). */
   calls: string[];
+  /** Fires after each update or permission request lands in the log. */
+  changes: Subscribe;
 }
 
 export type PermissionAnswer = (req: acp.RequestPermissionRequest) => Promise<acp.RequestPermissionResponse> | acp.RequestPermissionResponse;
@@ -307,16 +379,19 @@ interface Terminal {
 }
 
 export function connectAcp(proc: AgentProcess, answer: PermissionAnswer): { conn: ClientConnection; log: AcpClientLog } {
-  const log: AcpClientLog = { updates: [], permissions: [], calls: [] };
+  const changes = new Changes();
+  const log: AcpClientLog = { updates: [], permissions: [], calls: [], changes: changes.subscribe };
   const terminals = new Map<string, Terminal>();
   let nextTerminal = 1;
 
   const app = client()
     .onNotification(methods.client.session.update, ({ params }) => {
       log.updates.push(params);
+      changes.notify();
     })
     .onRequest(methods.client.session.requestPermission, ({ params }) => {
       log.permissions.push(params);
+      changes.notify();
       return answer(params);
     })
     .onRequest(methods.client.fs.readTextFile, ({ params }) => {

@@ -14,7 +14,7 @@ import type { AgentSpec, LedgerEvent } from '../../src/contract/schemas/ledger.j
 import { openLedger } from '../../src/ledger/index.js';
 import { readRunEvents } from '../../src/runs/index.js';
 import { createRun, keelBin, ofType, removeTempDirs, requireBuilt, tempDir, type RunHarness } from '../fixtures/runtime-kit.js';
-import { claudeEnv, codexEnv, groupMembers, killAllAgents, runKeelCli, trackGroup, waitUntil } from './harness.js';
+import { claudeEnv, codexEnv, fileChanges, groupMembers, killAllAgents, runKeelCli, trackGroup, waitUntil } from './harness.js';
 import { startScriptedModelServer, type ScriptedModelServer } from './scripted-model-server.js';
 
 const paths = agentPaths();
@@ -325,7 +325,7 @@ for (const agent of AGENTS) {
           // Claude Code writes its transcript 0-50 ms after asking; killed before that, its
           // session is gone and Keel would (correctly) remap to a fresh one. Wait for it.
           const transcript = claudeTranscript(env.HOME!, ws, bound1.payload.sessionId!);
-          await waitUntil(() => fs.existsSync(transcript) && fs.readFileSync(transcript, 'utf8').includes('"tool_use"'), 10_000, 'the Claude transcript flush');
+          await waitUntil(() => fs.existsSync(transcript) && fs.readFileSync(transcript, 'utf8').includes('"tool_use"'), 10_000, 'the Claude transcript flush', fileChanges(transcript));
         }
         expect(proofIn(ws)).toBeNull();
 

@@ -17,6 +17,7 @@ import {
   codexEnv,
   connectAcp,
   killAllAgents,
+  fileChanges,
   killGroup,
   spawnAgent,
   waitUntil,
@@ -125,14 +126,19 @@ describe.skipIf(!paths.codex)('Codex app-server 0.169.0 (offline)', () => {
     // item that was waiting for approval was never persisted.
     expect(turns[0].items.map((i: any) => [i.type, i.clientId])).toEqual([['userMessage', 'msg-1']]);
 
-    // Resuming neither re-issues the lost approval nor calls the model...
-    await new Promise((r) => setTimeout(r, 1500));
+    // Resuming neither re-issues the lost approval nor calls the model... Proved without a
+    // window: a read of the same thread, answered after the resume, finds it idle (no turn
+    // running, none waiting on an approval), and nothing arrived before that answer.
+    const read = await second.rpc.request('thread/read', { threadId });
+    expect(read.thread.status).toEqual({ type: 'idle' });
     expect(second.rpc.received.filter((m) => m.method?.endsWith('requestApproval'))).toEqual([]);
     expect(model.requests.length).toBe(requestsAtKill);
 
     // ...only a new turn asks again, and then the command runs.
-    await startTurn(second.rpc, threadId, 'msg-2');
+    const again = await startTurn(second.rpc, threadId, 'msg-2');
     const approval = await second.rpc.waitFor('item/commandExecution/requestApproval');
+    // The one approval this process ever asked is the new turn's.
+    expect(second.rpc.received.filter((m) => m.method?.endsWith('requestApproval')).map((m) => m.params.turnId)).toEqual([again.turn.id]);
     second.rpc.respond(approval.id!, { decision: 'accept' });
     const done = await second.rpc.waitFor('turn/completed');
     expect(done.params.turn.status).toBe('completed');
@@ -200,11 +206,11 @@ describe.skipIf(!paths.claudeAcp)('Claude Code via claude-agent-acp 0.49.0 (offl
     const sessionId = await newSession(first.conn, ws);
     const pending = first.conn.agent.request(methods.agent.session.prompt, prompt(sessionId));
     pending.catch(() => {}); // rejected when the connection dies
-    await waitUntil(() => first.log.permissions.length > 0, 30_000, 'session/request_permission');
+    await waitUntil(() => first.log.permissions.length > 0, 30_000, 'session/request_permission', first.log.changes);
     // Claude Code writes its transcript a few ms after asking; killed before that, the whole
     // session is lost (session/load answers "Resource not found"). Wait for the tool_use line.
     const transcript = claudeTranscript(home, ws, sessionId);
-    await waitUntil(() => fs.existsSync(transcript) && fs.readFileSync(transcript, 'utf8').includes('"tool_use"'), 10_000, 'transcript flush');
+    await waitUntil(() => fs.existsSync(transcript) && fs.readFileSync(transcript, 'utf8').includes('"tool_use"'), 10_000, 'transcript flush', fileChanges(transcript));
 
     await killGroup(first.proc);
     await expect(pending).rejects.toThrow();
@@ -224,8 +230,16 @@ describe.skipIf(!paths.claudeAcp)('Claude Code via claude-agent-acp 0.49.0 (offl
       expect(replayed).toEqual([]); // resume restores the session silently
     }
     expect(second.log.updates.every((u) => u.sessionId === sessionId)).toBe(true);
-    // The lost permission is not re-asked on restart.
-    await new Promise((r) => setTimeout(r, 500));
+    // The lost permission is not re-asked on restart. Proved without a window: after answering
+    // session/load or session/resume, claude-agent-acp asks its Claude Code process for the slash
+    // commands and sends them (available_commands_update); once that arrives, the restored
+    // session has been set up end to end, and no permission came before it.
+    await waitUntil(
+      () => second.log.updates.some((u) => u.update.sessionUpdate === 'available_commands_update'),
+      30_000,
+      'available_commands_update after the restore',
+      second.log.changes,
+    );
     expect(second.log.permissions).toEqual([]);
 
     // A new prompt on the same session works. Claude Code dropped the killed tool_use from the

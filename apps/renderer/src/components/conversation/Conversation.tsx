@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo } from 'react';
 import { useKeel } from '../../lib/client-context.js';
 import { composerState } from '../../lib/composer-state.js';
 import { useConnection } from '../../stores/connection.js';
-import { pokeRuns, useRuns, useSelectedRun } from '../../stores/runs.js';
+import { useRuns, useSelectedRun } from '../../stores/runs.js';
 import { openTranscript, useTranscript } from '../../stores/transcript.js';
 import { useUi } from '../../stores/ui.js';
 import type { ItemContext } from '../items/TranscriptItemView.js';
@@ -17,7 +17,7 @@ export function useSelectedRunFeed() {
   const runId = useRuns((state) => state.selectedRunId);
   useEffect(() => {
     if (!runId) return;
-    const feed = openTranscript(client, runId, { onEvent: pokeRuns });
+    const feed = openTranscript(client, runId);
     return () => feed.close();
   }, [client, runId]);
 }

@@ -4,7 +4,7 @@ import { splitCommandLine } from '../../lib/agent.js';
 import { useKeel } from '../../lib/client-context.js';
 import { toShownError, type ShownError } from '../../lib/errors.js';
 import { useAppInfo } from '../../stores/app-info.js';
-import { refreshRuns, useRuns } from '../../stores/runs.js';
+import { useRuns } from '../../stores/runs.js';
 import { useUi } from '../../stores/ui.js';
 import { ErrorBox } from '../ErrorBox.js';
 
@@ -101,8 +101,9 @@ function NewRunForm({ onClose }: { onClose(): void }) {
         ...(title.trim() ? { title: title.trim() } : {}),
       });
       safeStorage()?.setItem(WORKSPACE_KEY, workspace.trim());
+      // Shown at once; runs.changed brings the same summary (and what follows) within ~100 ms.
+      useRuns.getState().mergeRuns([run]);
       select(run.id);
-      void refreshRuns();
       onClose();
     } catch (failure) {
       setError(toShownError(failure));

@@ -1,5 +1,5 @@
 import { client, methods, PROTOCOL_VERSION, RequestError, type AnyMessage, type ClientConnection } from '@agentclientprotocol/sdk';
-import { KEEL_VERSION } from '../../host/version.js';
+import { KEEL_VERSION } from '../../contract/version.js';
 import {
   AgentRequestError,
   SessionNotFoundError,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ensurePrivateDir, writeFileAtomic } from '../../ledger/atomic-file.js';
+import { ensurePrivateDir, writeFileAtomic } from '../../fsutil/index.js';
 
 const HistoryEntry = z.object({
   role: z.enum(['user', 'agent']),

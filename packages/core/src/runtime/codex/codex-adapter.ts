@@ -1,4 +1,4 @@
-import { KEEL_VERSION } from '../../host/version.js';
+import { KEEL_VERSION } from '../../contract/version.js';
 import {
   AgentRequestError,
   SessionNotFoundError,

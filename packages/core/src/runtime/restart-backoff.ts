@@ -1,4 +1,4 @@
-export interface RestartPolicyOptions {
+export interface RestartBackoffOptions {
   /** First delay ceiling; doubles per attempt (1, 2, 4, 8 … s). */
   baseMs?: number;
   capMs?: number;
@@ -9,10 +9,10 @@ export interface RestartPolicyOptions {
 }
 
 /**
- * Exponential backoff with full jitter: attempt n waits a uniform random time in
+ * Restart backoff: exponential with full jitter: attempt n waits a uniform random time in
  * [0, min(cap, base * 2^(n-1))], so many runs restarting at once do not stampede.
  */
-export class RestartPolicy {
+export class RestartBackoff {
   readonly baseMs: number;
   readonly capMs: number;
   readonly maxAttempts: number;
@@ -20,7 +20,7 @@ export class RestartPolicy {
   private readonly random: () => number;
   private attempts = 0;
 
-  constructor(options: RestartPolicyOptions = {}) {
+  constructor(options: RestartBackoffOptions = {}) {
     this.baseMs = options.baseMs ?? 1_000;
     this.capMs = options.capMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;

@@ -38,3 +38,11 @@ export async function writeRegularFile(file: string, content: string): Promise<{
   }
   return { created };
 }
+
+/** Lines `line` (1-based) to `line + limit - 1` of a text, as ACP's fs/read_text_file asks. */
+export function readLines(content: string, line?: number, limit?: number): string {
+  if (line === undefined && limit === undefined) return content;
+  const lines = content.split('\n');
+  const start = Math.max(0, (line ?? 1) - 1);
+  return lines.slice(start, limit === undefined ? undefined : start + limit).join('\n');
+}

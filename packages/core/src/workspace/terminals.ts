@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ulid } from 'ulid';
-import type { TerminalExit } from '../runtime/adapter.js';
+import type { TerminalExit } from '../runtime/index.js';
 
 const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 

@@ -1,0 +1,43 @@
+import type { AppendInput } from '../contract/index.js';
+import type { AgentUpdate } from '../runtime/index.js';
+
+/** The ledger event an agent update becomes (null: nothing to record), in the open turn. */
+export function eventForUpdate(update: AgentUpdate, turn: number | null): { body: AppendInput; durability: 'critical' | 'stream' } | null {
+  const inTurn = turn !== null ? { turn } : {};
+  switch (update.kind) {
+    case 'message':
+      return { body: { type: 'message.chunk', payload: { ...inTurn, text: update.text } }, durability: 'stream' };
+    case 'thought':
+      return { body: { type: 'thought.chunk', payload: { ...inTurn, text: update.text } }, durability: 'stream' };
+    case 'plan':
+      return { body: { type: 'plan.updated', payload: { entries: update.entries } }, durability: 'critical' };
+    case 'tool_started':
+      return {
+        body: {
+          type: 'tool.started',
+          payload: {
+            toolCallId: update.toolCallId,
+            title: update.title,
+            ...(update.toolKind ? { kind: update.toolKind } : {}),
+            ...(update.input === undefined ? {} : { input: update.input }),
+          },
+        },
+        durability: 'critical',
+      };
+    case 'tool_updated':
+      return {
+        body: {
+          type: 'tool.updated',
+          payload: {
+            toolCallId: update.toolCallId,
+            ...(update.status ? { status: update.status } : {}),
+            ...(update.output ? { output: update.output } : {}),
+            ...(update.diff ? { diff: update.diff } : {}),
+          },
+        },
+        durability: 'stream',
+      };
+    case 'user_message':
+      return null; // The prompt is already recorded as prompt.sent.
+  }
+}

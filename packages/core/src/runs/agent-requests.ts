@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ulid } from 'ulid';
+import type { Action, AppendInput } from '../contract/index.js';
+import type { AdapterHost, Generation, PermissionAnswer } from '../runtime/index.js';
+import { OutputBudget, readLines, readRegularFile, resolveInWorkspace, Terminals, writeRegularFile } from '../workspace/index.js';
+import type { ApprovalWaiters } from './approval-waiters.js';
+import type { RunInput } from './inputs.js';
+
+export interface AgentRequestsDeps {
+  workspace: string;
+  waiters: ApprovalWaiters;
+  dispatch(input: RunInput): Promise<unknown>;
+  /** Whether the generation is still the one the run talks to and its exit is not being recorded. */
+  live(): boolean;
+  whileBusy<T>(work: () => Promise<T>): Promise<T>;
+  touch(): void;
+  protocolError: AdapterHost['protocolError'];
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const stale = () => new Error('This agent process has been replaced; the request is dropped.');
+
+/**
+ * Keel's side of one generation's connection: the agent's updates become decider inputs;
+ * its permission requests wait for the decider's answer; its file reads and writes and its
+ * commands run in the workspace (realpath-checked), each covered by a grant from an allowed
+ * request of the same generation or asked by Keel itself.
+ */
+export function agentRequests(generation: Generation, deps: AgentRequestsDeps): { host: AdapterHost; terminals: Terminals } {
+  const number = generation.number;
+  const { workspace, waiters, dispatch, live } = deps;
+  const record = (body: AppendInput, durability: 'critical' | 'stream' = 'critical') => dispatch({ kind: 'recorded', generation: number, body, durability });
+  const inWorkspace = (target: string) => resolveInWorkspace(workspace, target);
+  const budget = new OutputBudget();
+  const terminals = new Terminals({
+    // A dead generation's commands are killed with it; their last words are not recorded (I6).
+    started: async (terminalId, command, args, cwd, pid) => {
+      if (live()) await record({ type: 'terminal.started', payload: { terminalId, command, args, cwd, ...(pid ? { pid } : {}) } });
+    },
+    output: (terminalId, text) => {
+      const kept = live() ? budget.take(terminalId, text) : null;
+      if (kept !== null) void record({ type: 'terminal.output', payload: { terminalId, text: kept } }, 'stream').catch(() => {});
+    },
+    exited: (terminalId, exit) => {
+      if (live()) void record({ type: 'terminal.exited', payload: { terminalId, exitCode: exit.exitCode, signal: exit.signal } }).catch(() => {});
+    },
+  });
+
+  /** Asks the decider; resolves with the answer once it is durable and delivered. */
+  const ask = async (action: Action, reason: string, source: 'agent' | 'keel', signal?: AbortSignal): Promise<PermissionAnswer> => {
+    const approvalId = ulid();
+    const answered = waiters.wait(approvalId, number);
+    const paths = action.paths ?? [];
+    const insideWorkspace = paths.length > 0 && paths.every((p) => inWorkspace(p).inside);
+    try {
+      await dispatch({ kind: 'permission_requested', request: { approvalId, generation: number, action, reason, source, insideWorkspace } });
+    } catch (error) {
+      waiters.forget(approvalId);
+      throw error;
+    }
+    signal?.addEventListener('abort', () => void dispatch({ kind: 'approval_withdrawn', approvalId }).catch(() => {}), { once: true });
+    return answered;
+  };
+  const permitted = async (action: Action, reason: string): Promise<boolean> => {
+    if (waiters.consumeGrant(number, action)) return true;
+    const answer = await ask(action, reason, 'keel');
+    return answer === 'allow_once' || answer === 'allow_always';
+  };
+  const busy = deps.whileBusy;
+
+  const host: AdapterHost = {
+    update: (update, replay) => {
+      if (!live() || replay) return; // Replayed history is already in the ledger.
+      deps.touch();
+      void dispatch({ kind: 'agent_update', generation: number, update }).catch(() => {});
+    },
+    askPermission: (request, signal) => {
+      if (!live()) return Promise.reject(stale());
+      // Adapters abort a request's signal both when the agent withdraws it (Codex
+      // serverRequest/resolved, ACP $/cancel_request) and when the connection dies. A dead
+      // agent withdraws nothing: its requests are orphaned by the exit path (approval.reset),
+      // so a late decision can still be carried over (I5). Everything a closed channel sets
+      // off runs in microtasks, so one macrotask later `disconnected` tells the two apart.
+      const withdrawn = new AbortController();
+      const onAbort = () =>
+        setImmediate(() => {
+          if (!generation.disconnected && generation.process?.running) withdrawn.abort(signal.reason);
+        });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      const action = request.action.paths ? { ...request.action, paths: request.action.paths.map((p) => inWorkspace(p).path) } : request.action;
+      return busy(() => ask(action, request.reason, 'agent', withdrawn.signal));
+    },
+    readTextFile: (target, line, limit) =>
+      busy(async () => {
+        if (!live()) throw stale();
+        const resolved = inWorkspace(target);
+        if (!resolved.inside && !(await permitted({ kind: 'read', title: `Read ${target} (outside the workspace)`, paths: [resolved.path] }, 'read outside the workspace'))) {
+          throw new Error(`Reading ${target} was not allowed.`);
+        }
+        return readLines(await readRegularFile(resolved.path), line, limit);
+      }),
+    writeTextFile: (target, content) =>
+      busy(async () => {
+        if (!live()) throw stale();
+        const resolved = inWorkspace(target);
+        if (!resolved.inside) throw new Error(`Refused to write ${target}: it is outside the workspace.`);
+        const relative = path.relative(fs.realpathSync(workspace), resolved.path);
+        if (!(await permitted({ kind: 'write', title: `Write ${relative}`, paths: [resolved.path] }, `write ${relative}`))) {
+          throw new Error(`Writing ${relative} was not allowed.`);
+        }
+        if (!live()) throw stale();
+        // Judged again after the wait: the tree may have changed while the user decided.
+        const now = inWorkspace(target);
+        if (!now.inside || now.path !== resolved.path) throw new Error(`Refused to write ${target}: it changed while waiting for approval.`);
+        const { created } = await writeRegularFile(resolved.path, content);
+        await record({ type: 'fs.written', payload: { path: resolved.path, bytes: Buffer.byteLength(content), sha256: sha256(content), created } });
+      }),
+    terminals: {
+      create: (request) =>
+        busy(async () => {
+          if (!live()) throw stale();
+          const cwd = inWorkspace(request.cwd ?? workspace);
+          if (!cwd.inside) throw new Error(`Refused to run a command in ${request.cwd}: it is outside the workspace.`);
+          const action: Action = { kind: 'exec', title: [request.command, ...request.args].join(' '), command: request.command, args: request.args, cwd: cwd.path };
+          if (!(await permitted(action, `run ${action.title}`))) throw new Error(`Running ${action.title} was not allowed.`);
+          if (!live()) throw stale();
+          return terminals.start(request.command, request.args, cwd.path, request.env, request.outputByteLimit);
+        }),
+      output: async (terminalId) => terminals.output(terminalId),
+      waitForExit: (terminalId) => busy(() => terminals.waitForExit(terminalId)),
+      kill: async (terminalId) => terminals.kill(terminalId),
+      release: async (terminalId) => terminals.release(terminalId),
+    },
+    protocolError: deps.protocolError,
+  };
+  return { host, terminals };
+}
