@@ -7,10 +7,11 @@ import path from 'node:path';
 import { fold } from '@keel/core';
 import type { LedgerEvent, RunView } from '@keel/core/contract';
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { fileChanges, waitUntil } from '../../packages/core/test/fixtures/wait-kit.js';
 import { connectClient } from '../support/client.mjs';
 import { generateRun } from '../support/generate-run.mjs';
 import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
-import { countOf, latestAgentPid, readLedger } from '../support/ledger-file.mjs';
+import { countOf, latestAgentPid, ledgerFile, readLedger } from '../support/ledger-file.mjs';
 import { runUiBench, summaryLines, TARGETS } from '../support/ui-bench.mjs';
 
 const GREETING = "Hello from Keel's built-in agent.\n";
@@ -29,31 +30,10 @@ const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.
 
 /**
  * Resolves with what `check` finds in the run's ledger file: read now, then again on every
- * change the kernel reports in the ledger directory (fs.watch: no polling). The timeout is a
- * failure guard, not a wait.
+ * change the kernel reports for it (fs.watch, no polling); the timeout is a failure guard.
  */
 function ledgerFact<T>(dataDir: string, runId: string, check: (events: LedgerEvent[]) => T | null | undefined | false, message: string, timeout = 30_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const finish = (settle: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(guard);
-      watcher.close();
-      settle();
-    };
-    const look = () => {
-      try {
-        const found = check(readLedger(dataDir, runId));
-        if (found) finish(() => resolve(found));
-      } catch (error) {
-        finish(() => reject(error as Error));
-      }
-    };
-    const guard = setTimeout(() => finish(() => reject(new Error(`${message}: not in the ledger within ${timeout} ms`))), timeout);
-    const watcher = fs.watch(path.join(dataDir, 'ledger'), look);
-    look();
-  });
+  return waitUntil(() => check(readLedger(dataDir, runId)), timeout, message, fileChanges(ledgerFile(dataDir, runId)));
 }
 
 /** Creates a run through the New run dialog (workspace path field, built-in script); returns its id. */

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import type { RunView } from '@keel/core/contract';
-import { Folder } from '@keel/core/replay';
+import { RunViewFold } from '@keel/core/replay';
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PinnedApprovals, pendingApprovalItems } from '../src/components/conversation/PinnedApprovals.js';
@@ -18,7 +18,7 @@ const settle = () => act(async () => {});
 
 /** A view with the given approval items, the pending ones listed as the fold lists them. */
 function viewWith(items: ReturnType<typeof approvalItem>[]): RunView {
-  const base = new Folder('run-1').snapshot();
+  const base = new RunViewFold('run-1').snapshot();
   return { ...base, items, pendingApprovals: items.filter((item) => item.status === 'pending').map((item) => item.approvalId) };
 }
 

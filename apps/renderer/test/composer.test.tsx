@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import type { RunSummary, RunView } from '@keel/core/contract';
-import { Folder } from '@keel/core/replay';
+import { RunViewFold } from '@keel/core/replay';
 import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Composer } from '../src/components/conversation/Composer.js';
@@ -26,7 +26,7 @@ const summary = (overrides: Partial<RunSummary> = {}): RunSummary => ({
   ...overrides,
 });
 
-const view = (overrides: Partial<RunView> = {}): RunView => ({ ...new Folder('run-1').snapshot(), eventCount: 3, lastSeq: 3, state: 'idle', ...overrides });
+const view = (overrides: Partial<RunView> = {}): RunView => ({ ...new RunViewFold('run-1').snapshot(), eventCount: 3, lastSeq: 3, state: 'idle', ...overrides });
 
 describe('composer state', () => {
   it.each([

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   AgentRequestError,
   SessionNotFoundError,
-  type AdapterHost,
+  type AgentRequests,
   type AgentUpdate,
   type PermissionAnswer,
   type PermissionAsk,
@@ -21,7 +21,7 @@ const FAKE = fileURLToPath(new URL('./fixtures/fake-codex-app-server.mjs', impor
 
 type Answerer = (ask: PermissionAsk, signal: AbortSignal) => PermissionAnswer | Promise<PermissionAnswer>;
 
-class RecordingHost implements AdapterHost {
+class RecordingHost implements AgentRequests {
   readonly updates: Array<{ update: AgentUpdate; replay: boolean }> = [];
   readonly asks: PermissionAsk[] = [];
   readonly aborted: PermissionAsk[] = [];

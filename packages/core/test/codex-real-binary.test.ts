@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SessionNotFoundError, type AdapterHost, type AgentUpdate, type PermissionAnswer, type PermissionAsk } from '../src/runtime/adapter.js';
+import { SessionNotFoundError, type AgentRequests, type AgentUpdate, type PermissionAnswer, type PermissionAsk } from '../src/runtime/adapter.js';
 import { createCodexAdapter } from '../src/runtime/codex/index.js';
 import { frameChannel } from '../src/runtime/framing.js';
 import { tempDir } from './helpers.js';
@@ -25,7 +25,7 @@ function unavailable(): string | null {
 const reason = unavailable();
 if (reason) console.warn(`[codex-real-binary] skipped: ${reason}`);
 
-class Host implements AdapterHost {
+class Host implements AgentRequests {
   readonly updates: Array<{ update: AgentUpdate; replay: boolean }> = [];
   readonly asks: PermissionAsk[] = [];
   readonly protocolErrors: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunView, type LedgerEvent } from '../src/contract/index.js';
-import { apply, Folder, fold, initialView, planProgress, ReplayIndex } from '../src/replay/index.js';
+import { apply, RunViewFold, fold, initialView, planProgress, ReplayIndex } from '../src/replay/index.js';
 import { mulberry32, syntheticRun } from '../src/replay/synthetic.js';
 import { deepFreeze, events, itemsOf, step } from './fixtures/replay-kit.js';
 
@@ -229,8 +229,8 @@ describe('fold: purity and immutability', () => {
     expect(view).toEqual(fold(log));
   });
 
-  it('a Folder never changes a snapshot it handed out', () => {
-    const folder = new Folder();
+  it('a RunViewFold never changes a snapshot it handed out', () => {
+    const folder = new RunViewFold();
     log.slice(0, 1500).forEach((event) => folder.push(event));
     const early = folder.snapshot();
     const copy = structuredClone(early);
@@ -272,7 +272,7 @@ describe('ReplayIndex', () => {
     expect(middle).toEqual(middleCopy);
     expect(live.current()).toEqual(fold(log));
     expect(live.stateAt(3333)).toEqual(fold(log.slice(0, 3333)));
-    expect(live).toMatchObject({ length: 5000, lastSeq: 5000, checkpointCount: 1 + Math.floor(5000 / 256) });
+    expect(live).toMatchObject({ length: 5000, lastSeq: 5000, markCount: 1 + Math.floor(5000 / 256) });
   });
 
   it('with duplicated or out-of-order records, stops before the first event past seq', () => {

@@ -4,7 +4,7 @@
 // wrote while the built-in agent crashed mid-turn.
 import { describe, expect, it } from 'vitest';
 import { EventBody, RunView, STOP_REASONS, type ItemOfKind, type PayloadOf } from '../src/contract/index.js';
-import { apply, Folder, fold, initialView, ReplayIndex } from '../src/replay/index.js';
+import { apply, RunViewFold, fold, initialView, ReplayIndex } from '../src/replay/index.js';
 import { syntheticRun } from '../src/replay/synthetic.js';
 import { deepFreeze, events, itemsOf, step, type Step } from './fixtures/replay-kit.js';
 import { createRun, useRuntimeSuite } from './fixtures/runtime-kit.js';
@@ -360,18 +360,36 @@ describe('commands, file writes, skipped prompts', () => {
     ]);
   });
 
+  it('a dead generation\'s open tool calls end interrupted with the generation and reason; a finished call stays finished', () => {
+    const view = fold(
+      events([
+        prompt(1),
+        step('tool.started', { toolCallId: 't1', title: 'Run tests' }, 1),
+        step('tool.started', { toolCallId: 't2', title: 'Read' }, 1),
+        step('tool.updated', { toolCallId: 't2', status: 'completed' }, 1),
+        step('tool.interrupted', { generation: 1, toolCallIds: ['t1', 't2', 'unknown'], reason: 'agent_hung' }),
+      ]),
+    );
+    const tools = itemsOf(view, 'tool');
+    expect(tools.map((tool) => [tool.toolCallId, tool.status, tool.interruption])).toEqual([
+      ['t1', 'interrupted', { generation: 1, reason: 'agent_hung' }],
+      ['t2', 'completed', undefined],
+    ]);
+    expect(RunView.parse(view)).toEqual(view);
+  });
+
   it('no event type of this build is counted as unknown, and the story matches the schema', () => {
     const view = fold(events(story));
     expect(view.ignored).toEqual({ unknownType: 0, invalidPayload: 0, invalidEnvelope: 0, outOfOrder: 0, otherRun: 0, unknownTypes: [] });
     expect(RunView.parse(view)).toEqual(view);
     const storyTypes = new Set(story.map((s) => s.type));
-    const covered = ['run.state', 'thought.chunk', 'plan.updated', 'tool.started', 'tool.updated', 'ledger.repaired', 'note', 'runtime.stopped', 'runtime.hang', 'runtime.protocol_error', 'run.recovered'];
+    const covered = ['run.state', 'thought.chunk', 'plan.updated', 'tool.started', 'tool.updated', 'tool.interrupted', 'ledger.repaired', 'note', 'runtime.stopped', 'runtime.hang', 'runtime.protocol_error', 'run.recovered'];
     const all = EventBody.options.map((option) => option.shape.type.value);
     expect(all.filter((type) => !storyTypes.has(type) && !covered.includes(type))).toEqual([]);
   });
 });
 
-describe('purity and checkpoints with the new items', () => {
+describe('purity and marks with the new items', () => {
   const log = events(story);
 
   it('apply never mutates its input (approval, command and slot lookups through fromView) and equals fold', () => {
@@ -385,22 +403,22 @@ describe('purity and checkpoints with the new items', () => {
     expect(view).toEqual(fold(log));
   });
 
-  it('stateAt equals the prefix fold at every seq, for every checkpoint spacing (cards settled after their checkpoint)', () => {
+  it('stateAt equals the prefix fold at every seq, for every mark spacing (cards settled after their mark)', () => {
     for (const every of [1, 2, 3, 5, 8]) {
       const index = ReplayIndex.build(log, { every });
       for (let seq = 0; seq <= log.length; seq++) expect(index.stateAt(seq), `every ${every}, seq ${seq}`).toEqual(fold(log.slice(0, seq)));
-      // Going back after going forward still gives the old states (checkpoints unchanged).
+      // Going back after going forward still gives the old states (marks unchanged).
       for (let seq = log.length; seq >= 0; seq -= 3) expect(index.stateAt(seq)).toEqual(fold(log.slice(0, seq)));
     }
   });
 
-  it('a restored checkpoint continues independently of the folder it came from', () => {
-    const folder = new Folder();
+  it('a restored mark continues independently of the folder it came from', () => {
+    const folder = new RunViewFold();
     log.slice(0, 12).forEach((event) => folder.push(event));
-    const checkpoint = folder.checkpoint();
+    const mark = folder.mark();
     log.slice(12).forEach((event) => folder.push(event));
-    const a = Folder.restore(checkpoint);
-    const b = Folder.restore(checkpoint);
+    const a = RunViewFold.restore(mark);
+    const b = RunViewFold.restore(mark);
     log.slice(12).forEach((event) => a.push(event));
     expect(a.snapshot()).toEqual(fold(log));
     expect(b.snapshot()).toEqual(fold(log.slice(0, 12)));
@@ -409,7 +427,7 @@ describe('purity and checkpoints with the new items', () => {
 
   it('the synthetic generator produces every item kind, recovery kind and approval status', () => {
     // Pending requests come and go (the next crash orphans them): check them along the way.
-    const folder = new Folder();
+    const folder = new RunViewFold();
     let sawPending = false;
     for (const event of syntheticRun(60_000, { seed: 9 })) {
       folder.push(event);

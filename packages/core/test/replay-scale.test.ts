@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEvent, RunView } from '../src/contract/index.js';
-import { Folder, fold, ReplayIndex } from '../src/replay/index.js';
+import { RunViewFold, fold, ReplayIndex } from '../src/replay/index.js';
 import { mulberry32, syntheticRun } from '../src/replay/synthetic.js';
 
 // Correctness at scale only: speed is measured by `measureReplay` (the bench command), not timed here.
@@ -32,7 +32,7 @@ describe('replay at scale', () => {
     }
 
     // Every lookup against one independent forward walk over the events.
-    const walker = new Folder();
+    const walker = new RunViewFold();
     let next = 0;
     for (const seq of [...summaries.keys()].sort((a, b) => a - b)) {
       while (next < seq) walker.push(events[next++]!);

@@ -60,6 +60,8 @@ export function createTranscriptPrinter(): (event: LedgerEvent) => void {
         if (p.diff) return line(`  ~ ${p.diff.path} changed`);
         if (p.status === 'completed' || p.status === 'failed') return line(`  ${p.status}`);
         return;
+      case 'tool.interrupted':
+        return line(`  interrupted: ${p.toolCallIds.length} tool call(s) of generation ${p.generation} never finished (${p.reason})`);
       case 'approval.requested':
         return line(`? ${p.action.kind} approval: ${p.action.title} — ${p.reason}`);
       case 'approval.decided':

@@ -1,5 +1,5 @@
 import type { KeelClient, RunView } from '@keel/core/contract';
-import { Folder } from '@keel/core/replay';
+import { RunViewFold } from '@keel/core/replay';
 import { create } from 'zustand';
 import { describeError } from '../lib/errors.js';
 import { frameScheduler, type FrameScheduler } from '../lib/frames.js';
@@ -13,7 +13,7 @@ interface TranscriptState {
    * Core's fold for this run (ADR 0003): every event received is pushed into it. Mutable and
    * not rendered directly; what components read is `view`.
    */
-  folder: Folder | null;
+  folder: RunViewFold | null;
   /** Highest seq received; a resumed subscription asks from lastSeq + 1. */
   lastSeq: number;
   /** The latest snapshot of the folder, taken at most once per animation frame. */
@@ -47,7 +47,7 @@ let current: TranscriptFeed | null = null;
 export function openTranscript(client: KeelClient, runId: string, options: OpenTranscriptOptions = {}): TranscriptFeed {
   current?.close();
   const frames = options.frames ?? frameScheduler();
-  let folder = new Folder(runId);
+  let folder = new RunViewFold(runId);
   let lastSeq = 0;
   let closed = false;
   let unsubscribe: () => void = () => {};
@@ -91,7 +91,7 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
   client.invoke('run.view', { runId }).then(
     (view) => {
       if (closed) return;
-      folder = Folder.fromView(view);
+      folder = RunViewFold.fromView(view);
       lastSeq = view.lastSeq;
       publish();
       follow();

@@ -6,9 +6,9 @@ import { mulberry32, syntheticRun } from './synthetic.js';
 export interface ReplayMeasurement {
   events: number;
   snapshot_every: number;
-  checkpoints: number;
+  marks: number;
   transcript_items: number;
-  /** Building a ReplayIndex over the events (fold + checkpoints). */
+  /** Building a ReplayIndex over the events (fold + marks). */
   build_ms: number;
   /** One straight fold of every event. */
   fold_ms: number;
@@ -56,7 +56,7 @@ export function measureReplay(eventCount = 1_000_000, options: MeasureReplayOpti
   return {
     events: eventCount,
     snapshot_every: index.every,
-    checkpoints: index.checkpointCount,
+    marks: index.markCount,
     transcript_items: view.items.length,
     build_ms: round(buildMs),
     fold_ms: round(foldMs),

@@ -3,7 +3,7 @@ const SHIFT = 10;
 const SIZE = 1 << SHIFT;
 const MASK = SIZE - 1;
 
-/** A shared, read-only state of a BlockList (what a checkpoint keeps). */
+/** A shared, read-only state of a BlockList (what a mark keeps). */
 export interface FrozenBlocks<T> {
   readonly blocks: readonly (readonly T[])[];
   readonly length: number;

@@ -1,5 +1,5 @@
 export { initialView, apply, fold } from './fold.js';
-export { Folder, type FolderCheckpoint } from './folder.js';
+export { RunViewFold, type FoldMark } from './run-view-fold.js';
 export { ReplayIndex, DEFAULT_SNAPSHOT_EVERY, type ReplayIndexOptions } from './replay-index.js';
 export { planProgress } from './progress.js';
 export { measureReplay, type ReplayMeasurement, type MeasureReplayOptions } from './bench.js';
@@ -7,6 +7,7 @@ export {
   applyRunEvent,
   approvalStatusAfter,
   initialRunState,
+  openToolsOf,
   pendingOf,
   readRunState,
   type ApprovalRecord,

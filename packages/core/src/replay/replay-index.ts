@@ -1,46 +1,46 @@
 import type { LedgerEvent, RunView } from '../contract/index.js';
 import { seqOf } from './decode.js';
-import { Folder, type FolderCheckpoint } from './folder.js';
+import { RunViewFold, type FoldMark } from './run-view-fold.js';
 
 /**
- * Events between checkpoints. Measured on a 1M-event mixed run (see bench.ts): 4096 keeps
- * the worst `stateAt` near 5 ms while the checkpoints add only a few MB.
+ * Events between marks. Measured on a 1M-event mixed run (see bench.ts): 4096 keeps
+ * the worst `stateAt` near 5 ms while the marks add only a few MB.
  */
 export const DEFAULT_SNAPSHOT_EVERY = 4096;
 
 export interface ReplayIndexOptions {
-  /** Keep a checkpoint every this many events. */
+  /** Keep a mark every this many events. */
   readonly every?: number;
   /** The run's id; by default the first event's run_id. */
   readonly runId?: string;
 }
 
 interface Mark {
-  /** How many events the checkpoint has folded. */
+  /** How many events the mark has folded. */
   readonly position: number;
-  /** Highest seq among those events: the checkpoint is usable for any stateAt(seq >= maxSeq). */
+  /** Highest seq among those events: the mark is usable for any stateAt(seq >= maxSeq). */
   readonly maxSeq: number;
-  readonly checkpoint: FolderCheckpoint;
+  readonly fold: FoldMark;
 }
 
 /**
  * Random access into a run's history for a scrubber: `stateAt(seq)` restores the nearest
- * checkpoint at or before seq and folds at most `every` events from there. `append` keeps
+ * mark at or before seq and folds at most `every` events from there. `append` keeps
  * it current for a live run. Holds the events it was given (it re-folds from them).
  */
 export class ReplayIndex {
   readonly every: number;
   private readonly events: LedgerEvent[] = [];
   private readonly marks: Mark[];
-  private readonly folder: Folder;
+  private readonly folder: RunViewFold;
   private maxSeq = 0;
 
   constructor(options: ReplayIndexOptions = {}) {
     const every = options.every ?? DEFAULT_SNAPSHOT_EVERY;
     if (!Number.isSafeInteger(every) || every < 1) throw new RangeError(`every must be a positive integer, got ${every}`);
     this.every = every;
-    this.folder = new Folder(options.runId);
-    this.marks = [{ position: 0, maxSeq: 0, checkpoint: this.folder.checkpoint() }];
+    this.folder = new RunViewFold(options.runId);
+    this.marks = [{ position: 0, maxSeq: 0, fold: this.folder.mark() }];
   }
 
   static build(events: Iterable<LedgerEvent>, options?: ReplayIndexOptions): ReplayIndex {
@@ -59,7 +59,7 @@ export class ReplayIndex {
     return this.maxSeq;
   }
 
-  get checkpointCount(): number {
+  get markCount(): number {
     return this.marks.length;
   }
 
@@ -68,7 +68,7 @@ export class ReplayIndex {
     this.folder.push(event);
     this.maxSeq = Math.max(this.maxSeq, seqOf(event));
     if (this.events.length % this.every === 0) {
-      this.marks.push({ position: this.events.length, maxSeq: this.maxSeq, checkpoint: this.folder.checkpoint() });
+      this.marks.push({ position: this.events.length, maxSeq: this.maxSeq, fold: this.folder.mark() });
     }
   }
 
@@ -85,7 +85,7 @@ export class ReplayIndex {
     if (Number.isNaN(seq) || seq < 0) throw new RangeError(`seq must be >= 0, got ${seq}`);
     if (seq >= this.maxSeq) return this.current();
     const mark = this.markAt(seq);
-    const folder = Folder.restore(mark.checkpoint);
+    const folder = RunViewFold.restore(mark.fold);
     for (let i = mark.position; i < this.events.length; i++) {
       const event = this.events[i]!;
       if (seqOf(event) > seq) break;

@@ -73,6 +73,8 @@ export interface RunState {
   openTerminals: Map<string, { pid: number; command: string[] }>;
   currentTurn: number;
   openTurn: OpenTurn | null;
+  /** Tool calls the agent started and never reported finished, with their generation. */
+  openTools: Map<string, number>;
   /** Stop reason of every ended turn. */
   turnStops: Map<number, string>;
   /** A restart is recorded and its generation has not started (nor the runtime stopped). */
@@ -104,6 +106,7 @@ export function initialRunState(runId: string): RunState {
     openTerminals: new Map(),
     currentTurn: 0,
     openTurn: null,
+    openTools: new Map(),
     turnStops: new Map(),
     restartPending: false,
     lastRestartReason: null,
@@ -132,6 +135,9 @@ const READ: ReadonlySet<string> = new Set([
   'approval.timed_out',
   'approval.cancelled',
   'approval.reset',
+  'tool.started',
+  'tool.updated',
+  'tool.interrupted',
 ]);
 
 /** Applies one committed event, in seq order (mutates `state`: the fold owns it). */
@@ -140,7 +146,7 @@ export function applyRunEvent(state: RunState, event: LedgerEvent): void {
   state.lastSeq = event.seq;
   if (!READ.has(event.type)) return;
   const decoded = decodeBody(event);
-  if (decoded.status === 'ok') applyBody(state, decoded.body);
+  if (decoded.status === 'ok') applyBody(state, decoded.body, event.generation ?? null);
 }
 
 export function readRunState(runId: string, events: Iterable<LedgerEvent>): RunState {
@@ -149,8 +155,21 @@ export function readRunState(runId: string, events: Iterable<LedgerEvent>): RunS
   return state;
 }
 
-function applyBody(state: RunState, body: EventBody): void {
+function applyBody(state: RunState, body: EventBody, generation: number | null): void {
   switch (body.type) {
+    case 'tool.started':
+      if (generation !== null) state.openTools.set(body.payload.toolCallId, generation);
+      return;
+    case 'tool.updated': {
+      const { toolCallId, status } = body.payload;
+      if (status === 'completed' || status === 'failed') state.openTools.delete(toolCallId);
+      // A call first seen through an update (no tool.started) is open once it says it runs.
+      else if (status !== undefined && generation !== null && !state.openTools.has(toolCallId)) state.openTools.set(toolCallId, generation);
+      return;
+    }
+    case 'tool.interrupted':
+      for (const toolCallId of body.payload.toolCallIds) state.openTools.delete(toolCallId);
+      return;
     case 'run.created':
       state.workspace = body.payload.workspace;
       state.agent = body.payload.agent;
@@ -244,4 +263,9 @@ function settle(state: RunState, approvalId: string, settlement: ApprovalSettlem
 /** Requests of `generation` that still wait. */
 export function pendingOf(state: RunState, generation: number): string[] {
   return state.pendingApprovals.filter((id) => state.approvals.get(id)?.generation === generation);
+}
+
+/** Tool calls `generation` left open, in the order they started. */
+export function openToolsOf(state: RunState, generation: number): string[] {
+  return [...state.openTools].filter(([, owner]) => owner === generation).map(([toolCallId]) => toolCallId);
 }

@@ -7,7 +7,7 @@ export interface SlotsBase {
 /**
  * id -> position of its item, for the items that later events update in place (tool calls
  * by toolCallId, approvals by approvalId, commands by terminalId; one map per kind, so ids
- * of different kinds never collide). A slot never changes once assigned, so a checkpoint
+ * of different kinds never collide). A slot never changes once assigned, so a mark
  * can share the live map instead of copying it: it keeps the map plus the item count at
  * that point, and a lookup ignores slots at or beyond that count.
  */
@@ -34,7 +34,7 @@ export class Slots {
     this.map().set(id, slot);
   }
 
-  /** This map as it is now, for a checkpoint holding `limit` items. */
+  /** This map as it is now, for a mark holding `limit` items. */
   bounded(limit: number): SlotsBase {
     return { slots: this, limit };
   }

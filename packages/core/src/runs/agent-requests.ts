@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
 import type { Action, AppendInput } from '../contract/index.js';
-import type { AdapterHost, Generation, PermissionAnswer } from '../runtime/index.js';
+import type { AgentRequests, Generation, PermissionAnswer } from '../runtime/index.js';
 import { OutputBudget, readLines, readRegularFile, resolveInWorkspace, Terminals, writeRegularFile } from '../workspace/index.js';
 import type { ApprovalWaiters } from './approval-waiters.js';
 import type { RunInput } from './inputs.js';
@@ -16,7 +16,7 @@ export interface AgentRequestsDeps {
   live(): boolean;
   whileBusy<T>(work: () => Promise<T>): Promise<T>;
   touch(): void;
-  protocolError: AdapterHost['protocolError'];
+  protocolError: AgentRequests['protocolError'];
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -28,7 +28,7 @@ const stale = () => new Error('This agent process has been replaced; the request
  * commands run in the workspace (realpath-checked), each covered by a grant from an allowed
  * request of the same generation or asked by Keel itself.
  */
-export function agentRequests(generation: Generation, deps: AgentRequestsDeps): { host: AdapterHost; terminals: Terminals } {
+export function serveAgentRequests(generation: Generation, deps: AgentRequestsDeps): { host: AgentRequests; terminals: Terminals } {
   const number = generation.number;
   const { workspace, waiters, dispatch, live } = deps;
   const record = (body: AppendInput, durability: 'critical' | 'stream' = 'critical') => dispatch({ kind: 'recorded', generation: number, body, durability });
@@ -70,7 +70,7 @@ export function agentRequests(generation: Generation, deps: AgentRequestsDeps): 
   };
   const busy = deps.whileBusy;
 
-  const host: AdapterHost = {
+  const host: AgentRequests = {
     update: (update, replay) => {
       if (!live() || replay) return; // Replayed history is already in the ledger.
       deps.touch();

@@ -1,6 +1,6 @@
 import type { Action, AppendInput, ApprovalDecision, ApprovalMode, RunStateName } from '../contract/index.js';
 import { stopReasonInfo } from '../contract/index.js';
-import { pendingOf, type RunState } from '../replay/index.js';
+import { openToolsOf, pendingOf, type RunState } from '../replay/index.js';
 import { mayResend, type PermissionAnswer } from '../runtime/index.js';
 import { actionKey } from './action-key.js';
 import { eventForUpdate } from './agent-events.js';
@@ -202,24 +202,33 @@ function sessionBound(state: RunState, facts: RuntimeFacts, input: Extract<RunIn
   return { events: [bound, ...endOpenTurn(state, facts.live.killedFor ?? reason), runState('idle', { stopReason: reason })], effects: [ready] };
 }
 
+/** A dead generation's open tool calls end visibly: they will never finish (recorded before its exit). */
+function interruptTools(state: RunState, generation: number, reason: string): Event[] {
+  const toolCallIds = openToolsOf(state, generation);
+  return toolCallIds.length > 0 ? [critical({ type: 'tool.interrupted', payload: { generation, toolCallIds, reason } })] : [];
+}
+
 /** A generation ended: recorded; unless Keel stopped it, its waiting approvals orphaned (I5), then a restart or a stop. */
 function agentExited(state: RunState, exit: Extract<RunInput, { kind: 'agent_exited' }>['exit']): Decision {
   const { generation, code, signal, expected, stderrTail, killedFor, resetReason, restart, attemptsUsed } = exit;
-  const exited = critical(inGeneration(generation, { type: 'runtime.exited', payload: { generation, code, signal, expected, ...(stderrTail ? { stderrTail } : {}) } }));
+  const exited = [
+    ...interruptTools(state, generation, killedFor ?? (expected ? 'Keel stopped the agent' : 'the agent process exited')),
+    critical(inGeneration(generation, { type: 'runtime.exited', payload: { generation, code, signal, expected, ...(stderrTail ? { stderrTail } : {}) } })),
+  ];
   const orphans = resetReason === null ? [] : pendingOf(state, generation);
   const reset = orphans.length > 0 ? [critical({ type: 'approval.reset', payload: { generation, approvalIds: orphans, reason: resetReason! } })] : [];
   const answers = orphans.map((approvalId): Effect => ({ kind: 'answer', approvalId, answer: 'cancelled' }));
-  if (expected) return { events: [exited, ...reset], effects: answers };
+  if (expected) return { events: [...exited, ...reset], effects: answers };
   if (!restart) {
     const fatal = killedFor === 'protocol_error' || killedFor === 'agent_unavailable';
     const stopReason = fatal ? killedFor : 'runtime_stopped';
     const detail = fatal ? stopReasonInfo(stopReason).diagnosis : `The agent exited ${attemptsUsed + 1} times; restarts are exhausted.`;
     const stopped = stopRuntime(state, stopReason, attemptsUsed, detail);
-    return { events: [exited, ...reset, ...stopped.events], effects: answers };
+    return { events: [...exited, ...reset, ...stopped.events], effects: answers };
   }
   const reason = killedFor ?? 'agent_restarted';
   return {
-    events: [exited, ...reset, critical({ type: 'runtime.restarting', payload: { nextGeneration: generation + 1, attempt: restart.attempt, delayMs: restart.delayMs, reason } })],
+    events: [...exited, ...reset, critical({ type: 'runtime.restarting', payload: { nextGeneration: generation + 1, attempt: restart.attempt, delayMs: restart.delayMs, reason } })],
     effects: [...answers, { kind: 'schedule_restart', attempt: restart.attempt, delayMs: restart.delayMs, reason }],
   };
 }
@@ -294,6 +303,7 @@ function approvalDecided(state: RunState, facts: RuntimeFacts, approvalId: strin
 function hostRecovered(state: RunState, previousState: string, hostPid: number | null): Decision {
   const events: Event[] = [critical({ type: 'run.recovered', payload: { reason: 'host_interrupted', previousState, ...(hostPid ? { hostPid } : {}) } })];
   for (let generation = 1; generation <= state.generation; generation++) {
+    events.push(...interruptTools(state, generation, 'host_interrupted'));
     const approvalIds = pendingOf(state, generation);
     if (approvalIds.length > 0) events.push(critical({ type: 'approval.reset', payload: { generation, approvalIds, reason: 'Keel stopped while the request was pending' } }));
   }

@@ -6,7 +6,7 @@ import type { Ledger } from '../ledger/index.js';
 import { applyRunEvent, readRunState, type RunState } from '../replay/index.js';
 import { createAdapter, resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
 import type { Terminals } from '../workspace/index.js';
-import { agentRequests } from './agent-requests.js';
+import { serveAgentRequests } from './agent-requests.js';
 import { ApprovalWaiters } from './approval-waiters.js';
 import { decide } from './decider.js';
 import { runEffect } from './effects.js';
@@ -90,7 +90,7 @@ export class RunController {
       },
       {
         createAdapter: (generation, channel) => {
-          const { host, terminals } = agentRequests(generation, {
+          const { host, terminals } = serveAgentRequests(generation, {
             workspace: this.state.workspace,
             waiters: this.waiters,
             dispatch: (input) => this.dispatch(input),

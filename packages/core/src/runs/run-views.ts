@@ -1,7 +1,7 @@
 import type { LedgerEvent } from '../contract/index.js';
 import type { RunView } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { Folder } from '../replay/index.js';
+import { RunViewFold } from '../replay/index.js';
 
 /**
  * Folded views of recently opened runs, kept current from ledger commits, so a client can
@@ -9,7 +9,7 @@ import { Folder } from '../replay/index.js';
  * wire. The fold is core's (I9); this only caches it.
  */
 export class RunViews {
-  private readonly folders = new Map<string, Folder>();
+  private readonly folders = new Map<string, RunViewFold>();
   private readonly stop: () => void;
 
   constructor(
@@ -26,7 +26,7 @@ export class RunViews {
       // Most recently used last: Map keeps insertion order.
       this.folders.delete(runId);
     } else {
-      folder = new Folder(runId);
+      folder = new RunViewFold(runId);
       for (let from = 1; ; ) {
         const page = this.ledger.read(runId, { fromSeq: from, limit: 5_000 });
         for (const event of page) folder.push(event);

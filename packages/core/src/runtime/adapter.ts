@@ -42,10 +42,10 @@ export interface TerminalHost {
 }
 
 /**
- * Keel's side of an agent connection: everything an adapter may ask of the host. The host
+ * Keel's side of an agent connection: everything an agent may ask of Keel, through its adapter. Keel
  * records, decides and executes; the adapter only translates.
  */
-export interface AdapterHost {
+export interface AgentRequests {
   /** `replay` marks history the agent re-sends while loading a session (not recorded again). */
   update(update: AgentUpdate, replay: boolean): void;
   askPermission(ask: PermissionAsk, signal: AbortSignal): Promise<PermissionAnswer>;

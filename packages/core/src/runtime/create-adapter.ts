@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AgentSpec } from '../contract/schemas/ledger.js';
 import { createAcpAdapter } from './acp/acp-adapter.js';
-import type { AdapterHost, AgentAdapter, MessageChannel } from './adapter.js';
+import type { AgentRequests, AgentAdapter, MessageChannel } from './adapter.js';
 import { builtinAgentCommand } from './builtin/index.js';
 import { createCodexAdapter } from './codex/index.js';
 
@@ -23,6 +23,6 @@ export function resolveAgentCommand(agent: AgentSpec, context: { runDir: string 
 }
 
 /** The protocol adapter for an agent kind: the built-in agent speaks ACP. */
-export function createAdapter(agent: AgentSpec, channel: MessageChannel, host: AdapterHost, options: { cwd: string }): AgentAdapter {
+export function createAdapter(agent: AgentSpec, channel: MessageChannel, host: AgentRequests, options: { cwd: string }): AgentAdapter {
   return agent.kind === 'codex' ? createCodexAdapter(channel, host, options) : createAcpAdapter(channel, host, options);
 }

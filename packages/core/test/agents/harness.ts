@@ -7,6 +7,9 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { client, methods, ndJsonStream, type ClientConnection } from '@agentclientprotocol/sdk';
 import type * as acp from '@agentclientprotocol/sdk';
+import { Changes, waitUntil, type Subscribe } from '../fixtures/wait-kit.js';
+
+export { Changes, fileChanges, waitUntil, type Subscribe } from '../fixtures/wait-kit.js';
 
 // ---------------------------------------------------------------------------------------
 // Process groups: the npm wrappers can orphan their native child, so every agent gets its own
@@ -156,84 +159,6 @@ export async function runKeelCli(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Registers `onChange` (called after every change of what it watches); returns the unsubscribe. */
-export type Subscribe = (onChange: () => void) => () => void;
-
-/** The listeners of one changing thing (a message log, a set of files). */
-export class Changes {
-  private readonly listeners = new Set<() => void>();
-  readonly subscribe: Subscribe = (onChange) => {
-    this.listeners.add(onChange);
-    return () => this.listeners.delete(onChange);
-  };
-  notify(): void {
-    for (const listener of [...this.listeners]) listener();
-  }
-}
-
-/**
- * Resolves with the first truthy `check()`: checked now, then again on every change `changes`
- * reports (no polling). Rejects after `ms` (a failure guard, not a wait), naming `what`.
- */
-export function waitUntil<T>(check: () => T | undefined | null | false, ms: number, what: string, changes: Subscribe): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const finish = (settle: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(guard);
-      unsubscribe();
-      settle();
-    };
-    const test = () => {
-      let value: T | undefined | null | false;
-      try {
-        value = check();
-      } catch (error) {
-        finish(() => reject(error as Error));
-        return;
-      }
-      if (value) finish(() => resolve(value as T));
-    };
-    const guard = setTimeout(() => finish(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`))), ms);
-    const unsubscribe = changes(test);
-    test();
-  });
-}
-
-/**
- * Changes of `file` (created, written, renamed), from fs.watch on its directory; while the
- * directory does not exist yet, on the deepest ancestor that does, moving down as it appears.
- */
-export function fileChanges(file: string): Subscribe {
-  return (onChange) => {
-    let watcher: fs.FSWatcher | null = null;
-    let watched = '';
-    let stopped = false;
-    const deepestDir = () => {
-      let dir = path.dirname(file);
-      while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-      return dir;
-    };
-    const arm = () => {
-      // Re-checked after each watch starts: a directory made in between is not missed.
-      for (let dir = deepestDir(); !stopped && dir !== watched; dir = deepestDir()) {
-        watcher?.close();
-        watched = dir;
-        watcher = fs.watch(dir, () => {
-          arm();
-          onChange();
-        });
-      }
-    };
-    arm();
-    return () => {
-      stopped = true;
-      watcher?.close();
-    };
-  };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { FileDiff } from './DiffView.js';
 import { Disclosure } from './Disclosure.js';
 import { OutputBlock } from './OutputBlock.js';
 
-const STATUS_LABEL = { pending: 'pending', in_progress: 'running', completed: 'done', failed: 'failed' } as const;
+const STATUS_LABEL = { pending: 'pending', in_progress: 'running', completed: 'done', failed: 'failed', interrupted: 'interrupted' } as const;
 
 export function ToolCard({ item, stateKey }: { item: ItemOfKind<'tool'>; stateKey: string }) {
   const input = item.input === undefined ? null : formatInput(item.input);
@@ -19,6 +19,11 @@ export function ToolCard({ item, stateKey }: { item: ItemOfKind<'tool'>; stateKe
           {STATUS_LABEL[item.status]}
         </span>
       </div>
+      {item.interruption && (
+        <p className="muted small" data-testid="tool-interruption">
+          Never finished: generation {item.interruption.generation} ended first ({item.interruption.reason}).
+        </p>
+      )}
       {input && (
         <Disclosure stateKey={`${stateKey}:input`} summary={<span className="muted small">input</span>} className="tool-input">
           <pre className="code-block">{input}</pre>

@@ -211,6 +211,11 @@ export const EventBody = z.discriminatedUnion('type', [
     payload: z.object({ toolCallId: z.string().min(1), title: z.string(), kind: z.string().optional(), input: z.unknown().optional() }),
   }),
   z.object({
+    // Keel's record that a dead generation's open tool calls will never finish (the agent cannot say so).
+    type: z.literal('tool.interrupted'),
+    payload: z.object({ generation: z.number().int().positive(), toolCallIds: z.array(z.string().min(1)), reason: z.string() }),
+  }),
+  z.object({
     type: z.literal('tool.updated'),
     payload: z.object({
       toolCallId: z.string().min(1),

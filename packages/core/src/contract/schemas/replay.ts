@@ -61,7 +61,8 @@ const textItem = {
 export const MessageItem = z.object({ kind: z.literal('message'), ...textItem });
 export const ThoughtItem = z.object({ kind: z.literal('thought'), ...textItem });
 
-export const ToolCallStatus = z.enum(['pending', 'in_progress', 'completed', 'failed']);
+/** `interrupted`: the generation that ran it died before it finished (recorded by Keel). */
+export const ToolCallStatus = z.enum(['pending', 'in_progress', 'completed', 'failed', 'interrupted']);
 
 export const ToolDiffView = z.object({
   path: z.string(),
@@ -96,6 +97,8 @@ export const ToolCallItem = z.object({
   status: ToolCallStatus,
   output: z.string(),
   diffs: z.array(ToolDiffView),
+  /** Set when the generation that ran it died first: which one, and why. */
+  interruption: z.object({ generation: z.number().int().positive(), reason: z.string() }).optional(),
 });
 
 export const TurnEndItem = z.object({

@@ -3,7 +3,7 @@ import { KEEL_VERSION } from '../../contract/version.js';
 import {
   AgentRequestError,
   SessionNotFoundError,
-  type AdapterHost,
+  type AgentRequests,
   type AgentAdapter,
   type AgentCapabilities,
   type MessageChannel,
@@ -38,10 +38,10 @@ const ACP_STOP_REASONS = new Set(['end_turn', 'max_tokens', 'max_turn_requests',
 
 /**
  * Keel as an ACP client, on the SDK's client builder, over Keel's own framed channel (so bad
- * lines are Keel's protocol errors). Every request the agent makes goes to the AdapterHost,
+ * lines are Keel's protocol errors). Every request the agent makes goes to the AgentRequests,
  * which decides and executes; this file only translates.
  */
-export function createAcpAdapter(channel: MessageChannel, host: AdapterHost, options: { cwd: string }): AgentAdapter {
+export function createAcpAdapter(channel: MessageChannel, host: AgentRequests, options: { cwd: string }): AgentAdapter {
   let sessionId: string | null = null;
   let replaying = false;
   let replayedUsers: string[] = [];

@@ -2,7 +2,7 @@ import { KEEL_VERSION } from '../../contract/version.js';
 import {
   AgentRequestError,
   SessionNotFoundError,
-  type AdapterHost,
+  type AgentRequests,
   type AgentAdapter,
   type AgentCapabilities,
   type AgentUpdate,
@@ -57,9 +57,9 @@ const looksLikeMissingThread = (error: RpcResponseError) => /no rollout found|in
 
 /**
  * Keel as a client of `codex app-server` (v2 API, pinned 0.169.0). Every approval goes to the
- * AdapterHost; this file only translates. See docs/protocols/codex-app-server.md.
+ * AgentRequests; this file only translates. See docs/protocols/codex-app-server.md.
  */
-export function createCodexAdapter(channel: MessageChannel, host: AdapterHost, options: CodexAdapterOptions): AgentAdapter {
+export function createCodexAdapter(channel: MessageChannel, host: AgentRequests, options: CodexAdapterOptions): AgentAdapter {
   const approvalPolicy = options.approvalPolicy ?? 'untrusted';
   const sandbox = options.sandbox ?? 'workspace-write';
   let threadId: string | null = null;

@@ -1,14 +1,4 @@
-import {
-  REPLAY_VIEW_SCHEMA_VERSION,
-  type EventBody,
-  type IgnoredEvents,
-  type ItemOfKind,
-  type LedgerEvent,
-  type PayloadOf,
-  type RunView,
-  type ToolDiffView,
-  type TranscriptItem,
-} from '../contract/index.js';
+import type { EventBody, IgnoredEvents, ItemOfKind, LedgerEvent, PayloadOf, RunView, TranscriptItem } from '../contract/index.js';
 import { BlockList, type FrozenBlocks } from './block-list.js';
 import { decodeBody, hasValidEnvelope } from './decode.js';
 import { planProgress } from './progress.js';
@@ -26,17 +16,11 @@ import {
 } from './recovery.js';
 import { approvalStatusAfter } from './run-state.js';
 import { Slots, type SlotsBase } from './slots.js';
+import { commandItem, emptyHead, keyOf, textItem, toolItem, withDiff, type CommandItem, type Head, type KeyedKind, type TextKind, type ToolItem } from './view-items.js';
 
-/** Everything in a RunView but the transcript. */
-type Head = Omit<RunView, 'items'>;
 type IgnoreReason = Exclude<keyof IgnoredEvents, 'unknownTypes'>;
-type ToolItem = ItemOfKind<'tool'>;
 type ApprovalItem = ItemOfKind<'approval'>;
-type CommandItem = ItemOfKind<'command'>;
 type RecoveryItem = ItemOfKind<'recovery'>;
-type TextKind = 'message' | 'thought';
-/** The item kinds later events update in place, each keyed by its own id. */
-type KeyedKind = 'tool' | 'approval' | 'command';
 
 const MAX_UNKNOWN_TYPES = 16;
 
@@ -45,118 +29,10 @@ const MAX_UNKNOWN_TYPES = 16;
  * blocks and the slot maps with the folder it came from (see BlockList, Slots), so keeping
  * one every few thousand events stays cheap.
  */
-export interface FolderCheckpoint {
+export interface FoldMark {
   readonly head: Readonly<Head>;
   readonly items: FrozenBlocks<TranscriptItem>;
   readonly slots: Readonly<Record<KeyedKind, SlotsBase>>;
-}
-
-/** The id an item of a keyed kind is found by. */
-function keyOf(item: TranscriptItem, kind: KeyedKind): string | undefined {
-  if (item.kind !== kind) return undefined;
-  switch (item.kind) {
-    case 'tool':
-      return item.toolCallId;
-    case 'approval':
-      return item.approvalId;
-    case 'command':
-      return item.terminalId;
-    default:
-      return undefined;
-  }
-}
-
-function emptyHead(runId: string): Head {
-  return {
-    schema_version: REPLAY_VIEW_SCHEMA_VERSION,
-    runId,
-    lastSeq: 0,
-    eventCount: 0,
-    ignored: { unknownType: 0, invalidPayload: 0, invalidEnvelope: 0, outOfOrder: 0, otherRun: 0, unknownTypes: [] },
-    createdAt: null,
-    updatedAt: null,
-    workspace: null,
-    agent: null,
-    title: null,
-    state: 'created',
-    stopReason: null,
-    detail: null,
-    stateSince: null,
-    currentTurn: 0,
-    turnOpen: false,
-    generation: null,
-    plan: [],
-    progress: planProgress([]),
-    pendingApprovals: [],
-    restarts: 0,
-    runtimeStopped: false,
-  };
-}
-
-/** Built field by field (not spread): this runs once per streamed chunk, and one fixed shape keeps it fast. */
-function textItem(
-  kind: TextKind,
-  firstSeq: number,
-  lastSeq: number,
-  ts: string,
-  turn: number | null,
-  generation: number | null,
-  text: string,
-  chunks: number,
-): ItemOfKind<TextKind> {
-  return { kind, firstSeq, lastSeq, ts, turn, generation, text, chunks };
-}
-
-type ToolChange = { [K in 'lastSeq' | 'title' | 'toolKind' | 'input' | 'status' | 'output' | 'diffs']?: ToolItem[K] };
-
-/**
- * A tool item with `change` applied (undefined = keep). Built field by field in one fixed
- * shape (`input` always present, maybe undefined): tool items are rebuilt on every update.
- */
-function toolItem(base: ToolItem, change: ToolChange): ToolItem {
-  return {
-    kind: 'tool',
-    firstSeq: base.firstSeq,
-    lastSeq: change.lastSeq ?? base.lastSeq,
-    ts: base.ts,
-    turn: base.turn,
-    toolCallId: base.toolCallId,
-    title: change.title ?? base.title,
-    toolKind: change.toolKind !== undefined ? change.toolKind : base.toolKind,
-    input: change.input !== undefined ? change.input : base.input,
-    status: change.status ?? base.status,
-    output: change.output ?? base.output,
-    diffs: change.diffs ?? base.diffs,
-  };
-}
-
-type CommandChange = { [K in 'lastSeq' | 'command' | 'args' | 'cwd' | 'output' | 'status' | 'exitCode' | 'signal']?: CommandItem[K] };
-
-/** Like toolItem: one fixed shape, rebuilt on every streamed line of output. */
-function commandItem(base: CommandItem, change: CommandChange): CommandItem {
-  return {
-    kind: 'command',
-    seq: base.seq,
-    lastSeq: change.lastSeq ?? base.lastSeq,
-    ts: base.ts,
-    turn: base.turn,
-    terminalId: base.terminalId,
-    command: change.command ?? base.command,
-    args: change.args ?? base.args,
-    cwd: change.cwd ?? base.cwd,
-    output: change.output ?? base.output,
-    status: change.status ?? base.status,
-    exitCode: change.exitCode !== undefined ? change.exitCode : base.exitCode,
-    signal: change.signal !== undefined ? change.signal : base.signal,
-  };
-}
-
-function withDiff(diffs: readonly ToolDiffView[], diff: ToolDiffView): ToolDiffView[] {
-  const next = diffs.slice();
-  const at = next.findIndex((existing) => existing.path === diff.path);
-  if (at === -1) next.push(diff);
-  else next[at] = diff;
-  return next;
 }
 
 /**
@@ -166,7 +42,7 @@ function withDiff(diffs: readonly ToolDiffView[], diff: ToolDiffView): ToolDiffV
  * are replaced (never edited) when they change; the items array comes from a BlockList
  * that never writes to an array it returned.
  */
-export class Folder {
+export class RunViewFold {
   private head: Head;
   private items: BlockList<TranscriptItem>;
   /** toolCallId, approvalId and terminalId -> the slot of their item. */
@@ -184,9 +60,9 @@ export class Folder {
   }
 
   /** Continues from a view (which stays untouched). O(1) until the transcript changes. */
-  static fromView(view: RunView): Folder {
+  static fromView(view: RunView): RunViewFold {
     const { items, ...head } = view;
-    const folder = new Folder();
+    const folder = new RunViewFold();
     folder.head = head;
     folder.items = BlockList.fromArray(items);
     const scan = (kind: KeyedKind) => () => {
@@ -203,13 +79,13 @@ export class Folder {
     return folder;
   }
 
-  static restore(checkpoint: FolderCheckpoint): Folder {
-    const folder = new Folder();
-    folder.head = { ...checkpoint.head };
-    folder.items = BlockList.fromFrozen(checkpoint.items);
-    folder.tools = new Slots(checkpoint.slots.tool);
-    folder.approvals = new Slots(checkpoint.slots.approval);
-    folder.commands = new Slots(checkpoint.slots.command);
+  static restore(mark: FoldMark): RunViewFold {
+    const folder = new RunViewFold();
+    folder.head = { ...mark.head };
+    folder.items = BlockList.fromFrozen(mark.items);
+    folder.tools = new Slots(mark.slots.tool);
+    folder.approvals = new Slots(mark.slots.approval);
+    folder.commands = new Slots(mark.slots.command);
     return folder;
   }
 
@@ -242,7 +118,7 @@ export class Folder {
     return { ...this.head, items: this.items.toArray() as TranscriptItem[] };
   }
 
-  checkpoint(): FolderCheckpoint {
+  mark(): FoldMark {
     const limit = this.items.length;
     return {
       head: { ...this.head },
@@ -289,6 +165,15 @@ export class Folder {
         return this.toolStarted(body.payload, event);
       case 'tool.updated':
         return this.toolUpdated(body.payload, event);
+      case 'tool.interrupted': {
+        const { generation, reason } = body.payload;
+        for (const toolCallId of body.payload.toolCallIds) {
+          const found = this.findTool(toolCallId);
+          if (found === undefined || found[1].status === 'completed' || found[1].status === 'failed') continue;
+          this.items.set(found[0], toolItem(found[1], { lastSeq: seq, status: 'interrupted', interruption: { generation, reason } }));
+        }
+        return;
+      }
       case 'turn.ended': {
         const { turn, stopReason } = body.payload;
         head.turnOpen = false;
