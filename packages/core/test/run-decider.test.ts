@@ -317,3 +317,31 @@ describe('decide: reconciliation after a host crash (I4)', () => {
     ]);
   });
 });
+
+describe('decide: issue 9 — engine lost and handoffs', () => {
+  const fresh = { sessionId: 's2', outcome: 'fresh' as const, method: 'session/new', remapped: true, detail: 'lost' };
+  const binding2 = { live: { generation: 2, lifecycle: 'binding' as const, killedFor: null } };
+  const crashed: Step[] = [...RUNNING, step('runtime.exited', { generation: 1, code: null, signal: 'SIGKILL', expected: false }, 1), started(2)];
+
+  it('an agent that says its engine is gone is noted and killed as engine_lost (its exit restarts it)', () => {
+    const decision = run(RUNNING, { kind: 'engine_lost', generation: 1, detail: 'The Claude Agent process exited unexpectedly.' });
+    expect(types(decision)).toEqual(['note']);
+    expect(decision.effects).toEqual([{ kind: 'kill', generation: 1, reason: 'engine_lost' }]);
+    expect(run(RUNNING, { kind: 'engine_lost', generation: 1, detail: 'x' }, { live: { generation: 1, lifecycle: 'stopping', killedFor: 'agent_hung' } })).toEqual({ events: [], effects: [] });
+  });
+
+  it('a fresh session with an open turn records the handoff and sends the turn once, after it', () => {
+    const decision = run(crashed, { kind: 'session_bound', generation: 2, binding: fresh, history: null, handoff: { text: 'HANDOFF', truncated: false } }, binding2);
+    expect(types(decision)).toEqual(['session.bound', 'session.handoff', 'note', 'run.state']);
+    expect(decision.events[1]!.body).toEqual({ type: 'session.handoff', generation: 2, payload: { generation: 2, turn: 1, text: 'HANDOFF', truncated: false } });
+    const send = decision.effects.find((effect) => effect.kind === 'send_turn');
+    expect(send).toMatchObject({ turn: 1, text: 'HANDOFF\n\n---\n\nhi' });
+  });
+
+  it('a handoff recorded between turns goes with the next prompt, and only with it', () => {
+    const handedOff = [...IDLE, step('session.handoff', { generation: 1, turn: 1, text: 'HANDOFF', truncated: false }, 1)];
+    expect(run(handedOff, { kind: 'prompt', text: 'go' }).effects).toEqual([expect.objectContaining({ kind: 'send_turn', text: 'HANDOFF\n\n---\n\ngo' })]);
+    const later = [...handedOff, prompted(1, 'go'), step('turn.ended', { turn: 1, stopReason: 'end_turn' }, 1), state('idle')];
+    expect(run(later, { kind: 'prompt', text: 'next' }).effects).toEqual([expect.objectContaining({ kind: 'send_turn', text: 'next' })]);
+  });
+});

@@ -1,5 +1,6 @@
 // What a dead generation leaves behind is ended visibly and for good (issue 9): its open tool
 // calls, the processes it started wherever they moved, and the turn it was running.
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fold } from '../src/replay/index.js';
@@ -38,5 +39,59 @@ describe('a killed generation leaves nothing open', () => {
     await controller.close();
     expect(ofType(harness.events(), 'tool.interrupted')).toEqual([]);
     expect(fold(harness.events(), controller.runId).items.filter((item) => item.kind === 'tool' && item.status !== 'completed')).toEqual([]);
+  });
+});
+
+describe('a fresh session gets the run so far (handoff)', () => {
+  it('mid-turn: the agent lost its session, so the fresh one gets a handoff built from the ledger and the open turn once; the turn finishes', async () => {
+    const harness = await createRun({ script: 'edit-and-test' });
+    const { controller } = harness;
+    await controller.start();
+    const { turn, request } = await harness.promptToFirstApproval('Write hello.txt and check it');
+    fs.rmSync(harness.agentStateDir, { recursive: true, force: true });
+    controller.killAgent();
+    const bound = await harness.waitForType('session.bound', (event) => event.payload.generation === 2);
+    expect(bound.payload).toMatchObject({ outcome: 'fresh', remapped: true });
+    const handoff = await harness.waitForType('session.handoff');
+    expect(handoff.payload).toMatchObject({ generation: 2, turn, truncated: false });
+    expect(handoff.payload.text).toContain('your previous session of this task was lost');
+    expect(handoff.payload.text).toContain('Asked for approval to Write hello.txt: orphaned');
+    expect(handoff.payload.text).toContain(`The request in progress (turn ${turn})`);
+    // The same action is asked again by the fresh session; the user allows it this time.
+    const answering = harness.answerApprovals('allow_once');
+    expect(await controller.waitForTurn(turn)).toBe('end_turn');
+    answering.stop();
+    expect(answering.answered.length).toBeGreaterThan(0);
+    expect(answering.answered).not.toContain(request.payload.approvalId);
+    // The fresh session got the prompt once, after the handoff.
+    const protocol = fs.readFileSync(path.join(controller.runDir, 'agent-2.protocol.log'), 'utf8');
+    const prompts = protocol.split('\n').filter((line) => line.includes(' out ') && line.includes('session/prompt'));
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toContain('your previous session of this task was lost');
+    expect(prompts[0]).toContain('Write hello.txt and check it');
+    const view = fold(harness.events(), controller.runId);
+    expect(view.items.some((item) => item.kind === 'recovery' && item.recovery === 'handoff')).toBe(true);
+    expect(harness.ledger.verify().ok).toBe(true);
+  });
+
+  it('between turns: the handoff is recorded at binding and carried by the next prompt only', async () => {
+    const harness = await createRun({ script: 'hello' });
+    const { controller } = harness;
+    await controller.start();
+    const first = await controller.prompt('Say hello');
+    expect(await controller.waitForTurn(first.turn)).toBe('end_turn');
+    fs.rmSync(harness.agentStateDir, { recursive: true, force: true });
+    controller.killAgent();
+    const handoff = await harness.waitForType('session.handoff');
+    expect(handoff.payload.turn).toBe(first.turn + 1);
+    expect(handoff.payload.text).toContain('The user asked (turn 1): Say hello');
+    await controller.waitForState((state) => state === 'idle');
+    const second = await controller.prompt('Say hello again');
+    expect(await controller.waitForTurn(second.turn)).toBe('end_turn');
+    const third = await controller.prompt('Once more');
+    expect(await controller.waitForTurn(third.turn)).toBe('end_turn');
+    const protocol = fs.readFileSync(path.join(controller.runDir, 'agent-2.protocol.log'), 'utf8');
+    const prompts = protocol.split('\n').filter((line) => line.includes(' out ') && line.includes('session/prompt'));
+    expect(prompts.map((line) => line.includes('your previous session of this task was lost'))).toEqual([true, false]);
   });
 });

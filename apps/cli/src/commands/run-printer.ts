@@ -60,6 +60,8 @@ export function createTranscriptPrinter(): (event: LedgerEvent) => void {
         if (p.diff) return line(`  ~ ${p.diff.path} changed`);
         if (p.status === 'completed' || p.status === 'failed') return line(`  ${p.status}`);
         return;
+      case 'session.handoff':
+        return line(`[keel] the fresh session of generation ${p.generation} gets the run so far with turn ${p.turn} (${p.text.length} chars${p.truncated ? ', oldest cut' : ''})`);
       case 'tool.interrupted':
         return line(`  interrupted: ${p.toolCallIds.length} tool call(s) of generation ${p.generation} never finished (${p.reason})`);
       case 'approval.requested':

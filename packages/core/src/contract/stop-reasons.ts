@@ -40,6 +40,13 @@ export const STOP_REASONS = {
     true,
     'The agent process died during the turn; Keel restarted it and re-bound the session. Send the next prompt to continue.',
   ),
+  engine_lost: reason(
+    'engine_lost',
+    'runtime',
+    3,
+    true,
+    'The agent said its engine or session was gone; Keel restarted it and re-bound the session. Send the next prompt to continue.',
+  ),
   agent_hung: reason('agent_hung', 'runtime', 4, true, 'The agent stopped responding during the turn; Keel restarted it.'),
   runtime_stopped: reason(
     'runtime_stopped',

@@ -88,3 +88,8 @@ export function protocolErrorText({ generation, kind }: PayloadOf<'runtime.proto
 export function promptSkippedText({ turn, reason }: PayloadOf<'prompt.skipped'>): string {
   return sentence(`Prompt for turn ${turn} not re-sent: ${reason}`);
 }
+
+export function handoffText({ turn, text, truncated }: PayloadOf<'session.handoff'>): string {
+  const size = `${Math.max(1, Math.round(text.length / 1024))} KB`;
+  return `Keel gave the fresh session the run so far from the ledger (${size}${truncated ? ', oldest parts cut' : ''}), with turn ${turn}.`;
+}

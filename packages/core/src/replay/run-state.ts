@@ -75,6 +75,8 @@ export interface RunState {
   openTurn: OpenTurn | null;
   /** Tool calls the agent started and never reported finished, with their generation. */
   openTools: Map<string, number>;
+  /** The latest handoff to a fresh session and the turn that carries it to the agent. */
+  handoff: { turn: number; text: string } | null;
   /** Stop reason of every ended turn. */
   turnStops: Map<number, string>;
   /** A restart is recorded and its generation has not started (nor the runtime stopped). */
@@ -107,6 +109,7 @@ export function initialRunState(runId: string): RunState {
     currentTurn: 0,
     openTurn: null,
     openTools: new Map(),
+    handoff: null,
     turnStops: new Map(),
     restartPending: false,
     lastRestartReason: null,
@@ -138,6 +141,7 @@ const READ: ReadonlySet<string> = new Set([
   'tool.started',
   'tool.updated',
   'tool.interrupted',
+  'session.handoff',
 ]);
 
 /** Applies one committed event, in seq order (mutates `state`: the fold owns it). */
@@ -182,6 +186,9 @@ function applyBody(state: RunState, body: EventBody, generation: number | null):
       return;
     case 'run.recovered':
       state.restartPending = false;
+      return;
+    case 'session.handoff':
+      state.handoff = { turn: body.payload.turn, text: body.payload.text };
       return;
     case 'session.bound':
       state.sessionId = body.payload.sessionId ?? state.sessionId;

@@ -7,6 +7,7 @@ import {
   agentStartedText,
   approvalsResetText,
   hangText,
+  handoffText,
   hostRecoveredText,
   promptSkippedText,
   protocolErrorText,
@@ -239,6 +240,8 @@ export class RunViewFold {
         if (outcome === 'new') return;
         return this.recovery('session', event, generation, sessionText(body.payload), outcome, detail ?? null);
       }
+      case 'session.handoff':
+        return this.recovery('handoff', event, body.payload.generation, handoffText(body.payload), null, body.payload.text);
       case 'run.recovered':
         return this.recovery('host_recovered', event, event.generation ?? head.generation, hostRecoveredText(body.payload), null, body.payload.reason);
 

@@ -4,6 +4,7 @@ import { openToolsOf, pendingOf, type RunState } from '../replay/index.js';
 import { mayResend, type PermissionAnswer } from '../runtime/index.js';
 import { actionKey } from './action-key.js';
 import { eventForUpdate } from './agent-events.js';
+import { withHandoff } from './handoff.js';
 import { idempotencyKey } from './idempotency.js';
 import type { Decision, Effect, RunInput, RuntimeFacts } from './inputs.js';
 
@@ -93,6 +94,11 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
     }
     case 'agent_exited':
       return agentExited(state, input.exit);
+    case 'engine_lost': {
+      if (!isLive(facts, input.generation)) return nothing();
+      const note = critical({ type: 'note', payload: { text: `The agent said its engine is gone: ${input.detail}`.slice(0, NOTE_LIMIT) } });
+      return { events: [note], effects: [{ kind: 'kill', generation: input.generation, reason: 'engine_lost' }] };
+    }
     case 'hang': {
       const { generation, idleMs } = input;
       const hang: AppendInput = { type: 'runtime.hang', payload: { generation, idleMs } };
@@ -166,7 +172,7 @@ function prompt(state: RunState, facts: RuntimeFacts, text: string, afterStart: 
   const ik = idempotencyKey({ runId: state.runId, turn, text });
   return {
     events: [critical(inGeneration(live.generation, { type: 'prompt.sent', payload: { turn, text, ik } })), runState('running')],
-    effects: [{ kind: 'send_turn', generation: live.generation, turn, text, ik }],
+    effects: [{ kind: 'send_turn', generation: live.generation, turn, text: withHandoff(state.handoff, turn, text), ik }],
     reply: { turn, ik },
   };
 }
@@ -193,7 +199,18 @@ function sessionBound(state: RunState, facts: RuntimeFacts, input: Extract<RunIn
   const bound = critical(inGeneration(generation, { type: 'session.bound', payload: { generation, ...binding } }));
   const ready: Effect = { kind: 'mark_ready', generation };
   const open = state.openTurn;
-  if (!open) return { events: [bound, runState('idle')], effects: [ready] };
+  // A fresh session of a run with history gets the run so far; the turn that carries it is the open one, or the next.
+  const handoffTurn = open?.turn ?? state.currentTurn + 1;
+  const handoff = input.handoff
+    ? [critical(inGeneration(generation, { type: 'session.handoff', payload: { generation, turn: handoffTurn, text: input.handoff.text, truncated: input.handoff.truncated } }))]
+    : [];
+  if (!open) return { events: [bound, ...handoff, runState('idle')], effects: [ready] };
+  if (input.handoff) {
+    // The fresh session never saw the open turn: it gets it once, after the handoff (I6).
+    const note = critical({ type: 'note', payload: { text: `Turn ${open.turn} handed to the fresh session of generation ${generation}, with the run so far.` } });
+    const text = withHandoff({ turn: open.turn, text: input.handoff.text }, open.turn, open.text);
+    return { events: [bound, ...handoff, note, runState('running')], effects: [ready, { kind: 'send_turn', generation, turn: open.turn, text, ik: open.ik }] };
+  }
   if (mayResend(history, open)) {
     const note = critical({ type: 'note', payload: { text: `Turn ${open.turn} re-sent to generation ${generation}: the agent's history shows it never received it.` } });
     return { events: [bound, note, runState('running')], effects: [ready, { kind: 'send_turn', generation, turn: open.turn, text: open.text, ik: open.ik }] };

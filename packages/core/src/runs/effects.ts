@@ -71,6 +71,10 @@ async function sendTurn(run: RunController, effect: Extract<Effect, { kind: 'sen
     finished = { stopReason, ...(detail ? { note: detail, noteGeneration: true } : {}) };
   } catch (error) {
     if (generation.disconnected || !generation.process?.running || run.supervisor.generation !== generation) return; // The exit path decides.
+    if ((error as Error).name === 'AgentEngineGoneError') {
+      await run.dispatch({ kind: 'engine_lost', generation: effect.generation, detail: (error as Error).message });
+      return;
+    }
     finished = { stopReason: 'agent_error', note: `The agent answered turn ${effect.turn} with an error: ${(error as Error).message}` };
   }
   await run.dispatch({ kind: 'turn_finished', generation: effect.generation, turn: effect.turn, ...finished });

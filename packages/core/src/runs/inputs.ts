@@ -14,7 +14,9 @@ export type RunInput =
   | { kind: 'agent_spawned'; generation: number; pid: number; command: string[]; hostPid: number }
   | { kind: 'spawn_failed'; command: string[]; detail: string; attempts: number }
   | { kind: 'start_failed'; generation: number; message: string }
-  | { kind: 'session_bound'; generation: number; binding: SessionBinding; history: SessionHistory | null }
+  | { kind: 'session_bound'; generation: number; binding: SessionBinding; history: SessionHistory | null; handoff?: { text: string; truncated: boolean } | null }
+  /** The agent said its engine or session is gone mid-turn (a runtime failure, not an agent answer). */
+  | { kind: 'engine_lost'; generation: number; detail: string }
   | { kind: 'session_unavailable'; generation: number; binding: SessionBinding; attempts: number }
   | { kind: 'agent_exited'; exit: GenerationExit }
   | { kind: 'hang'; generation: number; idleMs: number; whileStarting: boolean }

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { KeelRpcError } from '../contract/index.js';
 import type { AgentSpec, AppendInput, ApprovalDecision, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { applyRunEvent, readRunState, type RunState } from '../replay/index.js';
-import { createAdapter, resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
+import { applyRunEvent, fold, readRunState, type RunState } from '../replay/index.js';
+import { createAdapter, resolveAgentCommand, Supervisor, type RestartBackoffOptions, type SessionBinding } from '../runtime/index.js';
 import type { Terminals } from '../workspace/index.js';
 import { serveAgentRequests } from './agent-requests.js';
 import { ApprovalWaiters } from './approval-waiters.js';
 import { decide } from './decider.js';
+import { buildHandoff } from './handoff.js';
 import { runEffect } from './effects.js';
 import type { Decision, RunInput, RuntimeFacts } from './inputs.js';
 import { Mailbox } from './mailbox.js';
@@ -107,7 +108,7 @@ export class RunController {
         bound: (generation, result, attempts) =>
           this.dispatch(
             result.bound
-              ? { kind: 'session_bound', generation, binding: result.binding, history: result.history }
+              ? { kind: 'session_bound', generation, binding: result.binding, history: result.history, handoff: this.handoffFor(result.binding) }
               : { kind: 'session_unavailable', generation, binding: result.binding, attempts },
           ),
         startFailed: (generation, message) => this.dispatch({ kind: 'start_failed', generation, message }),
@@ -226,6 +227,12 @@ export class RunController {
   /** The command line of this run's agent (resolved per start: the built-in agent's is computed). */
   agentCommand(): string[] {
     return resolveAgentCommand(this.state.agent, { runDir: this.runDir });
+  }
+
+  /** A fresh session of a run that already has turns needs the run so far (I6), read from the ledger. */
+  private handoffFor(binding: SessionBinding): { text: string; truncated: boolean } | null {
+    if (binding.outcome !== 'fresh' || this.state.currentTurn === 0) return null;
+    return buildHandoff(fold(readRunEvents(this.ledger, this.runId), this.runId), this.state.openTurn);
   }
 
   // ---- what the user (and the host) can do ------------------------------------------------

@@ -83,6 +83,14 @@ export class AgentRequestError extends Error {
   }
 }
 
+/** Raised when the agent answers that the engine or session behind it is gone (the process lives on, the conversation cannot): a runtime failure, not a turn's error. */
+export class AgentEngineGoneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AgentEngineGoneError';
+  }
+}
+
 /**
  * One agent process's protocol, translated. An adapter lives exactly as long as its process
  * (one generation); the supervisor makes a new one after every restart.

@@ -7,3 +7,4 @@ export { createAcpAdapter } from './acp/acp-adapter.js';
 export { builtinAgentCommand, listBuiltinScripts, resolveBuiltinScript } from './builtin/index.js';
 export { Supervisor, type Generation, type GenerationExit, type GenerationLifecycle, type SupervisorOptions, type SupervisorReports } from './supervisor.js';
 export { bindSession, mayResend, type BindResult, type SessionBinding } from './session-binding.js';
+export { GENERATION_TAG_VAR, generationTag, findTagged, sweepTagged, type TaggedProcess } from './process-sweep.js';

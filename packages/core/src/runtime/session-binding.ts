@@ -52,7 +52,8 @@ export async function bindSession(options: BindOptions): Promise<BindResult> {
     const history = restore === 'load' ? await deadline(adapter.loadSession(previous, workspace)) : await deadline(adapter.resumeSession(previous, workspace));
     return { bound: true, binding: { sessionId: previous, outcome: restore === 'load' ? 'replayed' : 'restored', method: adapter.restoreMethods[restore], remapped: false }, history };
   } catch (error) {
-    if (!(error instanceof SessionNotFoundError)) throw error;
+    // An agent whose engine lost the session says so on load: the same stale mapping, remapped once.
+    if (!(error instanceof SessionNotFoundError) && (error as Error).name !== 'AgentEngineGoneError') throw error;
     return fresh(true, `the agent no longer knew session ${previous}; remapped once to a new session`);
   }
 }

@@ -40,6 +40,8 @@ const RECOVERY_TITLE: Record<string, string> = {
   runtime_stopped: 'Runtime stopped',
   hang: 'Agent hung',
   protocol_error: 'Protocol error',
+  handoff: 'Handed off to a fresh session',
+  swept: 'Leftover processes stopped',
 };
 
 const SESSION_TITLE: Record<string, string> = {
@@ -60,6 +62,7 @@ function recoveryTone(item: ItemOfKind<'recovery'>): 'info' | 'warn' | 'bad' {
       return item.outcome === 'restored' || item.outcome === 'new' ? 'info' : 'warn';
     case 'agent_started':
     case 'restarting':
+    case 'handoff':
       return 'info';
     default:
       return 'warn';

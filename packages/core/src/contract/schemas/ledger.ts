@@ -84,6 +84,16 @@ export const EventBody = z.discriminatedUnion('type', [
     payload: z.object({ reason: z.string(), previousState: z.string(), hostPid: z.number().int().optional() }),
   }),
   z.object({
+    // What Keel told a fresh session about the run so far (the agent lost the old one), and the turn it goes with.
+    type: z.literal('session.handoff'),
+    payload: z.object({
+      generation: z.number().int().positive(),
+      turn: z.number().int().positive(),
+      text: z.string().max(64 * 1024),
+      truncated: z.boolean(),
+    }),
+  }),
+  z.object({
     type: z.literal('runtime.started'),
     payload: z.object({ generation: z.number().int().positive(), pid: z.number().int(), command: z.array(z.string()), hostPid: z.number().int() }),
   }),

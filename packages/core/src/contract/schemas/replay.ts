@@ -176,6 +176,10 @@ export const RecoveryKind = z.enum([
   'hang',
   /** A line the agent sent could not be read. */
   'protocol_error',
+  /** A fresh session was given the run's history from the ledger. */
+  'handoff',
+  /** Processes a dead generation had started (detached from its group) were killed. */
+  'swept',
 ]);
 export type RecoveryKind = z.infer<typeof RecoveryKind>;
 

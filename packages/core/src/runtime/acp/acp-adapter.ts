@@ -1,6 +1,7 @@
 import { client, methods, PROTOCOL_VERSION, RequestError, type AnyMessage, type ClientConnection } from '@agentclientprotocol/sdk';
 import { KEEL_VERSION } from '../../contract/version.js';
 import {
+  AgentEngineGoneError,
   AgentRequestError,
   SessionNotFoundError,
   type AgentRequests,
@@ -9,6 +10,7 @@ import {
   type MessageChannel,
   type SessionHistory,
 } from '../adapter.js';
+import { agentErrorText, saysEngineGone } from './engine-gone.js';
 import { actionOf, optionFor, updatesOf } from './normalise.js';
 
 /** JSON-RPC / ACP "resource not found", which agents answer for an unknown session. */
@@ -17,6 +19,11 @@ const RESOURCE_NOT_FOUND = -32002;
 function errorCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+/** An engine that says it is gone, as AgentEngineGoneError (a runtime failure); anything else unchanged. */
+function engineGoneOr(error: unknown): unknown {
+  return saysEngineGone(error) ? new AgentEngineGoneError(agentErrorText(error)) : error;
 }
 
 function looksLikeMissingSession(error: unknown): boolean {
@@ -152,7 +159,12 @@ export function createAcpAdapter(channel: MessageChannel, host: AgentRequests, o
     },
 
     async newSession(cwd) {
-      const response = await agent.request(methods.agent.session.new, { cwd, mcpServers: [] });
+      let response;
+      try {
+        response = await agent.request(methods.agent.session.new, { cwd, mcpServers: [] });
+      } catch (error) {
+        throw engineGoneOr(error);
+      }
       sessionId = response.sessionId;
       return { sessionId: response.sessionId };
     },
@@ -164,7 +176,7 @@ export function createAcpAdapter(channel: MessageChannel, host: AgentRequests, o
       } catch (error) {
         sessionId = null;
         if (looksLikeMissingSession(error)) throw new SessionNotFoundError(id, error instanceof Error ? error.message : undefined);
-        throw error;
+        throw engineGoneOr(error);
       }
     },
 
@@ -176,7 +188,7 @@ export function createAcpAdapter(channel: MessageChannel, host: AgentRequests, o
       } catch (error) {
         sessionId = null;
         if (looksLikeMissingSession(error)) throw new SessionNotFoundError(id, error instanceof Error ? error.message : undefined);
-        throw error;
+        throw engineGoneOr(error);
       }
     },
 
@@ -188,7 +200,9 @@ export function createAcpAdapter(channel: MessageChannel, host: AgentRequests, o
         response = await agent.request(methods.agent.session.prompt, { sessionId: id, prompt: [{ type: 'text', text }] });
       } catch (error) {
         if (connection.signal.aborted) throw new Error('agent process exited');
-        throw new AgentRequestError(error instanceof Error ? error.message : String(error));
+        // The engine (or the session it held) is gone while the agent process lives on: a runtime failure, not this turn's error.
+        if (saysEngineGone(error, { sessionId: id })) throw new AgentEngineGoneError(agentErrorText(error));
+        throw new AgentRequestError(agentErrorText(error));
       }
       return { stopReason: ACP_STOP_REASONS.has(response.stopReason) ? response.stopReason : 'agent_error' };
     },

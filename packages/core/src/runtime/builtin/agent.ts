@@ -1,5 +1,5 @@
 import { agent, methods, PROTOCOL_VERSION, RequestError, type AgentApp, type AgentContext, type ClientCapabilities, type ContentBlock } from '@agentclientprotocol/sdk';
-import { isHung } from './fault-injector.js';
+import { EngineGoneFault, isHung } from './fault-injector.js';
 import type { FaultPlan } from './faults.js';
 import type { Log } from './log.js';
 import type { Script } from './script.js';
@@ -114,6 +114,14 @@ export function createBuiltinAgent(deps: BuiltinAgentDeps): AgentApp {
           const stopReason = await runPrompt(turnDeps, client, session.state, prompt, controller.signal);
           log(`session ${params.sessionId}: prompt answered (${stopReason})`);
           return { stopReason };
+        } catch (error) {
+          if (error instanceof EngineGoneFault) {
+            // Like claude-agent-acp after its engine died: the session is dropped from memory (a
+            // later prompt finds no session); its file stays, so session/load restores it.
+            live.delete(params.sessionId);
+            log(`session ${params.sessionId}: engine gone; prompt answered with an error, session forgotten`);
+          }
+          throw error;
         } finally {
           signal.removeEventListener('abort', onAbort);
           session.running = undefined;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { FAULT_EXIT_CODE, formatFault, type FaultPlan, type StepFault } from './faults.js';
+import { RequestError } from '@agentclientprotocol/sdk';
+import { ENGINE_GONE_MESSAGE, FAULT_EXIT_CODE, formatFault, type FaultPlan, type StepFault } from './faults.js';
 import type { Log } from './log.js';
 import type { Reporter } from './reporter.js';
 import type { SessionState, SessionStore } from './session-store.js';
@@ -24,6 +25,17 @@ function hangForever(): Promise<never> {
   return never();
 }
 
+/**
+ * Thrown by `engine-gone-at-step` out of the running turn: the SDK answers the prompt with it
+ * (code -32603, "Internal error: " + ENGINE_GONE_MESSAGE), and the agent forgets the session, as
+ * claude-agent-acp does when its engine dies.
+ */
+export class EngineGoneFault extends RequestError {
+  constructor() {
+    super(-32603, `Internal error: ${ENGINE_GONE_MESSAGE}`);
+  }
+}
+
 export interface FaultContext {
   plan: FaultPlan;
   state: SessionState;
@@ -43,6 +55,8 @@ async function fire(fault: StepFault, ctx: FaultContext): Promise<void> {
       return ctx.reporter.chunk('agent_message_chunk', 'x'.repeat(fault.bytes ?? 0), randomUUID());
     case 'hang-at-step':
       return hangForever();
+    case 'engine-gone-at-step':
+      throw new EngineGoneFault();
     case 'exit-at-step':
       await ctx.sink.idle();
       process.exit(FAULT_EXIT_CODE);

@@ -3,6 +3,9 @@
  *
  *   exit-at-step=N[:always]              exit(17) before step N of a turn
  *   hang-at-step=N[:always]              stop responding before step N (process stays alive)
+ *   engine-gone-at-step=N[:always]       before step N, answer the running session/prompt with
+ *                                        Claude Code's "engine died" error and forget the
+ *                                        session (process stays alive; session/load restores it)
  *   garbage-at-step=N[:always]           write one non-JSON line to stdout before step N
  *   invalid-utf8-at-step=N[:always]      write one line with invalid UTF-8 before step N
  *   big-message-at-step=N[:BYTES][:always]  one agent_message_chunk of BYTES (default 1 MiB)
@@ -12,7 +15,7 @@
  * N counts the steps of a turn from 1. A step fault fires once per session (recorded in the
  * session file before it acts) unless `always` is given.
  */
-export type StepFaultKind = 'exit-at-step' | 'hang-at-step' | 'garbage-at-step' | 'invalid-utf8-at-step' | 'big-message-at-step';
+export type StepFaultKind = 'exit-at-step' | 'hang-at-step' | 'engine-gone-at-step' | 'garbage-at-step' | 'invalid-utf8-at-step' | 'big-message-at-step';
 
 export interface StepFault {
   kind: StepFaultKind;
@@ -34,7 +37,14 @@ export const DEFAULT_BIG_MESSAGE_BYTES = 1024 * 1024;
 /** The exit code of `exit-at-step` (distinct from crashes, usage errors and signals). */
 export const FAULT_EXIT_CODE = 17;
 
-const STEP_KINDS: readonly StepFaultKind[] = ['exit-at-step', 'hang-at-step', 'garbage-at-step', 'invalid-utf8-at-step', 'big-message-at-step'];
+/**
+ * What `engine-gone-at-step` answers, word for word what claude-agent-acp 0.49.0 answers a
+ * prompt when its native `claude` process died (dist/acp-agent.js), as a JSON-RPC internal
+ * error (-32603, "Internal error: <this>").
+ */
+export const ENGINE_GONE_MESSAGE = 'The Claude Agent process exited unexpectedly. Please start a new session.';
+
+const STEP_KINDS: readonly StepFaultKind[] = ['exit-at-step', 'hang-at-step', 'engine-gone-at-step', 'garbage-at-step', 'invalid-utf8-at-step', 'big-message-at-step'];
 
 export class FaultSpecError extends Error {
   constructor(spec: string, reason: string) {
@@ -91,14 +101,14 @@ export function mergeFaults(scriptSpecs: readonly string[], argSpecs: readonly s
 }
 
 export interface FaultPlan {
-  /** Step faults in firing order for one step: non-fatal ones first, then hang, then exit. */
+  /** Step faults in firing order for one step: non-fatal ones first, then engine-gone, hang, exit. */
   at(step: number): StepFault[];
   /** Extra delay between two streamed chunks (0 when off). */
   readonly slowStreamMs: number;
   readonly all: readonly Fault[];
 }
 
-const FIRING_ORDER: readonly StepFaultKind[] = ['garbage-at-step', 'invalid-utf8-at-step', 'big-message-at-step', 'hang-at-step', 'exit-at-step'];
+const FIRING_ORDER: readonly StepFaultKind[] = ['garbage-at-step', 'invalid-utf8-at-step', 'big-message-at-step', 'engine-gone-at-step', 'hang-at-step', 'exit-at-step'];
 
 export function faultPlan(faults: readonly Fault[]): FaultPlan {
   const stepFaults = faults.filter((fault): fault is StepFault => fault.kind !== 'slow-stream');
