@@ -15,6 +15,7 @@ import {
   resolveBuiltinScript,
   formatFault,
 } from '../src/runtime/builtin/index.js';
+import { saysEngineGone } from '../src/runtime/acp/engine-gone.js';
 import { AgentUnderTest, allowOnce, holdForever, rejectOnce, requireBuiltinDist } from './fixtures/builtin-harness.js';
 import { tempDir } from './helpers.js';
 
@@ -361,6 +362,50 @@ describe('built-in agent: faults', () => {
     expect(second.actions).toEqual(['permission:execute', 'terminal:sh']);
   });
 
+  it('engine-gone-at-step answers the running prompt with Claude Code\'s "process exited" error, stays alive and forgets the session; session/load restores it once', async () => {
+    const { agent, cwd, stateDir, sessionId } = await started('hello', ['engine-gone-at-step=3']);
+    const failure = await agent.prompt(sessionId, 'Hello').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    // The wire shape claude-agent-acp 0.49.0 produces (RequestError.internalError(undefined, text)).
+    expect(failure).toMatchObject({ code: -32603, message: 'Internal error: The Claude Agent process exited unexpectedly. Please start a new session.' });
+    expect(saysEngineGone(failure, { sessionId })).toBe(true);
+    const response = agent.rawLines.map((line) => JSON.parse(line.toString('utf8'))).find((message) => 'error' in message);
+    expect(response.error).toEqual({ code: -32603, message: 'Internal error: The Claude Agent process exited unexpectedly. Please start a new session.' });
+    // Steps 1 and 2 ran (the thought, the plan); nothing of step 3 went out.
+    expect(agent.updates.map(({ update }) => update.sessionUpdate)).toEqual(['agent_thought_chunk', 'plan']);
+    expect(agent.stderr).toContain('fault engine-gone-at-step=3 fires before step 3');
+    expect(agent.exit).toBeNull();
+
+    // Like claude-agent-acp after its engine died, the process no longer holds the session…
+    const evicted = await agent.prompt(sessionId, 'Hello?').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(evicted).toMatchObject({ code: -32002, data: { sessionId } });
+    expect(saysEngineGone(evicted, { sessionId })).toBe(true);
+    // …but its history is kept: session/load (in the same process, as after a restart) restores it,
+    // the turn resumes at step 3 and the fault, recorded as fired, does not fire again.
+    expect(await agent.load(sessionId, cwd)).toEqual({});
+    const from = agent.updates.length;
+    expect(await agent.prompt(sessionId, 'Please go on')).toEqual({ stopReason: 'end_turn' });
+    expect(agent.messages(from)[0]).toBe('Resuming where I stopped (step 3).');
+    expect(agent.messages(from).at(-1)).toContain('Hello! I am Keel');
+    expect(agent.exit).toBeNull();
+    expect(storedSession(stateDir, sessionId)).toMatchObject({ firedFaults: ['engine-gone-at-step=3'], turn: 1, step: 0 });
+  });
+
+  it('engine-gone-at-step=N:always answers the error again after every restore', async () => {
+    const { agent, cwd, sessionId } = await started('hello', ['engine-gone-at-step=2:always']);
+    for (const text of ['Hello', 'Hello again']) {
+      await expect(agent.prompt(sessionId, text)).rejects.toMatchObject({ code: -32603, message: expect.stringContaining('The Claude Agent process exited unexpectedly.') });
+      await agent.load(sessionId, cwd);
+    }
+    expect(agent.stderr.match(/fault engine-gone-at-step=2:always fires/g)).toHaveLength(2);
+    expect(agent.exit).toBeNull();
+  });
+
   it.each([
     ['garbage-at-step=2', 'garbage'],
     ['invalid-utf8-at-step=2', 'invalid_utf8'],
@@ -411,6 +456,8 @@ describe('built-in agent: catalog, command and fault syntax', () => {
   it('parses, formats and merges fault specs', () => {
     expect(parseFault('exit-at-step=3')).toEqual({ kind: 'exit-at-step', step: 3, always: false });
     expect(parseFault('exit-at-step=3:always')).toEqual({ kind: 'exit-at-step', step: 3, always: true });
+    expect(parseFault('engine-gone-at-step=2:always')).toEqual({ kind: 'engine-gone-at-step', step: 2, always: true });
+    expect(formatFault(parseFault('engine-gone-at-step=2'))).toBe('engine-gone-at-step=2');
     expect(parseFault('big-message-at-step=2')).toEqual({ kind: 'big-message-at-step', step: 2, always: false, bytes: 1024 * 1024 });
     expect(formatFault(parseFault('big-message-at-step=2:always:10'))).toBe('big-message-at-step=2:10:always');
     expect(parseFault('slow-stream=0')).toEqual({ kind: 'slow-stream', delayMs: 0 });

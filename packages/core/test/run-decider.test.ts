@@ -50,8 +50,8 @@ describe('decide: start and the generation lifecycle', () => {
   });
 
   it('a spawned agent is recorded with its pid and command, then initialised', () => {
-    const decision = run([created, state('starting')], { kind: 'agent_spawned', generation: 1, pid: 42, command: ['a'], hostPid: 7 }, { live: { generation: 1, lifecycle: 'spawning', killedFor: null } });
-    expect(bodies(decision)).toEqual([{ type: 'runtime.started', payload: { generation: 1, pid: 42, command: ['a'], hostPid: 7 }, generation: undefined }]);
+    const decision = run([created, state('starting')], { kind: 'agent_spawned', generation: 1, pid: 42, command: ['a'], hostPid: 7, tag: 'run-1.1.x' }, { live: { generation: 1, lifecycle: 'spawning', killedFor: null } });
+    expect(bodies(decision)).toEqual([{ type: 'runtime.started', payload: { generation: 1, pid: 42, command: ['a'], hostPid: 7, tag: 'run-1.1.x' }, generation: undefined }]);
     expect(decision.effects).toEqual([{ kind: 'initialize', generation: 1 }]);
   });
 
@@ -264,7 +264,7 @@ describe('decide: approvals (I5)', () => {
 describe('decide: agent exits, hangs and protocol errors', () => {
   const exit = (overrides: Partial<Extract<RunInput, { kind: 'agent_exited' }>['exit']> = {}): RunInput => ({
     kind: 'agent_exited',
-    exit: { generation: 1, code: null, signal: 'SIGKILL', expected: false, killedFor: null, resetReason: 'the agent process exited', restart: { attempt: 1, delayMs: 250 }, attemptsUsed: 1, ...overrides },
+    exit: { generation: 1, code: null, signal: 'SIGKILL', expected: false, killedFor: null, resetReason: 'the agent process exited', restart: { attempt: 1, delayMs: 250 }, attemptsUsed: 1, swept: [], ...overrides },
   });
   const waiting = [...RUNNING, requested('a1', 1)];
 
@@ -287,6 +287,12 @@ describe('decide: agent exits, hangs and protocol errors', () => {
     expect(fatal.events[2]!.body.payload).toEqual({ turn: 1, stopReason: 'protocol_error' });
   });
 
+  it('what the sweep killed of a generation is recorded before its exit', () => {
+    const decision = run(RUNNING, exit({ swept: [{ pid: 77, command: ['sh', '-c', 'sleep 60'] }] }));
+    expect(types(decision).slice(0, 2)).toEqual(['runtime.swept', 'runtime.exited']);
+    expect(decision.events[0]!.body.payload).toEqual({ generation: 1, processes: [{ pid: 77, command: ['sh', '-c', 'sleep 60'] }] });
+  });
+
   it('an expected exit is only recorded (with a reset when the stop asked for one)', () => {
     expect(types(run(waiting, exit({ expected: true, resetReason: null, restart: null })))).toEqual(['runtime.exited']);
     expect(types(run(waiting, exit({ expected: true, resetReason: 'the runtime was restarted by the user', restart: null })))).toEqual(['runtime.exited', 'approval.reset']);
@@ -307,9 +313,11 @@ describe('decide: agent exits, hangs and protocol errors', () => {
 describe('decide: reconciliation after a host crash (I4)', () => {
   it('records the recovery, orphans waiting approvals per generation, interrupts the open turn and the run', () => {
     const steps = [...RUNNING, requested('a1', 1), step('runtime.exited', { generation: 1, code: null, signal: 'SIGKILL', expected: false }, 1), started(2), requested('a2', 2, READ)];
-    const decision = run(steps, { kind: 'host_recovered', previousState: 'running', hostPid: 99 }, { live: null });
+    const swept = new Map([[1, [{ pid: 4242, command: ['sleep', '60'] }]]]);
+    const decision = run(steps, { kind: 'host_recovered', previousState: 'running', hostPid: 99, swept }, { live: null });
     expect(bodies(decision)).toEqual([
       { type: 'run.recovered', payload: { reason: 'host_interrupted', previousState: 'running', hostPid: 99 }, generation: undefined },
+      { type: 'runtime.swept', payload: { generation: 1, processes: [{ pid: 4242, command: ['sleep', '60'] }] }, generation: undefined },
       { type: 'approval.reset', payload: { generation: 1, approvalIds: ['a1'], reason: 'Keel stopped while the request was pending' }, generation: undefined },
       { type: 'approval.reset', payload: { generation: 2, approvalIds: ['a2'], reason: 'Keel stopped while the request was pending' }, generation: undefined },
       { type: 'turn.ended', payload: { turn: 1, stopReason: 'host_interrupted' }, generation: undefined },

@@ -27,7 +27,7 @@ describe('run state fold', () => {
     expect(state).toMatchObject({ workspace: '/ws', title: 'T', approvalMode: 'interactive', sessionId: 's1', generation: 1, hostPid: 5, currentTurn: 2, lastGenerationExited: true, restartPending: true, lastRestartReason: 'agent_hung' });
     expect(state.openTurn).toEqual({ turn: 2, text: 'two', ik: 'ik:2' });
     expect(state.turnStops.get(1)).toBe('end_turn');
-    expect(state.agents.get(1)).toEqual({ pid: 10, command: ['a', 'b'] });
+    expect(state.agents.get(1)).toEqual({ pid: 10, command: ['a', 'b'], tag: null });
     expect([...state.openTerminals]).toEqual([['t1', { pid: 77, command: ['sh', '-c', 'x'] }]]);
   });
 

@@ -4,7 +4,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fold } from '../src/replay/index.js';
-import { createRun, fixturesDir, ofType, useRuntimeSuite } from './fixtures/runtime-kit.js';
+import { createRun, fixturesDir, ofType, processAlive, useRuntimeSuite } from './fixtures/runtime-kit.js';
+
+/** Polls a condition on the file system or the process table (no event exists for either), bounded. */
+async function untilValue<T>(probe: () => T | null, guardMs = 10_000): Promise<T> {
+  const deadline = Date.now() + guardMs;
+  for (;;) {
+    const value = probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error('the condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 useRuntimeSuite();
 
@@ -39,6 +50,29 @@ describe('a killed generation leaves nothing open', () => {
     await controller.close();
     expect(ofType(harness.events(), 'tool.interrupted')).toEqual([]);
     expect(fold(harness.events(), controller.runId).items.filter((item) => item.kind === 'tool' && item.status !== 'completed')).toEqual([]);
+  });
+});
+
+describe('processes a generation started are swept with it, wherever they moved (ADR 0005)', () => {
+  it('a command that detached itself (setsid) is found by the generation tag, killed, and recorded before the exit', async () => {
+    const harness = await createRun({ script: path.join(fixturesDir, 'runtime-detached-command.json'), approvalMode: 'all' });
+    const { controller } = harness;
+    await controller.start();
+    const { turn } = await controller.prompt('Start the server');
+    await harness.waitForType('terminal.output', (event) => event.payload.text.includes('started'));
+    const pidFile = path.join(controller.view.workspace, 'detached.pid');
+    const pid = await untilValue(() => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) || null : null));
+    expect(processAlive(pid)).toBe(true);
+    controller.killAgent();
+    const swept = await harness.waitForType('runtime.swept');
+    const exited = await harness.waitForType('runtime.exited');
+    expect(swept.seq).toBeLessThan(exited.seq);
+    expect(swept.payload.generation).toBe(1);
+    expect(swept.payload.processes.map((process) => process.pid)).toContain(pid);
+    expect(await controller.waitForTurn(turn)).toBe('agent_restarted');
+    await untilValue(() => (processAlive(pid) ? null : true));
+    const view = fold(harness.events(), controller.runId);
+    expect(view.items.some((item) => item.kind === 'recovery' && item.recovery === 'swept' && item.detail?.includes(String(pid)))).toBe(true);
   });
 });
 

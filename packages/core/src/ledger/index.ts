@@ -1,5 +1,8 @@
-export { Ledger, openLedger, MAX_RECORD_BYTES, DEFAULT_STREAM_WINDOW_MS } from './ledger.js';
-export type { OpenLedgerOptions, AppendOptions, RecoveryReport } from './ledger.js';
+export { Ledger, openLedger } from './ledger.js';
+export type { OpenLedgerOptions, AppendOptions } from './ledger.js';
+export { MAX_RECORD_BYTES } from './append-record.js';
+export { DEFAULT_STREAM_WINDOW_MS } from './group-commit.js';
+export type { RecoveryReport } from './open-recovery.js';
 export type { RunRecovery } from './recovery.js';
 export type { RunBackfill } from './backfill.js';
 export { LedgerError, type LedgerErrorCode } from './errors.js';

@@ -25,7 +25,9 @@ const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
 const clause = (text: string) => text.replace(/\.+$/, '');
 
 export function agentExitedText({ generation, code, signal }: PayloadOf<'runtime.exited'>): string {
-  const how = signal !== null ? `was killed by ${signal}` : code !== null ? `exited with code ${code}` : 'exited';
+  // A wrapper (npm) can exit 0 when its native child was killed: an exit Keel did not ask for is a crash.
+  const how =
+    signal !== null ? `was killed by ${signal}` : code === 0 ? 'exited (code 0) without being asked to; Keel treats that as a crash' : code !== null ? `exited with code ${code}` : 'exited';
   return `The agent process (generation ${generation}) ${how}.`;
 }
 
@@ -92,4 +94,9 @@ export function promptSkippedText({ turn, reason }: PayloadOf<'prompt.skipped'>)
 export function handoffText({ turn, text, truncated }: PayloadOf<'session.handoff'>): string {
   const size = `${Math.max(1, Math.round(text.length / 1024))} KB`;
   return `Keel gave the fresh session the run so far from the ledger (${size}${truncated ? ', oldest parts cut' : ''}), with turn ${turn}.`;
+}
+
+export function sweptText({ generation, processes }: PayloadOf<'runtime.swept'>): string {
+  const what = processes.length === 1 ? '1 process' : `${processes.length} processes`;
+  return `Keel stopped ${what} that generation ${generation} had started and that had left its process group.`;
 }

@@ -67,7 +67,7 @@ export interface RunState {
   /** The latest generation's exit is recorded (a clean close, or a crash Keel saw). */
   lastGenerationExited: boolean;
   /** Agent pid and command line per generation, to recognise orphans after a host crash. */
-  agents: Map<number, { pid: number; command: string[] }>;
+  agents: Map<number, { pid: number; command: string[]; tag: string | null }>;
   hostPid: number | null;
   /** Commands Keel started for the agent and never saw end. */
   openTerminals: Map<string, { pid: number; command: string[] }>;
@@ -194,9 +194,9 @@ function applyBody(state: RunState, body: EventBody, generation: number | null):
       state.sessionId = body.payload.sessionId ?? state.sessionId;
       return;
     case 'runtime.started': {
-      const { generation, pid, command, hostPid } = body.payload;
+      const { generation, pid, command, hostPid, tag } = body.payload;
       state.generation = Math.max(state.generation, generation);
-      state.agents.set(generation, { pid, command });
+      state.agents.set(generation, { pid, command, tag: tag ?? null });
       state.hostPid = hostPid;
       state.lastGenerationExited = false;
       state.restartPending = false;

@@ -14,6 +14,7 @@ import {
   restartingText,
   runtimeStoppedText,
   sessionText,
+  sweptText,
 } from './recovery.js';
 import { approvalStatusAfter } from './run-state.js';
 import { Slots, type SlotsBase } from './slots.js';
@@ -239,6 +240,10 @@ export class RunViewFold {
         const { generation, outcome, detail } = body.payload;
         if (outcome === 'new') return;
         return this.recovery('session', event, generation, sessionText(body.payload), outcome, detail ?? null);
+      }
+      case 'runtime.swept': {
+        const detail = body.payload.processes.map(({ pid, command }) => `${pid} ${command.join(' ')}`).join('\n');
+        return this.recovery('swept', event, body.payload.generation, sweptText(body.payload), null, detail);
       }
       case 'session.handoff':
         return this.recovery('handoff', event, body.payload.generation, handoffText(body.payload), null, body.payload.text);

@@ -35,7 +35,8 @@ export function eventForUpdate(update: AgentUpdate, turn: number | null): { body
             ...(update.diff ? { diff: update.diff } : {}),
           },
         },
-        durability: 'stream',
+        // A call's end is read by the run state (open tool calls): never left behind a later decision.
+        durability: update.status === 'completed' || update.status === 'failed' ? 'critical' : 'stream',
       };
     case 'user_message':
       return null; // The prompt is already recorded as prompt.sent.

@@ -10,6 +10,8 @@ import type { RunInput } from './inputs.js';
 
 export interface AgentRequestsDeps {
   workspace: string;
+  /** Added to the environment of every command Keel runs for the agent. */
+  env: Record<string, string>;
   waiters: ApprovalWaiters;
   dispatch(input: RunInput): Promise<unknown>;
   /** Whether the generation is still the one the run talks to and its exit is not being recorded. */
@@ -17,6 +19,13 @@ export interface AgentRequestsDeps {
   whileBusy<T>(work: () => Promise<T>): Promise<T>;
   touch(): void;
   protocolError: AgentRequests['protocolError'];
+}
+
+/** Why the agent asks, in its words when it gave any beyond the title (a card must not say the title twice). */
+function reasonFor(action: Action, reason: string): string {
+  if (reason.trim() !== '' && reason.trim() !== action.title.trim()) return reason;
+  const what = { exec: 'run a command', write: 'change a file', read: 'read a file', network: 'use the network', generic: 'do something that needs your permission' }[action.kind];
+  return `The agent asks to ${what}.`;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -91,7 +100,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       const action = request.action.paths ? { ...request.action, paths: request.action.paths.map((p) => inWorkspace(p).path) } : request.action;
-      return busy(() => ask(action, request.reason, 'agent', withdrawn.signal));
+      return busy(() => ask(action, reasonFor(action, request.reason), 'agent', withdrawn.signal));
     },
     readTextFile: (target, line, limit) =>
       busy(async () => {
@@ -127,7 +136,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
           const action: Action = { kind: 'exec', title: [request.command, ...request.args].join(' '), command: request.command, args: request.args, cwd: cwd.path };
           if (!(await permitted(action, `run ${action.title}`))) throw new Error(`Running ${action.title} was not allowed.`);
           if (!live()) throw stale();
-          return terminals.start(request.command, request.args, cwd.path, request.env, request.outputByteLimit);
+          return terminals.start(request.command, request.args, cwd.path, { ...request.env, ...deps.env }, request.outputByteLimit);
         }),
       output: async (terminalId) => terminals.output(terminalId),
       waitForExit: (terminalId) => busy(() => terminals.waitForExit(terminalId)),

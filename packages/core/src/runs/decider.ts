@@ -74,8 +74,8 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
       return { events: [runState('starting', { detail: input.reason })], effects: [{ kind: 'spawn', generation, reason: input.reason }] };
     }
     case 'agent_spawned': {
-      const { generation, pid, command, hostPid } = input;
-      return { events: [critical({ type: 'runtime.started', payload: { generation, pid, command, hostPid } })], effects: [{ kind: 'initialize', generation }] };
+      const { generation, pid, command, hostPid, tag } = input;
+      return { events: [critical({ type: 'runtime.started', payload: { generation, pid, command, hostPid, tag } })], effects: [{ kind: 'initialize', generation }] };
     }
     case 'spawn_failed':
       return stopRuntime(state, 'agent_unavailable', input.attempts, `Could not start ${input.command.join(' ')}: ${input.detail}`);
@@ -152,7 +152,7 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
       return { events: [...cancelled.events, ...(cancelled.events.length > 0 ? pendingStateChange(state, facts, 0) : [])], effects: cancelled.effects };
     }
     case 'host_recovered':
-      return hostRecovered(state, input.previousState, input.hostPid);
+      return hostRecovered(state, input.previousState, input.hostPid, input.swept);
   }
 }
 
@@ -225,11 +225,18 @@ function interruptTools(state: RunState, generation: number, reason: string): Ev
   return toolCallIds.length > 0 ? [critical({ type: 'tool.interrupted', payload: { generation, toolCallIds, reason } })] : [];
 }
 
+/** What the sweep killed of a generation (processes that had left its group), if anything. */
+function sweptEvent(generation: number, processes: Array<{ pid: number; command: string[] }>): Event[] {
+  const recorded = processes.slice(0, 1000).map(({ pid, command }) => ({ pid, command: command.slice(0, 64).map((word) => word.slice(0, 4096)) }));
+  return recorded.length > 0 ? [critical({ type: 'runtime.swept', payload: { generation, processes: recorded } })] : [];
+}
+
 /** A generation ended: recorded; unless Keel stopped it, its waiting approvals orphaned (I5), then a restart or a stop. */
 function agentExited(state: RunState, exit: Extract<RunInput, { kind: 'agent_exited' }>['exit']): Decision {
   const { generation, code, signal, expected, stderrTail, killedFor, resetReason, restart, attemptsUsed } = exit;
   const exited = [
     ...interruptTools(state, generation, killedFor ?? (expected ? 'Keel stopped the agent' : 'the agent process exited')),
+    ...sweptEvent(generation, exit.swept),
     critical(inGeneration(generation, { type: 'runtime.exited', payload: { generation, code, signal, expected, ...(stderrTail ? { stderrTail } : {}) } })),
   ];
   const orphans = resetReason === null ? [] : pendingOf(state, generation);
@@ -317,9 +324,10 @@ function approvalDecided(state: RunState, facts: RuntimeFacts, approvalId: strin
 }
 
 /** After a host crash (I4): waiting requests orphaned, the open turn interrupted, the run waits for a prompt. */
-function hostRecovered(state: RunState, previousState: string, hostPid: number | null): Decision {
+function hostRecovered(state: RunState, previousState: string, hostPid: number | null, swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>>): Decision {
   const events: Event[] = [critical({ type: 'run.recovered', payload: { reason: 'host_interrupted', previousState, ...(hostPid ? { hostPid } : {}) } })];
   for (let generation = 1; generation <= state.generation; generation++) {
+    events.push(...sweptEvent(generation, swept.get(generation) ?? []));
     events.push(...interruptTools(state, generation, 'host_interrupted'));
     const approvalIds = pendingOf(state, generation);
     if (approvalIds.length > 0) events.push(critical({ type: 'approval.reset', payload: { generation, approvalIds, reason: 'Keel stopped while the request was pending' } }));

@@ -11,7 +11,7 @@ export type RunInput =
   | { kind: 'cancel' }
   | { kind: 'approval_decided'; approvalId: string; decision: ApprovalDecision }
   // ---- from the supervisor (a generation's lifecycle) ----
-  | { kind: 'agent_spawned'; generation: number; pid: number; command: string[]; hostPid: number }
+  | { kind: 'agent_spawned'; generation: number; pid: number; command: string[]; hostPid: number; tag: string }
   | { kind: 'spawn_failed'; command: string[]; detail: string; attempts: number }
   | { kind: 'start_failed'; generation: number; message: string }
   | { kind: 'session_bound'; generation: number; binding: SessionBinding; history: SessionHistory | null; handoff?: { text: string; truncated: boolean } | null }
@@ -31,7 +31,7 @@ export type RunInput =
   | { kind: 'approval_timed_out'; approvalId: string }
   | { kind: 'approval_withdrawn'; approvalId: string }
   // ---- reconciliation after a host crash ----
-  | { kind: 'host_recovered'; previousState: string; hostPid: number | null };
+  | { kind: 'host_recovered'; previousState: string; hostPid: number | null; swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>> };
 
 export interface PermissionRequest {
   /** Made by whoever asks (ids are not the decider's to invent: it stays deterministic). */

@@ -11,8 +11,9 @@ export interface MailboxDeps {
 /**
  * One run's inputs, one at a time: decide on the state as committed so far, append the
  * events, wait until they are durable, then start the effects (I1). The state itself is
- * folded from ledger commits, so it never runs ahead of the ledger. A decision of streamed
- * text only is not waited for (group commit keeps it in order; no decision reads it).
+ * folded from ledger commits, so it never runs ahead of the ledger. A decision of stream
+ * events only (text, tool output) is not waited for: group commit keeps it in order, and no
+ * decision reads those events.
  */
 export class Mailbox {
   private tail: Promise<unknown> = Promise.resolve();

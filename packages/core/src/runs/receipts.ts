@@ -11,8 +11,7 @@ export type Receipt =
   | { kind: 'turn.sent'; generation: number; turn: number }
   | { kind: 'turn.cancel_delivered'; generation: number }
   | { kind: 'approval.answered'; approvalId: string; answer: string }
-  | { kind: 'restart.scheduled'; attempt: number; delayMs: number }
-  | { kind: 'start.settled' };
+  | { kind: 'restart.scheduled'; attempt: number; delayMs: number };
 
 export type ReceiptKind = Receipt['kind'];
 

@@ -3,17 +3,17 @@ import path from 'node:path';
 import { KeelRpcError } from '../contract/index.js';
 import type { AgentSpec, AppendInput, ApprovalDecision, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { applyRunEvent, fold, readRunState, type RunState } from '../replay/index.js';
-import { createAdapter, resolveAgentCommand, Supervisor, type RestartBackoffOptions, type SessionBinding } from '../runtime/index.js';
+import { applyRunEvent, readRunState, type RunState } from '../replay/index.js';
+import { resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
 import type { Terminals } from '../workspace/index.js';
-import { serveAgentRequests } from './agent-requests.js';
 import { ApprovalWaiters } from './approval-waiters.js';
 import { decide } from './decider.js';
-import { buildHandoff } from './handoff.js';
 import { runEffect } from './effects.js';
 import type { Decision, RunInput, RuntimeFacts } from './inputs.js';
 import { Mailbox } from './mailbox.js';
 import { ReceiptBus } from './receipts.js';
+import { readRunEvents } from './run-events.js';
+import { supervisorReports } from './supervisor-reports.js';
 
 export interface RunControllerOptions {
   ledger: Ledger;
@@ -73,6 +73,7 @@ export class RunController {
     });
     this.supervisor = new Supervisor(
       {
+        runId: options.runId,
         cwd: state.workspace,
         env: {
           ...process.env,
@@ -89,44 +90,7 @@ export class RunController {
         ...(options.maxProtocolErrors !== undefined ? { maxProtocolErrors: options.maxProtocolErrors } : {}),
         ...(options.restart ? { backoff: options.restart } : {}),
       },
-      {
-        createAdapter: (generation, channel) => {
-          const { host, terminals } = serveAgentRequests(generation, {
-            workspace: this.state.workspace,
-            waiters: this.waiters,
-            dispatch: (input) => this.dispatch(input),
-            live: () => this.supervisor.generation === generation && generation.lifecycle !== 'exited',
-            whileBusy: (work) => this.supervisor.whileBusy(generation, work),
-            touch: () => this.supervisor.touch(generation),
-            protocolError: (kind, detail, sample) => this.supervisor.protocolError(generation.number, kind, detail, sample),
-          });
-          this.terminals.set(generation.number, terminals);
-          return createAdapter(this.state.agent, channel, host, { cwd: this.state.workspace });
-        },
-        spawned: (generation, pid, command) => this.dispatch({ kind: 'agent_spawned', generation, pid, command, hostPid: process.pid }),
-        spawnFailed: (command, detail, attempts) => this.dispatch({ kind: 'spawn_failed', command, detail, attempts }),
-        bound: (generation, result, attempts) =>
-          this.dispatch(
-            result.bound
-              ? { kind: 'session_bound', generation, binding: result.binding, history: result.history, handoff: this.handoffFor(result.binding) }
-              : { kind: 'session_unavailable', generation, binding: result.binding, attempts },
-          ),
-        startFailed: (generation, message) => this.dispatch({ kind: 'start_failed', generation, message }),
-        hang: (generation, idleMs, whileStarting) => this.dispatch({ kind: 'hang', generation, idleMs, whileStarting }),
-        protocolError: (generation, errorKind, detail, sample, fatal) =>
-          this.dispatch({ kind: 'protocol_error', generation, errorKind, detail, ...(sample ? { sample } : {}), fatal }),
-        ending: async (generation) => {
-          this.waiters.lapse(generation);
-          await this.terminals.get(generation)?.killAll();
-          this.terminals.delete(generation);
-        },
-        exited: async (exit) => {
-          await this.dispatch({ kind: 'agent_exited', exit });
-          this.receipts.publish({ kind: 'generation.exited', generation: exit.generation, expected: exit.expected });
-        },
-        restartDue: (attempt, reason) => this.guard(this.dispatch({ kind: 'start', reason: `restart ${attempt} after ${reason}` })),
-        turnOpen: () => this.state.openTurn !== null,
-      },
+      supervisorReports(this),
     );
   }
 
@@ -229,12 +193,6 @@ export class RunController {
     return resolveAgentCommand(this.state.agent, { runDir: this.runDir });
   }
 
-  /** A fresh session of a run that already has turns needs the run so far (I6), read from the ledger. */
-  private handoffFor(binding: SessionBinding): { text: string; truncated: boolean } | null {
-    if (binding.outcome !== 'fresh' || this.state.currentTurn === 0) return null;
-    return buildHandoff(fold(readRunEvents(this.ledger, this.runId), this.runId), this.state.openTurn);
-  }
-
   // ---- what the user (and the host) can do ------------------------------------------------
 
   /** Starts an agent process if none runs (first start, or after a host restart). */
@@ -278,8 +236,8 @@ export class RunController {
   }
 
   /** After a host crash (I4): waiting requests orphaned, the open turn interrupted. */
-  async reconcileAfterHostCrash(previousState: string, hostPid: number | null): Promise<void> {
-    await this.dispatch({ kind: 'host_recovered', previousState, hostPid });
+  async reconcileAfterHostCrash(previousState: string, hostPid: number | null, swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>>): Promise<void> {
+    await this.dispatch({ kind: 'host_recovered', previousState, hostPid, swept });
   }
 
   /** Resolves with the turn's stop reason once its `turn.ended` is durable. */
@@ -317,16 +275,5 @@ export class RunController {
     this.closed = true;
     await this.supervisor.close(500);
     this.stopFolding();
-  }
-}
-
-/** Every committed event of a run, in order. */
-export function readRunEvents(ledger: Ledger, runId: string): LedgerEvent[] {
-  const events: LedgerEvent[] = [];
-  for (let from = 1; ; ) {
-    const page = ledger.read(runId, { fromSeq: from, limit: 5_000 });
-    events.push(...page);
-    if (page.length < 5_000) return events;
-    from = page[page.length - 1]!.seq + 1;
   }
 }

@@ -5,7 +5,9 @@ import { KeelRpcError } from '../contract/index.js';
 import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { readRunState } from '../replay/index.js';
-import { RunController, readRunEvents, type RunControllerOptions } from './run-controller.js';
+import { sweepTagged } from '../runtime/index.js';
+import { RunController, type RunControllerOptions } from './run-controller.js';
+import { readRunEvents } from './run-events.js';
 
 export type RuntimeTuning = Omit<RunControllerOptions, 'ledger' | 'runId' | 'dataDir'>;
 
@@ -85,7 +87,12 @@ export class RunManager {
           // Raced with its exit.
         }
       }
-      await this.getOrOpen(summary.id).reconcileAfterHostCrash(state.state, state.hostPid);
+      // Processes that left their generation's group (setsid) still carry its tag (ADR 0005).
+      const swept = new Map<number, Array<{ pid: number; command: string[] }>>();
+      for (const [generation, agent] of state.agents) {
+        if (agent.tag) swept.set(generation, await sweepTagged(agent.tag).catch(() => []));
+      }
+      await this.getOrOpen(summary.id).reconcileAfterHostCrash(state.state, state.hostPid, swept);
     }
   }
 

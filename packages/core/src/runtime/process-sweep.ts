@@ -4,7 +4,7 @@ import fs from 'node:fs';
 
 /**
  * Finding and stopping every process an agent generation started, wherever it moved
- * (ADR 0004). Killing the agent's process group is not enough: agents start their commands
+ * (ADR 0005). Killing the agent's process group is not enough: agents start their commands
  * in new sessions (Claude Code's shell tool uses setsid), npm wrappers leave native children
  * behind, and a command may double-fork. What all of them keep is the environment they
  * inherited, so each generation gets a unique marker variable and a sweep kills every
@@ -91,8 +91,10 @@ function pgidOf(stat: Buffer | null): number | null {
 
 /**
  * Linux: /proc/<pid>/environ is the environment the process was exec'd with, readable for
- * processes of the same user (EACCES otherwise, and those we could not kill anyway). A zombie
- * reads as empty: it is already dead and cannot touch the workspace.
+ * processes of the same user (EACCES otherwise, and those we could not kill anyway). Reading a
+ * zombie's fails with ESRCH: it is already dead and cannot touch the workspace, so it is skipped.
+ * A process that overwrote its original environment block (some setproctitle implementations)
+ * no longer shows the tag and escapes.
  */
 export function findTaggedInProc(tag: string): ScannedProcess[] {
   checkTag(tag);
@@ -194,13 +196,13 @@ function signal(target: number): boolean {
  *
  * Repeats until a scan finds nothing, at most `rounds` times: a process caught mid-fork may
  * leave a child the previous scan did not see. An empty final scan also means every killed
- * process has released its memory (zombies read as untagged), i.e. is no longer running.
+ * process has stopped running (on Linux a zombie reads as untagged).
  * Returns each process it signalled, once. A process still found after the last round (stuck
  * in uninterruptible sleep, say) has been signalled and is reported; `findTagged` shows it.
  */
 export async function sweepTagged(tag: string, options: { rounds?: number } = {}): Promise<TaggedProcess[]> {
   checkTag(tag);
-  const rounds = Math.max(1, options.rounds ?? 5);
+  const rounds = Number.isSafeInteger(options.rounds) ? Math.max(1, options.rounds!) : 5;
   const own = ownGroup();
   const killed = new Map<number, TaggedProcess>();
   for (let round = 1; ; round += 1) {

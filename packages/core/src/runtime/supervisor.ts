@@ -2,6 +2,7 @@ import type { ProtocolErrorKind } from '../contract/index.js';
 import type { AgentAdapter, MessageChannel } from './adapter.js';
 import { AgentProcess, type AgentExit } from './agent-process.js';
 import { RestartBackoff, type RestartBackoffOptions } from './restart-backoff.js';
+import { generationTag, GENERATION_TAG_VAR, sweepTagged } from './process-sweep.js';
 import { bindSession, type BindResult } from './session-binding.js';
 
 /** One agent process's life, in order; a generation never goes back. */
@@ -22,11 +23,15 @@ export interface GenerationExit {
   /** The next restart slot from the backoff, or null when none may follow. */
   restart: { attempt: number; delayMs: number } | null;
   attemptsUsed: number;
+  /** Processes it had started that outlived it (left its process group), found by its tag and killed. */
+  swept: Array<{ pid: number; command: string[] }>;
 }
 
 /** One agent process serving a run. */
 export interface Generation {
   readonly number: number;
+  /** Inherited by every process it starts (environment variable KEEL_GENERATION_TAG): what the sweep looks for. */
+  readonly tag: string;
   lifecycle: GenerationLifecycle;
   process: AgentProcess | null;
   adapter: AgentAdapter | null;
@@ -50,7 +55,7 @@ export interface Generation {
 /** What the supervisor tells the run; each becomes a decider input. */
 export interface SupervisorReports {
   createAdapter(generation: Generation, channel: MessageChannel): AgentAdapter;
-  spawned(generation: number, pid: number, command: string[]): Promise<unknown>;
+  spawned(generation: number, pid: number, command: string[], tag: string): Promise<unknown>;
   spawnFailed(command: string[], detail: string, attempts: number): Promise<unknown>;
   bound(generation: number, result: BindResult, attempts: number): Promise<unknown>;
   startFailed(generation: number, message: string): Promise<unknown>;
@@ -65,6 +70,7 @@ export interface SupervisorReports {
 }
 
 export interface SupervisorOptions {
+  runId: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Per-generation log files. */
@@ -133,6 +139,7 @@ export class Supervisor {
     }
     const generation: Generation = {
       number,
+      tag: generationTag(this.options.runId, number),
       lifecycle: 'spawning',
       process: null,
       adapter: null,
@@ -152,7 +159,7 @@ export class Supervisor {
       agentProcess = await AgentProcess.spawn({
         command,
         cwd: this.options.cwd,
-        env: this.options.env,
+        env: { ...this.options.env, [GENERATION_TAG_VAR]: generation.tag },
         ...this.options.logs(number),
         ...(this.options.maxMessageBytes ? { maxMessageBytes: this.options.maxMessageBytes } : {}),
         onProtocolError: (kind, detail, sample) => this.protocolError(number, kind, detail, sample),
@@ -178,7 +185,7 @@ export class Supervisor {
     generation.exitRecorded = agentProcess.exited.then((exit) => this.onExit(generation, exit));
     generation.exitRecorded.catch(() => {}); // Reported by the run's append handling.
     this.startWatchdog();
-    await this.reports.spawned(number, agentProcess.pid, command);
+    await this.reports.spawned(number, agentProcess.pid, command, generation.tag);
   }
 
   /** initialize, then bind the session; reports `bound` or `startFailed` (an exit reports itself). */
@@ -314,8 +321,10 @@ export class Supervisor {
     // Commands die with their generation; their ends are recorded before its exit (I1, I6).
     await this.reports.ending(generation.number);
     generation.lifecycle = 'exited';
-    // The group may hold orphans (npm wrappers of native agents): end them too.
+    // The group may hold orphans (npm wrappers of native agents): end them too. Processes that
+    // left the group (setsid) still carry the generation's tag: sweep those (ADR 0005).
     generation.process?.kill();
+    const swept = await sweepTagged(generation.tag).catch(() => []);
     const { expected, killedFor } = generation;
     let restart: GenerationExit['restart'] = null;
     if (!expected) {
@@ -334,6 +343,7 @@ export class Supervisor {
         resetReason: expected ? generation.resetReason : killedFor === 'agent_hung' ? 'the agent hung' : 'the agent process exited',
         restart,
         attemptsUsed: this.backoff.attemptsUsed,
+        swept,
       });
     } finally {
       this.settleLaunch();

@@ -99,4 +99,25 @@ describe('scripted model server', () => {
       ['tool_call', 'call_1'], ['denied', undefined], ['final', undefined], ['denied', undefined], ['tool_call', 'toolu_5'],
     ]);
   });
+
+  it('hold: the matching round is decided and kept waiting until released; others and later ones are answered at once', async () => {
+    server = await startScriptedModelServer({ command: 'touch h', finalText: 'held' });
+    const hold = server.hold((r) => r.api === 'messages' && r.reply === 'tool_call');
+    const bash = [{ name: 'Bash' }];
+    const round = { stream: false, tools: bash, messages: [{ role: 'user', content: 'go' }] };
+    let answered = false;
+    const held = post('/v1/messages', round).then((reply) => {
+      answered = true;
+      return reply;
+    });
+    const request = await hold.arrived;
+    expect(request).toMatchObject({ api: 'messages', reply: 'tool_call', held: true, callId: 'toolu_1' });
+    // A side request and a second round with the same reply are not held (one request per hold).
+    expect((await post('/v1/messages', { stream: false, tools: [], messages: [{ role: 'user', content: 'x' }] })).status).toBe(200);
+    expect(JSON.parse((await post('/v1/messages', round)).text).content[0]).toMatchObject({ type: 'tool_use', id: 'toolu_3' });
+    expect(answered).toBe(false);
+    hold.release();
+    expect(JSON.parse((await held).text).content[0]).toMatchObject({ type: 'tool_use', id: 'toolu_1' });
+    expect(server.requests.map((r) => [r.reply, r.held ?? false])).toEqual([['tool_call', true], ['side', false], ['tool_call', false]]);
+  });
 });

@@ -8,6 +8,8 @@
 //   tool result comes back -> the model answers `finalText` and ends the turn
 // Each reply is decided from the request body alone (stateless), so retries, side requests
 // and restarted agents get consistent answers. Every request is recorded for assertions.
+// A test can hold one model round (`hold`): its reply is decided but not sent until released,
+// so the agent stays mid-turn, waiting on the model, for as long as the test needs (to kill it).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -38,6 +40,15 @@ export interface RecordedRequest {
   reply: Reply;
   /** The call id of the tool call this reply asked for (`tool_call` replies). */
   callId?: string;
+  /** Set when a hold kept this reply back (see ScriptedModelServer.hold). */
+  held?: boolean;
+}
+
+/** A model round kept waiting: `arrived` resolves when the matching request came in (reply decided, nothing sent). */
+export interface Hold {
+  arrived: Promise<RecordedRequest>;
+  /** Sends the held reply, if its connection is still open (a killed agent's is not). */
+  release(): void;
 }
 
 export interface ScriptedModelServer {
@@ -48,7 +59,20 @@ export interface ScriptedModelServer {
   requests: RecordedRequest[];
   /** Tool results the agents sent back (Codex function_call_output / Claude tool_result). */
   toolResults(): { api: Api; callId: string; output: string }[];
+  /**
+   * Holds the next model round whose decided reply matches (`responses` / `messages` only; side
+   * requests count as `side`). One request per hold; later ones are answered as usual.
+   */
+  hold(match: (request: RecordedRequest) => boolean): Hold;
   close(): Promise<void>;
+}
+
+interface PendingHold {
+  match: (request: RecordedRequest) => boolean;
+  arrive: (request: RecordedRequest) => void;
+  taken: boolean;
+  released: boolean;
+  send: (() => void) | null;
 }
 
 export const DEFAULT_SCRIPT: Script = {
@@ -58,12 +82,28 @@ export const DEFAULT_SCRIPT: Script = {
 };
 
 export async function startScriptedModelServer(script: Partial<Script> = {}): Promise<ScriptedModelServer> {
+  const holds: PendingHold[] = [];
   const state: ScriptedModelServer = {
     url: '',
     port: 0,
     script: { ...DEFAULT_SCRIPT, ...script },
     requests: [],
     toolResults: () => collectToolResults(state.requests),
+    hold(match) {
+      let arrive!: (request: RecordedRequest) => void;
+      const arrived = new Promise<RecordedRequest>((resolve) => (arrive = resolve));
+      const pending: PendingHold = { match, arrive, taken: false, released: false, send: null };
+      holds.push(pending);
+      return {
+        arrived,
+        release() {
+          pending.released = true;
+          const send = pending.send;
+          pending.send = null;
+          send?.();
+        },
+      };
+    },
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -85,8 +125,21 @@ export async function startScriptedModelServer(script: Partial<Script> = {}): Pr
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const rec: RecordedRequest = { seq: ++seq, api: 'other', method: req.method ?? '', path, headers: req.headers, body, reply: 'not_found' };
       state.requests.push(rec);
+      // A model round's reply goes out through here: held when a hold matches it.
+      const deliver: Deliver = (write) => {
+        const pending = holds.find((candidate) => !candidate.taken && candidate.match(rec));
+        if (!pending) return write();
+        pending.taken = true;
+        rec.held = true;
+        const send = () => {
+          if (!res.destroyed && !res.socket?.destroyed) write();
+        };
+        if (pending.released) send();
+        else pending.send = send;
+        pending.arrive(rec);
+      };
       try {
-        route(rec, res, state.script);
+        route(rec, res, state.script, deliver);
       } catch (err) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: String(err) } }));
@@ -100,10 +153,13 @@ export async function startScriptedModelServer(script: Partial<Script> = {}): Pr
   return state;
 }
 
-function route(rec: RecordedRequest, res: http.ServerResponse, script: Script): void {
+/** Sends a decided reply now, or when its hold is released. */
+type Deliver = (write: () => void) => void;
+
+function route(rec: RecordedRequest, res: http.ServerResponse, script: Script, deliver: Deliver): void {
   if (rec.method === 'POST' && rec.path.endsWith('/responses')) {
     rec.api = 'responses';
-    return responses(rec, res, script);
+    return responses(rec, res, script, deliver);
   }
   if (rec.method === 'POST' && rec.path.endsWith('/messages/count_tokens')) {
     rec.api = 'count_tokens';
@@ -113,7 +169,7 @@ function route(rec: RecordedRequest, res: http.ServerResponse, script: Script): 
   }
   if (rec.method === 'POST' && rec.path.endsWith('/messages')) {
     rec.api = 'messages';
-    return messages(rec, res, script);
+    return messages(rec, res, script, deliver);
   }
   // Anything else (model lists, telemetry, ...) gets a clean 404 instead of a hang.
   json(res, 404, { type: 'error', error: { type: 'not_found_error', message: `scripted server: no ${rec.method} ${rec.path}` } });
@@ -122,7 +178,7 @@ function route(rec: RecordedRequest, res: http.ServerResponse, script: Script): 
 // ---------------------------------------------------------------------------------------
 // OpenAI Responses API (Codex, wire_api = "responses")
 
-function responses(rec: RecordedRequest, res: http.ServerResponse, script: Script): void {
+function responses(rec: RecordedRequest, res: http.ServerResponse, script: Script, deliver: Deliver): void {
   const input: any[] = Array.isArray(rec.body?.input) ? rec.body.input : [];
   const last = input[input.length - 1];
   // The tool result is the last input item right after the model's call; a new prompt ends
@@ -148,7 +204,7 @@ function responses(rec: RecordedRequest, res: http.ServerResponse, script: Scrip
 
   // Non-streaming callers get the finished response object.
   if (rec.body?.stream !== true) {
-    return json(res, 200, { ...base, status: 'completed', output: [{ ...item, status: 'completed' }], usage });
+    return deliver(() => json(res, 200, { ...base, status: 'completed', output: [{ ...item, status: 'completed' }], usage }));
   }
 
   // The sequence the real API streams. Codex 0.169.0 acts on output_item.done (the full item)
@@ -174,7 +230,7 @@ function responses(rec: RecordedRequest, res: http.ServerResponse, script: Scrip
   events.push(['response.output_item.done', { output_index: 0, item: done }]);
   events.push(['response.completed', { response: { ...base, status: 'completed', output: [done], usage } }]);
 
-  sse(res, events.map(([type, data], i) => [type, { type, sequence_number: i, ...data }]));
+  deliver(() => sse(res, events.map(([type, data], i) => [type, { type, sequence_number: i, ...data }])));
 }
 
 /** The shell tool Codex offers and its argument shape (0.169.0 offers `exec_command`). */
@@ -189,7 +245,7 @@ function shellCall(tools: any[], command: string): { name: string; args: unknown
 // ---------------------------------------------------------------------------------------
 // Anthropic Messages API (Claude Code via ANTHROPIC_BASE_URL)
 
-function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script): void {
+function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script, deliver: Deliver): void {
   const msgs: any[] = Array.isArray(rec.body?.messages) ? rec.body.messages : [];
   const last = msgs[msgs.length - 1];
   const lastBlocks: any[] = Array.isArray(last?.content) ? last.content : [];
@@ -214,7 +270,7 @@ function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script
   const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   const message = { id: `msg_${rec.seq}`, type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage };
 
-  if (rec.body?.stream !== true) return json(res, 200, message);
+  if (rec.body?.stream !== true) return deliver(() => json(res, 200, message));
 
   const events: [string, any][] = [];
   events.push(['message_start', { message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } }]);
@@ -230,7 +286,7 @@ function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script
   });
   events.push(['message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }]);
   events.push(['message_stop', {}]);
-  sse(res, events.map(([type, data]) => [type, { type, ...data }]));
+  deliver(() => sse(res, events.map(([type, data]) => [type, { type, ...data }])));
 }
 
 /**

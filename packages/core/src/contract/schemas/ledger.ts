@@ -95,7 +95,14 @@ export const EventBody = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('runtime.started'),
-    payload: z.object({ generation: z.number().int().positive(), pid: z.number().int(), command: z.array(z.string()), hostPid: z.number().int() }),
+    payload: z.object({
+      generation: z.number().int().positive(),
+      pid: z.number().int(),
+      command: z.array(z.string()),
+      hostPid: z.number().int(),
+      /** The environment tag every process of this generation inherits (for the sweep). */
+      tag: z.string().optional(),
+    }),
   }),
   z.object({
     type: z.literal('runtime.exited'),
@@ -105,6 +112,14 @@ export const EventBody = z.discriminatedUnion('type', [
       signal: z.string().nullable(),
       expected: z.boolean(),
       stderrTail: z.string().max(4096).optional(),
+    }),
+  }),
+  z.object({
+    // Processes a generation started that outlived it (they had left its process group), found by its tag and killed.
+    type: z.literal('runtime.swept'),
+    payload: z.object({
+      generation: z.number().int().positive(),
+      processes: z.array(z.object({ pid: z.number().int(), command: z.array(z.string().max(4096)).max(64) })).max(1000),
     }),
   }),
   z.object({

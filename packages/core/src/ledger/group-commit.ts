@@ -1,0 +1,129 @@
+import type { Durability, LedgerEvent } from '../contract/schemas/ledger.js';
+import { fsyncDir } from '../fsutil/index.js';
+import { LedgerError } from './errors.js';
+import type { RunEntry } from './run-entry.js';
+import type { SqliteStore } from './sqlite-store.js';
+
+/** How long a `stream` append may wait for company before its batch is written. */
+export const DEFAULT_STREAM_WINDOW_MS = 20;
+/** A batch this large is written at once, whatever its class. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+interface Pending {
+  entry: RunEntry;
+  event: LedgerEvent;
+  line: Buffer;
+  /** The same line as text, for SQLite. */
+  text: string;
+  resolve(event: LedgerEvent): void;
+  reject(error: Error): void;
+}
+
+export interface GroupCommitOptions {
+  store: SqliteStore;
+  logDir: string;
+  streamWindowMs: number;
+  /** Called for each event of a committed batch, in order, after the whole batch has resolved. */
+  publish(event: LedgerEvent): void;
+}
+
+/**
+ * The write path (I1, I2): queued records are written to their run's NDJSON log and
+ * fdatasync'd, then inserted into SQLite in one transaction, and only then resolved. Records
+ * that arrive together share one write and sync per run and one transaction. After a storage
+ * failure every queued record is rejected (fail-stop).
+ */
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private queuedBytes = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private immediate: ReturnType<typeof setImmediate> | null = null;
+  private failed: Error | null = null;
+
+  constructor(private readonly options: GroupCommitOptions) {}
+
+  /** The storage failure that stopped this ledger, if any. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
+  /** Queues a sealed record; resolves once it is durable in both stores. */
+  add(entry: RunEntry, event: LedgerEvent, line: Buffer, text: string, durability: Durability): Promise<LedgerEvent> {
+    return new Promise<LedgerEvent>((resolve, reject) => {
+      this.queue.push({ entry, event, line, text, resolve, reject });
+      this.queuedBytes += line.length;
+      this.schedule(durability);
+    });
+  }
+
+  /** Writes what is queued now (used on close). */
+  flushQueued(): void {
+    if (this.queue.length > 0) this.flush();
+  }
+
+  private schedule(durability: Durability): void {
+    if (this.immediate) return;
+    if (durability === 'critical' || this.queuedBytes >= MAX_BATCH_BYTES) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.immediate = setImmediate(() => this.flush());
+      return;
+    }
+    this.timer ??= setTimeout(() => this.flush(), this.options.streamWindowMs);
+  }
+
+  /** Writes the queued batch: NDJSON write + fdatasync per run, then one SQLite transaction. */
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    const batch = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (batch.length === 0) return;
+    if (this.failed) {
+      this.rejectAll(batch, this.failed);
+      return;
+    }
+    const lines = new Map<RunEntry, Buffer[]>();
+    for (const pending of batch) {
+      const list = lines.get(pending.entry);
+      if (list) list.push(pending.line);
+      else lines.set(pending.entry, [pending.line]);
+    }
+    const before = new Map<RunEntry, number>();
+    try {
+      for (const [entry, chunks] of lines) {
+        before.set(entry, entry.log.size);
+        entry.log.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      }
+      for (const entry of lines.keys()) {
+        entry.log.sync();
+        if (!entry.dirSynced) {
+          fsyncDir(this.options.logDir);
+          entry.dirSynced = true;
+        }
+      }
+      this.options.store.insertBatch(batch.map((pending) => ({ event: pending.event, line: pending.text })));
+    } catch (error) {
+      for (const [entry, size] of before) entry.log.rollbackTo(size);
+      this.fail(error instanceof Error ? error : new Error(String(error)), batch);
+      return;
+    }
+    for (const [entry, chunks] of lines) entry.log.size += chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    for (const pending of batch) pending.resolve(pending.event);
+    for (const pending of batch) this.options.publish(pending.event);
+  }
+
+  private fail(error: Error, batch: Pending[]): void {
+    this.failed = error;
+    const wrapped = new LedgerError('ledger_failed', `Storage failure; nothing in this batch was acknowledged: ${error.message}`, { cause: error });
+    this.rejectAll(batch, wrapped);
+    this.rejectAll(this.queue.splice(0), wrapped);
+  }
+
+  private rejectAll(batch: Pending[], error: Error): void {
+    for (const pending of batch) pending.reject(error);
+  }
+}
