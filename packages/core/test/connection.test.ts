@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ServerMessage } from '../src/contract/index.js';
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION, serveConnection } from '../src/host/connection.js';
+import { CloseCode, closeReasons, type LedgerEvent, type ServerMessage } from '../src/contract/index.js';
+import { MAX_SUBSCRIPTIONS_PER_CONNECTION, serveConnection, type ConnectionPeer } from '../src/host/connection.js';
 import { createRouter, type Handlers } from '../src/host/router.js';
 import { openWorkstation } from '../src/host/workstation.js';
 import { tempDir } from './helpers.js';
@@ -74,5 +74,163 @@ describe('wire connection', () => {
     expect(sent).toEqual([
       { t: 'end', id: MAX_SUBSCRIPTIONS_PER_CONNECTION, error: { code: 'unavailable', message: expect.any(String) } },
     ]);
+  });
+});
+
+/**
+ * A socket stand-in that takes each frame but writes nothing out until the test says so: the
+ * client "stops reading". `drain()` writes everything handed to it so far (the client read it).
+ */
+function slowPeer() {
+  const received: ServerMessage[] = [];
+  const unwritten: Array<() => void> = [];
+  const closes: Array<{ code: number; reason: string }> = [];
+  let largest = 0;
+  const peer: ConnectionPeer = {
+    send(text, written) {
+      largest = Math.max(largest, Buffer.byteLength(text));
+      received.push(JSON.parse(text) as ServerMessage);
+      unwritten.push(written);
+    },
+    close(code, reason) {
+      closes.push({ code, reason });
+    },
+  };
+  const drain = () => {
+    for (const written of unwritten.splice(0)) written();
+  };
+  const events = (id: number) =>
+    received.filter((m): m is Extract<ServerMessage, { t: 'event' }> => m.t === 'event' && m.id === id).map((m) => m.event as LedgerEvent);
+  return { peer, received, unwritten, closes, drain, events, largest: () => largest };
+}
+
+/** A run of `count` events (run.created, then chunks of ~200 bytes of text). */
+async function bigRun(workstation: Awaited<ReturnType<typeof openWorkstation>>, count: number) {
+  const runId = workstation.ledger.newRunId();
+  await workstation.ledger.append(runId, { type: 'run.created', payload: { workspace: '/tmp/keel-test-workspace', agent: { kind: 'builtin' } } });
+  const appends = [];
+  for (let i = 1; i < count; i++) {
+    appends.push(workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: `${i} `.padEnd(200, 'x') } }, { durability: 'stream' }));
+  }
+  await Promise.all(appends);
+  return runId;
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const seqs = (events: LedgerEvent[]) => events.map((event) => event.seq);
+const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('wire connection: backpressure', () => {
+  it('pauses history paging while the peer is behind and resumes as it reads: every event once, in order, live ones too', async () => {
+    const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
+    const runId = await bigRun(workstation, 2_000);
+    const slow = slowPeer();
+    const limits = { pauseAtBytes: 16 * 1024, resumeAtBytes: 4 * 1024, closeAtBytes: 1024 * 1024, stallMs: 2_000 };
+    const connection = serveConnection(workstation.router, { transport: 'socket' }, slow.peer, limits);
+    connection.receive(JSON.stringify({ t: 'sub', id: 1, stream: 'run.events', params: { runId } }));
+
+    await vi.waitFor(() => expect(connection.paused).toBe(true));
+    const before = slow.events(1).length;
+    for (let i = 0; i < 20; i++) await turn();
+    // Paused: nothing more is read from the ledger or sent until the peer reads.
+    expect(slow.events(1).length).toBe(before);
+    expect(before).toBeLessThan(2_000);
+    expect(connection.outstandingBytes).toBeLessThanOrEqual(limits.pauseAtBytes + slow.largest());
+
+    // A slow reader: reads what it has, a little later, over and over. Midway, the run grows.
+    let grown = false;
+    let live: Promise<unknown> = Promise.resolve();
+    while (slow.events(1).length < 2_300) {
+      slow.drain();
+      await turn();
+      if (!grown && slow.events(1).length >= 1_000) {
+        grown = true;
+        live = Promise.all(Array.from({ length: 300 }, (_, i) => workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: `live ${i}` } })));
+      }
+    }
+    await live;
+    slow.drain();
+    for (let i = 0; i < 20; i++) await turn();
+    expect(seqs(slow.events(1))).toEqual(oneTo(2_300));
+    expect(connection.pauses).toBeGreaterThan(10);
+    expect(connection.peakOutstandingBytes).toBeLessThanOrEqual(limits.pauseAtBytes + slow.largest());
+    expect(slow.closes).toEqual([]);
+    connection.close();
+    await workstation.close();
+  });
+
+  it('a caught-up subscriber that falls behind on live events leaves the live feed and pages the rest from the ledger', async () => {
+    const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
+    const runId = await bigRun(workstation, 10);
+    const slow = slowPeer();
+    const limits = { pauseAtBytes: 16 * 1024, resumeAtBytes: 4 * 1024, closeAtBytes: 1024 * 1024, stallMs: 5_000 };
+    const connection = serveConnection(workstation.router, { transport: 'socket' }, slow.peer, limits);
+    connection.receive(JSON.stringify({ t: 'sub', id: 1, stream: 'run.events', params: { runId } }));
+    await vi.waitFor(() => expect(slow.events(1)).toHaveLength(10));
+    slow.drain();
+    // A fast turn: 1,000 events (~300 KB) committed while the peer reads nothing.
+    await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) => workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: `${i} `.padEnd(200, 'y') } }, { durability: 'stream' })),
+    );
+    expect(connection.paused).toBe(true);
+    expect(slow.events(1).length).toBeLessThan(1_010);
+    expect(connection.outstandingBytes).toBeLessThanOrEqual(limits.pauseAtBytes + slow.largest());
+    while (slow.events(1).length < 1_010) {
+      slow.drain();
+      await turn();
+    }
+    // Live again: the next commit arrives by itself.
+    slow.drain();
+    await workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: 'last' } });
+    await vi.waitFor(() => expect(slow.events(1)).toHaveLength(1_011));
+    expect(seqs(slow.events(1))).toEqual(oneTo(1_011));
+    expect(slow.closes).toEqual([]);
+    connection.close();
+    await workstation.close();
+  });
+
+  it('a peer that stops reading is closed with CloseCode.tooSlow once nothing has been written for stallMs, and its streams stop', async () => {
+    const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
+    const runId = await bigRun(workstation, 2_000);
+    const slow = slowPeer();
+    const limits = { pauseAtBytes: 16 * 1024, resumeAtBytes: 4 * 1024, closeAtBytes: 1024 * 1024, stallMs: 100 };
+    const connection = serveConnection(workstation.router, { transport: 'socket' }, slow.peer, limits);
+    for (let id = 1; id <= MAX_SUBSCRIPTIONS_PER_CONNECTION; id++) {
+      connection.receive(JSON.stringify({ t: 'sub', id, stream: 'run.events', params: { runId } }));
+    }
+    await vi.waitFor(() => expect(slow.closes).toEqual([{ code: CloseCode.tooSlow, reason: closeReasons[CloseCode.tooSlow] }]));
+    expect(connection.peakOutstandingBytes).toBeLessThanOrEqual(limits.pauseAtBytes + slow.largest());
+    const sent = slow.received.length;
+    // Closed: live events and reads of the peer go nowhere.
+    await workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: 'after' } });
+    connection.receive(JSON.stringify({ t: 'call', id: 9_999, method: 'app.info', input: {} }));
+    slow.drain();
+    for (let i = 0; i < 20; i++) await turn();
+    expect(slow.received.length).toBe(sent);
+    expect(slow.closes).toHaveLength(1);
+    await workstation.close();
+  });
+
+  it('output that cannot wait is bounded too: past closeAtBytes unsent, the connection is closed with CloseCode.tooSlow', async () => {
+    const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
+    const slow = slowPeer();
+    const limits = { pauseAtBytes: 4 * 1024, resumeAtBytes: 1024, closeAtBytes: 64 * 1024, stallMs: 60_000 };
+    const connection = serveConnection(workstation.router, { transport: 'socket' }, slow.peer, limits);
+    for (let id = 1; id <= 2_000; id++) connection.receive(JSON.stringify({ t: 'call', id, method: 'app.info', input: {} }));
+    await vi.waitFor(() => expect(slow.closes.map((close) => close.code)).toEqual([CloseCode.tooSlow]));
+    expect(connection.peakOutstandingBytes).toBeLessThanOrEqual(limits.closeAtBytes + slow.largest());
+    expect(slow.received.length).toBeLessThan(2_000);
+    await workstation.close();
+  });
+
+  it('an in-process peer (a function) is never paused and gets every message as it comes', async () => {
+    const { workstation, connection, sent } = await open();
+    const runId = await bigRun(workstation, 1_500);
+    connection.receive(JSON.stringify({ t: 'sub', id: 1, stream: 'run.events', params: { runId } }));
+    await vi.waitFor(() => expect(sent.filter((m) => m.t === 'event')).toHaveLength(1_500));
+    expect(connection.paused).toBe(false);
+    expect(connection.outstandingBytes).toBe(0);
+    connection.close();
+    await workstation.close();
   });
 });

@@ -10,47 +10,22 @@ import type { LedgerEvent } from '../src/contract/schemas/ledger.js';
 import { LedgerError, openLedger, type Ledger } from '../src/ledger/index.js';
 import { chunk, closed, created, logOf, logRecords, onLines, readAll, rejection, requireDist, spawnFixture, stderrOf } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
+import { mountTmpfs as mountAt, probeTmpfs, remountTmpfs, unmountAll } from './fixtures/tmpfs-kit.js';
 
 const root = tempDir('keel-disk-');
-const mounts: string[] = [];
 const openLedgers: Ledger[] = [];
 
-/** Whether this process may mount a tmpfs here; the reason when not. */
-function probeTmpfs(): { ok: true } | { ok: false; reason: string } {
-  if (process.platform !== 'linux') return { ok: false, reason: `tmpfs mounts need Linux (this is ${process.platform})` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'mounting a tmpfs needs root (uid 0)' };
-  const probe = path.join(root, 'probe');
-  fs.mkdirSync(probe);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', probe], { encoding: 'utf8' });
-  if (mounted.status !== 0) return { ok: false, reason: `mount -t tmpfs failed: ${(mounted.stderr || mounted.error?.message || '').trim()}` };
-  spawnSync('umount', [probe]);
-  return { ok: true };
-}
-
-const tmpfs = probeTmpfs();
+const tmpfs = probeTmpfs(root);
 if (!tmpfs.ok) console.log(`[full-disk] skipping the tmpfs tests: ${tmpfs.reason}`);
 const bash = ['/bin/bash', '/usr/bin/bash'].find((file) => fs.existsSync(file));
 if (!bash) console.log('[full-disk] skipping the RLIMIT_FSIZE test: no bash for `ulimit -f`');
 
-function mountTmpfs(name: string, size: string): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(dir);
-  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`mount failed: ${result.stderr}`);
-  mounts.push(dir);
-  return dir;
-}
-
-function remount(dir: string, size: string): void {
-  const result = spawnSync('mount', ['-o', `remount,size=${size}`, dir], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`remount failed: ${result.stderr}`);
-}
+const mountTmpfs = (name: string, size: string) => mountAt(root, name, size);
+const remount = remountTmpfs;
 
 afterAll(async () => {
   for (const ledger of openLedgers) await ledger.close().catch(() => {});
-  for (const dir of mounts) {
-    if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
-  }
+  unmountAll();
   fs.rmSync(root, { recursive: true, force: true });
 });
 

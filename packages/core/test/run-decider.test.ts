@@ -311,10 +311,18 @@ describe('decide: agent exits, hangs and protocol errors', () => {
 });
 
 describe('decide: reconciliation after a host crash (I4)', () => {
+  it('a storage failure the last host left behind ends the turn storage_failed, saying what the disk said', () => {
+    const decision = run([...RUNNING, requested('a1', 1)], { kind: 'host_recovered', previousState: 'running', hostPid: 9, swept: new Map(), cause: { reason: 'storage_failed', detail: 'ENOSPC: no space left on device' } }, { live: null });
+    expect(types(decision)).toEqual(['run.recovered', 'approval.reset', 'turn.ended', 'run.state']);
+    expect(decision.events[0]!.body.payload).toMatchObject({ reason: 'storage_failed' });
+    expect(decision.events[2]!.body.payload).toEqual({ turn: 1, stopReason: 'storage_failed' });
+    expect(decision.events[3]!.body.payload).toMatchObject({ state: 'interrupted', stopReason: 'storage_failed', detail: expect.stringContaining('ENOSPC') });
+  });
+
   it('records the recovery, orphans waiting approvals per generation, interrupts the open turn and the run', () => {
     const steps = [...RUNNING, requested('a1', 1), step('runtime.exited', { generation: 1, code: null, signal: 'SIGKILL', expected: false }, 1), started(2), requested('a2', 2, READ)];
     const swept = new Map([[1, [{ pid: 4242, command: ['sleep', '60'] }]]]);
-    const decision = run(steps, { kind: 'host_recovered', previousState: 'running', hostPid: 99, swept }, { live: null });
+    const decision = run(steps, { kind: 'host_recovered', previousState: 'running', hostPid: 99, swept, cause: { reason: 'host_interrupted' } }, { live: null });
     expect(bodies(decision)).toEqual([
       { type: 'run.recovered', payload: { reason: 'host_interrupted', previousState: 'running', hostPid: 99 }, generation: undefined },
       { type: 'runtime.swept', payload: { generation: 1, processes: [{ pid: 4242, command: ['sleep', '60'] }] }, generation: undefined },

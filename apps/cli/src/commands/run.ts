@@ -85,7 +85,10 @@ async function run(options: RunOptions): Promise<number> {
   } finally {
     await manager.close();
     stopPrinting(); // after close: the agent's expected exit is part of the transcript too
-    await ledger.close();
+    // A ledger that failed (storage_failed, already reported) refuses to close cleanly; that is not a second error.
+    await ledger.close().catch((error: unknown) => {
+      if (ledger.health().status !== 'failed') throw error;
+    });
   }
 }
 

@@ -4,12 +4,25 @@ import http from 'node:http';
 import { pipeline } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { serveConnection, type Router } from '@keel/core';
+import { CloseCode, closeReasons, serveConnection, type Connection, type ConnectionPeer, type FlowLimits, type Router } from '@keel/core';
 import { checkRequest, contentSecurityPolicy, tokenCookieName } from './security.js';
 import { resolveStaticFile } from './static-files.js';
 
 /** Largest frame a client may send; bigger frames close the socket (1009). */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Sockets served at once; the next is accepted and closed with CloseCode.tooManyConnections.
+ * A person has a few Keel tabs open; 16 leaves room for many, plus the overlap of reconnects (a
+ * socket closed for being too slow keeps its slot until it is gone, CLOSE_GRACE_MS at most),
+ * and bounds what clients that stop reading can make the host hold: 16 × the per-connection
+ * bound (DEFAULT_FLOW_LIMITS.closeAtBytes, 16 MiB) = 256 MiB at the very worst.
+ */
+export const MAX_CONNECTIONS = 16;
+/**
+ * A socket closed for being too slow gets this long to take its close frame (queued behind what
+ * it has not read) and answer it; then it is cut. Long enough for a slow reader to see why.
+ */
+const CLOSE_GRACE_MS = 5_000;
 export const RPC_PATH = '/rpc';
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
 
@@ -21,6 +34,23 @@ export interface HeadlessServerOptions {
   port?: number;
   /** Fixed token for tests; a fresh random one otherwise. */
   token?: string;
+  /** Tests lower these; the defaults are MAX_CONNECTIONS and DEFAULT_FLOW_LIMITS. */
+  maxConnections?: number;
+  flowLimits?: Partial<FlowLimits>;
+}
+
+export interface HeadlessServerStats {
+  /** Sockets being served (including ones closed for being too slow that have not gone yet). */
+  connections: number;
+  /** Bytes handed to sockets and not yet written out, all connections together. */
+  outstandingBytes: number;
+  /** The most any one connection has had outstanding since the server started. */
+  peakOutstandingBytes: number;
+  /** Times history paging paused for a client that was behind, all connections since the start. */
+  pauses: number;
+  /** Connections closed with CloseCode.tooSlow, and refused with CloseCode.tooManyConnections, since the start. */
+  closedTooSlow: number;
+  refused: number;
 }
 
 export interface HeadlessServer {
@@ -29,6 +59,8 @@ export interface HeadlessServer {
   readonly token: string;
   /** The URL to open, token included. */
   readonly url: string;
+  /** Each connection's own accounting of its unsent output (for diagnostics and tests). */
+  stats(): HeadlessServerStats;
   close(): Promise<void>;
 }
 
@@ -97,19 +129,46 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
     sockets.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
+  const maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  const served = new Set<Connection>();
+  const gone = { peakOutstandingBytes: 0, pauses: 0 };
+  const closes = { tooSlow: 0, refused: 0 };
+  /** Closes with an application code; a socket that does not answer (it is not reading) is cut after the grace. */
+  const closeSocket = (ws: WebSocket, code: CloseCode, reason: string) => {
+    ws.close(code, reason);
+    const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    cut.unref();
+    ws.once('close', () => clearTimeout(cut));
+  };
+
   const attach = (ws: WebSocket) => {
-    const connection = serveConnection(options.router, { transport: 'socket' }, (message) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-    });
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) {
-        ws.send(JSON.stringify({ t: 'error', error: { code: 'invalid_input', message: 'Binary frames are not accepted.' } }));
-        return;
-      }
-      connection.receive(data.toString());
-    });
-    ws.on('close', () => connection.close());
-    ws.on('error', () => connection.close());
+    ws.on('error', () => {});
+    if (served.size >= maxConnections) {
+      closes.refused += 1;
+      closeSocket(ws, CloseCode.tooManyConnections, closeReasons[CloseCode.tooManyConnections]);
+      return;
+    }
+    const peer: ConnectionPeer = {
+      send(text, written) {
+        if (ws.readyState !== ws.OPEN) written();
+        else ws.send(text, () => written());
+      },
+      close: (code, reason) => {
+        if (code === CloseCode.tooSlow) closes.tooSlow += 1;
+        closeSocket(ws, code, reason);
+      },
+    };
+    const connection = serveConnection(options.router, { transport: 'socket' }, peer, options.flowLimits);
+    served.add(connection);
+    const end = () => {
+      if (!served.delete(connection)) return;
+      gone.peakOutstandingBytes = Math.max(gone.peakOutstandingBytes, connection.peakOutstandingBytes);
+      gone.pauses += connection.pauses;
+      connection.close();
+    };
+    ws.on('message', (data, isBinary) => connection.receive(isBinary ? null : data.toString()));
+    ws.on('close', end);
+    ws.on('error', end);
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -127,6 +186,16 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
     origin,
     token,
     url: `${origin}/?token=${token}`,
+    stats() {
+      let outstandingBytes = 0;
+      let { peakOutstandingBytes, pauses } = gone;
+      for (const connection of served) {
+        outstandingBytes += connection.outstandingBytes;
+        peakOutstandingBytes = Math.max(peakOutstandingBytes, connection.peakOutstandingBytes);
+        pauses += connection.pauses;
+      }
+      return { connections: served.size, outstandingBytes, peakOutstandingBytes, pauses, closedTooSlow: closes.tooSlow, refused: closes.refused };
+    },
     async close() {
       for (const client of sockets.clients) client.terminate();
       sockets.close();

@@ -59,6 +59,13 @@ export const STOP_REASONS = {
   session_unavailable: reason('session_unavailable', 'runtime', 7, false, 'The agent could neither restore nor create a session.'),
   protocol_error: reason('protocol_error', 'protocol', 5, false, 'The agent broke the protocol (an unreadable or oversized message); Keel stopped it.'),
   host_interrupted: reason('host_interrupted', 'host', 8, true, 'Keel itself stopped while the run was active; the run resumes with the next prompt.'),
+  storage_failed: reason(
+    'storage_failed',
+    'host',
+    9,
+    false,
+    'Keel could not write to its data directory (a full or failing disk), so it stopped the run: nothing after that point was recorded. Free space, then reopen Keel.',
+  ),
   internal_error: reason('internal_error', 'host', 1, false, 'Keel hit an internal error; see the app log.'),
 } as const satisfies Record<string, StopReasonInfo>;
 

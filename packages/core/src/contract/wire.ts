@@ -25,3 +25,22 @@ export type CallOutcome = { ok: true; value: unknown } | { ok: false; error: Rpc
 
 /** What a stream delivers to its subscriber: events, then at most one end. */
 export type StreamMessage = { t: 'event'; event: unknown } | { t: 'end'; error?: RpcErrorShape };
+
+/**
+ * Application close codes the host may end a socket with (4000–4999 are the application's;
+ * RFC 6455 §7.4.2). The client reconnects after either, with backoff, and re-opens its
+ * subscriptions where they left off (`run.events` from its last seq + 1), so nothing is lost.
+ */
+export const CloseCode = {
+  /** The client did not read what the host sent: its outbound buffer passed the hard bound, or stayed full with nothing read for too long. */
+  tooSlow: 4008,
+  /** The host already serves as many connections as it allows; close another Keel tab or retry. */
+  tooManyConnections: 4009,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The plain reason sent with each close code (a close reason is at most 123 bytes). */
+export const closeReasons: Readonly<Record<CloseCode, string>> = {
+  [CloseCode.tooSlow]: 'too slow: the client did not read what Keel sent',
+  [CloseCode.tooManyConnections]: 'too many connections: close another Keel tab and retry',
+};

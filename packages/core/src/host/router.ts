@@ -13,7 +13,30 @@ export interface CallContext {
 export interface StreamSink<E> {
   next(event: E): void;
   end(error?: KeelRpcError): void;
+  /**
+   * True while the subscriber is behind (its connection has too much unsent output). A producer
+   * that can wait — history paging — stops sending and calls `whenReady`; live producers keep
+   * sending and the connection bounds them (see host/connection.ts).
+   */
+  readonly paused: boolean;
+  /** Calls `resume` once, asynchronously, when the subscriber can take more. Returns a cancel. */
+  whenReady(resume: () => void): () => void;
 }
+
+/** A subscriber's backpressure, as its transport sees it. */
+export interface Flow {
+  readonly paused: boolean;
+  whenReady(resume: () => void): () => void;
+}
+
+/** For transports with no view of their peer's backlog (in-process, Electron IPC): never paused. */
+export const unpacedFlow: Flow = {
+  paused: false,
+  whenReady(resume) {
+    const timer = setImmediate(resume);
+    return () => clearImmediate(timer);
+  },
+};
 
 export type ProcedureHandlers = {
   [M in ProcedureName]: (
@@ -37,7 +60,8 @@ export interface Handlers {
 
 export interface Router {
   call(method: string, input: unknown, ctx: CallContext): Promise<CallOutcome>;
-  subscribe(stream: string, params: unknown, ctx: CallContext, onMessage: (message: StreamMessage) => void): () => void;
+  /** `flow` is the subscriber's backpressure (default: never paused); stream handlers see it on their sink. */
+  subscribe(stream: string, params: unknown, ctx: CallContext, onMessage: (message: StreamMessage) => void, flow?: Flow): () => void;
 }
 
 function toShape(error: unknown): RpcErrorShape {
@@ -82,7 +106,7 @@ export function createRouter(handlers: Handlers): Router {
       return { ok: true, value: checked.data };
     },
 
-    subscribe(stream, params, ctx, onMessage) {
+    subscribe(stream, params, ctx, onMessage, flow = unpacedFlow) {
       if (!Object.hasOwn(streams, stream)) {
         onMessage({ t: 'end', error: { code: 'unknown_stream', message: `Unknown stream "${stream}".` } });
         return () => {};
@@ -122,6 +146,14 @@ export function createRouter(handlers: Handlers): Router {
           if (!open) return;
           close();
           onMessage(error ? { t: 'end', error: error.toShape() } : { t: 'end' });
+        },
+        get paused() {
+          return flow.paused;
+        },
+        whenReady(resume) {
+          return flow.whenReady(() => {
+            if (open) resume();
+          });
         },
       };
       try {

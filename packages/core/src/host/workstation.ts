@@ -6,6 +6,7 @@ import { openLedger, type Ledger } from '../ledger/index.js';
 import { agentCatalog, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
 import { inspectDataDir } from './data-dir.js';
 import { createRouter, type Handlers, type Router } from './router.js';
+import { followRunEvents } from './run-events.js';
 
 export interface WorkstationOptions {
   dataDir: string;
@@ -131,7 +132,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       },
       'run.events': ({ runId, fromSeq }, sink) => {
         summary(runId);
-        return ledger.subscribe(runId, fromSeq ?? 1, (event) => sink.next(event));
+        return followRunEvents(ledger, runId, fromSeq ?? 1, sink);
       },
     },
   };

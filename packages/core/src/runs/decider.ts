@@ -152,16 +152,16 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
       return { events: [...cancelled.events, ...(cancelled.events.length > 0 ? pendingStateChange(state, facts, 0) : [])], effects: cancelled.effects };
     }
     case 'host_recovered':
-      return hostRecovered(state, input.previousState, input.hostPid, input.swept);
+      return hostRecovered(state, input);
   }
 }
 
 function prompt(state: RunState, facts: RuntimeFacts, text: string, afterStart: boolean): Decision {
   if (facts.closed) return refuse('unavailable', 'The run is closed.');
+  if (facts.ledgerFailure) return refuse('unavailable', `This run can no longer record events: ${facts.ledgerFailure}`);
   if (state.openTurn) return refuse('conflict', `Turn ${state.openTurn.turn} is still running; cancel it or wait.`);
   if (facts.readOnly) return refuse('forbidden', 'This run is read-only.');
   if (state.state === 'stopped') return refuse('unavailable', 'The agent runtime is stopped; restart it first.');
-  if (facts.ledgerFailure) return refuse('unavailable', `This run can no longer record events: ${facts.ledgerFailure}`);
   if (facts.restartArmed) return refuse('unavailable', 'The agent is restarting; try again in a moment.');
   // Only a generation that finished starting (session bound, earlier turn settled) takes prompts.
   const live = facts.live;
@@ -323,15 +323,19 @@ function approvalDecided(state: RunState, facts: RuntimeFacts, approvalId: strin
   return { events: [decided, ...pendingStateChange(state, facts, state.pendingApprovals.length - 1)], effects: [answer] };
 }
 
-/** After a host crash (I4): waiting requests orphaned, the open turn interrupted, the run waits for a prompt. */
-function hostRecovered(state: RunState, previousState: string, hostPid: number | null, swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>>): Decision {
-  const events: Event[] = [critical({ type: 'run.recovered', payload: { reason: 'host_interrupted', previousState, ...(hostPid ? { hostPid } : {}) } })];
+/** After a host crash or a storage failure (I4): waiting requests orphaned, the open turn ended, the run waits for a prompt. */
+function hostRecovered(state: RunState, input: Extract<RunInput, { kind: 'host_recovered' }>): Decision {
+  const { previousState, hostPid, swept, cause } = input;
+  const reason = cause.reason;
+  const detail = cause.reason === 'storage_failed' ? `${stopReasonInfo(reason).diagnosis} (${cause.detail})` : stopReasonInfo(reason).diagnosis;
+  const events: Event[] = [critical({ type: 'run.recovered', payload: { reason, previousState, ...(hostPid ? { hostPid } : {}) } })];
+  const resetReason = reason === 'storage_failed' ? 'Keel could not record events (storage failed) while the request was pending' : 'Keel stopped while the request was pending';
   for (let generation = 1; generation <= state.generation; generation++) {
     events.push(...sweptEvent(generation, swept.get(generation) ?? []));
-    events.push(...interruptTools(state, generation, 'host_interrupted'));
+    events.push(...interruptTools(state, generation, reason));
     const approvalIds = pendingOf(state, generation);
-    if (approvalIds.length > 0) events.push(critical({ type: 'approval.reset', payload: { generation, approvalIds, reason: 'Keel stopped while the request was pending' } }));
+    if (approvalIds.length > 0) events.push(critical({ type: 'approval.reset', payload: { generation, approvalIds, reason: resetReason } }));
   }
-  events.push(...endOpenTurn(state, 'host_interrupted'), runState('interrupted', { stopReason: 'host_interrupted', detail: stopReasonInfo('host_interrupted').diagnosis }));
+  events.push(...endOpenTurn(state, reason), runState('interrupted', { stopReason: reason, detail: detail.slice(0, NOTE_LIMIT) }));
   return { events, effects: [] };
 }

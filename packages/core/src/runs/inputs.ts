@@ -31,7 +31,14 @@ export type RunInput =
   | { kind: 'approval_timed_out'; approvalId: string }
   | { kind: 'approval_withdrawn'; approvalId: string }
   // ---- reconciliation after a host crash ----
-  | { kind: 'host_recovered'; previousState: string; hostPid: number | null; swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>> };
+  | {
+      kind: 'host_recovered';
+      previousState: string;
+      hostPid: number | null;
+      swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>>;
+      /** Why the last host left the run live: it died, or its storage failed (with what the disk said). */
+      cause: { reason: 'host_interrupted' } | { reason: 'storage_failed'; detail: string };
+    };
 
 export interface PermissionRequest {
   /** Made by whoever asks (ids are not the decider's to invent: it stays deterministic). */

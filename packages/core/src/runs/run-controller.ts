@@ -13,6 +13,7 @@ import type { Decision, RunInput, RuntimeFacts } from './inputs.js';
 import { Mailbox } from './mailbox.js';
 import { ReceiptBus } from './receipts.js';
 import { readRunEvents } from './run-events.js';
+import { recordStorageFailure, reserveStorageFailureMarker } from './storage-failure.js';
 import { supervisorReports } from './supervisor-reports.js';
 
 export interface RunControllerOptions {
@@ -49,6 +50,7 @@ export class RunController {
   private readonly readOnly: boolean;
   private closed = false;
   private ledgerFailure: Error | null = null;
+  private readonly checks = new Set<() => boolean>();
 
   private constructor(
     readonly options: RunControllerOptions,
@@ -60,9 +62,12 @@ export class RunController {
     this.readOnly = options.ledger.run(options.runId)?.readOnly ?? false;
     this.runDir = path.join(options.dataDir, 'runs', options.runId);
     fs.mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
+    reserveStorageFailureMarker(this.runDir);
     // In-memory state comes only from committed events (I1).
     this.stopFolding = options.ledger.onCommit((event) => {
-      if (event.run_id === this.runId) applyRunEvent(this.state, event);
+      if (event.run_id !== this.runId) return;
+      applyRunEvent(this.state, event);
+      this.runChecks();
     });
     this.mailbox = new Mailbox({
       decide: (input) => decide(this.state, this.facts(), input),
@@ -124,8 +129,9 @@ export class RunController {
     return this.state;
   }
 
+  /** The run's state as committed; `failed` once its events can no longer be recorded. */
   get runState(): RunStateName {
-    return this.state.state;
+    return this.ledgerFailure ? 'failed' : this.state.state;
   }
 
   get generation(): number {
@@ -161,7 +167,12 @@ export class RunController {
    * the run's agent, since nothing it does could be recorded (I1).
    */
   private append(body: AppendInput, durability: 'critical' | 'stream'): Promise<LedgerEvent> {
-    const appended = this.ledger.append(this.runId, body, { durability });
+    let appended: Promise<LedgerEvent>;
+    try {
+      appended = this.ledger.append(this.runId, body, { durability });
+    } catch (error) {
+      appended = Promise.reject(error); // A failed ledger refuses at once: same path as a failed write.
+    }
     appended.catch((error: unknown) => this.onAppendFailure(error, body));
     return appended;
   }
@@ -177,6 +188,9 @@ export class RunController {
     this.ledgerFailure = error instanceof Error ? error : new Error(String(error));
     process.stderr.write(`keel: run ${this.runId} can no longer record events (${this.ledgerFailure.message}); stopping its agent\n`);
     this.supervisor.stopForFailure();
+    recordStorageFailure(this.runDir, this.ledgerFailure.message);
+    // Nothing more will commit: whoever waits for this run learns it failed now (storage_failed).
+    this.runChecks();
   }
 
   /** A promise nobody awaits: its failure is reported, never left unhandled. */
@@ -235,34 +249,36 @@ export class RunController {
     await this.dispatch({ kind: 'approval_decided', approvalId, decision });
   }
 
-  /** After a host crash (I4): waiting requests orphaned, the open turn interrupted. */
-  async reconcileAfterHostCrash(previousState: string, hostPid: number | null, swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>>): Promise<void> {
-    await this.dispatch({ kind: 'host_recovered', previousState, hostPid, swept });
+  /** After a host crash or a storage failure (I4): waiting requests orphaned, the open turn ended. */
+  async reconcileAfterHostCrash(recovered: Omit<Extract<RunInput, { kind: 'host_recovered' }>, 'kind'>): Promise<void> {
+    await this.dispatch({ kind: 'host_recovered', ...recovered });
   }
 
-  /** Resolves with the turn's stop reason once its `turn.ended` is durable. */
+  /** Resolves with the turn's stop reason once its `turn.ended` is durable (storage_failed if it never can be). */
   waitForTurn(turn: number): Promise<string> {
-    return this.waitFor(() => this.state.turnStops.get(turn) ?? null);
+    return this.waitFor(() => this.state.turnStops.get(turn) ?? (this.ledgerFailure ? 'storage_failed' : null));
   }
 
   /** Resolves when the run reaches a state `accept` likes, with no restart pending (waits on ledger commits). */
   waitForState(accept: (state: RunStateName) => boolean): Promise<RunStateName> {
-    return this.waitFor(() => (accept(this.state.state) && !this.state.restartPending ? this.state.state : null));
+    return this.waitFor(() => (accept(this.runState) && (!this.state.restartPending || this.ledgerFailure) ? this.runState : null));
   }
 
-  /** Checks `settled` now and after every commit of this run until it answers. */
+  /** Checks `settled` now, then after every commit of this run (and on a storage failure) until it answers. */
   private waitFor<T>(settled: () => T | null): Promise<T> {
     const now = settled();
     if (now !== null) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const stop = this.ledger.onCommit((event) => {
-        if (event.run_id !== this.runId) return;
+      this.checks.add(() => {
         const value = settled();
-        if (value === null) return;
-        stop();
-        resolve(value);
+        if (value !== null) resolve(value);
+        return value !== null;
       });
     });
+  }
+
+  private runChecks(): void {
+    for (const check of [...this.checks]) if (check()) this.checks.delete(check);
   }
 
   /** Test and reliability hook: kill -9 the agent's process group, as a crash would. */

@@ -8,6 +8,7 @@ import { readRunState } from '../replay/index.js';
 import { sweepTagged } from '../runtime/index.js';
 import { RunController, type RunControllerOptions } from './run-controller.js';
 import { readRunEvents } from './run-events.js';
+import { clearStorageFailure, readStorageFailure } from './storage-failure.js';
 
 export type RuntimeTuning = Omit<RunControllerOptions, 'ledger' | 'runId' | 'dataDir'>;
 
@@ -76,7 +77,9 @@ export class RunManager {
     for (const summary of ledger.runs()) {
       if (summary.quarantined || summary.readOnly) continue;
       const state = readRunState(summary.id, readRunEvents(ledger, summary.id));
-      if (!leftLive(state)) continue;
+      const runDir = path.join(this.options.dataDir, 'runs', summary.id);
+      const storageFailure = readStorageFailure(runDir);
+      if (!leftLive(state) && !storageFailure) continue;
       // The ledger lock proves the host that wrote these events is gone; its agents may not be.
       const leftovers = [...state.agents.values(), ...state.openTerminals.values()];
       for (const { pid, command } of leftovers) {
@@ -92,7 +95,9 @@ export class RunManager {
       for (const [generation, agent] of state.agents) {
         if (agent.tag) swept.set(generation, await sweepTagged(agent.tag).catch(() => []));
       }
-      await this.getOrOpen(summary.id).reconcileAfterHostCrash(state.state, state.hostPid, swept);
+      const cause = storageFailure ? { reason: 'storage_failed' as const, detail: storageFailure.message } : { reason: 'host_interrupted' as const };
+      await this.getOrOpen(summary.id).reconcileAfterHostCrash({ previousState: state.state, hostPid: state.hostPid, swept, cause });
+      if (storageFailure) clearStorageFailure(runDir);
     }
   }
 

@@ -302,9 +302,9 @@ export class Supervisor {
     generation.expected = true;
     generation.resetReason = options.resetReason ?? null;
     if (generation.lifecycle !== 'exited') generation.lifecycle = 'stopping';
-    if (!generation.process?.running) return generation.exitRecorded;
-    await generation.process.stop(options.graceMs);
-    await generation.exitRecorded;
+    // Whether its exit could be recorded is the run's to report (a failed append is handled there).
+    if (generation.process?.running) await generation.process.stop(options.graceMs);
+    await generation.exitRecorded.catch(() => {});
   }
 
   /** A storage failure: nothing the agent does could be recorded, so it stops (I1). */

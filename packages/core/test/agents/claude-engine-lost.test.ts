@@ -214,8 +214,9 @@ describe.skipIf(!paths.claudeAcp)('the real Claude Code: its native engine is ki
       expect(bound2.payload).toMatchObject({ generation: 2, method: 'session/load', outcome: 'replayed', remapped: false, sessionId });
       // The replayed history shows the prompt arrived, so it is not sent twice (I6): the turn ends,
       // with the reason shown — not as a plain agent error.
-      expect(await controller.waitForTurn(turn)).toBe('engine_lost');
-      await controller.waitForState((state) => state === 'idle');
+      const ended = await h.waitForType('turn.ended', (e) => e.payload.turn === turn, { guardMs: 30_000 });
+      expect(ended.payload.stopReason).toBe('engine_lost');
+      await h.waitForType('run.state', (e) => e.payload.state === 'idle', { after: ended.seq, guardMs: 30_000 });
       const modelRounds = () => model.requests.filter((r) => r.api === 'messages' && r.reply !== 'side');
       expect(modelRounds().map((r) => [r.reply, r.held ?? false])).toEqual([['tool_call', true]]);
 
@@ -238,7 +239,8 @@ describe.skipIf(!paths.claudeAcp)('the real Claude Code: its native engine is ki
 
       // The next prompt completes in generation 2 with the real command run.
       const next = await controller.prompt('Continue.');
-      expect(await controller.waitForTurn(next.turn)).toBe('end_turn');
+      const nextEnded = await h.waitForType('turn.ended', (e) => e.payload.turn === next.turn, { guardMs: 60_000 });
+      expect(nextEnded.payload.stopReason).toBe('end_turn');
       expect(fs.readFileSync(path.join(ws, 'proof.txt'), 'utf8')).toBe(PROOF);
       const after = h.events().filter((e) => e.seq > events.at(-1)!.seq);
       expect(after.every((e) => e.generation === undefined || e.generation === 2)).toBe(true);

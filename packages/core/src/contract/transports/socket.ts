@@ -1,5 +1,5 @@
 import type { Transport } from '../transport.js';
-import { ServerMessage, type CallOutcome, type ClientMessage, type StreamMessage } from '../wire.js';
+import { CloseCode, ServerMessage, type CallOutcome, type ClientMessage, type StreamMessage } from '../wire.js';
 
 /** The part of a WebSocket this transport needs; the browser's WebSocket and `ws` both fit. */
 export interface SocketLike {
@@ -16,7 +16,8 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'lo
 
 export interface SocketTransportOptions {
   connect(): SocketLike;
-  onStatus?(status: ConnectionStatus): void;
+  /** `why` is set when the host closed the socket on purpose (see `hostCloseMessage`); shown next to the status. */
+  onStatus?(status: ConnectionStatus, why?: string): void;
   /** Consecutive failed attempts after which the status becomes "lost" (retrying continues, slower). */
   lostAfterAttempts?: number;
   /** Delay before reconnect attempt n (1-based). Defaults to full-jitter exponential backoff. */
@@ -25,6 +26,8 @@ export interface SocketTransportOptions {
 
 export interface SocketTransport extends Transport {
   readonly status: ConnectionStatus;
+  /** Why the host last closed the socket on purpose, in words for the UI; null once connected again or if it never did. */
+  readonly hostClosed: string | null;
   /** Skip the backoff and try now (the "Retry" button). */
   reconnectNow(): void;
   close(): void;
@@ -33,6 +36,19 @@ export interface SocketTransport extends Transport {
 const OPEN = 1;
 const resolveParams = (params: unknown) => (typeof params === 'function' ? (params as () => unknown)() : params);
 const defaultBackoff = (attempt: number) => Math.random() * Math.min(10_000, 250 * 2 ** attempt);
+
+/**
+ * What an application close code from the host means, for the UI; null for any other close.
+ * Either way the transport reconnects with backoff and re-opens its subscriptions where they
+ * left off, so nothing is lost.
+ */
+export function hostCloseMessage(code: unknown): string | null {
+  if (code === CloseCode.tooSlow) return 'Keel dropped this tab\'s connection: the tab was not keeping up with what Keel sent. Reconnecting.';
+  if (code === CloseCode.tooManyConnections) return 'Keel is serving as many connections as it allows: close another Keel tab. Retrying.';
+  return null;
+}
+const closeCodeOf = (event: unknown) =>
+  typeof event === 'object' && event !== null && 'code' in event ? (event as { code: unknown }).code : undefined;
 
 interface Subscription {
   stream: string;
@@ -56,11 +72,13 @@ export function createSocketTransport(options: SocketTransportOptions): SocketTr
   let failures = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let closedByUser = false;
+  let hostClosed: string | null = null;
 
   const setStatus = (next: ConnectionStatus) => {
     if (status === next) return;
     status = next;
-    options.onStatus?.(next);
+    if (hostClosed === null) options.onStatus?.(next);
+    else options.onStatus?.(next, hostClosed);
   };
   const sendNow = (message: ClientMessage) => {
     if (socket && socket.readyState === OPEN) {
@@ -120,8 +138,11 @@ export function createSocketTransport(options: SocketTransportOptions): SocketTr
       return;
     }
     socket = current;
+    let failuresBefore = failures;
     current.onopen = () => {
+      failuresBefore = failures;
       failures = 0;
+      hostClosed = null;
       setStatus('connected');
       for (const [id, sub] of subscriptions) sendNow({ t: 'sub', id, stream: sub.stream, params: resolveParams(sub.params) });
       for (const pending of pendingCalls.values()) {
@@ -130,9 +151,13 @@ export function createSocketTransport(options: SocketTransportOptions): SocketTr
     };
     current.onmessage = (event) => onServerMessage(event.data);
     current.onerror = () => {};
-    current.onclose = () => {
+    current.onclose = (event) => {
       if (socket !== current) return;
       socket = null;
+      const code = closeCodeOf(event);
+      hostClosed = hostCloseMessage(code);
+      // Refused for lack of room: not a working connection, so the backoff keeps growing.
+      if (code === CloseCode.tooManyConnections) failures = failuresBefore;
       for (const [id, pending] of pendingCalls) {
         if (!pending.sent) continue;
         pendingCalls.delete(id);
@@ -147,6 +172,9 @@ export function createSocketTransport(options: SocketTransportOptions): SocketTr
   return {
     get status() {
       return status;
+    },
+    get hostClosed() {
+      return hostClosed;
     },
     call(method, input) {
       const id = nextId++;
