@@ -378,12 +378,29 @@ describe('commands, file writes, skipped prompts', () => {
     expect(RunView.parse(view)).toEqual(view);
   });
 
+  it('a handoff to a fresh session and the processes a sweep killed are recovery cards with their detail', () => {
+    const view = fold(
+      events([
+        step('session.handoff', { generation: 2, turn: 3, text: 'the run so far', truncated: true }, 2),
+        step('runtime.swept', { generation: 1, processes: [{ pid: 42, command: ['sleep', '60'] }] }),
+      ]),
+    );
+    const cards = itemsOf(view, 'recovery');
+    expect(cards.map((card) => [card.recovery, card.generation, card.detail])).toEqual([
+      ['handoff', 2, 'the run so far'],
+      ['swept', 1, '42 sleep 60'],
+    ]);
+    expect(cards[0]!.text).toContain('turn 3');
+    expect(cards[0]!.text).toContain('oldest parts cut');
+    expect(cards[1]!.text).toBe('Keel stopped 1 process that generation 1 had started and that had left its process group.');
+  });
+
   it('no event type of this build is counted as unknown, and the story matches the schema', () => {
     const view = fold(events(story));
     expect(view.ignored).toEqual({ unknownType: 0, invalidPayload: 0, invalidEnvelope: 0, outOfOrder: 0, otherRun: 0, unknownTypes: [] });
     expect(RunView.parse(view)).toEqual(view);
     const storyTypes = new Set(story.map((s) => s.type));
-    const covered = ['run.state', 'thought.chunk', 'plan.updated', 'tool.started', 'tool.updated', 'tool.interrupted', 'ledger.repaired', 'note', 'runtime.stopped', 'runtime.hang', 'runtime.protocol_error', 'run.recovered'];
+    const covered = ['run.state', 'thought.chunk', 'plan.updated', 'tool.started', 'tool.updated', 'tool.interrupted', 'session.handoff', 'runtime.swept', 'ledger.repaired', 'note', 'runtime.stopped', 'runtime.hang', 'runtime.protocol_error', 'run.recovered'];
     const all = EventBody.options.map((option) => option.shape.type.value);
     expect(all.filter((type) => !storyTypes.has(type) && !covered.includes(type))).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { AgentEngineGoneError } from '../runtime/index.js';
 import type { Effect } from './inputs.js';
 import type { RunController } from './run-controller.js';
 
@@ -71,7 +72,7 @@ async function sendTurn(run: RunController, effect: Extract<Effect, { kind: 'sen
     finished = { stopReason, ...(detail ? { note: detail, noteGeneration: true } : {}) };
   } catch (error) {
     if (generation.disconnected || !generation.process?.running || run.supervisor.generation !== generation) return; // The exit path decides.
-    if ((error as Error).name === 'AgentEngineGoneError') {
+    if (error instanceof AgentEngineGoneError) {
       await run.dispatch({ kind: 'engine_lost', generation: effect.generation, detail: (error as Error).message });
       return;
     }

@@ -1,5 +1,5 @@
 import type { SessionOutcome } from '../contract/index.js';
-import { SessionNotFoundError, type AgentAdapter, type AgentCapabilities, type SessionHistory } from './adapter.js';
+import { AgentEngineGoneError, SessionNotFoundError, type AgentAdapter, type AgentCapabilities, type SessionHistory } from './adapter.js';
 
 /** What a session binding did, as `session.bound` records it. */
 export interface SessionBinding {
@@ -53,7 +53,7 @@ export async function bindSession(options: BindOptions): Promise<BindResult> {
     return { bound: true, binding: { sessionId: previous, outcome: restore === 'load' ? 'replayed' : 'restored', method: adapter.restoreMethods[restore], remapped: false }, history };
   } catch (error) {
     // An agent whose engine lost the session says so on load: the same stale mapping, remapped once.
-    if (!(error instanceof SessionNotFoundError) && (error as Error).name !== 'AgentEngineGoneError') throw error;
+    if (!(error instanceof SessionNotFoundError) && !(error instanceof AgentEngineGoneError)) throw error;
     return fresh(true, `the agent no longer knew session ${previous}; remapped once to a new session`);
   }
 }
