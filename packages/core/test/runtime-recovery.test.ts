@@ -129,3 +129,30 @@ describe('a fresh session gets the run so far (handoff)', () => {
     expect(prompts.map((line) => line.includes('your previous session of this task was lost'))).toEqual([true, false]);
   });
 });
+
+describe('receipts prove what did not happen', () => {
+  it('a late decision on a dead generation\'s request reaches no process; the carried-over answer reaches the new one', async () => {
+    const harness = await createRun({ script: 'edit-and-test' });
+    const { controller } = harness;
+    await controller.start();
+    const { turn, request } = await harness.promptToFirstApproval('Write hello.txt and check it');
+    controller.killAgent();
+    expect(await controller.waitForTurn(turn)).toBe('agent_restarted');
+    const answered: string[] = [];
+    controller.receipts.on((receipt) => {
+      if (receipt.kind === 'approval.answered') answered.push(receipt.approvalId);
+    });
+    await controller.decide(request.payload.approvalId, 'allow_once');
+    // The next generation asks the same action: its carried-over answer is the later receipt we wait for.
+    const carried = controller.receipts.next('approval.answered', (receipt) => receipt.approvalId !== request.payload.approvalId);
+    const answering = harness.answerApprovals('allow_once');
+    const next = await controller.prompt('Continue.');
+    const receipt = await carried;
+    expect(receipt.answer).toBe('allow_once');
+    expect(harness.of('approval.decided').find((event) => event.payload.approvalId === receipt.approvalId)?.payload).toMatchObject({ by: 'carryover', ref: request.payload.approvalId });
+    expect(answered).not.toContain(request.payload.approvalId);
+    expect(await controller.waitForTurn(next.turn)).toBe('end_turn');
+    answering.stop();
+  });
+});
+

@@ -86,6 +86,44 @@ export function groupMembers(pgid: number): number[] {
   return members;
 }
 
+/**
+ * Live (non-zombie) processes whose environment holds exactly `KEEL_GENERATION_TAG=<tag>`, read
+ * from /proc (Linux), each with its argv. The test's own check, independent of Keel's sweep:
+ * a process of a killed generation that is still listed here could still change the workspace.
+ */
+export function taggedProcesses(tag: string): Array<{ pid: number; command: string[] }> {
+  const entry = Buffer.from(`KEEL_GENERATION_TAG=${tag}`);
+  const found: Array<{ pid: number; command: string[] }> = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      if (state === 'Z' || state === 'X') continue;
+      const environ = fs.readFileSync(`/proc/${name}/environ`);
+      // A whole NUL-separated entry, not a prefix of a longer value.
+      let hit = false;
+      for (let at = environ.indexOf(entry); at !== -1 && !hit; at = environ.indexOf(entry, at + 1)) {
+        const end = at + entry.length;
+        hit = (at === 0 || environ[at - 1] === 0) && (end === environ.length || environ[end] === 0);
+      }
+      if (!hit) continue;
+      const command = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (command.at(-1) === '') command.pop();
+      found.push({ pid: Number(name), command });
+    } catch {
+      // Exited meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
+
 /** For afterEach: kill every agent group still running (ours and Keel's). */
 export async function killAllAgents(): Promise<void> {
   for (const pgid of foreignGroups) {

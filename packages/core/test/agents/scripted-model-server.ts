@@ -10,6 +10,8 @@
 // and restarted agents get consistent answers. Every request is recorded for assertions.
 // A test can hold one model round (`hold`): its reply is decided but not sent until released,
 // so the agent stays mid-turn, waiting on the model, for as long as the test needs (to kill it).
+// The script is mutable (`server.script`): a test may change the command or require context
+// (`mustSee`) between rounds.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -25,10 +27,16 @@ export interface Script {
    * `finalText` either way.
    */
   deniedText?: string;
+  /**
+   * A model that needs context: it asks for the tool only when the request body holds `text`
+   * (e.g. Keel's handoff to a fresh session); otherwise it answers `otherwise` and ends the turn
+   * (reply `unaware`). Checked on the rounds that would ask for the tool. Unset: no check.
+   */
+  mustSee?: { text: string; otherwise: string };
 }
 
 export type Api = 'responses' | 'messages' | 'count_tokens' | 'other';
-export type Reply = 'tool_call' | 'final' | 'denied' | 'side' | 'json' | 'not_found';
+export type Reply = 'tool_call' | 'final' | 'denied' | 'unaware' | 'side' | 'json' | 'not_found';
 
 export interface RecordedRequest {
   seq: number;
@@ -187,9 +195,10 @@ function responses(rec: RecordedRequest, res: http.ServerResponse, script: Scrip
   const tools: any[] = Array.isArray(rec.body?.tools) ? rec.body.tools : [];
   const shell = shellCall(tools, script.command);
   rec.reply = isToolResult || !shell ? 'final' : 'tool_call';
+  if (rec.reply === 'tool_call' && !sees(rec, script)) rec.reply = 'unaware';
   // Codex 0.169.0 reports a declined command as `exec_command failed: … Rejected("rejected by user")`.
   if (isToolResult && script.deniedText !== undefined && REFUSED.test(outputText(last.output))) rec.reply = 'denied';
-  const text = rec.reply === 'denied' ? script.deniedText! : script.finalText;
+  const text = rec.reply === 'denied' ? script.deniedText! : rec.reply === 'unaware' ? script.mustSee!.otherwise : script.finalText;
 
   const respId = `resp_${rec.seq}`;
   let item: any;
@@ -254,7 +263,7 @@ function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script
   // them with a short neutral text so they never steal the scripted tool call.
   const toolResult = lastBlocks.find((b) => b?.type === 'tool_result');
   if (!hasBash) rec.reply = 'side';
-  else if (!toolResult) rec.reply = 'tool_call';
+  else if (!toolResult) rec.reply = sees(rec, script) ? 'tool_call' : 'unaware';
   // Claude Code marks a refused call `is_error` ("User refused permission to run tool").
   else rec.reply = script.deniedText !== undefined && toolResult.is_error === true ? 'denied' : 'final';
 
@@ -264,7 +273,9 @@ function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script
     rec.callId = `toolu_${rec.seq}`;
     content.push({ type: 'tool_use', id: rec.callId, name: 'Bash', input: { command: script.command, description: script.description } });
   } else {
-    content.push({ type: 'text', text: rec.reply === 'side' ? sideText(rec.body) : rec.reply === 'denied' ? script.deniedText! : script.finalText });
+    const text =
+      rec.reply === 'side' ? sideText(rec.body) : rec.reply === 'denied' ? script.deniedText! : rec.reply === 'unaware' ? script.mustSee!.otherwise : script.finalText;
+    content.push({ type: 'text', text });
   }
   const stopReason = rec.reply === 'tool_call' ? 'tool_use' : 'end_turn';
   const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
@@ -295,6 +306,12 @@ function messages(rec: RecordedRequest, res: http.ServerResponse, script: Script
  */
 function sideText(body: any): string {
   return /json/i.test(JSON.stringify(body?.system ?? '')) ? JSON.stringify({ title: 'Scripted session' }) : 'Scripted session';
+}
+
+/** Whether the request carries what `script.mustSee` requires (always, when nothing is required). */
+function sees(rec: RecordedRequest, script: Script): boolean {
+  if (!script.mustSee) return true;
+  return (typeof rec.body === 'string' ? rec.body : JSON.stringify(rec.body ?? '')).includes(script.mustSee.text);
 }
 
 // ---------------------------------------------------------------------------------------
