@@ -1,11 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { KeelRpcError } from '../contract/index.js';
 import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { readRunState } from '../replay/index.js';
-import { sweepTagged } from '../runtime/index.js';
+import { killLeftover, sweepTagged } from '../runtime/index.js';
 import { RunController, type RunControllerOptions } from './run-controller.js';
 import { readRunEvents } from './run-events.js';
 import { clearStorageFailure, readStorageFailure } from './storage-failure.js';
@@ -23,34 +21,6 @@ const ACTIVE: ReadonlySet<RunStateName> = new Set(['starting', 'running', 'await
 /** A host died with this run live: mid-turn, or idle with an agent whose exit nobody recorded. */
 const leftLive = (facts: { state: RunStateName; lastGenerationExited: boolean }) =>
   ACTIVE.has(facts.state) || (facts.state === 'idle' && !facts.lastGenerationExited);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Whether `pid` still runs the agent we started (pids get reused): its command line must
- * contain the agent's program. Unknown (no way to tell) counts as no: never kill a stranger.
- */
-function runsCommand(pid: number, command: readonly string[]): boolean {
-  const program = command.find((part, index) => index > 0 && /[\\/]/.test(part)) ?? command[0];
-  if (!program) return false;
-  let cmdline: string;
-  try {
-    cmdline =
-      process.platform === 'linux'
-        ? fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
-        : execFileSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' });
-  } catch {
-    return false;
-  }
-  return cmdline.includes(program) || cmdline.includes(path.basename(program));
-}
 
 /**
  * All runs of one host. On open it reconciles what a killed host left behind (I4): runs the
@@ -82,14 +52,7 @@ export class RunManager {
       if (!leftLive(state) && !storageFailure) continue;
       // The ledger lock proves the host that wrote these events is gone; its agents may not be.
       const leftovers = [...state.agents.values(), ...state.openTerminals.values()];
-      for (const { pid, command } of leftovers) {
-        if (!alive(pid) || !runsCommand(pid, command)) continue;
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          // Raced with its exit.
-        }
-      }
+      for (const { pid, command } of leftovers) killLeftover(pid, command);
       // Processes that left their generation's group (setsid) still carry its tag (ADR 0005).
       const swept = new Map<number, Array<{ pid: number; command: string[] }>>();
       for (const [generation, agent] of state.agents) {

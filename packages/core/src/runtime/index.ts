@@ -8,3 +8,4 @@ export { builtinAgentCommand, listBuiltinScripts, resolveBuiltinScript } from '.
 export { Supervisor, type Generation, type GenerationExit, type GenerationLifecycle, type SupervisorOptions, type SupervisorReports } from './supervisor.js';
 export { bindSession, mayResend, type BindResult, type SessionBinding } from './session-binding.js';
 export { GENERATION_TAG_VAR, generationTag, findTagged, sweepTagged, type TaggedProcess } from './process-sweep.js';
+export { killLeftover } from './liveness.js';
