@@ -1,5 +1,5 @@
 import { Group, Panel, Separator } from 'react-resizable-panels';
-import { ConnectionBanner } from './components/ConnectionBanner.js';
+import { ConnectionBanner, EngineBanner } from './components/ConnectionBanner.js';
 import { Header } from './components/Header.js';
 import { ReliabilityPane } from './components/ReliabilityPane.js';
 import { RunsPane } from './components/RunsPane.js';
@@ -9,6 +9,7 @@ export function App() {
     <div className="app">
       <Header />
       <ConnectionBanner />
+      <EngineBanner />
       <main className="workspace">
         <Group orientation="horizontal" className="panes">
           <Panel id="runs" defaultSize="62" minSize="30">

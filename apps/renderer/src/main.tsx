@@ -22,7 +22,7 @@ function refreshInfo() {
 }
 
 // The heartbeat stream is re-opened by the transport after every reconnect.
-connection.client.subscribe('app.health', {}, { onEvent: () => useConnection.getState().heartbeat() });
+connection.client.subscribe('app.health', {}, { onEvent: (beat) => useConnection.getState().heartbeat(beat.status) });
 if (connection.mode === 'electron') refreshInfo();
 
 createRoot(document.getElementById('root')!).render(

@@ -25,3 +25,17 @@ export function ConnectionBanner() {
     </div>
   );
 }
+
+/**
+ * The engine failed (its storage refused a write): runs have stopped and nothing new is
+ * recorded, whatever the transcript still shows. Said once, plainly, with what to do.
+ */
+export function EngineBanner() {
+  const engine = useConnection((state) => state.engine);
+  if (engine !== 'failed') return null;
+  return (
+    <div className="connection-banner lost" role="alert" data-testid="engine-failed">
+      <span>Keel can no longer write to its data directory (a full or failing disk): runs have stopped and nothing new is recorded. Free space, then restart Keel; it records what happened.</span>
+    </div>
+  );
+}

@@ -1,9 +1,12 @@
 import { useAppInfo } from '../stores/app-info.js';
+import { useConnection } from '../stores/connection.js';
 
 const STATUS_LABEL = { ok: 'Engine OK', degraded: 'Engine degraded', failed: 'Engine failed' } as const;
 
 export function Header() {
   const { info, error } = useAppInfo();
+  // The heartbeat is live; app.info is what the engine said when the page loaded.
+  const live = useConnection((state) => state.engine);
   return (
     <header className="app-header">
       <span className="brand">Keel</span>
@@ -31,8 +34,8 @@ export function Header() {
           </div>
           <div>
             <dt>Engine</dt>
-            <dd data-testid="engine-status" className={`status status-${info.engine.status}`}>
-              {STATUS_LABEL[info.engine.status]}
+            <dd data-testid="engine-status" className={`status status-${live ?? info.engine.status}`}>
+              {STATUS_LABEL[live ?? info.engine.status]}
             </dd>
           </div>
         </dl>

@@ -85,6 +85,46 @@ function RecoveryDetail({ detail, stateKey }: { detail: string; stateKey: string
   );
 }
 
+/** The handoff text, verbatim and closed by default: it is long, and its last line alone reads as a summary it is not. */
+function HandoffText({ text, stateKey }: { text: string; stateKey: string }) {
+  const lines = text.replace(/\n$/, '').split('\n').length;
+  return (
+    <Disclosure
+      stateKey={`${stateKey}:detail`}
+      className="recovery-more"
+      testId="handoff-text"
+      summary={
+        <span className="muted small">
+          what the fresh session was told · {lines} line{lines === 1 ? '' : 's'}
+        </span>
+      }
+    >
+      <pre className="recovery-detail handoff-text">{text}</pre>
+    </Disclosure>
+  );
+}
+
+/** The swept processes (the fold's detail: one `pid command` per line), as a list. */
+function SweptProcesses({ detail }: { detail: string }) {
+  const processes = detail
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const space = line.indexOf(' ');
+      return space < 0 ? { pid: line, command: '' } : { pid: line.slice(0, space), command: line.slice(space + 1) };
+    });
+  return (
+    <ul className="swept-list" data-testid="swept-processes">
+      {processes.map(({ pid, command }, index) => (
+        <li key={`${pid}:${index}`}>
+          <span className="muted">pid</span> <code>{pid}</code>
+          {command && <code className="swept-command">{command}</code>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function RecoveryCard({
   item,
   stateKey,
@@ -107,7 +147,14 @@ export function RecoveryCard({
         {item.generation !== null && <span className="muted small">generation {item.generation}</span>}
       </div>
       <p className="recovery-text">{item.text}</p>
-      {item.detail && <RecoveryDetail detail={item.detail} stateKey={stateKey} />}
+      {item.detail &&
+        (item.recovery === 'handoff' ? (
+          <HandoffText text={item.detail} stateKey={stateKey} />
+        ) : item.recovery === 'swept' ? (
+          <SweptProcesses detail={item.detail} />
+        ) : (
+          <RecoveryDetail detail={item.detail} stateKey={stateKey} />
+        ))}
       {item.recovery === 'runtime_stopped' && onRestart && (
         <div className="card-actions">
           <button type="button" className="primary" onClick={onRestart} disabled={!!restartDisabled} title={restartDisabled ?? undefined} data-testid="recovery-restart">

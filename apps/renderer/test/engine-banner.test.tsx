@@ -1,0 +1,25 @@
+// @vitest-environment jsdom
+// The engine's health follows the heartbeat: a failed engine (storage refused a write) is said
+// plainly at the top, and the header's engine status changes with it.
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EngineBanner } from '../src/components/ConnectionBanner.js';
+import { useConnection } from '../src/stores/connection.js';
+
+afterEach(() => {
+  cleanup();
+  useConnection.setState({ engine: null });
+});
+
+describe('engine banner', () => {
+  it('is absent while the engine is ok, and says what to do once a heartbeat reports it failed', () => {
+    render(<EngineBanner />);
+    expect(screen.queryByTestId('engine-failed')).toBeNull();
+    act(() => useConnection.getState().heartbeat('ok'));
+    expect(screen.queryByTestId('engine-failed')).toBeNull();
+    act(() => useConnection.getState().heartbeat('failed'));
+    const banner = screen.getByTestId('engine-failed');
+    expect(banner.getAttribute('role')).toBe('alert');
+    expect(banner.textContent).toMatch(/no longer write to its data directory.*Free space, then restart Keel/);
+  });
+});
