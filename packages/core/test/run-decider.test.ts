@@ -287,10 +287,10 @@ describe('decide: agent exits, hangs and protocol errors', () => {
     expect(fatal.events[2]!.body.payload).toEqual({ turn: 1, stopReason: 'protocol_error' });
   });
 
-  it('what the sweep killed of a generation is recorded before its exit', () => {
+  it('what the sweep killed of a generation is recorded right after its exit', () => {
     const decision = run(RUNNING, exit({ swept: [{ pid: 77, command: ['sh', '-c', 'sleep 60'] }] }));
-    expect(types(decision).slice(0, 2)).toEqual(['runtime.swept', 'runtime.exited']);
-    expect(decision.events[0]!.body.payload).toEqual({ generation: 1, processes: [{ pid: 77, command: ['sh', '-c', 'sleep 60'] }] });
+    expect(types(decision).slice(0, 2)).toEqual(['runtime.exited', 'runtime.swept']);
+    expect(decision.events[1]!.body.payload).toEqual({ generation: 1, processes: [{ pid: 77, command: ['sh', '-c', 'sleep 60'] }] });
   });
 
   it('an expected exit is only recorded (with a reset when the stop asked for one)', () => {

@@ -20,7 +20,7 @@ async function untilValue<T>(probe: () => T | null, guardMs = 10_000): Promise<T
 useRuntimeSuite();
 
 describe('a killed generation leaves nothing open', () => {
-  it('its open tool call ends interrupted, with the generation, before its exit; the fold and verify agree', async () => {
+  it('its open tool call ends interrupted, with the generation and how it died, right after its exit; the fold and verify agree', async () => {
     const harness = await createRun({ script: path.join(fixturesDir, 'runtime-slow-command.json'), approvalMode: 'all' });
     const { controller } = harness;
     await controller.start();
@@ -31,12 +31,12 @@ describe('a killed generation leaves nothing open', () => {
     controller.killAgent();
     const interrupted = await harness.waitForType('tool.interrupted');
     const exited = await harness.waitForType('runtime.exited');
-    expect(interrupted.payload).toEqual({ generation: 1, toolCallIds: [started[0]!.payload.toolCallId], reason: 'the agent process exited' });
-    expect(interrupted.seq).toBeLessThan(exited.seq);
+    expect(interrupted.payload).toEqual({ generation: 1, toolCallIds: [started[0]!.payload.toolCallId], reason: 'the agent process was killed by SIGKILL' });
+    expect(interrupted.seq).toBeGreaterThan(exited.seq);
     expect(await controller.waitForTurn(turn)).toBe('agent_restarted');
     const view = fold(harness.events(), controller.runId);
     const tools = view.items.filter((item) => item.kind === 'tool');
-    expect(tools.map((item) => [item.status, item.interruption])).toEqual([['interrupted', { generation: 1, reason: 'the agent process exited' }]]);
+    expect(tools.map((item) => [item.status, item.interruption])).toEqual([['interrupted', { generation: 1, reason: 'the agent process was killed by SIGKILL' }]]);
     expect(controller.view.openTools.size).toBe(0);
     expect(harness.ledger.verify().ok).toBe(true);
   });
@@ -54,7 +54,7 @@ describe('a killed generation leaves nothing open', () => {
 });
 
 describe('processes a generation started are swept with it, wherever they moved (ADR 0005)', () => {
-  it('a command that detached itself (setsid) is found by the generation tag, killed, and recorded before the exit', async () => {
+  it('a command that detached itself (setsid) is found by the generation tag, killed, and recorded with the exit', async () => {
     const harness = await createRun({ script: path.join(fixturesDir, 'runtime-detached-command.json'), approvalMode: 'all' });
     const { controller } = harness;
     await controller.start();
@@ -66,7 +66,7 @@ describe('processes a generation started are swept with it, wherever they moved 
     controller.killAgent();
     const swept = await harness.waitForType('runtime.swept');
     const exited = await harness.waitForType('runtime.exited');
-    expect(swept.seq).toBeLessThan(exited.seq);
+    expect(swept.seq).toBeGreaterThan(exited.seq);
     expect(swept.payload.generation).toBe(1);
     expect(swept.payload.processes.map((process) => process.pid)).toContain(pid);
     expect(await controller.waitForTurn(turn)).toBe('agent_restarted');

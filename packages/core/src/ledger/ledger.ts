@@ -20,8 +20,9 @@ import { recoverOnOpen, type RecoveryReport } from './open-recovery.js';
 import { ledgerPaths, runIdOfLogFile } from './paths.js';
 import { runEntry, type RunEntry } from './run-entry.js';
 import { RunLog } from './run-log.js';
+import { openDatabaseReadOnly } from './read-only-database.js';
 import { openDatabase, SqliteStore } from './sqlite-store.js';
-import { importRunLog, repairFromSqlite } from './transfer.js';
+import { exportChunks, exportToFile, importRunLog, repairFromSqlite, type ExportResult, type ImportOptions, type ImportResult } from './transfer.js';
 import { verifyRun } from './verify.js';
 
 export interface OpenLedgerOptions {
@@ -76,7 +77,7 @@ export class Ledger {
     }
     this.releaseLock = this.readOnly ? () => {} : acquireWriterLock(this.paths.lock);
     try {
-      this.store = new SqliteStore(openDatabase(this.paths.database, { readOnly: this.readOnly }));
+      this.store = new SqliteStore(this.readOnly ? openDatabaseReadOnly(this.paths.database) : openDatabase(this.paths.database));
     } catch (error) {
       this.releaseLock();
       throw error;
@@ -216,26 +217,36 @@ export class Ledger {
     return { ok: runs.every((run) => run.agree && !run.quarantined), runs };
   }
 
-  /** Copies a run's log byte for byte to `outFile` (atomically). */
-  export(runId: string, outFile: string): { bytes: number } {
-    const file = this.paths.logOf(runId);
-    if (!fs.existsSync(file)) throw new LedgerError('unknown_run', `Run ${runId} has no log to export.`);
-    const bytes = fs.statSync(file).size;
-    copyRangeAtomic(file, outFile, 0, bytes);
-    return { bytes };
+  /**
+   * Writes a run's export to `outFile` atomically: the log's complete, chained records byte for
+   * byte, then with `trailer` (what `keel ledger export` writes) the trailer line that lets an
+   * import tell a whole export from a truncated one. A log damaged in the middle is written
+   * whole, as it is, without a trailer (`damage` says where).
+   */
+  export(runId: string, outFile: string, options: { trailer?: boolean } = {}): ExportResult {
+    return exportToFile(this.paths.logOf(runId), runId, outFile, { trailer: options.trailer ?? false });
   }
 
-  /** Stores a run exported elsewhere, chain verified, read-only. */
-  import(file: string): { runId: string; count: number; alreadyPresent: boolean } {
+  /** The same export as chunks, for a stream; the generator returns what `export` would. */
+  exportChunks(runId: string, options: { trailer?: boolean } = {}): Generator<Buffer, ExportResult> {
+    return exportChunks(this.paths.logOf(runId), runId, { trailer: options.trailer ?? false });
+  }
+
+  /**
+   * Stores a run exported elsewhere, chain verified, read-only; extends an earlier import of a
+   * shorter export of the same chain. See `importRunLog` for the checks and bounds.
+   */
+  import(file: string, options: ImportOptions = {}): ImportResult {
     this.assertWritable();
-    const result = importRunLog(this.store, this.paths, file);
+    const { lastHash, ...result } = importRunLog(this.store, this.paths, file, options);
     if (!result.alreadyPresent) {
+      this.entries.get(result.runId)?.log.close();
       this.entries.set(
         result.runId,
-        runEntry(result.runId, this.paths.logOf(result.runId), { lastSeq: result.count, lastHash: result.lastHash, readOnly: true, dirSynced: true }),
+        runEntry(result.runId, this.paths.logOf(result.runId), { lastSeq: result.count, lastHash, readOnly: true, dirSynced: true }),
       );
     }
-    return { runId: result.runId, count: result.count, alreadyPresent: result.alreadyPresent };
+    return result;
   }
 
   /** Copies NDJSON records SQLite lacks into SQLite; skips logs unchanged since their marker. */

@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { RunId, type LedgerEvent } from '../contract/schemas/ledger.js';
-import { copyRangeAtomic, fsyncDir, writeFully } from '../fsutil/index.js';
+import path from 'node:path';
+import { z } from 'zod';
+import { RunId, Sha256Hex, type LedgerEvent } from '../contract/schemas/ledger.js';
+import { FILE_MODE, fsyncDir, writeFully } from '../fsutil/index.js';
+import { MAX_RECORD_BYTES } from './append-record.js';
+import { canonicalJson } from './canonical-json.js';
 import { LedgerError } from './errors.js';
 import { genesisHash } from './hash-chain.js';
-import { readLines } from './line-reader.js';
+import { readLines, type Line } from './line-reader.js';
 import { scanLog } from './log-scan.js';
 import type { ledgerPaths } from './paths.js';
 import { checkRecord } from './record-check.js';
@@ -11,51 +16,586 @@ import type { BatchRecord, SqliteStore } from './sqlite-store.js';
 
 type Paths = ReturnType<typeof ledgerPaths>;
 
-function runIdOf(file: string): string {
-  const first = readLines(file).next();
-  if (first.done) throw new LedgerError('import_invalid', `${file} is empty.`);
+// ---------------------------------------------------------------------------------------------
+// The export format (a persisted format, I10)
+//
+// An export is the run's NDJSON log, byte for byte (complete records only), followed by one
+// trailer line that says how long the log is and where its chain ends:
+//
+//   {"count":36,"head_hash":"<sha256>","keel_export":"trailer","last_seq":36,"log_bytes":14230,"run_id":"…","schema_version":1}
+//
+// A file cut anywhere loses the trailer (it is the last line) or breaks a record, so an import
+// can tell a whole export from a truncated one. Exports from builds before the trailer have
+// none: their completeness is unknown, and `keel ledger import` refuses them unless told
+// `--allow-incomplete`.
+// ---------------------------------------------------------------------------------------------
+
+/** The export trailer's format version. Readers accept every version up to this one. */
+export const EXPORT_SCHEMA_VERSION = 1;
+
+/**
+ * The largest file `import` reads: 64 records of the largest size (MAX_RECORD_BYTES), 1 GiB.
+ * An import holds the writer lock while it reads and stores the file, and takes about three
+ * times its size on disk while it does (the staged copy, the SQLite rows and their WAL), so
+ * the bound keeps both finite. Runs measured so far are far smaller (a 10,000-event run is
+ * ~4 MB); a larger export is refused with a plain message, never cut.
+ */
+export const MAX_IMPORT_BYTES = 1024 * 1024 * 1024;
+
+/** The key that marks a line as the trailer; no ledger record has it. */
+const TRAILER_KEY = 'keel_export';
+
+const ExportTrailer = z.object({
+  keel_export: z.literal('trailer'),
+  schema_version: z.number().int().min(1).max(EXPORT_SCHEMA_VERSION),
+  run_id: RunId,
+  count: z.number().int().min(1),
+  last_seq: z.number().int().min(1),
+  head_hash: Sha256Hex,
+  log_bytes: z.number().int().min(1),
+});
+export type ExportTrailer = z.infer<typeof ExportTrailer>;
+
+const NEWLINE = Buffer.from('\n');
+const CHUNK = 1 << 20;
+
+/** The trailer line (with its newline) for a log of `count` records ending in `headHash`. */
+export function exportTrailerLine(trailer: Omit<ExportTrailer, 'keel_export' | 'schema_version'>): Buffer {
+  return Buffer.from(`${canonicalJson({ keel_export: 'trailer', schema_version: EXPORT_SCHEMA_VERSION, ...trailer })}\n`);
+}
+
+/** The trailer a line holds, or null for a line that is not one; throws for a trailer this build cannot read. */
+function parseTrailer(line: Buffer, source: string): ExportTrailer | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(line.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof json !== 'object' || json === null || !Object.hasOwn(json, TRAILER_KEY)) return null;
+  const version = (json as { schema_version?: unknown }).schema_version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > EXPORT_SCHEMA_VERSION) {
+    throw new LedgerError(
+      'import_invalid',
+      `${source} was exported by a newer Keel (export format ${version}; this one reads up to ${EXPORT_SCHEMA_VERSION}); nothing was imported.`,
+    );
+  }
+  const parsed = ExportTrailer.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LedgerError('import_invalid', `${source}: the export trailer is malformed (${issue?.path.join('.') || '(root)'}: ${issue?.message}); nothing was imported.`);
+  }
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export
+// ---------------------------------------------------------------------------------------------
+
+export interface ExportResult {
+  /** Bytes written, the trailer included. */
+  bytes: number;
+  /** The trailer written last, or undefined (none asked for, or the log is damaged). */
+  trailer?: ExportTrailer;
+  /**
+   * Bytes of an incomplete last record left out (a write in flight beside a live writer, or a
+   * torn tail that recovery has not cut yet): only complete, chained records are exported.
+   */
+  omittedTailBytes?: number;
+  /**
+   * Damage in the middle of the log (a quarantined run): the whole file was written as it is,
+   * for inspection, without a trailer, so it will not import.
+   */
+  damage?: { seq: number; offset: number; reason: string };
+}
+
+/**
+ * A run's export, chunk by chunk (bounded memory): the log's chained records byte for byte, then
+ * the trailer when `trailer` is set. The generator's return value says what was written.
+ */
+export function* exportChunks(file: string, runId: string, options: { trailer: boolean }): Generator<Buffer, ExportResult> {
+  if (!fs.existsSync(file)) throw new LedgerError('unknown_run', `Run ${runId} has no log to export.`);
+  let seq = 1;
+  let prev = genesisHash(runId);
+  let validBytes = 0;
+  let written = 0;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let damage: { seq: number; offset: number; reason: string } | null = null;
+  // The damaged line and what follows it, held until we know whether it was only the tail.
+  let held: Line[] = [];
+  let raw = false;
+  const take = (bytes: Buffer) => {
+    batch.push(bytes);
+    batchBytes += bytes.length;
+  };
+  const flush = (): Buffer | null => {
+    if (batchBytes === 0) return null;
+    const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    written += out.length;
+    return out;
+  };
+  const takeLine = (line: Line) => {
+    take(line.bytes);
+    if (line.terminated) take(NEWLINE);
+  };
+  for (const line of readLines(file)) {
+    if (raw) {
+      takeLine(line);
+    } else if (damage) {
+      held.push(line);
+      if (line.terminated) {
+        // A complete line follows the damage: not a tail. Write everything as it is.
+        raw = true;
+        for (const kept of held) takeLine(kept);
+        held = [];
+      }
+    } else {
+      const check = line.terminated ? checkRecord(line.bytes, { runId, seq, prev }) : ({ ok: false, reason: 'unterminated last line' } as const);
+      if (check.ok) {
+        takeLine(line);
+        seq += 1;
+        prev = check.event.hash;
+        validBytes = line.end;
+      } else {
+        damage = { seq, offset: line.start, reason: check.reason };
+        held = [line];
+      }
+    }
+    if (batchBytes >= CHUNK) yield flush()!;
+  }
+  const count = seq - 1;
+  if (raw) {
+    const last = flush();
+    if (last) yield last;
+    return { bytes: written, damage: damage! };
+  }
+  const omittedTailBytes = held.reduce((sum, line) => sum + (line.end - line.start), 0);
+  if (count === 0) throw new LedgerError('unknown_run', `Run ${runId} has no complete record to export.`);
+  let trailer: ExportTrailer | undefined;
+  if (options.trailer) {
+    const fields = { run_id: runId, count, last_seq: count, head_hash: prev, log_bytes: validBytes };
+    take(exportTrailerLine(fields));
+    trailer = { keel_export: 'trailer', schema_version: EXPORT_SCHEMA_VERSION, ...fields };
+  }
+  const last = flush();
+  if (last) yield last;
+  return { bytes: written, ...(trailer ? { trailer } : {}), ...(omittedTailBytes > 0 ? { omittedTailBytes } : {}) };
+}
+
+const stagingName = (label: string) => `.${label}-${process.pid}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.tmp`;
+
+/** Writes an export to `outFile` atomically (temp file, fsync, rename, fsync directory), mode 0600. */
+export function exportToFile(file: string, runId: string, outFile: string, options: { trailer: boolean }): ExportResult {
+  const temp = path.join(path.dirname(outFile), stagingName(path.basename(outFile)));
+  const fd = fs.openSync(temp, 'wx', FILE_MODE);
+  let result: ExportResult;
+  try {
+    const chunks = exportChunks(file, runId, options);
+    for (;;) {
+      const next = chunks.next();
+      if (next.done) {
+        result = next.value;
+        break;
+      }
+      writeFully(fd, next.value);
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  } catch (error) {
+    fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  try {
+    fs.renameSync(temp, outFile);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDir(path.dirname(outFile));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+// ---------------------------------------------------------------------------------------------
+
+export interface ImportOptions {
+  /**
+   * Refuse a file without an export trailer (completeness unknown: an export from an older
+   * build, or a file cut at a line boundary). `keel ledger import` sets it unless told
+   * `--allow-incomplete`.
+   */
+  requireTrailer?: boolean;
+  /** Bounds (tests lower them): the whole file, and one line with its newline. */
+  maxBytes?: number;
+  maxLineBytes?: number;
+}
+
+export interface ImportResult {
+  runId: string;
+  /** Records in the file. */
+  count: number;
+  /** The run was here already with every record of the file (identical, or longer). */
+  alreadyPresent: boolean;
+  /** Records appended to an earlier, shorter import of the same chain. */
+  appended?: number;
+  /** The export trailer, checked against the records; undefined for a file without one. */
+  trailer?: ExportTrailer;
+}
+
+const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB` : `${bytes} bytes`);
+
+function openSource(file: string): number {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : `cannot be opened (${code ?? String(error)})`;
+    throw new LedgerError('import_invalid', `${file} ${why}; nothing was imported.`);
+  }
+  return fd;
+}
+
+function checkSourceStat(fd: number, file: string, maxBytes: number): fs.Stats {
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) {
+    const kind = stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a pipe' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isSocket() ? 'a socket' : 'not a regular file';
+    throw new LedgerError('import_invalid', `${file} is ${kind}; import reads only a regular file (an export written by \`keel ledger export --out FILE\`). Nothing was imported.`);
+  }
+  if (stat.size > maxBytes) {
+    throw new LedgerError('import_too_large', `${file} is ${sizeText(stat.size)}; an import reads at most ${sizeText(maxBytes)}. Nothing was imported.`);
+  }
+  return stat;
+}
+
+/**
+ * Refuses, before anything is opened or locked, a path that cannot be an export: missing,
+ * unreadable, not a regular file (a device such as /dev/zero, a pipe, a directory) or larger
+ * than MAX_IMPORT_BYTES. `import` checks the same on the file it reads.
+ */
+export function checkImportSource(file: string, options: { maxBytes?: number } = {}): void {
+  const fd = openSource(file);
+  try {
+    checkSourceStat(fd, file, options.maxBytes ?? MAX_IMPORT_BYTES);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Lines of an open file in bounded memory: no line longer than `maxLineBytes` (with its newline)
+ * and no more than `maxBytes` in all are ever held or read.
+ */
+function* boundedLines(fd: number, file: string, maxBytes: number, maxLineBytes: number): Generator<Line> {
+  let position = 0;
+  let pieces: Buffer[] = [];
+  let pending = 0;
+  let lineStart = 0;
+  const tooLong = () =>
+    new LedgerError(
+      'import_invalid',
+      `${file}: the line at byte ${lineStart} is longer than ${sizeText(maxLineBytes)}, the largest record a ledger holds; this is not a Keel export. Nothing was imported.`,
+    );
+  for (;;) {
+    const data = Buffer.allocUnsafe(CHUNK);
+    const read = fs.readSync(fd, data, 0, CHUNK, position);
+    if (read === 0) break;
+    position += read;
+    if (position > maxBytes) {
+      throw new LedgerError('import_too_large', `${file} grew past ${sizeText(maxBytes)} while it was read; an import reads at most that. Nothing was imported.`);
+    }
+    const filled = data.subarray(0, read);
+    let from = 0;
+    for (;;) {
+      const newline = filled.indexOf(10, from);
+      if (newline === -1) break;
+      const part = filled.subarray(from, newline);
+      const length = pending + part.length;
+      if (length + 1 > maxLineBytes) throw tooLong();
+      const bytes = pieces.length === 0 ? part : Buffer.concat([...pieces, part], length);
+      yield { start: lineStart, end: lineStart + length + 1, bytes, terminated: true };
+      lineStart += length + 1;
+      pieces = [];
+      pending = 0;
+      from = newline + 1;
+    }
+    if (from < read) {
+      pieces.push(filled.subarray(from));
+      pending += read - from;
+      if (pending + 1 > maxLineBytes) throw tooLong();
+    }
+  }
+  if (pending > 0) yield { start: lineStart, end: lineStart + pending, bytes: Buffer.concat(pieces, pending), terminated: false };
+}
+
+interface Staged {
+  /** The staged log: the file's records, byte for byte, without the trailer. */
+  file: string;
+  runId: string;
+  count: number;
+  lastHash: string;
+  bytes: number;
+  trailer: ExportTrailer | null;
+}
+
+function runIdOfFirstLine(line: Buffer, source: string): string {
   let runId: unknown;
   try {
-    runId = (JSON.parse(first.value.bytes.toString('utf8')) as { run_id?: unknown }).run_id;
+    runId = (JSON.parse(line.toString('utf8')) as { run_id?: unknown }).run_id;
   } catch {
-    throw new LedgerError('import_invalid', `${file}: the first line is not JSON.`);
+    throw new LedgerError('import_invalid', `${source}: the first line is not JSON; nothing was imported.`);
   }
   const parsed = RunId.safeParse(runId);
-  if (!parsed.success) throw new LedgerError('import_invalid', `${file}: the first record has no valid run_id.`);
+  if (!parsed.success) throw new LedgerError('import_invalid', `${source}: the first record has no valid run_id; nothing was imported.`);
   return parsed.data;
 }
 
 /**
- * Imports a run log exported elsewhere: every record must validate and chain from the run's
- * genesis, with no torn tail. Stored byte for byte and marked read-only.
+ * Reads the source once, in bounded memory, checking every record against the chain and the
+ * trailer against the records, and copies the records into a private staged file in `dir`.
+ * Nothing else is touched: any refusal leaves no trace.
  */
-export function importRunLog(store: SqliteStore, paths: Paths, file: string): { runId: string; count: number; lastHash: string; alreadyPresent: boolean } {
-  const runId = runIdOf(file);
-  const records: BatchRecord[] = [];
-  const scan = scanLog(file, runId, (event, line) => records.push({ event, line: line.toString('utf8') }));
-  if (scan.damage) {
-    throw new LedgerError('import_invalid', `${file}: record ${scan.damage.seq} at byte ${scan.damage.offset} is invalid (${scan.damage.reason}); nothing was imported.`);
+function stage(source: string, dir: string, options: ImportOptions): Staged {
+  const maxBytes = options.maxBytes ?? MAX_IMPORT_BYTES;
+  const maxLineBytes = options.maxLineBytes ?? MAX_RECORD_BYTES;
+  const fd = openSource(source);
+  const staged = path.join(dir, stagingName('import'));
+  let out: number | null = null;
+  try {
+    checkSourceStat(fd, source, maxBytes);
+    out = fs.openSync(staged, 'wx', FILE_MODE);
+    let runId: string | null = null;
+    let seq = 1;
+    let prev = '';
+    let bytes = 0;
+    let trailer: ExportTrailer | null = null;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const flush = () => {
+      if (batchBytes > 0) writeFully(out!, Buffer.concat(batch, batchBytes));
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const line of boundedLines(fd, source, maxBytes, maxLineBytes)) {
+      if (trailer) throw new LedgerError('import_invalid', `${source}: data follows the export trailer (byte ${line.start}); nothing was imported.`);
+      if (!line.terminated) {
+        throw new LedgerError(
+          'import_invalid',
+          `${source} ends in the middle of a line (byte ${line.start}): the file was cut short. Nothing was imported; export the run again.`,
+        );
+      }
+      if (runId === null) {
+        if (parseTrailer(line.bytes, source)) throw new LedgerError('import_invalid', `${source} holds no records, only an export trailer; nothing was imported.`);
+        runId = runIdOfFirstLine(line.bytes, source);
+        prev = genesisHash(runId);
+      }
+      const check = checkRecord(line.bytes, { runId, seq, prev });
+      if (check.ok) {
+        batch.push(line.bytes, NEWLINE);
+        batchBytes += line.bytes.length + 1;
+        if (batchBytes >= CHUNK) flush();
+        bytes = line.end;
+        seq += 1;
+        prev = check.event.hash;
+        continue;
+      }
+      const found = parseTrailer(line.bytes, source);
+      if (!found) throw new LedgerError('import_invalid', `${source}: record ${seq} at byte ${line.start} is invalid (${check.reason}); nothing was imported.`);
+      const count = seq - 1;
+      if (found.run_id !== runId || found.count !== count || found.last_seq !== count || found.head_hash !== prev || found.log_bytes !== bytes) {
+        throw new LedgerError(
+          'import_invalid',
+          `${source}: the export trailer describes ${found.count} records (${found.log_bytes} bytes, run ${found.run_id}) but the file holds ${count} (${bytes} bytes, run ${runId}) — records are missing or altered. Nothing was imported.`,
+        );
+      }
+      trailer = found;
+    }
+    if (runId === null) throw new LedgerError('import_invalid', `${source} is empty; nothing was imported.`);
+    if (!trailer && options.requireTrailer) {
+      throw new LedgerError(
+        'import_incomplete',
+        `${source} has no export trailer, so whether it holds the whole run is unknown (a file cut short at a line boundary looks the same). ` +
+          'Export the run again with this Keel, or import what it holds with --allow-incomplete. Nothing was imported.',
+      );
+    }
+    flush();
+    fs.fsyncSync(out);
+    fs.closeSync(out);
+    out = null;
+    return { file: staged, runId, count: seq - 1, lastHash: prev, bytes, trailer };
+  } catch (error) {
+    if (out !== null) fs.closeSync(out);
+    fs.rmSync(staged, { force: true });
+    throw error;
+  } finally {
+    fs.closeSync(fd);
   }
+}
+
+/** Whether the first `length` bytes of `a` and `b` are equal (both must be that long). */
+function samePrefix(a: string, b: string, length: number): boolean {
+  const fa = fs.openSync(a, 'r');
+  const fb = fs.openSync(b, 'r');
+  try {
+    const ba = Buffer.allocUnsafe(CHUNK);
+    const bb = Buffer.allocUnsafe(CHUNK);
+    for (let position = 0; position < length; ) {
+      const want = Math.min(CHUNK, length - position);
+      const ra = fs.readSync(fa, ba, 0, want, position);
+      const rb = fs.readSync(fb, bb, 0, want, position);
+      if (ra !== want || rb !== want || !ba.subarray(0, want).equals(bb.subarray(0, want))) return false;
+      position += want;
+    }
+    return true;
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
+}
+
+/** The seq of the first record where two logs differ (1-based), for a conflict message. */
+function firstDifference(a: string, b: string): number {
+  const left = readLines(a);
+  const right = readLines(b);
+  for (let seq = 1; ; seq += 1) {
+    const x = left.next();
+    const y = right.next();
+    if (x.done || y.done || !x.value.bytes.equals(y.value.bytes)) {
+      left.return(undefined);
+      right.return(undefined);
+      return seq;
+    }
+  }
+}
+
+/** The hash of record `seq` of a staged (already checked) log. */
+function hashAt(file: string, seq: number): string | null {
+  let at = 0;
+  for (const line of readLines(file)) {
+    at += 1;
+    if (at === seq) return (JSON.parse(line.bytes.toString('utf8')) as LedgerEvent).hash;
+  }
+  return null;
+}
+
+/** Inserts the staged log's records from byte `from` into SQLite, then `finish`, in one transaction. */
+function insertFrom(store: SqliteStore, file: string, from: number, finish: () => void): number {
+  let inserted = 0;
+  store.db.transaction(() => {
+    let batch: BatchRecord[] = [];
+    let batchBytes = 0;
+    for (const line of readLines(file, from)) {
+      const text = line.bytes.toString('utf8');
+      batch.push({ event: JSON.parse(text) as LedgerEvent, line: text });
+      batchBytes += line.bytes.length;
+      inserted += 1;
+      if (batch.length >= 2_000 || batchBytes >= 8 * CHUNK) {
+        store.insertBatch(batch);
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    if (batch.length > 0) store.insertBatch(batch);
+    finish();
+  })();
+  return inserted;
+}
+
+/** Puts the staged log in place of the run's log: rename, then fsync the directory. */
+function place(staged: Staged, target: string): void {
+  fs.renameSync(staged.file, target);
+  fsyncDir(path.dirname(target));
+}
+
+/**
+ * Imports a run exported elsewhere. Every record must validate and chain from the run's genesis,
+ * with no torn line; a trailer must match the records (and is required with `requireTrailer`).
+ * The source must be a regular file within the bounds; it is read once, in bounded memory, into
+ * a private staged copy, and only that copy is stored. The run is stored byte for byte and
+ * marked read-only. A run already here is left alone when it holds every record of the file;
+ * an earlier import of a shorter export of the same chain is extended; anything else conflicts.
+ */
+export function importRunLog(store: SqliteStore, paths: Paths, file: string, options: ImportOptions = {}): ImportResult & { lastHash: string } {
+  const staged = stage(file, paths.logDir, options);
+  try {
+    return { ...placeStaged(store, paths, staged), lastHash: staged.lastHash };
+  } finally {
+    fs.rmSync(staged.file, { force: true });
+  }
+}
+
+function placeStaged(store: SqliteStore, paths: Paths, staged: Staged): ImportResult {
+  const { runId, count } = staged;
+  const result = (alreadyPresent: boolean, appended?: number): ImportResult => ({
+    runId,
+    count,
+    alreadyPresent,
+    ...(appended ? { appended } : {}),
+    ...(staged.trailer ? { trailer: staged.trailer } : {}),
+  });
   const target = paths.logOf(runId);
-  if (fs.existsSync(target)) {
-    if (fs.readFileSync(target).equals(fs.readFileSync(file))) return { runId, count: scan.count, lastHash: scan.lastHash, alreadyPresent: true };
-    throw new LedgerError('import_conflict', `Run ${runId} already exists here with different content; nothing was imported.`);
-  }
+  const held = fs.statSync(target, { throwIfNoEntry: false });
   const stored = store.run(runId);
-  const interrupted = stored?.origin === 'imported' && stored.lastSeq === scan.lastSeq && store.lastHashOf(runId) === scan.lastHash;
-  if (!interrupted) {
-    if (store.extent(runId).count > 0) throw new LedgerError('import_conflict', `SQLite already holds events of run ${runId}; nothing was imported.`);
-    // SQLite first, marked read-only in the same transaction: a crash before the log is copied
-    // leaves an imported run with a missing log (quarantined, repairable), never a writable one.
-    store.db.transaction(() => {
-      for (let start = 0; start < records.length; start += 2_000) store.insertBatch(records.slice(start, start + 2_000));
-      store.markImported(runId);
-      store.setMarker(runId, scan.lastSeq, scan.validBytes);
-    })();
+  if (held) {
+    // Everything the file holds is here already (the same log, or a longer one).
+    if (held.size >= staged.bytes && samePrefix(target, staged.file, staged.bytes)) return result(true);
+    // An earlier import of a shorter export of the same chain: extend it.
+    if (held.size < staged.bytes && samePrefix(target, staged.file, held.size) && (held.size === 0 || endsLineAt(staged.file, held.size))) {
+      if (stored?.origin !== 'imported') {
+        throw new LedgerError(
+          'import_conflict',
+          `Run ${runId} was created here, not imported; an export only extends a run that was imported. Nothing was imported.`,
+        );
+      }
+      // The log first (I2), whole: the staged file is the complete new log and starts with the
+      // old one, so a rename replaces it atomically. SQLite follows; a crash in between is
+      // backfilled from the log on the next open.
+      place(staged, target);
+      const appended = insertFrom(store, target, held.size, () => {
+        store.markImported(runId);
+        store.setMarker(runId, count, staged.bytes);
+      });
+      return result(false, appended);
+    }
+    throw new LedgerError(
+      'import_conflict',
+      `Run ${runId} already exists here and differs from this file from record ${firstDifference(target, staged.file)} on; nothing was imported.`,
+    );
   }
-  copyRangeAtomic(file, target, 0, scan.totalBytes);
+  const extent = store.extent(runId);
+  if (extent.count > 0) {
+    // An import interrupted between SQLite and the log (SQLite rows, no log): completed when
+    // the rows are a prefix of this file's chain.
+    const prefix =
+      stored?.origin === 'imported' && extent.count === extent.maxSeq && extent.maxSeq <= count && hashAt(staged.file, extent.maxSeq) === store.lastHashOf(runId);
+    if (!prefix) throw new LedgerError('import_conflict', `SQLite already holds other events of run ${runId}; nothing was imported.`);
+  }
+  // SQLite first, marked read-only in the same transaction: a crash before the log is placed
+  // leaves an imported run with a missing log (quarantined, repairable), never a writable one.
+  insertFrom(store, staged.file, 0, () => {
+    store.markImported(runId);
+    store.setMarker(runId, count, staged.bytes);
+  });
+  place(staged, target);
   store.setQuarantine(runId, null);
-  return { runId, count: scan.count, lastHash: scan.lastHash, alreadyPresent: false };
+  return result(false);
+}
+
+/** Whether byte `offset - 1` of `file` is a newline (a record boundary). */
+function endsLineAt(file: string, offset: number): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const byte = Buffer.alloc(1);
+    return fs.readSync(fd, byte, 0, 1, offset - 1) === 1 && byte[0] === 10;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

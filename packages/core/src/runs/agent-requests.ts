@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
-import type { Action, AppendInput } from '../contract/index.js';
+import { quoteWord, type Action, type AppendInput } from '../contract/index.js';
 import type { AgentRequests, Generation, PermissionAnswer } from '../runtime/index.js';
 import { OutputBudget, readLines, readRegularFile, resolveInWorkspace, Terminals, writeRegularFile } from '../workspace/index.js';
 import type { ApprovalWaiters } from './approval-waiters.js';
@@ -106,7 +106,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
       busy(async () => {
         if (!live()) throw stale();
         const resolved = inWorkspace(target);
-        if (!resolved.inside && !(await permitted({ kind: 'read', title: `Read ${target} (outside the workspace)`, paths: [resolved.path] }, 'read outside the workspace'))) {
+        if (!resolved.inside && !(await permitted({ kind: 'read', title: `Read ${target} (outside the workspace)`, paths: [resolved.path] }, 'The file is outside the workspace.'))) {
           throw new Error(`Reading ${target} was not allowed.`);
         }
         return readLines(await readRegularFile(resolved.path), line, limit);
@@ -117,7 +117,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
         const resolved = inWorkspace(target);
         if (!resolved.inside) throw new Error(`Refused to write ${target}: it is outside the workspace.`);
         const relative = path.relative(fs.realpathSync(workspace), resolved.path);
-        if (!(await permitted({ kind: 'write', title: `Write ${relative}`, paths: [resolved.path] }, `write ${relative}`))) {
+        if (!(await permitted({ kind: 'write', title: `Write ${relative}`, paths: [resolved.path] }, 'The agent asks Keel to write this file for it.'))) {
           throw new Error(`Writing ${relative} was not allowed.`);
         }
         if (!live()) throw stale();
@@ -133,8 +133,8 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
           if (!live()) throw stale();
           const cwd = inWorkspace(request.cwd ?? workspace);
           if (!cwd.inside) throw new Error(`Refused to run a command in ${request.cwd}: it is outside the workspace.`);
-          const action: Action = { kind: 'exec', title: [request.command, ...request.args].join(' '), command: request.command, args: request.args, cwd: cwd.path };
-          if (!(await permitted(action, `run ${action.title}`))) throw new Error(`Running ${action.title} was not allowed.`);
+          const action: Action = { kind: 'exec', title: [request.command, ...request.args].map(quoteWord).join(' '), command: request.command, args: request.args, cwd: cwd.path };
+          if (!(await permitted(action, 'The agent asks Keel to run this command for it.'))) throw new Error(`Running ${action.title} was not allowed.`);
           if (!live()) throw stale();
           return terminals.start(request.command, request.args, cwd.path, { ...request.env, ...deps.env }, request.outputByteLimit);
         }),

@@ -219,7 +219,7 @@ function sessionBound(state: RunState, facts: RuntimeFacts, input: Extract<RunIn
   return { events: [bound, ...endOpenTurn(state, facts.live.killedFor ?? reason), runState('idle', { stopReason: reason })], effects: [ready] };
 }
 
-/** A dead generation's open tool calls end visibly: they will never finish (recorded before its exit). */
+/** A dead generation's open tool calls end visibly: they will never finish. */
 function interruptTools(state: RunState, generation: number, reason: string): Event[] {
   const toolCallIds = openToolsOf(state, generation);
   return toolCallIds.length > 0 ? [critical({ type: 'tool.interrupted', payload: { generation, toolCallIds, reason } })] : [];
@@ -234,10 +234,12 @@ function sweptEvent(generation: number, processes: Array<{ pid: number; command:
 /** A generation ended: recorded; unless Keel stopped it, its waiting approvals orphaned (I5), then a restart or a stop. */
 function agentExited(state: RunState, exit: Extract<RunInput, { kind: 'agent_exited' }>['exit']): Decision {
   const { generation, code, signal, expected, stderrTail, killedFor, resetReason, restart, attemptsUsed } = exit;
+  // The exit first (as it happened), then what Keel did about what the generation left behind.
+  const how = killedFor ?? (expected ? 'Keel stopped the agent' : signal ? `the agent process was killed by ${signal}` : `the agent process exited (code ${code})`);
   const exited = [
-    ...interruptTools(state, generation, killedFor ?? (expected ? 'Keel stopped the agent' : 'the agent process exited')),
-    ...sweptEvent(generation, exit.swept),
     critical(inGeneration(generation, { type: 'runtime.exited', payload: { generation, code, signal, expected, ...(stderrTail ? { stderrTail } : {}) } })),
+    ...sweptEvent(generation, exit.swept),
+    ...interruptTools(state, generation, how),
   ];
   const orphans = resetReason === null ? [] : pendingOf(state, generation);
   const reset = orphans.length > 0 ? [critical({ type: 'approval.reset', payload: { generation, approvalIds: orphans, reason: resetReason! } })] : [];

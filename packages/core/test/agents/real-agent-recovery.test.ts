@@ -7,12 +7,16 @@
 //     lets them go), the leftovers are recorded as `runtime.swept`, the command's tool call ended
 //     `interrupted` (tool.interrupted before runtime.exited), and the fold has no tool call left
 //     pending or in progress.
-//  b. remap: the agent's session store is wiped while its turn waits on the model, then it is
-//     killed: generation 2 cannot restore the session, Keel remaps once to a fresh one
-//     (session.bound fresh, remapped), records a session.handoff built from the ledger and sends
-//     the open turn once with the handoff first. The scripted model only acts on a request that
-//     carries the handoff ("your previous session of this task was lost"); it does, and the
-//     original task finishes (proof file, end_turn).
+//     Codex runs commands in its sandbox (bwrap, a PID namespace that dies with Codex), Claude
+//     Code in a session of their own (setsid): the test records which case it saw and asks the
+//     sweep for every long-lived process that was out of the agent's group and namespace.
+//  b. remap: after a finished first turn, the agent's session store is wiped and the agent
+//     killed — mid-turn (the second turn's model round held) or between turns: generation 2
+//     cannot restore the session, Keel remaps once to a fresh one (session.bound fresh,
+//     remapped), records a session.handoff built from the ledger (turn 1's prompt, tool call,
+//     end and last message) and sends it first with the open turn (once) or with the next
+//     prompt. The scripted model only acts on a request that carries the handoff ("your previous
+//     session of this task was lost"); it does, and the task finishes (proof file, end_turn).
 // The ledger verifies after each. Skipped (reason printed) when the agents are not installed:
 // `node scripts/agents/install.mjs`. KEEL_TRACE_EVENTS=1 prints each run's events.
 import fs from 'node:fs';

@@ -1,5 +1,5 @@
 // The scripted model server on its own (no agents needed): the script's two rounds for both
-// APIs, Claude Code's side requests, and the request log.
+// APIs, Claude Code's side requests, the request log, holds and the `mustSee` gate.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptedModelServer, type ScriptedModelServer } from './scripted-model-server.js';
 
@@ -119,5 +119,27 @@ describe('scripted model server', () => {
     hold.release();
     expect(JSON.parse((await held).text).content[0]).toMatchObject({ type: 'tool_use', id: 'toolu_1' });
     expect(server.requests.map((r) => [r.reply, r.held ?? false])).toEqual([['tool_call', true], ['side', false], ['tool_call', false]]);
+  });
+
+  it('mustSee: the tool is asked for only when the request carries the text; otherwise the turn ends with `otherwise`', async () => {
+    server = await startScriptedModelServer({ command: 'touch m', finalText: 'made', mustSee: { text: 'previous session was lost', otherwise: 'which task?' } });
+    const tools = [{ type: 'function', name: 'exec_command' }];
+    const say = (text: string) => [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }];
+    const blind = JSON.parse((await post('/v1/responses', { stream: false, tools, input: say('Continue.') })).text);
+    expect(blind.output[0]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'which task?' }] });
+    const told = JSON.parse((await post('/v1/responses', { stream: false, tools, input: say('Note: your previous session was lost. Write m.') })).text);
+    expect(told.output[0]).toMatchObject({ type: 'function_call', name: 'exec_command' });
+
+    const bash = [{ name: 'Bash' }];
+    const claudeBlind = JSON.parse((await post('/v1/messages', { stream: false, tools: bash, messages: [{ role: 'user', content: 'Continue.' }] })).text);
+    expect(claudeBlind).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: 'which task?' }] });
+    const claudeTold = JSON.parse((await post('/v1/messages', { stream: false, tools: bash, messages: [{ role: 'user', content: 'The previous session was lost.' }] })).text);
+    expect(claudeTold.content[0]).toMatchObject({ type: 'tool_use', name: 'Bash' });
+    // The tool result round is not checked: the script finishes what it started.
+    server.script.mustSee = { text: 'never sent', otherwise: 'lost' };
+    const result = { role: 'user', content: [{ type: 'tool_result', tool_use_id: claudeTold.content[0].id, content: '' }] };
+    const final = JSON.parse((await post('/v1/messages', { stream: false, tools: bash, messages: [{ role: 'assistant', content: [claudeTold.content[0]] }, result] })).text);
+    expect(final.content[0].text).toBe('made');
+    expect(server.requests.map((r) => r.reply)).toEqual(['unaware', 'tool_call', 'unaware', 'tool_call', 'final']);
   });
 });

@@ -1,0 +1,53 @@
+import type { LedgerEvent } from '../contract/schemas/ledger.js';
+import { canonicalJson } from './canonical-json.js';
+
+/**
+ * The columns of the `runs` table that are derived from the run's events. The store writes them
+ * by folding each batch into the stored row; `verify` folds all of a run's events from nothing
+ * and compares. The other columns (quarantine, read-only, origin) are set by recovery and import.
+ */
+export interface RunProjection {
+  state: string;
+  /** The time of the run's first event (seq 1, `run.created`). */
+  created: string;
+  /** The time of the newest event. */
+  updated: string;
+  last_seq: number;
+  last_hash: string;
+  workspace: string | null;
+  /** `run.created`'s agent as canonical JSON. */
+  agent: string | null;
+  title: string | null;
+  stop_reason: string | null;
+}
+
+export const PROJECTED_COLUMNS = ['state', 'created', 'updated', 'last_seq', 'last_hash', 'workspace', 'agent', 'title', 'stop_reason'] as const;
+
+/**
+ * Folds one event into a run's projection. `base` is the row so far (null for a run with none;
+ * a row with `last_seq` 0 holds no events yet). Events at or below `last_seq` fill a gap: they
+ * may set the creation facts but never move the newest-event columns back.
+ */
+export function foldProjection(base: RunProjection | null, event: LedgerEvent): RunProjection {
+  const next: RunProjection = base
+    ? { ...base }
+    : { state: 'created', created: event.ts, updated: event.ts, last_seq: 0, last_hash: '', workspace: null, agent: null, title: null, stop_reason: null };
+  if (next.last_seq === 0 || event.seq === 1) next.created = event.ts;
+  if (event.type === 'run.created') {
+    const payload = event.payload as { workspace?: unknown; agent?: unknown; title?: unknown };
+    next.workspace = typeof payload.workspace === 'string' ? payload.workspace : null;
+    next.agent = payload.agent === undefined ? null : canonicalJson(payload.agent);
+    next.title = typeof payload.title === 'string' ? payload.title : null;
+  }
+  if (event.seq > next.last_seq) {
+    next.updated = event.ts;
+    next.last_seq = event.seq;
+    next.last_hash = event.hash;
+    if (event.type === 'run.state') {
+      const payload = event.payload as { state?: unknown; stopReason?: unknown };
+      if (typeof payload.state === 'string') next.state = payload.state;
+      next.stop_reason = typeof payload.stopReason === 'string' ? payload.stopReason : null;
+    }
+  }
+  return next;
+}
