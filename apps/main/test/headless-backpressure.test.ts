@@ -24,7 +24,7 @@ import { MAX_CONNECTIONS, startHeadlessServer, type HeadlessServer } from '../sr
 const RUN_EVENTS = 10_000;
 let template = '';
 let runId = '';
-const open: Array<{ server: HeadlessServer; workstation: Workstation }> = [];
+const open: Array<{ server: HeadlessServer; workstation: Workstation; dirs: string[] }> = [];
 const sockets: WebSocket[] = [];
 
 /** One 10,000-event run (~3 MB of events), written once; each test serves a copy of it. */
@@ -45,9 +45,10 @@ afterAll(() => fs.rmSync(template, { recursive: true, force: true }));
 
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate();
-  for (const { server, workstation } of open.splice(0)) {
+  for (const { server, workstation, dirs } of open.splice(0)) {
     await server.close();
     await workstation.close();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -58,7 +59,7 @@ async function start(options: { flowLimits?: Partial<FlowLimits> } = {}) {
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Keel</title>');
   const workstation = await openWorkstation({ dataDir, mode: 'headless', heartbeatMs: 60_000 });
   const server = await startHeadlessServer({ router: workstation.router, rendererDir, ...options });
-  open.push({ server, workstation });
+  open.push({ server, workstation, dirs: [dataDir, rendererDir] });
   expect(workstation.ledger.run(runId)?.lastSeq).toBe(RUN_EVENTS);
   return { server, workstation };
 }

@@ -411,7 +411,7 @@ describe('export and import', () => {
       expect(target.runs(), label).toEqual([]);
       expect(readAll(target, runId), label).toEqual([]);
     }
-    expect(target.verify()).toEqual({ ok: true, runs: [] });
+    expect(target.verify()).toEqual({ ok: true, runs: [], sqliteCheck: { ok: true, messages: ['ok'] } });
     // The untampered file still imports.
     expect(target.import(good).count).toBe(10);
   });

@@ -116,6 +116,29 @@ const migrationTests: Record<number, { seed(db: Database.Database): void; check(
       });
     },
   },
+  5: {
+    seed(db) {
+      // As older builds projected them: `created` from the newest event of the run's first batch.
+      const record = (runId: string, seq: number, ts: string) => JSON.stringify({ run_id: runId, seq, ts, type: seq === 1 ? 'run.created' : 'note' });
+      const insert = db.prepare("INSERT INTO events (run_id, seq, ts, type, hash, record) VALUES (?, ?, ?, 'note', 'h', ?)");
+      const run = db.prepare("INSERT INTO runs (id, state, created, updated, last_seq, last_hash, stop_reason) VALUES (?, 'idle', ?, ?, ?, 'h', 'end_turn')");
+      insert.run('run-rebuilt', 1, '2025-01-01T00:00:00.000Z', record('run-rebuilt', 1, '2025-01-01T00:00:00.000Z'));
+      insert.run('run-rebuilt', 2, '2025-01-01T00:00:09.000Z', record('run-rebuilt', 2, '2025-01-01T00:00:09.000Z'));
+      run.run('run-rebuilt', '2025-01-01T00:00:09.000Z', '2025-01-01T00:00:09.000Z', 2);
+      // A seq-1 record SQLite cannot read keeps its created; so does a run without events.
+      insert.run('run-damaged', 1, '2025-02-01T00:00:00.000Z', '{"run_id":"run-damaged","ts":');
+      run.run('run-damaged', '2025-02-01T00:00:05.000Z', '2025-02-01T00:00:05.000Z', 1);
+      run.run('run-empty', '2025-03-01T00:00:00.000Z', '2025-03-01T00:00:00.000Z', 0);
+    },
+    check(db) {
+      expect(db.prepare('SELECT id, state, created, updated, last_seq, stop_reason FROM runs ORDER BY id').all()).toEqual([
+        { id: 'run-damaged', state: 'idle', created: '2025-02-01T00:00:05.000Z', updated: '2025-02-01T00:00:05.000Z', last_seq: 1, stop_reason: 'end_turn' },
+        { id: 'run-empty', state: 'idle', created: '2025-03-01T00:00:00.000Z', updated: '2025-03-01T00:00:00.000Z', last_seq: 0, stop_reason: 'end_turn' },
+        { id: 'run-rebuilt', state: 'idle', created: '2025-01-01T00:00:00.000Z', updated: '2025-01-01T00:00:09.000Z', last_seq: 2, stop_reason: 'end_turn' },
+      ]);
+      expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(3);
+    },
+  },
 };
 
 describe('keel.db durability pragmas', () => {

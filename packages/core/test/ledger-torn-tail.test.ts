@@ -305,7 +305,17 @@ describe('torn tails past the committed records', () => {
       try {
         const ledger = await openLedger({ dataDir: dir });
         try {
-          if (prefix.bytes === damaged.length) {
+          if (damaged.length === 0) {
+            // Cut to nothing: no byte of A is left and SQLite holds none, so nothing acknowledged
+            // remains to keep; recovery removes the empty log like a never-written one (I3: it
+            // deletes no data, there is none). With SQLite rows the same log quarantines (below).
+            outcomes.emptied += 1;
+            expect(ledger.recovery.runs.find((run) => run.runId === base.runA)?.outcome, where).toBe('emptied');
+            expect(fs.existsSync(logOf(dir, base.runA)), where).toBe(false);
+            expect(brokenFiles(dir, base.runA), where).toEqual([]);
+            expect(ledger.runs().map((run) => run.id), where).toEqual([base.runB]);
+            expect(ledger.verify().ok, where).toBe(true);
+          } else if (prefix.bytes === damaged.length) {
             outcomes.intact += 1;
             expect(ledger.verify().ok, where).toBe(true);
             expect(fs.readFileSync(logOf(dir, base.runA)).equals(damaged), where).toBe(true);
@@ -380,6 +390,37 @@ describe('torn tails past the committed records', () => {
       }
     } finally {
       removeCase(dir);
+    }
+  });
+
+  it('a log cut to 0 bytes quarantines its run while SQLite holds its events, and is removed only when nothing holds any', async () => {
+    const base = bases[1]!;
+    for (const withDatabase of [true, false]) {
+      const dir = materialize(base, Buffer.alloc(0), { withDatabase });
+      try {
+        const ledger = await openLedger({ dataDir: dir });
+        try {
+          if (withDatabase) {
+            // SQLite acknowledged 6 events: the empty log is kept, the run quarantined, its events still readable.
+            expect(ledger.recovery.quarantined).toEqual([base.runA]);
+            expect(ledger.run(base.runA)?.quarantineReason).toContain('repair --from-sqlite');
+            expect(fs.readFileSync(logOf(dir, base.runA)).length).toBe(0);
+            expect(readAll(ledger, base.runA).map((event) => `${JSON.stringify(event)}\n`).join('')).toBe(base.committed.toString('utf8'));
+            expect(ledger.verify().ok).toBe(false);
+          } else {
+            expect(ledger.recovery.runs.find((run) => run.runId === base.runA)?.outcome).toBe('emptied');
+            expect(fs.existsSync(logOf(dir, base.runA))).toBe(false);
+            expect(ledger.runs().map((run) => run.id)).toEqual([base.runB]);
+            expect(ledger.verify().ok).toBe(true);
+          }
+          expect(brokenFiles(dir, base.runA)).toEqual([]);
+          expect(readAll(ledger, base.runB)).toHaveLength(4);
+        } finally {
+          await ledger.close();
+        }
+      } finally {
+        removeCase(dir);
+      }
     }
   });
 

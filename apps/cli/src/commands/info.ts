@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { openWorkstation, ensureDataDir, resolveDataDir } from '@keel/core';
+import { openWorkstation } from '@keel/core';
+import { dataDirFor } from './open-ledger.js';
 import { withDataOption } from './options.js';
 
 export function registerInfo(program: Command): void {
@@ -7,7 +8,7 @@ export function registerInfo(program: Command): void {
     .description('print version, data directory and engine health')
     .option('--json', 'print JSON')
     .action(async (options: { data?: string; json?: boolean }) => {
-      const workstation = await openWorkstation({ dataDir: ensureDataDir(resolveDataDir({ flag: options.data })), mode: 'headless' });
+      const workstation = await openWorkstation({ dataDir: dataDirFor(options.data, 'read'), mode: 'headless' });
       const info = workstation.info();
       await workstation.close();
       if (options.json) {

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { RunVerification, StoreSummary } from '@keel/core';
+import { checkImportSource, type ExportResult, type ImportResult, type RunVerification, type StoreSummary } from '@keel/core';
 import { describeRecovery, openForCommand, type LedgerCommandOptions } from './open-ledger.js';
 import { withDataOption } from './options.js';
 
@@ -12,6 +11,56 @@ function printVerification(run: RunVerification): void {
   const verdict = run.quarantined ? 'QUARANTINED' : run.agree ? 'ok' : 'DISAGREE';
   process.stdout.write(`${verdict.padEnd(12)} ${run.runId}  ndjson: ${summary(run.ndjson)}  sqlite: ${summary(run.sqlite)}\n`);
   for (const problem of run.problems) process.stdout.write(`             - ${problem}\n`);
+}
+
+/** Writes chunks to a stream, waiting for it to drain; returns the generator's result. */
+async function writeChunks<T>(chunks: Generator<Buffer, T>, out: NodeJS.WritableStream): Promise<T> {
+  for (;;) {
+    const next = chunks.next();
+    if (next.done) return next.value;
+    if (out.write(next.value)) continue;
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        out.off('drain', done);
+        out.off('error', done);
+        if (error) reject(error);
+        else resolve();
+      };
+      out.on('drain', done);
+      out.on('error', done);
+    });
+  }
+}
+
+/** What an export wrote, on stderr (stdout may be the export). Exit 1 when it will not import. */
+function reportExport(runId: string, result: ExportResult, out: string | undefined): void {
+  const where = out ? ` to ${out}` : '';
+  if (result.damage) {
+    const { seq, offset, reason } = result.damage;
+    process.stderr.write(
+      `exported ${runId} as it is (${result.bytes} bytes)${where}, for inspection only: its log is damaged at record ${seq} (byte ${offset}: ${reason}), so the export has no trailer and will not import\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const trailer = result.trailer!;
+  process.stderr.write(`exported ${runId}: ${trailer.count} events, ${result.bytes} bytes${where}, head ${trailer.head_hash.slice(0, 12)}\n`);
+  if (result.omittedTailBytes) {
+    process.stderr.write(
+      `  left out ${result.omittedTailBytes} bytes of an incomplete last record (a write in progress, or a torn tail the next open will cut)\n`,
+    );
+  }
+}
+
+function describeImport(result: ImportResult): string {
+  const completeness = result.trailer
+    ? 'complete (export trailer matched)'
+    : 'no export trailer: whether this is the whole run is unknown';
+  if (result.alreadyPresent) return `run ${result.runId} is already here with all ${result.count} events of this file; nothing to import`;
+  if (result.appended) {
+    return `extended imported run ${result.runId}: appended ${result.appended} events (seq ${result.count - result.appended + 1}-${result.count}), now ${result.count}, chain verified, ${completeness}, read-only`;
+  }
+  return `imported run ${result.runId}: ${result.count} events, chain verified, ${completeness}, read-only`;
 }
 
 export function registerLedger(program: Command): void {
@@ -45,39 +94,36 @@ export function registerLedger(program: Command): void {
     });
 
   withDataOption(ledger.command('export'))
-    .description("write a run's log, byte-identical, to a file or stdout")
+    .description("write a run's export (its log, byte for byte, then a trailer with its length and head hash) to a file or stdout")
     .requiredOption('--run <id>', 'the run to export')
     .option('--out <file>', 'output file (default: stdout)')
     .action(async (options: LedgerCommandOptions & { run: string; out?: string }) => {
       const { ledger: opened } = await openForCommand({ ...options, readOnly: true }, 'read');
       try {
-        if (options.out) {
-          const { bytes } = opened.export(options.run, path.resolve(options.out));
-          process.stderr.write(`exported ${options.run}: ${bytes} bytes to ${options.out}\n`);
-        } else {
-          const temp = path.join(fs.mkdtempSync(path.join(opened.dataDir, '.export-')), 'run.ndjson');
-          opened.export(options.run, temp);
-          await new Promise<void>((resolve, reject) => {
-            fs.createReadStream(temp).on('error', reject).on('end', resolve).pipe(process.stdout, { end: false });
-          });
-          fs.rmSync(path.dirname(temp), { recursive: true, force: true });
-        }
+        const result = options.out
+          ? opened.export(options.run, path.resolve(options.out), { trailer: true })
+          : await writeChunks(opened.exportChunks(options.run, { trailer: true }), process.stdout);
+        reportExport(options.run, result, options.out);
       } finally {
         await opened.close();
       }
     });
 
   withDataOption(ledger.command('import'))
-    .description('store a run exported elsewhere, chain verified, read-only')
-    .argument('<file>', 'an exported run log (.ndjson)')
+    .description('store a run exported elsewhere, chain and trailer verified, read-only; a longer export of an imported run extends it')
+    .argument('<file>', 'an export written by `keel ledger export`')
+    .option('--allow-incomplete', 'import a file without an export trailer (from an older Keel): whether it holds the whole run is unknown')
     .option('--json', 'print JSON')
-    .action(async (file: string, options: LedgerCommandOptions & { json?: boolean }) => {
-      const { ledger: opened } = await openForCommand(options, 'write');
+    .action(async (file: string, options: LedgerCommandOptions & { json?: boolean; allowIncomplete?: boolean }) => {
+      const source = path.resolve(file);
+      // Before the data directory is created or the writer lock taken: no device, pipe, oversized
+      // or (unless allowed) trailerless file. The import checks everything again as it reads.
+      checkImportSource(source, { requireTrailer: !options.allowIncomplete });
+      const { ledger: opened } = await openForCommand(options, 'create');
       try {
-        const result = opened.import(path.resolve(file));
+        const result = opened.import(source, { requireTrailer: !options.allowIncomplete });
         if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else if (result.alreadyPresent) process.stdout.write(`run ${result.runId} is already here, identical (${result.count} events)\n`);
-        else process.stdout.write(`imported run ${result.runId}: ${result.count} events, chain verified, read-only\n`);
+        else process.stdout.write(`${describeImport(result)}\n`);
       } finally {
         await opened.close();
       }

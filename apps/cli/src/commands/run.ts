@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import {
   ApprovalMode,
   openLedger,
-  resolveDataDir,
   RunManager,
   stopReasonInfo,
   splitCommandLine,
@@ -11,6 +10,7 @@ import {
   type AgentSpec,
   type LedgerEvent,
 } from '@keel/core';
+import { dataDirFor } from './open-ledger.js';
 import { withDataOption } from './options.js';
 import { createTranscriptPrinter } from './run-printer.js';
 
@@ -50,7 +50,7 @@ function agentSpec(options: RunOptions): AgentSpec {
 async function run(options: RunOptions): Promise<number> {
   const approvalMode = ApprovalMode.parse(options.approve);
   if (!fs.statSync(options.workspace, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--workspace ${options.workspace} is not a directory.`);
-  const ledger = await openLedger({ dataDir: resolveDataDir({ flag: options.data }) });
+  const ledger = await openLedger({ dataDir: dataDirFor(options.data, 'create') });
   const manager = await RunManager.open({
     ledger,
     dataDir: ledger.dataDir,

@@ -1,10 +1,24 @@
 import type { Command } from 'commander';
-import { LedgerError, openLedger, resolveDataDir, RunManager, type RunSummary } from '@keel/core';
+import { LedgerError, openLedger, RunManager, whyNotWritable, type RunSummary } from '@keel/core';
+import { dataDirFor } from './open-ledger.js';
 import { withDataOption } from './options.js';
 
-/** Opens the data dir as the host (reconciling runs a killed host left) unless a live Keel holds it. */
+/**
+ * Opens the data dir as the host (reconciling runs a killed host left) unless a live Keel holds
+ * it or it cannot be written (a read-only filesystem): then lists read-only, and says so.
+ */
 async function listRuns(data: string | undefined): Promise<{ runs: RunSummary[]; note: string | null }> {
-  const dataDir = resolveDataDir({ flag: data });
+  const dataDir = dataDirFor(data, 'read');
+  const listReadOnly = async (note: string) => {
+    const ledger = await openLedger({ dataDir, readOnly: true });
+    try {
+      return { runs: ledger.runs(), note: `${note} Listing read-only.` };
+    } finally {
+      await ledger.close();
+    }
+  };
+  const notWritable = whyNotWritable(dataDir);
+  if (notWritable) return listReadOnly(notWritable);
   try {
     const ledger = await openLedger({ dataDir });
     try {
@@ -16,12 +30,7 @@ async function listRuns(data: string | undefined): Promise<{ runs: RunSummary[];
     }
   } catch (error) {
     if (!(error instanceof LedgerError && error.code === 'locked')) throw error;
-    const ledger = await openLedger({ dataDir, readOnly: true });
-    try {
-      return { runs: ledger.runs(), note: `${error.message} Listing read-only.` };
-    } finally {
-      await ledger.close();
-    }
+    return listReadOnly(error.message);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { openWorkstation, ensureDataDir, reportUnhandledRejections, resolveDataDir } from '@keel/core';
+import { openWorkstation, reportUnhandledRejections } from '@keel/core';
 import { listeningLine, rendererDistDir, startHeadlessServer } from '@keel/main/headless';
+import { dataDirFor } from './open-ledger.js';
 import { parsePort, withDataOption } from './options.js';
 
 export interface ServeOptions {
@@ -11,7 +12,7 @@ export interface ServeOptions {
 /** Starts the headless host and prints its one listening line; resolves to a stopper. */
 export async function serve(options: ServeOptions): Promise<() => Promise<void>> {
   reportUnhandledRejections();
-  const dataDir = ensureDataDir(resolveDataDir({ flag: options.data }));
+  const dataDir = dataDirFor(options.data, 'create');
   const workstation = await openWorkstation({ dataDir, mode: 'headless' });
   const server = await startHeadlessServer({ router: workstation.router, rendererDir: rendererDistDir(), port: options.port ?? 0 });
   process.stdout.write(`${listeningLine(server.url)}\n`);

@@ -11,6 +11,8 @@ export type LedgerErrorCode =
   | 'locked'
   | 'import_invalid'
   | 'import_conflict'
+  | 'import_incomplete'
+  | 'import_too_large'
   | 'repair_refused';
 
 /** Every ledger failure carries a code a caller can branch on and a message a user can read. */

@@ -11,4 +11,6 @@ export { genesisHash, hashOf, seal } from './hash-chain.js';
 export { openDatabase } from './sqlite-store.js';
 export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { ledgerPaths } from './paths.js';
+export { checkImportSource, EXPORT_SCHEMA_VERSION, MAX_IMPORT_BYTES } from './transfer.js';
+export type { ExportResult, ExportTrailer, ImportOptions, ImportResult } from './transfer.js';
 export { benchLedger, type LedgerBenchResult } from './bench.js';

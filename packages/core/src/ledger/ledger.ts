@@ -9,7 +9,7 @@ import {
   type RunSummary,
   type VerifyReport,
 } from '../contract/schemas/ledger.js';
-import { copyRangeAtomic, ensurePrivateDir } from '../fsutil/index.js';
+import { ensurePrivateDir } from '../fsutil/index.js';
 import { parseAppendInput, sealRecord } from './append-record.js';
 import { backfillRun, type RunBackfill } from './backfill.js';
 import { CommitFanOut, type Listener } from './commit-fan-out.js';
@@ -23,7 +23,7 @@ import { RunLog } from './run-log.js';
 import { openDatabaseReadOnly } from './read-only-database.js';
 import { openDatabase, SqliteStore } from './sqlite-store.js';
 import { exportChunks, exportToFile, importRunLog, repairFromSqlite, type ExportResult, type ImportOptions, type ImportResult } from './transfer.js';
-import { verifyRun } from './verify.js';
+import { verifyLedger } from './verify.js';
 
 export interface OpenLedgerOptions {
   dataDir: string;
@@ -209,12 +209,12 @@ export class Ledger {
     return [...ids].sort();
   }
 
-  /** Compares both stores per run; `ok` only if every run agrees and none is quarantined. */
+  /** Compares both stores per run and checks keel.db; `ok` only if all is sound, every run agrees and none is quarantined. */
   verify(runId?: string): VerifyReport {
     const ids = runId ? [runId] : this.allRunIds();
     // Read-only beside a live writer, NDJSON may run ahead of SQLite by the batch in flight.
-    const runs = ids.map((id) => verifyRun(this.store, id, this.paths.logOf(id), this.quarantineOf(id), this.readOnly));
-    return { ok: runs.every((run) => run.agree && !run.quarantined), runs };
+    const runs = ids.map((id) => ({ runId: id, file: this.paths.logOf(id), quarantineReason: this.quarantineOf(id) }));
+    return verifyLedger(this.store, runs, this.readOnly);
   }
 
   /**
@@ -243,7 +243,13 @@ export class Ledger {
       this.entries.get(result.runId)?.log.close();
       this.entries.set(
         result.runId,
-        runEntry(result.runId, this.paths.logOf(result.runId), { lastSeq: result.count, lastHash, readOnly: true, dirSynced: true }),
+        runEntry(result.runId, this.paths.logOf(result.runId), {
+          lastSeq: result.count,
+          lastHash,
+          quarantine: this.store.run(result.runId)?.quarantineReason ?? null,
+          readOnly: true,
+          dirSynced: true,
+        }),
       );
     }
     return result;

@@ -78,6 +78,23 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'runs.created is the time of the run\'s first event',
+    up(db) {
+      // Earlier builds took the newest event of the run's first batch (a whole backfill batch
+      // after keel.db was rebuilt). Runs whose seq-1 record is not readable JSON keep theirs.
+      db.exec(`
+        UPDATE runs SET created = (
+          SELECT json_extract(record, '$.ts') FROM events WHERE events.run_id = runs.id AND events.seq = 1
+        )
+        WHERE EXISTS (
+          SELECT 1 FROM events WHERE events.run_id = runs.id AND events.seq = 1
+            AND json_valid(record) AND json_type(record, '$.ts') = 'text'
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PayloadOf } from '../contract/schemas/ledger.js';
+import { scanLog } from './log-scan.js';
 import { runIdOfLogFile, type ledgerPaths } from './paths.js';
 import { recoverRun, type RunRecovery } from './recovery.js';
 import { runEntry, type RunEntry } from './run-entry.js';
@@ -26,18 +27,36 @@ export interface OpenRecoveryContext {
 }
 
 /**
+ * The broken-file names a run's `ledger.repaired` events give, read from its log: the records
+ * are the authority, SQLite's `type` column is derived from them and not trusted here.
+ */
+function recordedBrokenFiles(file: string, runId: string): Set<string> {
+  const names = new Set<string>();
+  scanLog(file, runId, (event) => {
+    if (event.type === 'ledger.repaired') names.add((event.payload as RepairPayload).brokenFile);
+  });
+  return names;
+}
+
+/**
  * The `ledger.repaired` payloads a run still owes: the tail cut just now, and any `.broken-*`
  * file of this run that no event names (a crash between the cut and its event).
  */
-function unrecordedCuts(logDir: string, recovery: RunRecovery, recorded: ReadonlySet<string>): RepairPayload[] {
+function unrecordedCuts(logDir: string, file: string, recovery: RunRecovery): RepairPayload[] {
   const cuts: RepairPayload[] = [];
   if (recovery.truncated) {
     const { reason, truncatedBytes, brokenFile, keptThroughSeq } = recovery.truncated;
     cuts.push({ reason, truncatedBytes, brokenFile, keptThroughSeq });
   }
   const prefix = `${recovery.runId}.ndjson.broken-`;
-  for (const name of fs.readdirSync(logDir).sort()) {
-    if (!name.startsWith(prefix) || recorded.has(name) || cuts.some((cut) => cut.brokenFile === name)) continue;
+  const others = fs
+    .readdirSync(logDir)
+    .sort()
+    .filter((name) => name.startsWith(prefix) && !cuts.some((cut) => cut.brokenFile === name));
+  // Rare (only runs that were ever cut), so reading the log again costs nothing in the common case.
+  const recorded = others.length > 0 ? recordedBrokenFiles(file, recovery.runId) : new Set<string>();
+  for (const name of others) {
+    if (recorded.has(name)) continue;
     cuts.push({
       reason: 'bytes cut by an earlier recovery that was interrupted before recording it',
       truncatedBytes: fs.statSync(path.join(logDir, name)).size,
@@ -86,8 +105,7 @@ export async function recoverOnOpen(context: OpenRecoveryContext): Promise<Recov
   for (const recovery of report.runs) {
     if (recovery.outcome === 'emptied' || recovery.quarantineReason) continue;
     // Every cut tail gets its event: this one's, and any an earlier crash left unrecorded.
-    const recorded = store.recordedBrokenFiles(recovery.runId);
-    for (const cut of unrecordedCuts(paths.logDir, recovery, recorded)) {
+    for (const cut of unrecordedCuts(paths.logDir, paths.logOf(recovery.runId), recovery)) {
       await context.recordRepair(recovery.runId, cut);
       if (!report.repaired.includes(recovery.runId)) report.repaired.push(recovery.runId);
     }

@@ -43,7 +43,10 @@ function freshBrokenFile(file: string, now: Date): string {
  * only a damaged last line counts as a torn tail.
  */
 export function recoverRun(store: SqliteStore, runId: string, file: string, now: Date): RunRecovery {
-  const committed = store.extent(runId).maxSeq;
+  // SQLite's seq column is a key, not proof: take the larger of its highest seq and its row count,
+  // so a damaged key can only make the acknowledged boundary later (quarantine), never earlier (a cut).
+  const extent = store.extent(runId);
+  const committed = Math.max(extent.maxSeq, extent.count);
   if (committed === 0 && fs.statSync(file).size === 0) {
     // Created but never written (killed between create and first write): nothing was ever
     // acknowledged under this id, so the empty file goes rather than failing verify forever.

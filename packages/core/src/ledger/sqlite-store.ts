@@ -1,20 +1,27 @@
 import Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
 import { FILE_MODE } from '../fsutil/index.js';
+import { hashAndLine } from './hash-chain.js';
 import { migrate } from './migrations.js';
 import { nativeBindingOption } from './native-binding.js';
+import { foldProjection, type RunProjection } from './projection.js';
 import fs from 'node:fs';
 
 /** SQLite's code for synchronous=FULL. */
 const SYNCHRONOUS_FULL = 2;
 
-export interface StoredRow {
-  run_id: string;
+/** One `events` row, every column as SQLite holds it (values are whatever is stored, unchecked). */
+export interface StoredEventRow {
+  run_id: unknown;
   seq: number;
-  record: string;
+  ts: unknown;
+  type: unknown;
+  generation: unknown;
+  hash: unknown;
+  record: unknown;
 }
 
-interface RunRow {
+export interface RunRow {
   id: string;
   state: string;
   created: string;
@@ -94,9 +101,8 @@ export class SqliteStore {
   private readonly touched = new Set<string>();
   private readonly selectRun: Database.Statement;
   private readonly insertEvent: Database.Statement;
-  private readonly upsertRun: Database.Statement;
-  private readonly setState: Database.Statement;
-  private readonly setCreated: Database.Statement;
+  private readonly selectProjection: Database.Statement;
+  private readonly writeProjection: Database.Statement;
   private readonly insertBatchTx: (records: readonly BatchRecord[]) => void;
 
   constructor(db: Database.Database) {
@@ -105,34 +111,27 @@ export class SqliteStore {
     this.insertEvent = db.prepare(
       'INSERT OR IGNORE INTO events (run_id, seq, ts, type, generation, hash, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    this.upsertRun = db.prepare(`
-      INSERT INTO runs (id, state, created, updated, last_seq, last_hash) VALUES (@id, 'created', @ts, @ts, @seq, @hash)
-      ON CONFLICT(id) DO UPDATE SET updated = @ts, last_seq = @seq, last_hash = @hash WHERE @seq > runs.last_seq
+    this.selectProjection = db.prepare(
+      'SELECT state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason FROM runs WHERE id = ?',
+    );
+    this.writeProjection = db.prepare(`
+      INSERT INTO runs (id, state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason)
+      VALUES (@id, @state, @created, @updated, @last_seq, @last_hash, @workspace, @agent, @title, @stop_reason)
+      ON CONFLICT(id) DO UPDATE SET state = excluded.state, created = excluded.created, updated = excluded.updated,
+        last_seq = excluded.last_seq, last_hash = excluded.last_hash, workspace = excluded.workspace, agent = excluded.agent,
+        title = excluded.title, stop_reason = excluded.stop_reason
     `);
-    this.setState = db.prepare('UPDATE runs SET state = ?, stop_reason = ? WHERE id = ?');
-    this.setCreated = db.prepare('UPDATE runs SET workspace = ?, agent = ?, title = ? WHERE id = ?');
     this.insertBatchTx = db.transaction((records: readonly BatchRecord[]) => {
-      // The projection needs only each run's newest event and its newest state per batch.
-      const newest = new Map<string, LedgerEvent>();
-      const states = new Map<string, { state: string; stopReason: string | null }>();
-      const created: LedgerEvent[] = [];
+      // Each touched run's projection: its stored row with this batch's new events folded in
+      // (the same fold verify checks the table against).
+      const projections = new Map<string, RunProjection>();
       for (const { event, line } of records) {
         const inserted = this.insertEvent.run(event.run_id, event.seq, event.ts, event.type, event.generation ?? null, event.hash, line);
         if (inserted.changes === 0) continue;
-        const seen = newest.get(event.run_id);
-        if (!seen || seen.seq < event.seq) newest.set(event.run_id, event);
-        if (event.type === 'run.state') {
-          const payload = event.payload as { state: string; stopReason?: string };
-          states.set(event.run_id, { state: payload.state, stopReason: payload.stopReason ?? null });
-        }
-        if (event.type === 'run.created') created.push(event);
+        const base = projections.get(event.run_id) ?? (this.selectProjection.get(event.run_id) as RunProjection | undefined) ?? null;
+        projections.set(event.run_id, foldProjection(base, event));
       }
-      for (const event of newest.values()) this.upsertRun.run({ id: event.run_id, ts: event.ts, seq: event.seq, hash: event.hash });
-      for (const event of created) {
-        const payload = event.payload as { workspace: string; agent: unknown; title?: string };
-        this.setCreated.run(payload.workspace, JSON.stringify(payload.agent), payload.title ?? null, event.run_id);
-      }
-      for (const [runId, { state, stopReason }] of states) this.setState.run(state, stopReason, runId);
+      for (const [id, projection] of projections) this.writeProjection.run({ id, ...projection });
     });
   }
 
@@ -172,15 +171,24 @@ export class SqliteStore {
     this.touched.add(runId);
   }
 
+  /**
+   * The hash of the run's newest stored event, read from its record, not from the derived `hash`
+   * column; null when there is none or the record does not hold up (not JSON, another run or
+   * seq, not the canonical encoding of its content and hash).
+   */
   lastHashOf(runId: string): string | null {
-    const row = this.db.prepare('SELECT hash FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1').pluck().get(runId) as string | undefined;
-    return row ?? null;
-  }
-
-  /** Broken-file names already recorded by this run's `ledger.repaired` events. */
-  recordedBrokenFiles(runId: string): Set<string> {
-    const records = this.db.prepare("SELECT record FROM events WHERE run_id = ? AND type = 'ledger.repaired'").pluck().all(runId) as string[];
-    return new Set(records.map((record) => (JSON.parse(record) as { payload: { brokenFile: string } }).payload.brokenFile));
+    const row = this.db.prepare('SELECT seq, record FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(runId) as
+      | { seq: number; record: unknown }
+      | undefined;
+    if (!row || typeof row.record !== 'string') return null;
+    try {
+      const event = JSON.parse(row.record) as LedgerEvent;
+      if (event === null || typeof event !== 'object' || event.run_id !== runId || event.seq !== row.seq || typeof event.hash !== 'string') return null;
+      const { hash, ...unhashed } = event;
+      return hashAndLine(unhashed).line === row.record ? hash : null;
+    } catch {
+      return null;
+    }
   }
 
   read(runId: string, fromSeq: number, limit: number): string[] {
@@ -189,8 +197,36 @@ export class SqliteStore {
     );
   }
 
-  *iterate(runId: string): Generator<{ seq: number; record: string }> {
-    yield* this.db.prepare('SELECT seq, record FROM events WHERE run_id = ? ORDER BY seq').iterate(runId) as Iterable<{ seq: number; record: string }>;
+  /** Every events row of a run, every column, in seq order (one statement, one snapshot). */
+  *rows(runId: string): Generator<StoredEventRow> {
+    yield* this.db
+      .prepare('SELECT run_id, seq, ts, type, generation, hash, record FROM events WHERE run_id = ? ORDER BY seq')
+      .iterate(runId) as Iterable<StoredEventRow>;
+  }
+
+  /** A run's `runs` row as stored, unchecked. */
+  runRow(runId: string): RunRow | undefined {
+    return this.selectRun.get(runId) as RunRow | undefined;
+  }
+
+  /** Runs `read` in one read transaction, so every statement in it sees the same snapshot. */
+  snapshot<T>(read: () => T): T {
+    return this.db.transaction(read)();
+  }
+
+  /** `PRAGMA quick_check`: SQLite's own structural check of every page (b-trees, free space, freelist). */
+  quickCheck(): { ok: boolean; messages: string[] } {
+    try {
+      const messages = (this.db.pragma('quick_check') as Array<{ quick_check: string }>).map((row) => row.quick_check);
+      return { ok: messages.length === 1 && messages[0] === 'ok', messages };
+    } catch (error) {
+      return { ok: false, messages: [`quick_check failed: ${(error as Error).message}`] };
+    }
+  }
+
+  /** The schema version (`PRAGMA user_version`) of the open database. */
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
   }
 
   runIds(): string[] {

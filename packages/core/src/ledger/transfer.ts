@@ -277,16 +277,34 @@ function checkSourceStat(fd: number, file: string, maxBytes: number): fs.Stats {
 /**
  * Refuses, before anything is opened or locked, a path that cannot be an export: missing,
  * unreadable, not a regular file (a device such as /dev/zero, a pipe, a directory) or larger
- * than MAX_IMPORT_BYTES. `import` checks the same on the file it reads.
+ * than MAX_IMPORT_BYTES; with `requireTrailer`, also one whose last line is not an export
+ * trailer (a truncated export). Reads at most the last 4 KiB. `import` checks all of it again,
+ * and every record, on the file it reads.
  */
-export function checkImportSource(file: string, options: { maxBytes?: number } = {}): void {
+export function checkImportSource(file: string, options: { maxBytes?: number; requireTrailer?: boolean } = {}): void {
   const fd = openSource(file);
   try {
-    checkSourceStat(fd, file, options.maxBytes ?? MAX_IMPORT_BYTES);
+    const stat = checkSourceStat(fd, file, options.maxBytes ?? MAX_IMPORT_BYTES);
+    if (!options.requireTrailer || stat.size === 0) return;
+    const tail = Buffer.alloc(Math.min(stat.size, 4096));
+    const read = fs.readSync(fd, tail, 0, tail.length, stat.size - tail.length);
+    const end = tail.subarray(0, read);
+    if (end.at(-1) !== 10) {
+      throw new LedgerError('import_invalid', `${file} ends in the middle of a line: the file was cut short. Nothing was imported; export the run again.`);
+    }
+    const lastLine = end.subarray(end.lastIndexOf(10, end.length - 2) + 1, end.length - 1);
+    if (!parseTrailer(lastLine, file)) throw missingTrailer(file);
   } finally {
     fs.closeSync(fd);
   }
 }
+
+const missingTrailer = (file: string) =>
+  new LedgerError(
+    'import_incomplete',
+    `${file} has no export trailer, so whether it holds the whole run is unknown (a file cut short at a line boundary looks the same). ` +
+      'Export the run again with this Keel, or import what it holds with --allow-incomplete. Nothing was imported.',
+  );
 
 /**
  * Lines of an open file in bounded memory: no line longer than `maxLineBytes` (with its newline)
@@ -417,13 +435,7 @@ function stage(source: string, dir: string, options: ImportOptions): Staged {
       trailer = found;
     }
     if (runId === null) throw new LedgerError('import_invalid', `${source} is empty; nothing was imported.`);
-    if (!trailer && options.requireTrailer) {
-      throw new LedgerError(
-        'import_incomplete',
-        `${source} has no export trailer, so whether it holds the whole run is unknown (a file cut short at a line boundary looks the same). ` +
-          'Export the run again with this Keel, or import what it holds with --allow-incomplete. Nothing was imported.',
-      );
-    }
+    if (!trailer && options.requireTrailer) throw missingTrailer(source);
     flush();
     fs.fsyncSync(out);
     fs.closeSync(out);

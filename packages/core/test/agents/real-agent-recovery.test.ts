@@ -5,8 +5,8 @@
 //     child that does the same: after the restart no process of generation 1 is alive (its
 //     KEEL_GENERATION_TAG is found nowhere in /proc, and neither marker appears once the test
 //     lets them go), the leftovers are recorded as `runtime.swept`, the command's tool call ended
-//     `interrupted` (tool.interrupted before runtime.exited), and the fold has no tool call left
-//     pending or in progress.
+//     `interrupted` (the exit first, then runtime.swept and tool.interrupted, all before the
+//     restart), and the fold has no tool call left pending or in progress.
 //     Codex runs commands in its sandbox (bwrap, a PID namespace that dies with Codex), Claude
 //     Code in a session of their own (setsid): the test records which case it saw and asks the
 //     sweep for every long-lived process that was out of the agent's group and namespace.
@@ -279,10 +279,15 @@ for (const agent of AGENTS) {
         // The detached child had left the agent's process group, so killing the group missed it.
         // Unless it lived in a PID namespace of the agent's sandbox (Codex runs commands under
         // bwrap --unshare-pid --die-with-parent: the kernel ends the namespace with the agent),
-        // only the sweep could find it, by its tag: then it is recorded, before the exit.
+        // only the sweep could find it, by its tag: then it is recorded, after the exit and
+        // before the restart.
+        const restarting = ofType(events, 'runtime.restarting')[0]!;
         const swept = ofType(events, 'runtime.swept').filter((e) => e.payload.generation === 1);
         expect(swept.length).toBeLessThanOrEqual(1);
-        for (const e of swept) expect(e.seq).toBeLessThan(exited1.seq);
+        for (const e of swept) {
+          expect(e.seq).toBeGreaterThan(exited1.seq);
+          expect(e.seq).toBeLessThan(restarting.seq);
+        }
         const sweptPids = swept.flatMap((e) => e.payload.processes.map((p) => p.pid));
         // The command's long-lived processes (the detached child, the command's shell) that were
         // out of the agent's group and not in a sandbox's PID namespace: each one swept.
@@ -297,11 +302,14 @@ for (const agent of AGENTS) {
         }
         // Which case each agent is in (so a change of the agents' behaviour shows here).
         expect(detachedPlace!.pidns === ownPidNs ? 'swept' : 'sandbox').toBe(agent.name === 'codex' ? 'sandbox' : 'swept');
-        // The command's tool call ended: interrupted, with the generation, recorded before the exit.
+        // The command's tool call ended: interrupted, with the generation and how it died, recorded
+        // after the exit (and the sweep) and before the restart.
         const interrupted = ofType(events, 'tool.interrupted');
         expect(interrupted.map((e) => e.payload.generation)).toEqual([1]);
         expect(interrupted[0]!.payload.toolCallIds).toContain(toolStarted.payload.toolCallId);
-        expect(interrupted[0]!.seq).toBeLessThan(exited1.seq);
+        expect(interrupted[0]!.payload.reason).toMatch(/SIGKILL/);
+        expect(interrupted[0]!.seq).toBeGreaterThan(Math.max(exited1.seq, ...swept.map((e) => e.seq)));
+        expect(interrupted[0]!.seq).toBeLessThan(restarting.seq);
         // The fold (what the UI, the CLI and `keel replay` show): no tool call left open; ours interrupted.
         expect(openTools(events)).toEqual([]);
         const item = fold(events).items.find((i) => i.kind === 'tool' && i.toolCallId === toolStarted.payload.toolCallId);

@@ -301,6 +301,20 @@ export const StoreSummary = z.object({
 });
 export type StoreSummary = z.infer<typeof StoreSummary>;
 
+/**
+ * A SQLite column that disagrees with what it is derived from: an `events` column with the
+ * event's record (`seq` names the row), a `runs` column with the fold of the run's events, or a
+ * `runs` flag with its partner flag. Values are shown as text (long ones shortened).
+ */
+export const ColumnMismatch = z.object({
+  table: z.enum(['events', 'runs']),
+  column: z.string(),
+  seq: z.number().int().nullable(),
+  stored: z.string().nullable(),
+  expected: z.string().nullable(),
+});
+export type ColumnMismatch = z.infer<typeof ColumnMismatch>;
+
 export const RunVerification = z.object({
   runId: z.string(),
   ndjson: StoreSummary.nullable(),
@@ -308,12 +322,23 @@ export const RunVerification = z.object({
   agree: z.boolean(),
   quarantined: z.boolean(),
   problems: z.array(z.string()),
+  /** Absent in reports of builds that did not check columns (before issue 10.3). */
+  mismatches: z.array(ColumnMismatch).optional(),
 });
 export type RunVerification = z.infer<typeof RunVerification>;
+
+/** `PRAGMA quick_check` of keel.db: `messages` is `['ok']` when SQLite finds nothing wrong. */
+export const SqliteCheck = z.object({
+  ok: z.boolean(),
+  messages: z.array(z.string()),
+});
+export type SqliteCheck = z.infer<typeof SqliteCheck>;
 
 export const VerifyReport = z.object({
   ok: z.boolean(),
   runs: z.array(RunVerification),
+  /** Absent in reports of builds that did not run it (before issue 10.3). */
+  sqliteCheck: SqliteCheck.optional(),
 });
 export type VerifyReport = z.infer<typeof VerifyReport>;
 
