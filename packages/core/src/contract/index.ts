@@ -13,3 +13,4 @@ export * from './schemas/replay.js';
 export * from './stop-reasons.js';
 export * from './command-line.js';
 export * from './version.js';
+export * from './schemas/policy.js';

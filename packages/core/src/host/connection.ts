@@ -94,7 +94,12 @@ export function serveConnection(
     while (!paused && !closed && waiters.size > 0) {
       const first = waiters.values().next().value!;
       waiters.delete(first);
-      first();
+      try {
+        first();
+      } catch (error) {
+        // One broken producer must not starve the others or throw out of a timer (the host).
+        process.stderr.write(`keel host: a paused stream failed to resume: ${String(error)}\n`);
+      }
     }
   };
   const scheduleFlush = () => {

@@ -1,0 +1,249 @@
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import {
+  CHECKPOINT_SIDECAR_SCHEMA_VERSION,
+  MAX_LISTED_FILES,
+  type CheckpointBudget,
+  type CheckpointCreatedPayload,
+  type CheckpointRepoInfo,
+  type CheckpointSkippedPayload,
+  type CheckpointSkipReason,
+} from '../../contract/schemas/checkpoints.js';
+import { GitCallError } from './git.js';
+import {
+  checkpointRef,
+  CHECKPOINT_REFS,
+  listRefs,
+  repoGit,
+  repoInfo,
+  resolveCheckpointRepo,
+  runPaths,
+  safetyRef,
+  SAFETY_REFS,
+  WorkspaceMissingError,
+  type CheckpointRepo,
+} from './repo.js';
+import { writeSealed } from './sealed-json.js';
+import { removeIndex, snapshotTree, type SnapshotResult } from './snapshot.js';
+import { diffstatOf, diffTrees, NUMSTAT_FILE_LIMIT, publicChange } from './tree-diff.js';
+
+export const DEFAULT_CHECKPOINT_BUDGET: CheckpointBudget = { timeMs: 60_000, maxBytes: 100 * 1024 * 1024 };
+/** After the time budget, how long a git child gets to die before the checkpoint returns anyway. */
+const KILL_GRACE_MS = 2_000;
+
+export const KEEL_IDENTITY = { name: 'Keel', email: 'keel@localhost' };
+
+export interface CreateCheckpointOptions {
+  dataDir: string;
+  runId: string;
+  /** 0 is the baseline before turn 1. */
+  turn: number;
+  /** A private repository to use (non-git workspaces); default `<data>/runs/<run>/checkpoints.git`. */
+  gitDir?: string | undefined;
+  budget?: Partial<CheckpointBudget> | undefined;
+  /** Cancels the checkpoint (kills the git child): skipped with `aborted`. */
+  signal?: AbortSignal | undefined;
+  /** The parent commit; default: the run's checkpoint with the highest turn below this one. */
+  parent?: string | null | undefined;
+  /** Write the sidecar (default true). */
+  sidecar?: boolean | undefined;
+  /** Internal: a safety checkpoint taken before a restore goes to refs/keel/safety/. */
+  safety?: boolean | undefined;
+  now?: (() => Date) | undefined;
+}
+
+export type CheckpointCreated = CheckpointCreatedPayload & { kind: 'created'; repoInfo: CheckpointRepoInfo };
+export type CheckpointSkipped = CheckpointSkippedPayload & { kind: 'skipped'; skipped: CheckpointSkipReason };
+export type CheckpointResult = CheckpointCreated | CheckpointSkipped;
+
+class Skip extends Error {
+  constructor(
+    readonly reason: CheckpointSkipReason,
+    readonly detail: string,
+    readonly bytes: number | null = null,
+  ) {
+    super(detail);
+  }
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * A checkpoint of the workspace: a tree of the whole worktree written with a temporary index,
+ * a commit (parent: the run's previous checkpoint) and a hidden ref
+ * `refs/keel/checkpoints/<runId>/<turn>`, plus its sidecar. The user's index, HEAD, branches,
+ * stash and files are never touched (I7). Over the time or byte budget, nothing is written but
+ * the skip's sidecar; the result says why (never a hang: the git child is killed).
+ */
+export async function createCheckpoint(workspace: string, options: CreateCheckpointOptions): Promise<CheckpointResult> {
+  const budget: CheckpointBudget = { ...DEFAULT_CHECKPOINT_BUDGET, ...options.budget };
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const timer = new AbortController();
+  const timeout = setTimeout(() => timer.abort(), budget.timeMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timer.signal]) : timer.signal;
+  const paths = runPaths(options.dataDir, options.runId);
+  let repo: CheckpointRepo | null = null;
+  let hardStop: NodeJS.Timeout | undefined;
+  let lateAnswered = false;
+  const skipFor = (error: unknown): Skip => {
+    if (error instanceof Skip) return error;
+    if (timer.signal.aborted) return new Skip('over_time_budget', `The checkpoint took longer than its budget of ${budget.timeMs} ms; the git process was stopped.`);
+    if (options.signal?.aborted) return new Skip('aborted', 'The checkpoint was cancelled.');
+    if (error instanceof WorkspaceMissingError) return new Skip('workspace_missing', error.message);
+    if (error instanceof GitCallError && /ENOENT|spawn git/i.test(error.message)) return new Skip('git_unavailable', `git could not be run: ${error.message}`);
+    return new Skip('git_failed', error instanceof Error ? error.message : String(error));
+  };
+  try {
+    const work = (async (): Promise<CheckpointResult> => {
+      repo = await resolveCheckpointRepo(workspace, { dataDir: options.dataDir, runId: options.runId, gitDir: options.gitDir, signal });
+      return await checkpointIn(repo, options, budget, signal, elapsed);
+    })();
+    // The kill is the budget's first line; this is the second: return even if a child lingers.
+    const deadline = new Promise<never>((_, reject) => {
+      hardStop = setTimeout(() => {
+        lateAnswered = true;
+        reject(new Skip('over_time_budget', `The checkpoint took longer than its budget of ${budget.timeMs} ms.`));
+      }, budget.timeMs + KILL_GRACE_MS);
+    });
+    work.then(
+      (late) => {
+        // Finished after the deadline had already answered "skipped": take the ref back.
+        if (late.kind === 'created' && lateAnswered && repo) void repoGit(repo, { args: ['update-ref', '-d', late.ref, late.commit] }).catch(() => undefined);
+      },
+      () => undefined,
+    );
+    return await Promise.race([work, deadline]);
+  } catch (error) {
+    const skip = skipFor(error);
+    const skipped: CheckpointSkippedPayload = { turn: options.turn, reason: skip.reason, detail: skip.detail.slice(0, 2000), budget, bytes: skip.bytes, durationMs: elapsed() };
+    if (options.sidecar !== false && !options.safety) {
+      const info: CheckpointRepoInfo = repo ? repoInfo(repo) : { kind: 'private', gitDir: paths.privateGitDir, workTree: workspace, prefix: '' };
+      writeSidecar(options, info, { status: 'skipped', skipped });
+    }
+    return { ...skipped, kind: 'skipped', skipped: skip.reason };
+  } finally {
+    clearTimeout(timeout);
+    clearTimeout(hardStop);
+  }
+}
+
+async function checkpointIn(
+  repo: CheckpointRepo,
+  options: CreateCheckpointOptions,
+  budget: CheckpointBudget,
+  signal: AbortSignal,
+  elapsed: () => number,
+): Promise<CheckpointCreated> {
+  const paths = runPaths(options.dataDir, options.runId);
+  const parent = options.parent !== undefined ? options.parent : await previousCheckpoint(repo, options.runId, options.turn, signal);
+  const snapshot = await snapshotWithFallback(repo, paths, budget.maxBytes, signal);
+  if (snapshot.kind === 'over_bytes') {
+    throw new Skip(
+      'over_byte_budget',
+      `${snapshot.paths} changed files hold ${(snapshot.bytes / MiB).toFixed(1)} MiB, over the budget of ${(budget.maxBytes / MiB).toFixed(1)} MiB; nothing was hashed.`,
+      snapshot.bytes,
+    );
+  }
+  try {
+    const now = (options.now ?? (() => new Date()))();
+    const stamp = `${Math.floor(now.getTime() / 1000)} +0000`;
+    const identity = {
+      GIT_AUTHOR_NAME: 'Keel',
+      GIT_AUTHOR_EMAIL: 'keel@localhost',
+      GIT_AUTHOR_DATE: stamp,
+      GIT_COMMITTER_NAME: 'Keel',
+      GIT_COMMITTER_EMAIL: 'keel@localhost',
+      GIT_COMMITTER_DATE: stamp,
+    };
+    const ref = options.safety ? safetyRef(options.runId, await nextSafetyNumber(repo, options.runId, signal)) : checkpointRef(options.runId, options.turn);
+    const message = `Keel ${options.safety ? 'safety checkpoint' : 'checkpoint'}: run ${options.runId}, turn ${options.turn}\n\nKeel-Run: ${options.runId}\nKeel-Turn: ${options.turn}\n`;
+    const commit = (
+      await repoGit(repo, { signal, env: identity, args: ['commit-tree', snapshot.tree, ...(parent ? ['-p', parent] : []), '-m', message] })
+    ).trim();
+    if (signal.aborted) throw new GitCallError(['update-ref'], 'aborted before the ref was written', true);
+    await updateRef(repo, ref, commit, signal);
+    // The checkpoint exists from here on: what follows only describes it.
+    let changes = await diffTrees(repo, parent, snapshot.tree);
+    const counted = changes.length <= NUMSTAT_FILE_LIMIT;
+    if (counted && changes.length > 0) changes = await diffTrees(repo, parent, snapshot.tree, { numstat: true });
+    const created: CheckpointCreatedPayload = {
+      turn: options.turn,
+      ref,
+      commit,
+      tree: snapshot.tree,
+      parent,
+      repo: repo.kind,
+      filesChanged: changes.length,
+      diffstat: diffstatOf(changes, counted),
+      files: changes.slice(0, MAX_LISTED_FILES).map(publicChange),
+      truncated: changes.length > MAX_LISTED_FILES,
+      hashedBytes: snapshot.hashedBytes,
+      durationMs: elapsed(),
+    };
+    if (options.sidecar !== false && !options.safety) writeSidecar(options, repoInfo(repo), { status: 'created', created });
+    // The snapshot's index becomes the stat cache of the run's next snapshot.
+    fs.renameSync(snapshot.index, paths.indexCache);
+    return { ...created, kind: 'created', repoInfo: repoInfo(repo) };
+  } finally {
+    removeIndex(snapshot.index);
+  }
+}
+
+/**
+ * Snapshot from the run's index cache, else the user's index; if git rejects the cached index
+ * (its objects pruned, a different repository), once more from the user's index.
+ */
+export async function snapshotWithFallback(
+  repo: CheckpointRepo,
+  paths: ReturnType<typeof runPaths>,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<SnapshotResult> {
+  const cached = fs.existsSync(paths.indexCache) ? paths.indexCache : null;
+  const base = cached ?? repo.userIndex;
+  try {
+    return await snapshotTree(repo, { baseIndex: base, tmpDir: paths.tmpDir, maxBytes, signal });
+  } catch (error) {
+    if (signal?.aborted || base === null) throw error;
+    fs.rmSync(paths.indexCache, { force: true });
+    return await snapshotTree(repo, { baseIndex: cached ? repo.userIndex : null, tmpDir: paths.tmpDir, maxBytes, signal });
+  }
+}
+
+async function updateRef(repo: CheckpointRepo, ref: string, commit: string, signal: AbortSignal): Promise<void> {
+  // A transaction on stdin: `start`/`prepare`/`commit` answer on stdout, so a failure is loud.
+  const out = await repoGit(repo, { signal, input: `start\nupdate ${ref} ${commit}\nprepare\ncommit\n`, args: ['update-ref', '--stdin'] });
+  if (!/commit: ok/.test(out)) throw new Error(`git update-ref did not commit ${ref}: ${out.trim()}`);
+}
+
+/** The commit of the run's checkpoint with the highest turn below `turn`, or null. */
+export async function previousCheckpoint(repo: CheckpointRepo, runId: string, turn: number, signal?: AbortSignal): Promise<string | null> {
+  const refs = await listRefs(repo, `${CHECKPOINT_REFS}${runId}/`, signal);
+  const below = refs.filter((entry) => entry.n < turn);
+  return below.length > 0 ? below[below.length - 1]!.commit : null;
+}
+
+async function nextSafetyNumber(repo: CheckpointRepo, runId: string, signal: AbortSignal): Promise<number> {
+  const refs = await listRefs(repo, `${SAFETY_REFS}${runId}/`, signal);
+  return refs.length > 0 ? refs[refs.length - 1]!.n + 1 : 1;
+}
+
+function writeSidecar(
+  options: CreateCheckpointOptions,
+  repo: CheckpointRepoInfo,
+  outcome: { status: 'created'; created: CheckpointCreatedPayload } | { status: 'skipped'; skipped: CheckpointSkippedPayload },
+): void {
+  const { turn: _createdTurn, ...created } = outcome.status === 'created' ? outcome.created : ({} as CheckpointCreatedPayload);
+  const { turn: _skippedTurn, ...skipped } = outcome.status === 'skipped' ? outcome.skipped : ({} as CheckpointSkippedPayload);
+  writeSealed(runPaths(options.dataDir, options.runId).sidecarOf(options.turn), {
+    schema_version: CHECKPOINT_SIDECAR_SCHEMA_VERSION,
+    runId: options.runId,
+    turn: options.turn,
+    createdAt: (options.now ?? (() => new Date()))().toISOString(),
+    repo,
+    status: outcome.status,
+    created: outcome.status === 'created' ? created : null,
+    skipped: outcome.status === 'skipped' ? skipped : null,
+  });
+}
