@@ -7,6 +7,8 @@ import { registerBench } from './commands/bench.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerCheckpoints, registerGc } from './commands/checkpoints.js';
 
 /** The `keel` command: every subcommand is a thin layer over @keel/core. */
 export function buildProgram(): Command {
@@ -20,6 +22,9 @@ export function buildProgram(): Command {
   registerRun(program);
   registerRuns(program);
   registerReplay(program);
+  registerPolicy(program);
+  registerCheckpoints(program);
+  registerGc(program);
   registerBench(program);
   return program;
 }

@@ -22,9 +22,11 @@ function importsOf(file: string): string[] {
 // Layer rules for packages/core/src (DESIGN §2; issue 8 point 5).
 //
 // 1. Layer order. A top folder may import only from folders in layers strictly before its own:
-//      contract, fsutil  ->  ledger, replay  ->  runtime  ->  workspace  ->  runs  ->  host
+//      contract, fsutil  ->  ledger, replay  ->  runtime  ->  workspace  ->  policy  ->  runs  ->  host
 //    `contract` is browser-safe (no Node); `fsutil` is Node helpers with no Keel dependency;
-//    `replay` is browser-safe and so may use the contract only (not fsutil). Folders in the same
+//    `replay` is browser-safe and so may use the contract only (not fsutil); `policy` (the
+//    policy engine, pure apart from file reads and realpath/PATH lookups) may use the contract,
+//    fsutil and workspace only. Folders in the same
 //    layer do not import each other. `src/index.ts` is the package entry and may import anything.
 //    A top folder or root file that is not in the list is itself an offence: place it first.
 // 2. Index only. A folder reaches another folder only through that folder's `index.ts`
@@ -45,6 +47,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['ledger', 'replay'],
   ['runtime'],
   ['workspace'],
+  ['policy'],
   ['runs'],
   ['host'],
 ];
@@ -53,6 +56,7 @@ const ONLY: Readonly<Record<string, readonly string[]>> = {
   contract: [],
   fsutil: [],
   replay: ['contract'],
+  policy: ['contract', 'fsutil', 'workspace'],
 };
 /** Folders whose inner files may be imported directly (see rule 2). */
 const DEEP_IMPORT_ALLOWED = new Set(['contract']);
@@ -154,9 +158,24 @@ describe('the layer rule checker (proved on known cases)', () => {
     expect(rulesOf('runs/x.ts', '../host/workstation.js')).toEqual(['index-only', 'layer-order']);
   });
 
+  it('places policy/ between workspace/ and runs/, reaching only contract, fsutil and workspace', () => {
+    expect(rulesOf('policy/x.ts', '../contract/index.js')).toEqual([]);
+    expect(rulesOf('policy/x.ts', '../contract/schemas/policy.js')).toEqual([]);
+    expect(rulesOf('policy/x.ts', '../workspace/index.js')).toEqual([]);
+    expect(rulesOf('policy/x.ts', '../fsutil/index.js')).toEqual([]);
+    expect(rulesOf('runs/x.ts', '../policy/index.js')).toEqual([]);
+    expect(rulesOf('host/x.ts', '../policy/index.js')).toEqual([]);
+    expect(rulesOf('policy/x.ts', '../ledger/index.js')).toEqual(['layer-order']);
+    expect(rulesOf('policy/x.ts', '../runtime/index.js')).toEqual(['layer-order']);
+    expect(rulesOf('policy/x.ts', '../runs/index.js')).toEqual(['layer-order']);
+    expect(rulesOf('workspace/x.ts', '../policy/index.js')).toEqual(['layer-order']);
+    expect(rulesOf('runs/x.ts', '../policy/match.js')).toEqual(['index-only']);
+    expect(rulesOf('policy/x.ts', '../workspace/paths.js')).toEqual(['index-only']);
+  });
+
   it('reports folders and files outside the layer order, and paths leaving src', () => {
-    expect(rulesOf('policy/x.ts', '../contract/index.js')).toEqual(['unplaced']);
-    expect(rulesOf('runs/x.ts', '../policy/index.js')).toEqual(['unplaced']);
+    expect(rulesOf('plugins/x.ts', '../contract/index.js')).toEqual(['unplaced']);
+    expect(rulesOf('runs/x.ts', '../plugins/index.js')).toEqual(['unplaced']);
     expect(rulesOf('helpers.ts', './contract/index.js')).toEqual(['unplaced']);
     expect(rulesOf('runs/x.ts', '../index.js')).toEqual(['unplaced']);
     expect(rulesOf('host/x.ts', '../../package.json')).toEqual(['unplaced']);
@@ -190,7 +209,7 @@ describe('the layer rule checker (proved on known cases)', () => {
 });
 
 describe('layer rules over packages/core/src (DESIGN §2)', () => {
-  it('layer order: contract, fsutil -> ledger, replay -> runtime -> workspace -> runs -> host; every folder placed in it', () => {
+  it('layer order: contract, fsutil -> ledger, replay -> runtime -> workspace -> policy -> runs -> host; every folder placed in it', () => {
     expectClean(treeViolations().filter((v) => v.rule !== 'index-only'));
   });
 

@@ -3,11 +3,11 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { benchLedger, measureReplay } from '@keel/core';
+import { benchCheckpoints, benchLedger, measureReplay, type CheckpointBenchResult } from '@keel/core';
 
 // apps/cli/{dist,src}/commands -> the repository root's scripts/.
 const BENCH_UI = fileURLToPath(new URL('../../../../scripts/bench-ui.mjs', import.meta.url));
-const SUITES = ['ledger', 'ui'] as const;
+const SUITES = ['ledger', 'ui', 'checkpoints'] as const;
 
 /** Chromium against a real `keel serve`, in its own process (a development checkout only). */
 function uiSuite(json: boolean): void {
@@ -23,6 +23,8 @@ const TARGETS = {
   group_vs_sqlite_batch100: { min: 0.8 },
   p99_vs_raw_fdatasync_p99: { max: 2 },
   state_at_seq_ms_max: { max: 50 },
+  checkpoint_turn_vs_plain_git: { max: 1.2 },
+  checkpoint_baseline_vs_plain_git: { max: 1.2 },
 } as const;
 
 function machine() {
@@ -78,10 +80,33 @@ function printLedger(result: LedgerSuite): void {
   process.stdout.write(`  ${'state_at_seq_ms_max'.padEnd(30)} ${String(result.state_at_seq_ms_max).padStart(6)}    ${verdict('state_at_seq_ms_max', result.state_at_seq_ms_max)}\n`);
 }
 
+async function checkpointSuite(options: { dir?: string; scale: number }) {
+  const dir = options.dir ?? path.join(os.tmpdir(), `keel-bench-checkpoints-${process.pid}`);
+  const result = await benchCheckpoints({ dir, files: Math.max(100, Math.round(20_000 * options.scale)) });
+  return { suite: 'checkpoints', machine: machine(), scratch_dir: dir, ...result };
+}
+
+function printCheckpoints(result: CheckpointBenchResult & { machine: ReturnType<typeof machine>; scratch_dir: string }): void {
+  process.stdout.write(`Keel checkpoint benchmark — ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, ${result.git_version}\n`);
+  process.stdout.write(`${result.files} files (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), ${result.rounds} rounds, medians; scratch ${result.scratch_dir}\n\n`);
+  const row = (name: string, keel: number, plain: number) =>
+    process.stdout.write(`  ${name.padEnd(44)} Keel ${`${keel} ms`.padStart(10)}   plain git ${`${plain} ms`.padStart(10)}\n`);
+  row(`turn checkpoint (${result.turn.changed_files_per_turn} files changed)`, result.turn.keel_median_ms, result.turn.git_median_ms);
+  row('baseline of a non-git folder (all hashed)', result.baseline.keel_median_ms, result.baseline.git_median_ms);
+  process.stdout.write(`  ${'over the byte budget: skipped in'.padEnd(44)} ${`${result.skip_ms} ms`.padStart(15)}\n`);
+  process.stdout.write('\nratios (Keel / plain git plumbing, same run):\n');
+  for (const [name, value] of [
+    ['checkpoint_turn_vs_plain_git', result.turn.ratio],
+    ['checkpoint_baseline_vs_plain_git', result.baseline.ratio],
+  ] as const) {
+    process.stdout.write(`  ${name.padEnd(34)} ${String(value).padStart(6)}x   ${verdict(name, value)}\n`);
+  }
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('measure Keel against raw baselines in the same run (suites: ledger, ui)')
+    .description('measure Keel against raw baselines in the same run (suites: ledger, ui, checkpoints)')
     .argument('[suites...]', 'suites to run', ['ledger'])
     .option('--json', 'print one JSON object with every figure')
     .option('--scale <n>', 'fraction of the documented sizes (quick look: 0.2)', Number, 1)
@@ -94,6 +119,11 @@ export function registerBench(program: Command): void {
         const result = await ledgerSuite(options);
         if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else printLedger(result);
+      }
+      if (suites.includes('checkpoints')) {
+        const result = await checkpointSuite(options);
+        if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else printCheckpoints(result);
       }
       if (suites.includes('ui')) uiSuite(Boolean(options.json));
     });

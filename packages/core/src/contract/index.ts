@@ -10,6 +10,7 @@ export * from './transports/socket.js';
 export * from './transports/bridge.js';
 export * from './schemas/ledger.js';
 export * from './schemas/replay.js';
+export * from './schemas/checkpoints.js';
 export * from './stop-reasons.js';
 export * from './command-line.js';
 export * from './version.js';

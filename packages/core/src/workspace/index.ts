@@ -2,3 +2,4 @@ export { resolveInWorkspace } from './paths.js';
 export { readRegularFile, writeRegularFile, readLines, MAX_READ_BYTES } from './files.js';
 export { Terminals, type TerminalEvents } from './terminals.js';
 export { OutputBudget, TERMINAL_RECORD_LIMIT } from './output-budget.js';
+export * from './checkpoints/index.js';

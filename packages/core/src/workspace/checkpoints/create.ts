@@ -23,7 +23,7 @@ import {
   WorkspaceMissingError,
   type CheckpointRepo,
 } from './repo.js';
-import { writeSealed } from './sealed-json.js';
+import { latestCreatedBelow, writeSidecar } from './sidecar.js';
 import { removeIndex, snapshotTree, type SnapshotResult } from './snapshot.js';
 import { diffstatOf, diffTrees, NUMSTAT_FILE_LIMIT, publicChange } from './tree-diff.js';
 
@@ -119,7 +119,7 @@ export async function createCheckpoint(workspace: string, options: CreateCheckpo
     const skipped: CheckpointSkippedPayload = { turn: options.turn, reason: skip.reason, detail: skip.detail.slice(0, 2000), budget, bytes: skip.bytes, durationMs: elapsed() };
     if (options.sidecar !== false && !options.safety) {
       const info: CheckpointRepoInfo = repo ? repoInfo(repo) : { kind: 'private', gitDir: paths.privateGitDir, workTree: workspace, prefix: '' };
-      writeSidecar(options, info, { status: 'skipped', skipped });
+      sidecarFor(options, info, { status: 'skipped', skipped });
     }
     return { ...skipped, kind: 'skipped', skipped: skip.reason };
   } finally {
@@ -136,7 +136,13 @@ async function checkpointIn(
   elapsed: () => number,
 ): Promise<CheckpointCreated> {
   const paths = runPaths(options.dataDir, options.runId);
-  const parent = options.parent !== undefined ? options.parent : await previousCheckpoint(repo, options.runId, options.turn, signal);
+  // The parent: given, else the previous checkpoint its sidecar records (no git call), else the refs.
+  let parent: string | null;
+  if (options.parent !== undefined) parent = options.parent;
+  else {
+    const recorded = latestCreatedBelow(options.dataDir, options.runId, options.turn);
+    parent = recorded?.created && recorded.repo.gitDir === repo.gitDir ? recorded.created.commit : await previousCheckpoint(repo, options.runId, options.turn, signal);
+  }
   const snapshot = await snapshotWithFallback(repo, paths, budget.maxBytes, signal);
   if (snapshot.kind === 'over_bytes') {
     throw new Skip(
@@ -158,15 +164,26 @@ async function checkpointIn(
     };
     const ref = options.safety ? safetyRef(options.runId, await nextSafetyNumber(repo, options.runId, signal)) : checkpointRef(options.runId, options.turn);
     const message = `Keel ${options.safety ? 'safety checkpoint' : 'checkpoint'}: run ${options.runId}, turn ${options.turn}\n\nKeel-Run: ${options.runId}\nKeel-Turn: ${options.turn}\n`;
-    const commit = (
-      await repoGit(repo, { signal, env: identity, args: ['commit-tree', snapshot.tree, ...(parent ? ['-p', parent] : []), '-m', message] })
-    ).trim();
+    const commitTree = async (withParent: string | null) =>
+      (await repoGit(repo, { signal, env: identity, args: ['commit-tree', snapshot.tree, ...(withParent ? ['-p', withParent] : []), '-m', message] })).trim();
+    let commit: string;
+    try {
+      commit = await commitTree(parent);
+    } catch (error) {
+      if (signal.aborted || parent === null || options.parent !== undefined) throw error;
+      // The recorded parent is gone (pruned): ask the refs.
+      parent = await previousCheckpoint(repo, options.runId, options.turn, signal);
+      commit = await commitTree(parent);
+    }
     if (signal.aborted) throw new GitCallError(['update-ref'], 'aborted before the ref was written', true);
     await updateRef(repo, ref, commit, signal);
     // The checkpoint exists from here on: what follows only describes it.
-    let changes = await diffTrees(repo, parent, snapshot.tree);
-    const counted = changes.length <= NUMSTAT_FILE_LIMIT;
-    if (counted && changes.length > 0) changes = await diffTrees(repo, parent, snapshot.tree, { numstat: true });
+    // Line counts in the same call when the change is known to be small (the snapshot started
+    // from the previous one's index and hashed few paths); otherwise count files first.
+    const small = parent !== null && snapshot.fromCache && snapshot.hashedPaths <= NUMSTAT_FILE_LIMIT;
+    let changes = await diffTrees(repo, parent, snapshot.tree, { numstat: small });
+    const counted = small || changes.length <= NUMSTAT_FILE_LIMIT;
+    if (!small && counted && changes.length > 0) changes = await diffTrees(repo, parent, snapshot.tree, { numstat: true });
     const created: CheckpointCreatedPayload = {
       turn: options.turn,
       ref,
@@ -181,7 +198,7 @@ async function checkpointIn(
       hashedBytes: snapshot.hashedBytes,
       durationMs: elapsed(),
     };
-    if (options.sidecar !== false && !options.safety) writeSidecar(options, repoInfo(repo), { status: 'created', created });
+    if (options.sidecar !== false && !options.safety) sidecarFor(options, repoInfo(repo), { status: 'created', created });
     // The snapshot's index becomes the stat cache of the run's next snapshot.
     fs.renameSync(snapshot.index, paths.indexCache);
     return { ...created, kind: 'created', repoInfo: repoInfo(repo) };
@@ -199,15 +216,15 @@ export async function snapshotWithFallback(
   paths: ReturnType<typeof runPaths>,
   maxBytes: number,
   signal: AbortSignal | undefined,
-): Promise<SnapshotResult> {
+): Promise<SnapshotResult & { fromCache: boolean }> {
   const cached = fs.existsSync(paths.indexCache) ? paths.indexCache : null;
   const base = cached ?? repo.userIndex;
   try {
-    return await snapshotTree(repo, { baseIndex: base, tmpDir: paths.tmpDir, maxBytes, signal });
+    return { ...(await snapshotTree(repo, { baseIndex: base, tmpDir: paths.tmpDir, maxBytes, signal })), fromCache: cached !== null };
   } catch (error) {
     if (signal?.aborted || base === null) throw error;
     fs.rmSync(paths.indexCache, { force: true });
-    return await snapshotTree(repo, { baseIndex: cached ? repo.userIndex : null, tmpDir: paths.tmpDir, maxBytes, signal });
+    return { ...(await snapshotTree(repo, { baseIndex: cached ? repo.userIndex : null, tmpDir: paths.tmpDir, maxBytes, signal })), fromCache: false };
   }
 }
 
@@ -229,21 +246,22 @@ async function nextSafetyNumber(repo: CheckpointRepo, runId: string, signal: Abo
   return refs.length > 0 ? refs[refs.length - 1]!.n + 1 : 1;
 }
 
-function writeSidecar(
+function sidecarFor(
   options: CreateCheckpointOptions,
   repo: CheckpointRepoInfo,
   outcome: { status: 'created'; created: CheckpointCreatedPayload } | { status: 'skipped'; skipped: CheckpointSkippedPayload },
 ): void {
-  const { turn: _createdTurn, ...created } = outcome.status === 'created' ? outcome.created : ({} as CheckpointCreatedPayload);
-  const { turn: _skippedTurn, ...skipped } = outcome.status === 'skipped' ? outcome.skipped : ({} as CheckpointSkippedPayload);
-  writeSealed(runPaths(options.dataDir, options.runId).sidecarOf(options.turn), {
-    schema_version: CHECKPOINT_SIDECAR_SCHEMA_VERSION,
+  const strip = <T extends { turn: number }>(payload: T): Omit<T, 'turn'> => {
+    const { turn: _turn, ...rest } = payload;
+    return rest;
+  };
+  writeSidecar(options.dataDir, {
     runId: options.runId,
     turn: options.turn,
     createdAt: (options.now ?? (() => new Date()))().toISOString(),
     repo,
     status: outcome.status,
-    created: outcome.status === 'created' ? created : null,
-    skipped: outcome.status === 'skipped' ? skipped : null,
+    created: outcome.status === 'created' ? strip(outcome.created) : null,
+    skipped: outcome.status === 'skipped' ? strip(outcome.skipped) : null,
   });
 }

@@ -1,34 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { RunId } from '../../contract/schemas/ledger.js';
 import type { CheckpointRepoInfo } from '../../contract/schemas/checkpoints.js';
 import { ensurePrivateDir } from '../../fsutil/index.js';
 import { git, type GitCall, type GitEnvKey } from './git.js';
+import { runPaths } from './paths.js';
+import { latestRecordedRepo } from './sidecar.js';
 
-/** Hidden ref namespaces: never a branch, never shown by `git branch`, `git log --all` shows them. */
-export const CHECKPOINT_REFS = 'refs/keel/checkpoints/';
-export const SAFETY_REFS = 'refs/keel/safety/';
-
-export const checkpointRef = (runId: string, turn: number) => `${CHECKPOINT_REFS}${runId}/${turn}`;
-export const safetyRef = (runId: string, n: number) => `${SAFETY_REFS}${runId}/${n}`;
-
-/** Files Keel keeps per run under the data directory (never in the user's folder). */
-export function runPaths(dataDir: string, runId: string) {
-  const parsed = RunId.safeParse(runId);
-  if (!parsed.success) throw new Error(`"${runId}" is not a run id.`);
-  const runDir = path.join(dataDir, 'runs', runId);
-  return {
-    runDir,
-    sidecarDir: path.join(runDir, 'checkpoints'),
-    sidecarOf: (turn: number) => path.join(runDir, 'checkpoints', `${turn}.json`),
-    /** Keel's private repository for a workspace that is not a git repository. */
-    privateGitDir: path.join(runDir, 'checkpoints.git'),
-    /** The index of the last snapshot: a stat cache that makes the next one cheap. */
-    indexCache: path.join(runDir, 'checkpoints.index'),
-    tmpDir: path.join(runDir, 'checkpoints.tmp'),
-    journal: path.join(runDir, 'restore-journal.json'),
-  };
-}
+export { CHECKPOINT_REFS, SAFETY_REFS, checkpointRef, safetyRef, runPaths } from './paths.js';
 
 /**
  * Where a run's checkpoints live. `git`: the workspace is (inside) a git repository; objects
@@ -67,6 +45,8 @@ export async function resolveCheckpointRepo(workspace: string, options: RepoOpti
   }
   if (!fs.statSync(real).isDirectory()) throw new WorkspaceMissingError(`The workspace ${workspace} is not a directory.`);
   if (options.gitDir === undefined) {
+    const recorded = options.runId === '' ? null : latestRecordedRepo(options.dataDir, options.runId, real);
+    if (recorded) return { ...repoFromInfo(recorded), workspace: real };
     const found = await discover(real, options.signal);
     if (found) return found;
   }
@@ -142,13 +122,13 @@ export function repoGit(repo: CheckpointRepo, call: Omit<GitCall, 'cwd'> & { ind
 
 /** Resolves a commit-ish to its commit and tree; null when it does not exist. */
 export async function resolveCommit(repo: CheckpointRepo, rev: string, signal?: AbortSignal): Promise<{ commit: string; tree: string } | null> {
-  try {
-    const out = await repoGit(repo, { args: ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`, `${rev}^{tree}`], signal });
-    const [commit, tree] = out.trim().split('\n');
-    return commit && tree ? { commit, tree } : null;
-  } catch {
-    return null;
-  }
+  if (/[\n\0]/.test(rev)) return null;
+  // On stdin, not argv: a name starting with "-" stays a name.
+  const out = await repoGit(repo, { signal, input: `${rev}^{commit}\n${rev}^{tree}\n`, args: ['cat-file', '--batch-check=%(objectname) %(objecttype)'] });
+  const [commitLine, treeLine] = out.split('\n');
+  const commit = /^([0-9a-f]+) commit$/.exec(commitLine ?? '')?.[1];
+  const tree = /^([0-9a-f]+) tree$/.exec(treeLine ?? '')?.[1];
+  return commit && tree ? { commit, tree } : null;
 }
 
 export interface RefEntry {

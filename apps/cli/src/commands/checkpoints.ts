@@ -1,0 +1,144 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { diffTurn, gcCheckpoints, listCheckpoints, resolveDataDir, type CheckpointListing, type GcResult } from '@keel/core';
+import { withDataOption } from './options.js';
+
+/**
+ * `keel checkpoints list|diff` and `keel gc`, from the hidden refs and sidecars (the ledger's
+ * `checkpoint.*` events join when the run core records them). Neither opens the ledger.
+ */
+
+const parseTurn = (value: string): number => {
+  const turn = Number(value);
+  if (!Number.isInteger(turn) || turn < 0) throw new Error(`--turn must be a whole number (0 is the baseline), got "${value}".`);
+  return turn;
+};
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `7d`, `12h`, `30m`, `2w`, `45s`; a bare number is days. */
+export function parseAge(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)([smhdw]?)$/.exec(value.trim());
+  if (!match) throw new Error(`--older-than takes an age such as 7d, 12h, 30m or 2w, got "${value}".`);
+  return Math.round(Number(match[1]) * UNITS[match[2] || 'd']!);
+}
+
+const parseCount = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--keep-last must be a whole number, got "${value}".`);
+  return n;
+};
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function describeCheckpoint(entry: CheckpointListing): string {
+  const name = entry.turn === 0 ? 'baseline' : `turn ${entry.turn}`;
+  const when = entry.createdAt ?? '?';
+  switch (entry.status) {
+    case 'skipped':
+      return `${name.padEnd(9)} SKIPPED   ${when}  ${entry.skipReason ?? ''}`;
+    case 'ref_missing':
+      return `${name.padEnd(9)} REF GONE  ${when}  (sidecar only: ${entry.commit?.slice(0, 12) ?? '?'})`;
+    default: {
+      const stat = entry.filesChanged === null ? 'no sidecar' : `${entry.filesChanged} file(s)${entry.insertions === null ? '' : `, +${entry.insertions} -${entry.deletions}`}`;
+      return `${name.padEnd(9)} ${entry.commit?.slice(0, 12) ?? '?'}  ${when}  ${stat}${entry.durationMs === null ? '' : ` in ${entry.durationMs} ms`}${entry.mismatch ? '  (sidecar disagrees with the ref)' : ''}`;
+    }
+  }
+}
+
+async function workspaceOf(dataDir: string, runId: string, workspace: string | undefined): Promise<string> {
+  if (workspace) return path.resolve(workspace);
+  const listing = await listCheckpoints({ dataDir, runId });
+  if (!listing.repo) throw new Error(`Run ${runId} has no checkpoint sidecars in ${dataDir}; pass --workspace DIR.`);
+  return listing.repo.prefix ? path.join(listing.repo.workTree, listing.repo.prefix) : listing.repo.workTree;
+}
+
+export function registerCheckpoints(program: Command): void {
+  const checkpoints = program.command('checkpoints').description("a run's checkpoints: git snapshots of its workspace at each turn boundary, in hidden refs");
+  withDataOption(checkpoints.command('list'))
+    .description('list the checkpoints of a run (turn, commit, files changed, duration; skipped ones with the reason)')
+    .requiredOption('--run <id>', 'run id')
+    .option('--workspace <dir>', "the run's workspace (default: what its sidecars recorded)")
+    .option('--json', 'print JSON')
+    .action(async (options: { data?: string; run: string; workspace?: string; json?: boolean }) => {
+      const dataDir = resolveDataDir({ flag: options.data });
+      const listing = await listCheckpoints({ dataDir, runId: options.run, workspace: options.workspace });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
+        return;
+      }
+      for (const problem of listing.problems) process.stderr.write(`warning: ${problem.detail}\n`);
+      if (listing.checkpoints.length === 0) {
+        process.stdout.write(`run ${options.run} has no checkpoints\n`);
+        return;
+      }
+      process.stdout.write(`run ${options.run}: ${listing.checkpoints.length} checkpoint(s) in ${listing.repo?.kind === 'private' ? "Keel's private repository" : 'the repository'} ${listing.repo?.gitDir ?? '?'}\n`);
+      for (const entry of listing.checkpoints) process.stdout.write(`  ${describeCheckpoint(entry)}\n`);
+    });
+  withDataOption(checkpoints.command('diff'))
+    .description('what a turn changed: its checkpoint against the previous one, as unified diffs')
+    .requiredOption('--run <id>', 'run id')
+    .requiredOption('--turn <n>', 'turn (0: the baseline against nothing)', parseTurn)
+    .option('--workspace <dir>', "the run's workspace (default: what its sidecars recorded)")
+    .option('--stat', 'only the list of files with line counts')
+    .option('--json', 'print JSON')
+    .action(async (options: { data?: string; run: string; turn: number; workspace?: string; stat?: boolean; json?: boolean }) => {
+      const dataDir = resolveDataDir({ flag: options.data });
+      const workspace = await workspaceOf(dataDir, options.run, options.workspace);
+      const diff = await diffTurn(workspace, { dataDir, runId: options.run, turn: options.turn }, options.stat ? { maxPatchFiles: 0 } : {});
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
+        return;
+      }
+      const from = diff.fromTurn === null ? 'nothing' : diff.fromTurn === 0 ? 'the baseline' : `turn ${diff.fromTurn}`;
+      const { files, insertions, deletions } = diff.diffstat;
+      process.stdout.write(`turn ${options.turn} against ${from}: ${files} file(s)${insertions === null ? '' : `, +${insertions} -${deletions}`}\n`);
+      for (const file of diff.files) {
+        const counts = file.binary ? 'binary' : file.insertions === null ? '' : `+${file.insertions} -${file.deletions}`;
+        process.stdout.write(`  ${file.status.padEnd(12)} ${file.path}  ${counts}\n`);
+      }
+      if (options.stat) return;
+      for (const file of diff.files) {
+        if (!file.patch) continue;
+        process.stdout.write(`\n${file.patch}${file.patch.endsWith('\n') ? '' : '\n'}`);
+        if (file.patchTruncated) process.stdout.write(`[diff of ${file.path} cut short]\n`);
+      }
+    });
+}
+
+function printGc(result: GcResult): void {
+  const verb = result.dryRun ? 'would remove' : 'removed';
+  for (const skipped of result.skippedRuns) process.stdout.write(`kept run ${skipped.runId}: ${skipped.why}\n`);
+  for (const entry of result.removed) {
+    const what = entry.ref ?? entry.sidecar ?? `${entry.kind} ${entry.n}`;
+    process.stdout.write(`${verb} ${what}${entry.ref && entry.sidecar ? ' and its sidecar' : ''} (run ${entry.runId}, ${entry.reason.replace('_', ' ')})\n`);
+  }
+  for (const problem of result.problems) process.stderr.write(`warning: ${problem}\n`);
+  process.stdout.write(
+    `${result.dryRun ? 'dry run: nothing removed; ' : ''}${result.removed.length} checkpoint(s) of ${result.runsCleared.length} run(s) ${verb}; ` +
+      `${bytes(result.bytesFreed)} ${result.dryRun ? 'would be ' : ''}freed in the data directory` +
+      (result.bytesReclaimable > 0 ? `; ${bytes(result.bytesReclaimable)} of objects in workspaces become unreferenced (their own \`git gc\` frees them)` : '') +
+      '\n',
+  );
+}
+
+export function registerGc(program: Command): void {
+  withDataOption(program.command('gc'))
+    .description('prune the checkpoints (refs, sidecars, private repositories) of old or deleted runs; never the ledger')
+    .option('--dry-run', 'print what would be removed, remove nothing')
+    .option('--older-than <age>', "prune runs whose newest checkpoint is older than this (7d, 12h, 2w)", parseAge)
+    .option('--keep-last <n>', 'always keep the checkpoints of the n most recently checkpointed runs', parseCount)
+    .option('--workspace <dir...>', 'also look in these repositories for refs of runs whose sidecars are gone')
+    .option('--json', 'print JSON')
+    .action(async (options: { data?: string; dryRun?: boolean; olderThan?: number; keepLast?: number; workspace?: string[]; json?: boolean }) => {
+      const dataDir = resolveDataDir({ flag: options.data });
+      const result = await gcCheckpoints({ dataDir, dryRun: options.dryRun, olderThanMs: options.olderThan, keepLast: options.keepLast, workspaces: options.workspace });
+      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else printGc(result);
+    });
+}

@@ -1,0 +1,199 @@
+import { createRequire } from 'node:module';
+import { Language, Parser, type Node } from 'web-tree-sitter';
+import type { PolicyAction } from '../contract/schemas/policy.js';
+import { Analysis, MAX_COMMAND_LENGTH, MAX_SYNTAX_DEPTH, topFrame, type Frame } from './analysis.js';
+import { analyzeCommand, isSensitiveEnv } from './commands.js';
+import { groupAdjacent, isStatic, literalWord, wordOf } from './words.js';
+
+// Shell commands -> actions, through a real parser: tree-sitter's bash grammar (compiled to
+// WebAssembly, loaded once). Every simple command anywhere in the tree — in lists, pipelines,
+// subshells, groups, if/for/while/case, functions, command and process substitutions, heredocs —
+// is analysed on its own (commands.ts); every redirection is a write or read. Input the parser
+// cannot take completely (any ERROR or MISSING node) is one unparseable action: never allowed.
+// See docs/adr/0006-policy-engine.md for why tree-sitter and not sh-syntax.
+
+let parser: Parser | null = null;
+let loading: Promise<void> | null = null;
+
+/** Loads the bash parser (WebAssembly) once; evaluation needs it. Safe to call many times. */
+export function loadShellParser(): Promise<void> {
+  loading ??= (async () => {
+    await Parser.init();
+    const wasm = createRequire(import.meta.url).resolve('tree-sitter-bash/tree-sitter-bash.wasm');
+    const language = await Language.load(wasm);
+    const next = new Parser();
+    next.setLanguage(language);
+    parser = next;
+  })().catch((error: unknown) => {
+    loading = null;
+    throw error;
+  });
+  return loading;
+}
+
+export const shellParserLoaded = (): boolean => parser !== null;
+
+function requireParser(): Parser {
+  if (parser === null) throw new Error('The shell parser is not loaded: await loadShellParser() before evaluating commands.');
+  return parser;
+}
+
+export interface ShellOptions {
+  /** The directory the command runs in (absolute). */
+  cwd: string;
+  /** Expands `~`; without it a path starting with `~` is not statically known. */
+  home?: string;
+}
+
+/** The actions of a shell command string. Needs `loadShellParser()` to have resolved. */
+export function commandActions(command: string, options: ShellOptions): PolicyAction[] {
+  const an: Analysis = new Analysis(options.cwd, options.home, (text, frame) => walkScript(an, text, frame));
+  walkScript(an, command, topFrame());
+  return an.finish();
+}
+
+/** The actions of a command given as an argv (no shell in between: ACP terminals, Codex argv). */
+export function argvActions(argv: readonly string[], options: ShellOptions): PolicyAction[] {
+  const an: Analysis = new Analysis(options.cwd, options.home, (text, frame) => walkScript(an, text, frame));
+  analyzeCommand(an, argv.map(literalWord), topFrame());
+  return an.finish();
+}
+
+function firstError(node: Node): Node | null {
+  if (node.isError || node.isMissing) return node;
+  for (const child of node.children) {
+    if (!child.hasError && !child.isMissing) continue;
+    const found = firstError(child);
+    if (found) return found;
+  }
+  return null;
+}
+
+function walkScript(an: Analysis, text: string, frame: Frame): void {
+  if (text.length > MAX_COMMAND_LENGTH) {
+    an.unknown(frame, `the command is longer than ${MAX_COMMAND_LENGTH} characters`, { unparseable: true });
+    return;
+  }
+  const tree = requireParser().parse(text);
+  if (tree === null) {
+    an.unknown(frame, 'the shell parser gave up on the command', { unparseable: true, source: text });
+    return;
+  }
+  try {
+    const root = tree.rootNode;
+    if (root.hasError) {
+      const at = firstError(root);
+      const where = at ? ` (line ${at.startPosition.row + 1}, column ${at.startPosition.column + 1})` : '';
+      an.unknown(frame, `the command does not parse as shell${where}`, { unparseable: true, source: text });
+      return;
+    }
+    new Walker(an, frame).visit(root, 0);
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Builtins whose arguments name variables they set (`read PATH`, `export PATH=...`). */
+const VARIABLE_SETTERS = new Set(['read', 'printf', 'mapfile', 'readarray', 'getopts', 'let', 'declare', 'typeset', 'export', 'local', 'readonly', 'unset']);
+
+/** Devices a redirection may use freely. */
+const HARMLESS_DEVICES = /^\/dev\/(null|zero|full|random|urandom|stdin|stdout|stderr|tty|fd\/\d+)$/;
+
+class Walker {
+  constructor(
+    private readonly an: Analysis,
+    private readonly frame: Frame,
+  ) {}
+
+  visit(node: Node, depth: number): void {
+    if (depth > MAX_SYNTAX_DEPTH) {
+      this.an.unknown(this.frame, `the command nests deeper than ${MAX_SYNTAX_DEPTH} levels`);
+      return;
+    }
+    switch (node.type) {
+      case 'comment':
+        return;
+      case 'command':
+        this.command(node);
+        break;
+      case 'file_redirect':
+        this.redirect(node);
+        break;
+      case 'redirected_statement':
+        this.redirectedStatement(node);
+        break;
+      case 'variable_assignment':
+        if (node.parent?.type !== 'command') this.setVariable(node.childForFieldName('name')?.text);
+        break;
+      case 'unset_command':
+        for (const child of node.namedChildren) this.setVariable(child.text);
+        break;
+      case 'for_statement':
+        this.setVariable(node.childForFieldName('variable')?.text);
+        break;
+    }
+    for (const child of node.children) this.visit(child, depth + 1);
+  }
+
+  /** A variable set for the rest of the script: one that changes what programs run taints them all. */
+  private setVariable(name: string | undefined): void {
+    if (name !== undefined && isSensitiveEnv(name)) this.an.scriptEnv.add(name);
+  }
+
+  /**
+   * Words tree-sitter files under a redirection although they belong to the command
+   * (`rm >/dev/null -rf /`): every destination word after the first, and heredoc arguments.
+   */
+  private redirectExtras(statement: Node): Node[] {
+    const extras: Node[] = [];
+    for (const redirect of statement.childrenForFieldName('redirect')) {
+      if (redirect.type === 'file_redirect') extras.push(...groupAdjacent(redirect.childrenForFieldName('destination')).slice(1).flat());
+      else if (redirect.type === 'heredoc_redirect') extras.push(...redirect.childrenForFieldName('argument'));
+    }
+    return extras;
+  }
+
+  private redirectedStatement(node: Node): void {
+    const body = node.childForFieldName('body');
+    if (body?.type !== 'command' && this.redirectExtras(node).length > 0) {
+      this.an.unknown(this.frame, 'words after the redirection of a compound command (bash refuses this)', { unparseable: true, source: node.text });
+    }
+  }
+
+  private command(node: Node): void {
+    const name = node.childForFieldName('name');
+    const env = node.children.filter((child) => child.type === 'variable_assignment').map((child) => child.childForFieldName('name')?.text ?? '?');
+    if (name === null) {
+      // Only assignments (and redirections): the variables stay set for the rest of the script.
+      for (const variable of env) this.setVariable(variable);
+      return;
+    }
+    const parent = node.parent;
+    const extras = parent?.type === 'redirected_statement' && parent.childForFieldName('body')?.equals(node) ? this.redirectExtras(parent) : [];
+    const words = groupAdjacent([name, ...node.childrenForFieldName('argument'), ...extras]).map((nodes) => wordOf(nodes, this.an.home));
+    const program = words[0];
+    if (program && isStatic(program) && VARIABLE_SETTERS.has(program.value)) {
+      for (const word of words.slice(1)) if (word.value !== null) this.setVariable(/^[A-Za-z_][A-Za-z0-9_]*/.exec(word.value)?.[0]);
+    }
+    analyzeCommand(this.an, words, { ...this.frame, env: [...this.frame.env, ...env] });
+  }
+
+  private redirect(node: Node): void {
+    const operator = node.children.find((child) => !child.isNamed)?.type ?? '';
+    const groups = groupAdjacent(node.childrenForFieldName('destination'));
+    const first = groups[0];
+    if (first === undefined) return; // `>&-`
+    const target = wordOf(first, this.an.home);
+    if ((operator === '>&' || operator === '<&') && target.value !== null && /^(\d+-?|-)$/.test(target.value)) return; // 2>&1
+    const kind = operator === '<' || operator === '<&' ? 'read' : 'write';
+    if (target.value !== null && !target.glob) {
+      if (HARMLESS_DEVICES.test(target.value)) return;
+      const tcp = /^\/dev\/(tcp|udp)\/([^/]+)\/(\d+)$/.exec(target.value);
+      if (tcp) {
+        this.an.actions.push({ kind: 'network', host: tcp[2]!.toLowerCase(), port: Number(tcp[3]), ...this.an.origin(this.frame) });
+        return;
+      }
+    }
+    this.an.path(kind, this.frame, target);
+  }
+}
