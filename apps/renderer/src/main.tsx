@@ -8,8 +8,8 @@ import { useConnection } from './stores/connection.js';
 import './styles.css';
 import './conversation.css';
 
-const connection = connect((status) => {
-  useConnection.getState().setStatus(status);
+const connection = connect((status, why) => {
+  useConnection.getState().setStatus(status, why);
   // Streams (the heartbeat, the run list, the open run's events) are re-opened by the transport.
   if (status === 'connected') refreshInfo();
 });

@@ -23,3 +23,21 @@ describe('engine banner', () => {
     expect(banner.textContent).toMatch(/no longer write to its data directory.*Free space, then restart Keel/);
   });
 });
+
+describe('connection banner', () => {
+  it('says why the host closed the connection (too slow, too many tabs) while it reconnects, and forgets it once connected', async () => {
+    const { ConnectionBanner } = await import('../src/components/ConnectionBanner.js');
+    const { ClientProvider } = await import('../src/lib/client-context.js');
+    const { mockClient } = await import('./helpers.js');
+    const { client } = mockClient();
+    render(
+      <ClientProvider connection={{ client, mode: 'socket', reconnectNow: () => {} }}>
+        <ConnectionBanner />
+      </ClientProvider>,
+    );
+    act(() => useConnection.getState().setStatus('reconnecting', 'Keel closed this tab: it did not read its updates.'));
+    expect(screen.getByTestId('connection-why').textContent).toContain('did not read');
+    act(() => useConnection.getState().setStatus('connected'));
+    expect(screen.queryByTestId('connection-why')).toBeNull();
+  });
+});

@@ -10,6 +10,7 @@ const MESSAGES = {
 /** Says, in one line, whether what you see is live. Hidden while connected. */
 export function ConnectionBanner() {
   const status = useConnection((state) => state.status);
+  const why = useConnection((state) => state.why);
   const { reconnectNow } = useKeel();
   if (status === 'connected') {
     return <div className="connection-banner connected" role="status" data-status="connected" aria-label="Connected" />;
@@ -17,6 +18,7 @@ export function ConnectionBanner() {
   return (
     <div className={`connection-banner ${status}`} role="status" data-status={status}>
       <span>{MESSAGES[status]}</span>
+      {why && <span className="muted" data-testid="connection-why">{why}</span>}
       {status === 'lost' && (
         <button type="button" onClick={reconnectNow}>
           Retry now

@@ -37,7 +37,7 @@ export interface Connection {
 }
 
 /** Electron when the preload bridge is there; otherwise the headless server's WebSocket. */
-export function connect(onStatus: (status: ConnectionStatus) => void): Connection {
+export function connect(onStatus: (status: ConnectionStatus, why?: string) => void): Connection {
   if (window.keel) {
     onStatus('connected');
     return { client: createClient(bridgeTransport(window.keel)), mode: 'electron', reconnectNow: () => {} };

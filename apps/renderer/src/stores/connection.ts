@@ -8,7 +8,9 @@ interface ConnectionState {
   lastHeartbeatAt: number | null;
   /** The engine's health as the latest heartbeat said (null before the first). */
   engine: HealthStatus | null;
-  setStatus(status: ConnectionStatus): void;
+  /** Why the host closed the connection, when it said (too slow, too many connections). */
+  why: string | null;
+  setStatus(status: ConnectionStatus, why?: string): void;
   heartbeat(engine: HealthStatus): void;
 }
 
@@ -17,6 +19,7 @@ export const useConnection = create<ConnectionState>((set) => ({
   connectedAt: null,
   lastHeartbeatAt: null,
   engine: null,
-  setStatus: (status) => set(status === 'connected' ? { status, connectedAt: Date.now() } : { status }),
+  why: null,
+  setStatus: (status, why) => set(status === 'connected' ? { status, connectedAt: Date.now(), why: null } : { status, why: why ?? null }),
   heartbeat: (engine) => set({ lastHeartbeatAt: Date.now(), engine }),
 }));
