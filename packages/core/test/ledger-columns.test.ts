@@ -354,6 +354,55 @@ describe('verify checks every SQLite column against what it is derived from', ()
     await expectNothingLost(base, dir, 'free-space corruption');
   });
 
+  it('a b-tree page SQLite cannot read: verify reports it per run instead of throwing', async () => {
+    const dir = corruptCopy(base, () => {});
+    const file = path.join(dir, 'keel.db');
+    const probe = new Database(file, { readonly: true });
+    const pageSize = probe.pragma('page_size', { simple: true }) as number;
+    const rootPage = probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'events'").pluck().get() as number;
+    probe.close();
+    const bytes = fs.readFileSync(file);
+    bytes[(rootPage - 1) * pageSize + (rootPage === 1 ? 100 : 0)] = 0x00; // not a page type
+    fs.writeFileSync(file, bytes);
+    const readOnly = await openLedger({ dataDir: dir, readOnly: true });
+    try {
+      const report = readOnly.verify();
+      expect(report.ok).toBe(false);
+      expect(report.sqliteCheck?.ok).toBe(false);
+      for (const run of report.runs) {
+        expect(run.agree).toBe(false);
+        expect(run.problems.join('\n')).toMatch(/SQLite could not be read: .*malformed/);
+      }
+    } finally {
+      await readOnly.close();
+    }
+    await expectNothingLost(base, dir, 'unreadable page');
+  });
+
+  it('a keel.db not yet migrated to schema 5 is not blamed for the old created rule, and the migration puts it right', async () => {
+    // As an older build left it: created = the newest event of the first batch, schema 4.
+    const dir = corruptCopy(base, (db) => {
+      setRun(db, base.runB, 'created', base.events.get(base.runB)![7]!.ts);
+      db.pragma('user_version = 4');
+    });
+    const readOnly = await openLedger({ dataDir: dir, readOnly: true });
+    try {
+      expect(readOnly.run(base.runB)?.created).toBe(base.events.get(base.runB)![7]!.ts);
+      const report = readOnly.verify();
+      expect(report.ok, JSON.stringify(report.runs.flatMap((run) => run.problems))).toBe(true);
+    } finally {
+      await readOnly.close();
+    }
+    const migrated = await openLedger({ dataDir: dir });
+    try {
+      expect(migrated.run(base.runB)).toEqual(base.summaries.get(base.runB));
+      expect(migrated.verify().ok).toBe(true);
+    } finally {
+      await migrated.close();
+    }
+    await expectNothingLost(base, dir, 'schema 4');
+  });
+
   it('a damaged seq key never moves the acknowledged boundary earlier: with record 8 damaged in the log too, the run quarantines, nothing is cut', async () => {
     // B's row 8 keyed 0 instead (one bit): SQLite's max(seq) says 7, its row count 8.
     const dir = corruptCopy(base, (db) => setEvent(db, base.runB, 8, 'seq', 0));

@@ -94,6 +94,7 @@ function printCheckpoints(result: CheckpointBenchResult & { machine: ReturnType<
   row(`turn checkpoint (${result.turn.changed_files_per_turn} files changed)`, result.turn.keel_median_ms, result.turn.git_median_ms);
   row('baseline of a non-git folder (all hashed)', result.baseline.keel_median_ms, result.baseline.git_median_ms);
   process.stdout.write(`  ${'over the byte budget: skipped in'.padEnd(44)} ${`${result.skip_ms} ms`.padStart(15)}\n`);
+  process.stdout.write(`  Keel's git calls per turn checkpoint (mean ms): ${Object.entries(result.turn.keel_git_calls_ms).map(([name, ms]) => `${name} ${ms}`).join(', ')}\n`);
   process.stdout.write('\nratios (Keel / plain git plumbing, same run):\n');
   for (const [name, value] of [
     ['checkpoint_turn_vs_plain_git', result.turn.ratio],

@@ -161,7 +161,7 @@ function compareProjection(row: RunRow, expected: RunProjection, schemaVersion: 
   }
 }
 
-function describe(mismatch: ColumnMismatch): string {
+function describeMismatch(mismatch: ColumnMismatch): string {
   const stored = mismatch.stored === null ? 'NULL' : JSON.stringify(mismatch.stored);
   const expected = mismatch.expected === null ? 'NULL' : JSON.stringify(mismatch.expected);
   if (mismatch.table === 'runs' && mismatch.column === 'id') return 'SQLite has events of this run but no runs row';
@@ -187,18 +187,25 @@ export function verifyRun(
   const mismatches = new Mismatches();
   // SQLite first, in one snapshot (events and runs row alike): the writer syncs NDJSON before
   // it commits, so everything SQLite holds is already in the log.
-  const sqlite = store.snapshot(() => {
-    const side = summarizeSqlite(store, runId, problems, mismatches);
-    const row = store.runRow(runId);
-    if (row) compareFlags(row, mismatches);
-    if (side.projection && !row) {
-      mismatches.add({ table: 'runs', column: 'id', seq: null, stored: null, expected: runId });
-    } else if (side.projection && row) {
-      compareProjection(row, side.projection, schemaVersion, mismatches);
-    }
-    return side.summary;
-  });
-  for (const mismatch of mismatches.list) problems.push(describe(mismatch));
+  let sqlite: StoreSummary | null = null;
+  try {
+    sqlite = store.snapshot(() => {
+      const side = summarizeSqlite(store, runId, problems, mismatches);
+      const row = store.runRow(runId);
+      if (row) compareFlags(row, mismatches);
+      if (side.projection && !row) {
+        mismatches.add({ table: 'runs', column: 'id', seq: null, stored: null, expected: runId });
+      } else if (side.projection && row) {
+        compareProjection(row, side.projection, schemaVersion, mismatches);
+      }
+      return side.summary;
+    });
+  } catch (error) {
+    // A page SQLite cannot read (SQLITE_CORRUPT and the like): this run's half is unreadable.
+    sqlite = null;
+    problems.push(`SQLite could not be read: ${(error as Error).message}`);
+  }
+  for (const mismatch of mismatches.list) problems.push(describeMismatch(mismatch));
   if (mismatches.count > mismatches.list.length) problems.push(`...and ${mismatches.count - mismatches.list.length} more column mismatches`);
   const ndjson = summarizeNdjson(file, runId, problems, tolerateInFlight && sqlite ? sqlite.maxSeq : undefined);
   if (quarantineReason) problems.push(`quarantined: ${quarantineReason}`);

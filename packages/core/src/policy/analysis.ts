@@ -17,9 +17,11 @@ export interface Frame {
   via: string[];
   env: string[];
   moreArgs: boolean;
+  /** Inside a loop or a function: it may run any number of times. */
+  repeatable: boolean;
 }
 
-export const topFrame = (): Frame => ({ depth: 0, via: [], env: [], moreArgs: false });
+export const topFrame = (): Frame => ({ depth: 0, via: [], env: [], moreArgs: false, repeatable: false });
 
 /** A write or read whose target is resolved against the possible working directories at the end. */
 interface PendingPath {
@@ -38,6 +40,8 @@ export class Analysis {
   private readonly pending: PendingPath[] = [];
   /** Static `cd` targets; null when one is not statically known (`cd $X`, `cd -`, `popd`). */
   private readonly cdTargets: Array<string | null> = [];
+  /** A relative `cd` that may run any number of times (in a loop or function). */
+  private unboundedCd = false;
   /** Names assigned anywhere in the input that change how programs resolve or behave. */
   readonly scriptEnv = new Set<string>();
   /** A command that may create or move symlinks runs somewhere in the input. */
@@ -100,8 +104,9 @@ export class Analysis {
     this.pending.push({ action, target: target.value });
   }
 
-  cd(target: string | null): void {
+  cd(target: string | null, frame: Frame): void {
     this.cdTargets.push(target);
+    if (frame.repeatable && target !== null && !path.isAbsolute(target)) this.unboundedCd = true;
   }
 
   /** Resolves pending paths against every directory the input may have `cd`-ed to. */
@@ -126,18 +131,23 @@ export class Analysis {
     return this.actions;
   }
 
-  /** The cwd plus every static cd target applied from every candidate, to a fixpoint; null if unbounded. */
+  /**
+   * Every directory a command may run in: the cwd, and every static cd target applied from every
+   * candidate, as many times as there are cd commands (in any order: branches and `||` make the
+   * real sequence unknowable). Null when that is unbounded: a cd that is not statically known,
+   * or a relative one in a loop or function.
+   */
   private workingDirectories(): string[] | null {
     if (this.cdTargets.length === 0) return [this.cwd];
-    if (this.cdTargets.some((target) => target === null)) return null;
+    if (this.unboundedCd || this.cdTargets.some((target) => target === null)) return null;
     let dirs = new Set([this.cwd]);
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < this.cdTargets.length; round++) {
       const next = new Set(dirs);
       for (const dir of dirs) for (const target of this.cdTargets) next.add(path.resolve(dir, target!));
-      if (next.size === dirs.size) return [...dirs];
-      if (next.size > 64) return null;
+      if (next.size === dirs.size) break;
+      if (next.size > 256) return null;
       dirs = next;
     }
-    return null;
+    return [...dirs];
   }
 }

@@ -406,8 +406,9 @@ function parseGit(args: readonly ShellWord[]): GitCommand {
 }
 
 function gitPush(an: Analysis, frame: Frame, program: string, args: readonly ShellWord[], rest: readonly ShellWord[]): PolicyAction {
-  let force = false;
-  let unknown: string | undefined;
+  // More arguments coming at run time (xargs, find -exec) could be `--force`: judged as one.
+  let force = frame.moreArgs;
+  let unknown: string | undefined = frame.moreArgs ? 'git push with more arguments coming at run time' : undefined;
   let noBranch = false;
   const positionals: ShellWord[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -689,6 +690,9 @@ function special(an: Analysis, frame: Frame, program: string, name: string, args
   return spec ? deps(an, frame, program, args, spec) : null;
 }
 
+/** Shell reserved words: never a program name in a correct parse. */
+const RESERVED_WORDS = new Set(['{', '}', '!', 'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', '[[', ']]']);
+
 /** Non-ASCII or control characters in a program name: a look-alike (`gіt` with a Cyrillic і) or a trick. */
 const suspiciousName = (name: string) => /[^\x21-\x7e]/.test(name);
 
@@ -713,14 +717,22 @@ export function analyzeCommand(an: Analysis, words: readonly ShellWord[], frame:
     an.actions.push({ kind: 'exec', ...base, unknown: `the program name has characters outside printable ASCII (a look-alike?): ${JSON.stringify(program)}` });
     return;
   }
+  if (RESERVED_WORDS.has(program)) {
+    // The parser read a reserved word as a program (tree-sitter does for `! { a; }`): the
+    // structure is not what bash sees. Not statically known, and the words after it are judged
+    // as the command they most likely are.
+    an.unknown(frame, `the parser read the reserved word ${JSON.stringify(program)} as a command`, { source: words.map((word) => word.source).join(' ') });
+    analyzeCommand(an, args, frame);
+    return;
+  }
   if (LINK_MAKERS.has(name)) an.linkMaker ??= name;
 
   if (name === 'cd' || name === 'pushd' || name === 'popd') {
     const scan = scanOptions(args, {});
     const target = scan.ok ? args[scan.index] : undefined;
-    if (name === 'popd' || !scan.ok) an.cd(null);
-    else if (target === undefined) an.cd(name === 'cd' ? (an.home ?? null) : null);
-    else an.cd(isStatic(target) && target.value !== '-' && !/^[+-]\d+$/.test(target.value) ? target.value : null);
+    if (name === 'popd' || !scan.ok) an.cd(null, frame);
+    else if (target === undefined) an.cd(name === 'cd' ? (an.home ?? null) : null, frame);
+    else an.cd(isStatic(target) && target.value !== '-' && !/^[+-]\d+$/.test(target.value) ? target.value : null, frame);
     an.actions.push({ kind: 'exec', ...base });
     return;
   }
@@ -743,7 +755,7 @@ export function analyzeCommand(an: Analysis, words: readonly ShellWord[], frame:
         const rest = args.slice(inner.index);
         if (rest.length === 0) return;
         analyzeCommand(an, rest, {
-          depth: frame.depth,
+          ...frame,
           via: [...frame.via, inner.via ?? name],
           env: [...frame.env, ...(inner.env ?? [])],
           moreArgs: frame.moreArgs || inner.moreArgs === true,
@@ -751,7 +763,7 @@ export function analyzeCommand(an: Analysis, words: readonly ShellWord[], frame:
         return;
       }
       case 'script': {
-        const nested: Frame = { depth: frame.depth + 1, via: [...frame.via, inner.via], env: [...frame.env], moreArgs: false };
+        const nested: Frame = { ...frame, depth: frame.depth + 1, via: [...frame.via, inner.via], env: [...frame.env], moreArgs: false };
         if (inner.text === null) an.unknown(nested, `the command string is not statically known: ${inner.source ?? '?'}`);
         else if (nested.depth > MAX_SHELL_DEPTH) an.unknown(nested, `shell strings nested deeper than ${MAX_SHELL_DEPTH}`);
         else an.script(inner.text, nested);
@@ -760,9 +772,10 @@ export function analyzeCommand(an: Analysis, words: readonly ShellWord[], frame:
     }
   }
 
+  const mark = an.actions.length;
   const meaning = special(an, frame, program, name, args);
   if (meaning !== null) {
-    an.actions.push(...meaning);
+    an.actions.splice(mark, 0, ...meaning); // before the files the command writes or sends
     return;
   }
   if (name === 'hash' || name === 'alias' || name === 'enable') {

@@ -127,7 +127,10 @@ interface Resolved extends MatchSubject {
   action: PolicyAction;
 }
 
-function resolve(action: PolicyAction, context: PolicyContext, workspace: string, home: string | undefined): Resolved {
+/** Per evaluation: PATH lookups by program and directory (a long command repeats them). */
+type TrustCache = Map<string, boolean>;
+
+function resolve(action: PolicyAction, context: PolicyContext, workspace: string, home: string | undefined, cache: TrustCache): Resolved {
   const realpath = context.realpath ?? defaultRealpath;
   const cwd = action.cwd ?? path.resolve(context.workspace, context.cwd ?? '.');
   let resolved: PolicyAction = action;
@@ -142,9 +145,15 @@ function resolve(action: PolicyAction, context: PolicyContext, workspace: string
     if (typeof program === 'string' && program !== '' && !program.includes('/') && !(action.env ?? []).some(isSensitiveEnv)) {
       if (SHELL_BUILTINS.has(program)) trusted = true;
       else {
-        const found = (context.which ?? whichOnPath)(program, context.path ?? process.env.PATH, cwd);
-        // A program found inside the workspace (PATH holding `.` or node_modules/.bin) is the agent's to change.
-        trusted = found !== null && !realpath(context.workspace, found).inside;
+        const key = `${cwd}\0${program}`;
+        const cached = cache.get(key);
+        if (cached !== undefined) trusted = cached;
+        else {
+          const found = (context.which ?? whichOnPath)(program, context.path ?? process.env.PATH, cwd);
+          // A program found inside the workspace (PATH holding `.` or node_modules/.bin) is the agent's to change.
+          trusted = found !== null && !realpath(context.workspace, found).inside;
+          cache.set(key, trusted);
+        }
       }
     }
   }
@@ -217,8 +226,9 @@ export function evaluate(policy: EffectivePolicy, input: PolicyInput, context: P
   const workspace = realDir(context.workspace);
   const homeValue = context.home ?? process.env.HOME;
   const home = homeValue === undefined ? undefined : realDir(homeValue);
+  const cache: TrustCache = new Map();
   const actions: EvaluatedAction[] = normaliseInput(input, context).map((action) => {
-    const subject = resolve(action, context, workspace, home);
+    const subject = resolve(action, context, workspace, home, cache);
     return { ...subject.action, ...decideAction(policy, subject, context.unattended === true) } as EvaluatedAction;
   });
   let top: EvaluatedAction | undefined;

@@ -63,6 +63,15 @@ function place(lineCounter: LineCounter, offset: number): { line: number; column
   return { line, column: col };
 }
 
+function valueAt(value: unknown, at: ReadonlyArray<string | number>): unknown {
+  let node = value;
+  for (const segment of at) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[segment];
+  }
+  return node;
+}
+
 const issuePath = (issue: z.core.$ZodIssue): Array<string | number> => issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
 
 /**
@@ -97,7 +106,14 @@ export function parsePolicyText(text: string, file: string | null = null): Polic
       }
       continue;
     }
-    errors.push({ file, ...place(lineCounter, offsetOf(doc, at)), path: at, code: 'schema', message: issue.message });
+    const missing = at.length > 0 && valueAt(value, at) === undefined;
+    errors.push({
+      file,
+      ...place(lineCounter, offsetOf(doc, at)),
+      path: at,
+      code: 'schema',
+      message: missing ? `missing required key "${at[at.length - 1]}"` : issue.message,
+    });
   }
   errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return { ok: false, errors };

@@ -87,7 +87,7 @@ function walkScript(an: Analysis, text: string, frame: Frame): void {
       an.unknown(frame, `the command does not parse as shell${where}`, { unparseable: true, source: text });
       return;
     }
-    new Walker(an, frame).visit(root, 0);
+    new Walker(an, frame).visit(root);
   } finally {
     tree.delete();
   }
@@ -95,6 +95,17 @@ function walkScript(an: Analysis, text: string, frame: Frame): void {
 
 /** Builtins whose arguments name variables they set (`read PATH`, `export PATH=...`). */
 const VARIABLE_SETTERS = new Set(['read', 'printf', 'mapfile', 'readarray', 'getopts', 'let', 'declare', 'typeset', 'export', 'local', 'readonly', 'unset']);
+
+/** Node types that nest: the syntax depth limit counts these. */
+const NESTING = new Set([
+  'subshell', 'compound_statement', 'command_substitution', 'process_substitution', 'if_statement', 'while_statement', 'for_statement',
+  'c_style_for_statement', 'case_statement', 'function_definition', 'arithmetic_expansion', 'expansion', 'string', 'test_command',
+  'parenthesized_expression', 'binary_expression', 'unary_expression', 'ternary_expression', 'negated_command', 'heredoc_body',
+]);
+/** Node types that hold no command, redirection or assignment: not descended into. */
+const LEAVES = new Set(['word', 'number', 'raw_string', 'ansi_c_string', 'variable_name', 'string_content', 'file_descriptor', 'heredoc_start', 'heredoc_end', 'heredoc_content', 'test_operator', 'special_variable_name', 'regex', 'extglob_pattern', 'comment']);
+/** Node types whose body may run many times. */
+const REPEATING = new Set(['while_statement', 'for_statement', 'c_style_for_statement', 'function_definition']);
 
 /** Devices a redirection may use freely. */
 const HARMLESS_DEVICES = /^\/dev\/(null|zero|full|random|urandom|stdin|stdout|stderr|tty|fd\/\d+)$/;
@@ -105,34 +116,47 @@ class Walker {
     private readonly frame: Frame,
   ) {}
 
-  visit(node: Node, depth: number): void {
-    if (depth > MAX_SYNTAX_DEPTH) {
-      this.an.unknown(this.frame, `the command nests deeper than ${MAX_SYNTAX_DEPTH} levels`);
-      return;
-    }
-    switch (node.type) {
-      case 'comment':
+  /**
+   * Walks the tree without recursion (an `a && b && ...` chain of thousands is a left-deep tree),
+   * counting only the constructs that really nest (subshells, groups, loops, substitutions...).
+   */
+  visit(root: Node): void {
+    const stack: Array<{ node: Node; depth: number; repeatable: boolean }> = [{ node: root, depth: 0, repeatable: this.frame.repeatable }];
+    while (stack.length > 0) {
+      const { node, depth, repeatable } = stack.pop()!;
+      if (depth > MAX_SYNTAX_DEPTH) {
+        this.an.unknown(this.frame, `the command nests deeper than ${MAX_SYNTAX_DEPTH} levels`);
         return;
-      case 'command':
-        this.command(node);
-        break;
-      case 'file_redirect':
-        this.redirect(node);
-        break;
-      case 'redirected_statement':
-        this.redirectedStatement(node);
-        break;
-      case 'variable_assignment':
-        if (node.parent?.type !== 'command') this.setVariable(node.childForFieldName('name')?.text);
-        break;
-      case 'unset_command':
-        for (const child of node.namedChildren) this.setVariable(child.text);
-        break;
-      case 'for_statement':
-        this.setVariable(node.childForFieldName('variable')?.text);
-        break;
+      }
+      const frame = repeatable === this.frame.repeatable ? this.frame : { ...this.frame, repeatable };
+      switch (node.type) {
+        case 'comment':
+          continue;
+        case 'command':
+          this.command(node, frame);
+          break;
+        case 'file_redirect':
+          this.redirect(node, frame);
+          break;
+        case 'redirected_statement':
+          this.redirectedStatement(node, frame);
+          break;
+        case 'variable_assignment':
+          if (node.parent?.type !== 'command') this.setVariable(node.childForFieldName('name')?.text);
+          break;
+        case 'unset_command':
+          for (const child of node.namedChildren) this.setVariable(child.text);
+          break;
+        case 'for_statement':
+          this.setVariable(node.childForFieldName('variable')?.text);
+          break;
+      }
+      if (LEAVES.has(node.type) || !node.isNamed) continue;
+      const childDepth = NESTING.has(node.type) ? depth + 1 : depth;
+      const childRepeatable = repeatable || REPEATING.has(node.type);
+      const children = node.children;
+      for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, depth: childDepth, repeatable: childRepeatable });
     }
-    for (const child of node.children) this.visit(child, depth + 1);
   }
 
   /** A variable set for the rest of the script: one that changes what programs run taints them all. */
@@ -153,14 +177,14 @@ class Walker {
     return extras;
   }
 
-  private redirectedStatement(node: Node): void {
+  private redirectedStatement(node: Node, frame: Frame): void {
     const body = node.childForFieldName('body');
     if (body?.type !== 'command' && this.redirectExtras(node).length > 0) {
-      this.an.unknown(this.frame, 'words after the redirection of a compound command (bash refuses this)', { unparseable: true, source: node.text });
+      this.an.unknown(frame, 'words after the redirection of a compound command (bash refuses this)', { unparseable: true, source: node.text });
     }
   }
 
-  private command(node: Node): void {
+  private command(node: Node, frame: Frame): void {
     const name = node.childForFieldName('name');
     const env = node.children.filter((child) => child.type === 'variable_assignment').map((child) => child.childForFieldName('name')?.text ?? '?');
     if (name === null) {
@@ -175,10 +199,10 @@ class Walker {
     if (program && isStatic(program) && VARIABLE_SETTERS.has(program.value)) {
       for (const word of words.slice(1)) if (word.value !== null) this.setVariable(/^[A-Za-z_][A-Za-z0-9_]*/.exec(word.value)?.[0]);
     }
-    analyzeCommand(this.an, words, { ...this.frame, env: [...this.frame.env, ...env] });
+    analyzeCommand(this.an, words, { ...frame, env: [...frame.env, ...env] });
   }
 
-  private redirect(node: Node): void {
+  private redirect(node: Node, frame: Frame): void {
     const operator = node.children.find((child) => !child.isNamed)?.type ?? '';
     const groups = groupAdjacent(node.childrenForFieldName('destination'));
     const first = groups[0];
@@ -190,10 +214,10 @@ class Walker {
       if (HARMLESS_DEVICES.test(target.value)) return;
       const tcp = /^\/dev\/(tcp|udp)\/([^/]+)\/(\d+)$/.exec(target.value);
       if (tcp) {
-        this.an.actions.push({ kind: 'network', host: tcp[2]!.toLowerCase(), port: Number(tcp[3]), ...this.an.origin(this.frame) });
+        this.an.actions.push({ kind: 'network', host: tcp[2]!.toLowerCase(), port: Number(tcp[3]), ...this.an.origin(frame) });
         return;
       }
     }
-    this.an.path(kind, this.frame, target);
+    this.an.path(kind, frame, target);
   }
 }

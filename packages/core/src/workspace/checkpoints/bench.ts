@@ -4,6 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { createCheckpoint } from './create.js';
+import { observeGitCalls } from './git.js';
 
 /**
  * `keel bench checkpoints`: a checkpoint of a generated repository (20,000 files by default)
@@ -11,10 +12,12 @@ import { createCheckpoint } from './create.js';
  * from the previous one, `git add -A`, `write-tree`, `commit-tree`, `update-ref` — spawned
  * directly, without simple-git. Target (issue 12): Keel / plain <= 1.2.
  *
- * Scenarios, each measured `rounds` times, alternating which side goes first:
- *   turn      a git repository with every file committed; between rounds a turn's worth of
- *             edits (1% of files modified, 50 added, 20 deleted); both sides start from their
- *             own previous index (Keel: its index cache).
+ * Scenarios, each measured an even number of rounds with the first side alternating, files read
+ * once before each round (a cold cache costs whoever comes first far more than either side's work):
+ *   turn      two identical git repositories with every file committed, one per side, given the
+ *             same turn's worth of edits per round (1% of files modified, 50 added, 20 deleted);
+ *             each side starts from its own previous index (Keel: its index cache) and writes
+ *             into its own object store.
  *   baseline  the first checkpoint of a folder that is not a git repository: every file hashed
  *             into a fresh repository (Keel: its private repository in the data dir).
  */
@@ -42,7 +45,7 @@ export interface CheckpointBenchResult {
   bytes: number;
   rounds: number;
   git_version: string;
-  turn: ScenarioFigures & { changed_files_per_turn: number };
+  turn: ScenarioFigures & { changed_files_per_turn: number; keel_git_calls_ms: Record<string, number> };
   baseline: ScenarioFigures;
   /** Over the budget (a tiny byte budget on the baseline scenario): how fast a skip answers. */
   skip_ms: number;
@@ -73,13 +76,14 @@ function rng(seed: number) {
   };
 }
 
-/** `count` source-like files in a tree of directories (about 100 per directory). */
+/** `count` source-like files, 50 per directory, 40 directories per package. */
 export function generateTree(root: string, count: number, seed = 1): { files: string[]; bytes: number } {
   const random = rng(seed);
   const files: string[] = [];
   let bytes = 0;
   for (let i = 0; i < count; i++) {
-    const dir = path.join(`pkg${i % 20}`, `mod${Math.floor(i / 20) % 10}`, `d${Math.floor(i / 200)}`);
+    const d = Math.floor(i / 50);
+    const dir = path.join(`pkg${Math.floor(d / 40)}`, `mod${d % 40}`);
     const file = path.join(dir, `file${i}.ts`);
     const lines = 5 + Math.floor(random() * 40);
     let text = '';
@@ -118,27 +122,33 @@ async function plainCheckpoint(workTree: string, gitDir: string, index: string, 
   return commit;
 }
 
-function editTurn(root: string, files: string[], turn: number, random: () => number): number {
-  let changed = 0;
+function editTurn(roots: string[], files: string[], turn: number, random: () => number): number {
+  const edits: Array<(root: string) => void> = [];
   for (let i = 0; i < Math.ceil(files.length / 100); i++) {
     const file = files[Math.floor(random() * files.length)]!;
-    fs.appendFileSync(path.join(root, file), `// turn ${turn} edit ${i}\n`);
-    changed++;
+    edits.push((root) => fs.appendFileSync(path.join(root, file), `// turn ${turn} edit ${i}\n`));
   }
   for (let i = 0; i < 50; i++) {
     const file = path.join('added', `t${turn}`, `new${i}.ts`);
-    fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), `export const added = ${turn * 1000 + i};\n`);
+    edits.push((root) => {
+      fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
+      fs.writeFileSync(path.join(root, file), `export const added = ${turn * 1000 + i};\n`);
+    });
     files.push(file);
-    changed++;
   }
   for (let i = 0; i < 20; i++) {
-    const index = Math.floor(random() * files.length);
-    const [file] = files.splice(index, 1);
-    fs.rmSync(path.join(root, file!), { force: true });
-    changed++;
+    const [file] = files.splice(Math.floor(random() * files.length), 1);
+    edits.push((root) => fs.rmSync(path.join(root, file!), { force: true }));
   }
-  return changed;
+  for (const root of roots) for (const edit of edits) edit(root);
+  return edits.length;
+}
+
+/** Reads every file of a tree once, so neither side pays for a cold cache the other warmed. */
+function warm(root: string): void {
+  for (const entry of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && !entry.parentPath.includes(`${path.sep}.git`)) fs.readFileSync(path.join(entry.parentPath, entry.name));
+  }
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -147,57 +157,79 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
+/** Runs the two sides of a round, the first side alternating, and records their times. */
+async function pair(round: number, keel: () => Promise<unknown>, plain: () => Promise<unknown>, keelMs: number[], plainMs: number[]): Promise<void> {
+  if (round % 2 === 0) {
+    keelMs.push(await timed(keel));
+    plainMs.push(await timed(plain));
+  } else {
+    plainMs.push(await timed(plain));
+    keelMs.push(await timed(keel));
+  }
+}
+
+async function committedRepo(root: string, count: number): Promise<{ files: string[]; bytes: number }> {
+  fs.mkdirSync(root);
+  const generated = generateTree(root, count);
+  await plainGit(root, ['init', '-q'], {});
+  await plainGit(root, ['add', '-A'], {});
+  await plainGit(root, ['commit', '-q', '-m', 'generated'], {});
+  return generated;
+}
+
 export async function benchCheckpoints(options: CheckpointBenchOptions): Promise<CheckpointBenchResult> {
   const count = options.files ?? 20_000;
-  const rounds = options.rounds ?? 5;
+  const rounds = Math.max(2, (options.rounds ?? 6) + ((options.rounds ?? 6) % 2)); // even: each side first equally often
   fs.rmSync(options.dir, { recursive: true, force: true });
   fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const version = (await plainGit(options.dir, ['--version'], {})).trim();
-
-  // --- turn: a git repository --------------------------------------------------------------
-  const repo = path.join(options.dir, 'repo');
   const dataDir = path.join(options.dir, 'data');
-  fs.mkdirSync(repo);
-  const { files, bytes } = generateTree(repo, count);
-  await plainGit(repo, ['init', '-q'], {});
-  await plainGit(repo, ['add', '-A'], {});
-  await plainGit(repo, ['commit', '-q', '-m', 'generated'], {});
-  const gitDir = path.join(repo, '.git');
+  const breakdown = new Map<string, number[]>();
+  const observe = (on: boolean) =>
+    observeGitCalls(on ? ({ args, ms }) => breakdown.set(args[0] ?? '?', [...(breakdown.get(args[0] ?? '?') ?? []), ms]) : null);
+
+  // --- turn: two identical git repositories, one per side, edited identically -------------
+  const keelRepo = path.join(options.dir, 'keel-repo');
+  const plainRepo = path.join(options.dir, 'plain-repo');
+  const { files, bytes } = await committedRepo(keelRepo, count);
+  await committedRepo(plainRepo, count);
+  const plainGitDir = path.join(plainRepo, '.git');
   const plainIndex = path.join(options.dir, 'plain.index');
-  fs.copyFileSync(path.join(gitDir, 'index'), plainIndex);
+  fs.copyFileSync(path.join(plainGitDir, 'index'), plainIndex);
   const runId = 'bench-turns';
-  // Turn 0 (the baseline of the run) on both sides, not measured: the starting point.
-  await createCheckpoint(repo, { dataDir, runId, turn: 0 });
-  let plainParent = await plainCheckpoint(repo, gitDir, plainIndex, 'refs/bench/plain/0', null);
+  // Turn 0, the run's baseline, on both sides: the starting point, not measured.
+  await createCheckpoint(keelRepo, { dataDir, runId, turn: 0 });
+  let plainParent = await plainCheckpoint(plainRepo, plainGitDir, plainIndex, 'refs/bench/plain/0', null);
   const random = rng(7);
   const turnKeel: number[] = [];
   const turnGit: number[] = [];
   let changedPerTurn = 0;
   for (let turn = 1; turn <= rounds; turn++) {
-    changedPerTurn = editTurn(repo, files, turn, random);
+    changedPerTurn = editTurn([keelRepo, plainRepo], files, turn, random);
+    warm(keelRepo);
+    warm(plainRepo);
     const keel = async () => {
-      const result = await createCheckpoint(repo, { dataDir, runId, turn });
+      observe(true);
+      const result = await createCheckpoint(keelRepo, { dataDir, runId, turn });
+      observe(false);
       if (result.kind !== 'created') throw new Error(`checkpoint skipped: ${result.detail}`);
     };
     const plain = async () => {
-      plainParent = await plainCheckpoint(repo, gitDir, plainIndex, `refs/bench/plain/${turn}`, plainParent);
+      plainParent = await plainCheckpoint(plainRepo, plainGitDir, plainIndex, `refs/bench/plain/${turn}`, plainParent);
     };
-    if (turn % 2) {
-      turnKeel.push(await timed(keel));
-      turnGit.push(await timed(plain));
-    } else {
-      turnGit.push(await timed(plain));
-      turnKeel.push(await timed(keel));
-    }
+    await pair(turn, keel, plain, turnKeel, turnGit);
   }
+  const turnBreakdown = Object.fromEntries([...breakdown].map(([name, values]) => [name, round1(values.reduce((a, b) => a + b, 0) / rounds)]));
 
-  // --- baseline: a folder that is not a git repository -------------------------------------
+  // --- baseline: a folder that is not a git repository, every file hashed -----------------
   const folder = path.join(options.dir, 'folder');
   fs.mkdirSync(folder);
   generateTree(folder, count, 2);
+  warm(folder);
   const baseKeel: number[] = [];
   const baseGit: number[] = [];
-  for (let i = 0; i < rounds; i++) {
+  const baseRounds = Math.max(2, Math.min(rounds, 4));
+  for (let i = 0; i < baseRounds; i++) {
     const keel = async () => {
       const result = await createCheckpoint(folder, { dataDir, runId: `bench-folder-${i}`, turn: 0 });
       if (result.kind !== 'created') throw new Error(`checkpoint skipped: ${result.detail}`);
@@ -208,13 +240,7 @@ export async function benchCheckpoints(options: CheckpointBenchOptions): Promise
       fs.writeFileSync(path.join(privateDir, 'info', 'exclude'), 'node_modules/\n.DS_Store\n');
       await plainCheckpoint(folder, privateDir, path.join(options.dir, `plain-${i}.index`), 'refs/bench/plain/0', null);
     };
-    if (i % 2) {
-      baseKeel.push(await timed(keel));
-      baseGit.push(await timed(plain));
-    } else {
-      baseGit.push(await timed(plain));
-      baseKeel.push(await timed(keel));
-    }
+    await pair(i, keel, plain, baseKeel, baseGit);
   }
   const skipStart = performance.now();
   const skip = await createCheckpoint(folder, { dataDir, runId: 'bench-skip', turn: 0, budget: { maxBytes: 1024 } });
@@ -226,7 +252,7 @@ export async function benchCheckpoints(options: CheckpointBenchOptions): Promise
     bytes,
     rounds,
     git_version: version,
-    turn: { ...figures(turnKeel, turnGit), changed_files_per_turn: changedPerTurn },
+    turn: { ...figures(turnKeel, turnGit), changed_files_per_turn: changedPerTurn, keel_git_calls_ms: turnBreakdown },
     baseline: figures(baseKeel, baseGit),
     skip_ms: round1(skipMs),
   };

@@ -176,12 +176,15 @@ async function checkpointIn(
       commit = await commitTree(parent);
     }
     if (signal.aborted) throw new GitCallError(['update-ref'], 'aborted before the ref was written', true);
-    await updateRef(repo, ref, commit, signal);
-    // The checkpoint exists from here on: what follows only describes it.
+    // The ref, and beside it the description of the change (independent of the ref: in parallel).
     // Line counts in the same call when the change is known to be small (the snapshot started
     // from the previous one's index and hashed few paths); otherwise count files first.
     const small = parent !== null && snapshot.fromCache && snapshot.hashedPaths <= NUMSTAT_FILE_LIMIT;
-    let changes = await diffTrees(repo, parent, snapshot.tree, { numstat: small });
+    const described = diffTrees(repo, parent, snapshot.tree, { numstat: small });
+    described.catch(() => undefined);
+    await updateRef(repo, ref, commit, signal);
+    // The checkpoint exists from here on: what follows only describes it.
+    let changes = await described;
     const counted = small || changes.length <= NUMSTAT_FILE_LIMIT;
     if (!small && counted && changes.length > 0) changes = await diffTrees(repo, parent, snapshot.tree, { numstat: true });
     const created: CheckpointCreatedPayload = {
@@ -201,6 +204,7 @@ async function checkpointIn(
     if (options.sidecar !== false && !options.safety) sidecarFor(options, repoInfo(repo), { status: 'created', created });
     // The snapshot's index becomes the stat cache of the run's next snapshot.
     fs.renameSync(snapshot.index, paths.indexCache);
+    fs.chmodSync(paths.indexCache, 0o600);
     return { ...created, kind: 'created', repoInfo: repoInfo(repo) };
   } finally {
     removeIndex(snapshot.index);

@@ -12,7 +12,7 @@ import { DEFAULT_CHECKPOINT_BUDGET, snapshotWithFallback } from './create.js';
 import { GitCallError } from './git.js';
 import { checkpointRef, CHECKPOINT_REFS, listRefs, repoGit, resolveCheckpointRepo, resolveCommit, runPaths, type CheckpointRepo } from './repo.js';
 import type { RestoreTarget } from './restore.js';
-import { removeIndex } from './snapshot.js';
+import { emptyTreeLike, removeIndex } from './snapshot.js';
 import { diffstatOf, diffTrees, NUMSTAT_FILE_LIMIT, publicChange } from './tree-diff.js';
 
 export interface FileDiff extends ChangedFile {
@@ -53,7 +53,7 @@ export async function diffBetween(repo: CheckpointRepo, a: string | null, b: str
   const patched = changes.slice(0, maxPatchFiles);
   const patches = new Map<string, string>();
   if (patched.length > 0) {
-    const base = a ?? (await repoGit(repo, { input: '', args: ['hash-object', '-t', 'tree', '-w', '--stdin'] })).trim();
+    const base = a ?? (await emptyTreeLike(repo, b, options.signal));
     const limit = changes.length > maxPatchFiles ? ['--', ...patched.map((change) => change.path)] : [];
     const out = await repoGit(repo, {
       signal: options.signal,

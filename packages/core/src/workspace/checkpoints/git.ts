@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { simpleGit } from 'simple-git';
 
 /**
@@ -86,8 +87,28 @@ function environment(extra: GitCall['env'], fallbackIndex: string): Record<strin
 /** An index path that never exists: reads see an empty index, a write fails. */
 const NO_INDEX = '/nonexistent/keel-no-index';
 
+export type GitCallObserver = (call: { args: readonly string[]; ms: number; ok: boolean }) => void;
+let observer: GitCallObserver | null = null;
+/** Sees every git call with its duration (the benchmark's breakdown); null to stop. */
+export function observeGitCalls(next: GitCallObserver | null): void {
+  observer = next;
+}
+
 /** Runs one git command and returns its stdout (UTF-8). Rejects with a GitCallError. */
 export async function git(call: GitCall): Promise<string> {
+  if (!observer) return gitCall(call);
+  const started = performance.now();
+  let ok = false;
+  try {
+    const out = await gitCall(call);
+    ok = true;
+    return out;
+  } finally {
+    observer?.({ args: call.args, ms: performance.now() - started, ok });
+  }
+}
+
+async function gitCall(call: GitCall): Promise<string> {
   if (call.signal?.aborted) throw new GitCallError(call.args, 'aborted before start', true);
   const input = call.input;
   const client = simpleGit({

@@ -11,4 +11,4 @@ export { readSidecar, readSidecars, type SidecarProblem } from './sidecar.js';
 export { gcCheckpoints, type GcOptions, type GcResult, type GcRemoval } from './gc.js';
 export { benchCheckpoints, type CheckpointBenchOptions, type CheckpointBenchResult } from './bench.js';
 export { resolveCheckpointRepo, resolveCommit, listRefs, checkpointRef, safetyRef, runPaths, CHECKPOINT_REFS, SAFETY_REFS, type CheckpointRepo, type RefEntry } from './repo.js';
-export { gitVersion } from './git.js';
+export { gitVersion, observeGitCalls, type GitCallObserver } from './git.js';

@@ -25,7 +25,7 @@ import {
   type CheckpointRepo,
 } from './repo.js';
 import { readSealed, writeSealed, type SealedRead } from './sealed-json.js';
-import { removeIndex, snapshotTree, tempIndexPath } from './snapshot.js';
+import { lstatOrNull, removeIndex, snapshotTree, tempIndexPath } from './snapshot.js';
 import { diffTrees, type TreeChange } from './tree-diff.js';
 
 /**
@@ -249,7 +249,7 @@ function worktreePath(repo: CheckpointRepo, file: string): string | null {
   let current = repo.workTree;
   for (const part of parts.slice(0, -1)) {
     current = path.join(current, part);
-    const stat = fs.lstatSync(current, { throwIfNoEntry: false });
+    const stat = lstatOrNull(current);
     if (!stat) return path.join(repo.workTree, ...parts); // missing ancestor: nothing beyond it exists
     if (stat.isSymbolicLink() || !stat.isDirectory()) return null;
   }
@@ -259,9 +259,10 @@ function worktreePath(repo: CheckpointRepo, file: string): string | null {
 function removeFromWorktree(repo: CheckpointRepo, file: string): void {
   const absolute = worktreePath(repo, file);
   if (absolute === null) return; // behind a symlink or a file: git never tracked it there
-  const stat = fs.lstatSync(absolute, { throwIfNoEntry: false });
-  if (!stat) return;
-  if (stat.isDirectory()) throw new Error(`${file} is a directory now; it is left alone and the restore stopped.`);
+  const stat = lstatOrNull(absolute);
+  // Not there, or a directory (the file was replaced by one; the files inside are entries of
+  // their own): nothing of this path to remove.
+  if (!stat || stat.isDirectory()) return;
   fs.unlinkSync(absolute);
   // Directories emptied by the removal go too (git does the same); never the workspace itself.
   const stop = repo.prefix ? path.join(repo.workTree, repo.prefix) : repo.workTree;
@@ -279,7 +280,7 @@ function removeFromWorktree(repo: CheckpointRepo, file: string): void {
 /** A symlink where the path needs a directory is replaced by git; a stray empty dir is removed. */
 function clearWayFor(repo: CheckpointRepo, file: string): void {
   const absolute = path.join(repo.workTree, ...(repo.prefix + file).split('/'));
-  const stat = fs.lstatSync(absolute, { throwIfNoEntry: false });
+  const stat = lstatOrNull(absolute);
   if (stat?.isDirectory()) {
     try {
       fs.rmdirSync(absolute);

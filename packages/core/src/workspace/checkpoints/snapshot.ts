@@ -54,6 +54,17 @@ export function copyIndex(from: string, to: string): boolean {
   return true;
 }
 
+/** lstat, or undefined when the path is not there (ENOENT, or ENOTDIR: a parent is a file now). */
+export function lstatOrNull(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
 export function removeIndex(index: string): void {
   fs.rmSync(index, { force: true });
   fs.rmSync(`${index}.lock`, { force: true });
@@ -84,6 +95,7 @@ async function snapshotInto(repo: CheckpointRepo, index: string, options: Snapsh
   });
   const unique = new Set(splitZ(listed));
   const paths: string[] = [];
+  const nowDirectories: string[] = [];
   const embeddedRepos: string[] = [];
   let bytes = 0;
   for (const file of unique) {
@@ -92,11 +104,21 @@ async function snapshotInto(repo: CheckpointRepo, index: string, options: Snapsh
       embeddedRepos.push(file);
       continue;
     }
+    const absolute = path.join(repo.workTree, file);
+    const stat = lstatOrNull(absolute);
+    // A tracked file replaced by a directory: its entry goes (the files inside are listed on
+    // their own). A directory with a .git is a submodule: update-index moves its gitlink.
+    if (stat?.isDirectory() && !fs.existsSync(path.join(absolute, '.git'))) {
+      nowDirectories.push(file);
+      continue;
+    }
     paths.push(file);
-    const stat = fs.lstatSync(path.join(repo.workTree, file), { throwIfNoEntry: false });
     if (stat && (stat.isFile() || stat.isSymbolicLink())) bytes += stat.size;
   }
   if (bytes > options.maxBytes) return { kind: 'over_bytes', bytes, paths: paths.length };
+  if (nowDirectories.length > 0) {
+    await repoGit(repo, { index, signal, input: `${nowDirectories.join('\0')}\0`, args: ['update-index', '--force-remove', '-z', '--stdin'] });
+  }
   if (paths.length > 0) {
     await repoGit(repo, {
       index,
@@ -120,6 +142,17 @@ async function writeTree(repo: CheckpointRepo, index: string, signal: AbortSigna
     }
     throw error;
   }
+}
+
+/** Git knows the empty tree in both object formats without it being stored. */
+const EMPTY_TREES: Record<number, string> = {
+  40: '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+  64: '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321',
+};
+
+/** The empty tree's id in the object format of `like` (an object id), without a git call when it can. */
+export async function emptyTreeLike(repo: CheckpointRepo, like: string, signal?: AbortSignal): Promise<string> {
+  return /^[0-9a-f]+$/.test(like) && EMPTY_TREES[like.length] ? EMPTY_TREES[like.length]! : emptyTree(repo, signal);
 }
 
 /** The empty tree's id in this repository's object format (written, so it always exists). */

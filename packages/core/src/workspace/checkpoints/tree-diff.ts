@@ -1,7 +1,7 @@
 import type { ChangedFile, Diffstat, FileChangeStatus } from '../../contract/schemas/checkpoints.js';
 import { splitZ } from './git.js';
 import { repoGit, type CheckpointRepo } from './repo.js';
-import { emptyTree } from './snapshot.js';
+import { emptyTreeLike } from './snapshot.js';
 
 /** Above this many changed files, line counts are not computed (they would read every blob). */
 export const NUMSTAT_FILE_LIMIT = 2000;
@@ -26,7 +26,7 @@ export async function diffTrees(
   to: string,
   options: { numstat?: boolean; signal?: AbortSignal | undefined } = {},
 ): Promise<TreeChange[]> {
-  const base = from ?? (await emptyTree(repo, options.signal));
+  const base = from ?? (await emptyTreeLike(repo, to, options.signal));
   const out = await repoGit(repo, {
     signal: options.signal,
     args: ['diff-tree', '-r', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', '--raw', ...(options.numstat ? ['--numstat'] : []), base, to],
