@@ -84,6 +84,10 @@ export function registerLedger(program: Command): void {
           if (note) process.stderr.write(`${note}\n`);
           for (const line of describeRecovery(opened.recovery)) process.stdout.write(`${line}\n`);
           for (const run of report.runs) printVerification(run);
+          if (report.sqliteCheck && !report.sqliteCheck.ok) {
+            process.stdout.write(`SQLite integrity check (PRAGMA quick_check) failed:\n`);
+            for (const message of report.sqliteCheck.messages) process.stdout.write(`  - ${message}\n`);
+          }
           const agreeing = report.runs.filter((run) => run.agree && !run.quarantined).length;
           process.stdout.write(`${agreeing} of ${report.runs.length} runs verified${report.ok ? '' : ' — NOT OK'}\n`);
         }

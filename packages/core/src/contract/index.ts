@@ -15,3 +15,4 @@ export * from './stop-reasons.js';
 export * from './command-line.js';
 export * from './version.js';
 export * from './schemas/policy.js';
+export * from './canonical-json.js';

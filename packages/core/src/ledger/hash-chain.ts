@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LedgerEvent } from '../contract/schemas/ledger.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../contract/canonical-json.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

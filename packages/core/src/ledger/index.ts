@@ -6,7 +6,7 @@ export type { RecoveryReport } from './open-recovery.js';
 export type { RunRecovery } from './recovery.js';
 export type { RunBackfill } from './backfill.js';
 export { LedgerError, type LedgerErrorCode } from './errors.js';
-export { canonicalJson } from './canonical-json.js';
+export { canonicalJson } from '../contract/canonical-json.js';
 export { genesisHash, hashOf, seal } from './hash-chain.js';
 export { openDatabase } from './sqlite-store.js';
 export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';

@@ -1,5 +1,5 @@
 import type { LedgerEvent } from '../contract/schemas/ledger.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../contract/canonical-json.js';
 
 /**
  * The columns of the `runs` table that are derived from the run's events. The store writes them

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RunId, Sha256Hex, type LedgerEvent } from '../contract/schemas/ledger.js';
 import { FILE_MODE, fsyncDir, writeFully } from '../fsutil/index.js';
 import { MAX_RECORD_BYTES } from './append-record.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../contract/canonical-json.js';
 import { LedgerError } from './errors.js';
 import { genesisHash } from './hash-chain.js';
 import { readLines, type Line } from './line-reader.js';

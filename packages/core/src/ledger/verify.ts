@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { ColumnMismatch, LedgerEvent, RunVerification, StoreSummary, VerifyReport } from '../contract/schemas/ledger.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../contract/canonical-json.js';
 import { genesisHash, hashAndLine } from './hash-chain.js';
 import { scanLog } from './log-scan.js';
 import { PROJECTED_COLUMNS, foldProjection, type RunProjection } from './projection.js';

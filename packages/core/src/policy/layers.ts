@@ -8,6 +8,7 @@ import type {
   PolicyOnViolation,
   PolicyRule,
 } from '../contract/schemas/policy.js';
+import { canonicalJson } from '../contract/index.js';
 
 /**
  * Keel's built-in layer: the defaults every policy starts from, and rules for commands that
@@ -86,26 +87,6 @@ export interface EffectivePolicy {
 
 export const STRICTNESS: Record<PolicyDecision, number> = { allow: 0, ask: 1, deny: 2 };
 export const stricter = (a: PolicyDecision, b: PolicyDecision): PolicyDecision => (STRICTNESS[b] > STRICTNESS[a] ? b : a);
-
-/**
- * Canonical JSON: keys sorted by code unit, no whitespace, undefined members dropped — the same
- * encoding as the ledger's (ledger/canonical-json.ts), which the policy layer may not import.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  if (typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const members = Object.keys(record)
-      .sort()
-      .filter((key) => record[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${members.join(',')}}`;
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('canonical JSON has no representation for non-finite numbers');
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
-}
 
 /** The policy hash: sha256 of the canonical JSON of the layers in force. */
 export function policyHash(layers: readonly PolicyLayer[]): string {

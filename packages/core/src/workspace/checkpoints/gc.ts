@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RunId } from '../../contract/schemas/ledger.js';
 import { ledgerPaths } from '../../ledger/index.js';
 import { readSidecars } from './sidecar.js';
-import { CHECKPOINT_REFS, listRefs, repoFromInfo, repoGit, resolveCheckpointRepo, runPaths, SAFETY_REFS, type CheckpointRepo, type RefEntry } from './repo.js';
+import { CHECKPOINT_REFS, discoverGitRepo, listRefs, repoFromInfo, repoGit, runPaths, SAFETY_REFS, type CheckpointRepo, type RefEntry } from './repo.js';
 
 /**
  * Retention of checkpoints (`keel gc`), per run: a run's checkpoint data goes when the run is gone
@@ -82,8 +82,9 @@ export async function gcCheckpoints(options: GcOptions): Promise<GcResult> {
   const extraRepos: CheckpointRepo[] = [];
   for (const workspace of options.workspaces ?? []) {
     try {
-      const repo = await resolveCheckpointRepo(workspace, { dataDir: options.dataDir, runId: 'gc' });
-      if (repo.kind === 'git') extraRepos.push(repo);
+      const repo = await discoverGitRepo(workspace);
+      if (!repo) throw new Error('not a git repository');
+      extraRepos.push(repo);
       for (const runId of await runsWithRefs(repo)) runIds.add(runId);
     } catch (error) {
       result.problems.push(`${workspace}: ${error instanceof Error ? error.message : String(error)}`);
@@ -134,9 +135,10 @@ export async function gcCheckpoints(options: GcOptions): Promise<GcResult> {
     }
     for (const problem of problems) {
       const turn = Number(/(\d+)\.json$/.exec(problem.file)?.[1]);
-      if (Number.isInteger(turn) && !entries.some((entry) => entry.n === turn && entry.kind !== 'safety')) {
-        entries.push({ kind: 'sidecar', n: turn, ref: null, sidecar: problem.file, time: fileTime(problem.file), repo: null });
-      }
+      if (!Number.isInteger(turn)) continue;
+      const owner = entries.find((entry) => entry.n === turn && entry.kind !== 'safety');
+      if (owner) owner.sidecar ??= problem.file; // a damaged sidecar goes with its checkpoint
+      else entries.push({ kind: 'sidecar', n: turn, ref: null, sidecar: problem.file, time: fileTime(problem.file), repo: null });
     }
     if (entries.length === 0) continue;
     const deleted = known !== null && !known.has(runId);
@@ -156,6 +158,23 @@ export async function gcCheckpoints(options: GcOptions): Promise<GcResult> {
   // Sizes first (before anything is removed), per repository across all removed runs.
   const removedRefs = new Map<CheckpointRepo, RefEntry[]>();
   const repoByDir = new Map<string, CheckpointRepo>();
+  for (const plan of plans) {
+    for (const entry of plan.entries) {
+      if (!entry.ref || !entry.repo) continue;
+      const repo = repoByDir.get(entry.repo.commonDir) ?? entry.repo;
+      repoByDir.set(entry.repo.commonDir, repo);
+      removedRefs.set(repo, [...(removedRefs.get(repo) ?? []), entry.ref]);
+    }
+  }
+  for (const [repo, refs] of removedRefs) {
+    if (repo.kind === 'private') continue; // the whole private repository goes (counted below)
+    try {
+      result.bytesReclaimable += await reachableOnlyFrom(repo, refs);
+    } catch (error) {
+      result.problems.push(`${repo.gitDir}: could not size the objects of removed refs: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   for (const plan of plans) {
     const paths = runPaths(options.dataDir, plan.runId);
     for (const entry of plan.entries) {

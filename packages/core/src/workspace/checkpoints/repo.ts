@@ -77,6 +77,17 @@ function readCommonDir(gitDir: string): string {
   }
 }
 
+/** The git repository a directory is in, or null (never creates anything). */
+export async function discoverGitRepo(workspace: string, signal?: AbortSignal): Promise<CheckpointRepo | null> {
+  let real: string;
+  try {
+    real = fs.realpathSync(workspace);
+  } catch {
+    return null;
+  }
+  return discover(real, signal);
+}
+
 const isInside = (child: string, parent: string) => child === parent || child.startsWith(parent + path.sep);
 
 async function discover(dir: string, signal: AbortSignal | undefined): Promise<CheckpointRepo | null> {
