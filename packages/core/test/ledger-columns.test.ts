@@ -126,13 +126,29 @@ async function expectNothingLost(base: Base, dir: string, where: string): Promis
   }
 }
 
+/**
+ * An undamaged copy of the base, for damage below the rows: its keel.db file and bytes, the page
+ * size, and where the header of the events table's root page starts in those bytes.
+ */
+function eventsRootPage(base: Base): { dir: string; file: string; bytes: Buffer; pageSize: number; header: number } {
+  const dir = corruptCopy(base, () => {});
+  const file = path.join(dir, 'keel.db');
+  const probe = new Database(file, { readonly: true });
+  const pageSize = probe.pragma('page_size', { simple: true }) as number;
+  const rootPage = probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'events'").pluck().get() as number;
+  probe.close();
+  const bytes = fs.readFileSync(file);
+  const header = (rootPage - 1) * pageSize + (rootPage === 1 ? 100 : 0);
+  return { dir, file, bytes, pageSize, header };
+}
+
 interface ColumnCase {
   name: string;
   mutate(db: Database.Database, base: Base): void;
   /** The run verify blames, and the mismatch it must list. */
   expected(base: Base): { runId: string; mismatch: Partial<ColumnMismatch> };
-  /** What a recovering open leaves: the damage still reported, or put right (a flag recovery rewrites). */
-  afterRecovery: 'still reported' | 'healed';
+  /** What a recovering open leaves: the damage still reported (the default), or put right (a flag recovery rewrites). */
+  afterRecovery?: 'still reported' | 'healed';
 }
 
 const cases: ColumnCase[] = [
@@ -140,121 +156,101 @@ const cases: ColumnCase[] = [
     name: 'events.type of a message.chunk row (one bit)',
     mutate: (db, base) => flipEvent(db, base.runA, 4, 'type', 12),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'events', column: 'type', seq: 4, stored: 'message.chunj', expected: 'message.chunk' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.type of the ledger.repaired row (recovery must not record the cut again)',
     mutate: (db, base) => flipEvent(db, base.runA, base.repairSeq, 'type', 0),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'events', column: 'type', seq: base.repairSeq, expected: 'ledger.repaired' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.type of a chunk row turned into ledger.repaired',
     mutate: (db, base) => setEvent(db, base.runB, 3, 'type', 'ledger.repaired'),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'events', column: 'type', seq: 3, stored: 'ledger.repaired', expected: 'message.chunk' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.ts',
     mutate: (db, base) => flipEvent(db, base.runB, 5, 'ts', 18),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'events', column: 'ts', seq: 5 } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.hash',
     mutate: (db, base) => flipEvent(db, base.runB, 8, 'hash', 10),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'events', column: 'hash', seq: 8, expected: base.events.get(base.runB)![7]!.hash } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.generation of a generation-1 row',
     mutate: (db, base) => setEvent(db, base.runA, 2, 'generation', 3),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'events', column: 'generation', seq: 2, stored: '3', expected: '1' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.generation of a row without one',
     mutate: (db, base) => setEvent(db, base.runA, 4, 'generation', 0),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'events', column: 'generation', seq: 4, stored: '0', expected: null } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.seq (the key) of a middle row',
     mutate: (db, base) => setEvent(db, base.runB, 3, 'seq', 3 ^ 8),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'events', column: 'seq', seq: 11, stored: '11', expected: '3' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'events.run_id of a row (it moves to a run nobody has)',
     mutate: (db, base) => flipEvent(db, base.runB, 6, 'run_id', 20),
     expected: (base) => ({ runId: flipChar(base.runB, 20), mismatch: { table: 'events', column: 'run_id', seq: 6, expected: base.runB } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.state (one bit)',
     mutate: (db, base) => flipRun(db, base.runA, 'state', 0),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'runs', column: 'state', seq: null, stored: 'hdle', expected: 'idle' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.created',
     mutate: (db, base) => flipRun(db, base.runB, 'created', 3),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'created', expected: base.events.get(base.runB)![0]!.ts } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.updated',
     mutate: (db, base) => flipRun(db, base.runB, 'updated', 16),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'updated', expected: base.events.get(base.runB)![7]!.ts } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.last_seq',
     mutate: (db, base) => setRun(db, base.runB, 'last_seq', 8 ^ 2),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'last_seq', stored: '10', expected: '8' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.last_hash',
     mutate: (db, base) => flipRun(db, base.runA, 'last_hash', 30),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'runs', column: 'last_hash', expected: base.events.get(base.runA)!.at(-1)!.hash } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.workspace',
     mutate: (db, base) => flipRun(db, base.runA, 'workspace', 5),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'runs', column: 'workspace', expected: '/tmp/keel-test-workspace' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.agent',
     mutate: (db, base) => flipRun(db, base.runA, 'agent', 10),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'runs', column: 'agent', expected: '{"kind":"builtin"}' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.title',
     mutate: (db, base) => setRun(db, base.runB, 'title', 'C'),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'title', stored: 'C', expected: 'B' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.stop_reason',
     mutate: (db, base) => flipRun(db, base.runA, 'stop_reason', 0),
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'runs', column: 'stop_reason', stored: 'dnd_turn', expected: 'end_turn' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.read_only of a local run',
     mutate: (db, base) => setRun(db, base.runB, 'read_only', 1),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'read_only', stored: '1', expected: '0' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.origin',
     mutate: (db, base) => flipRun(db, base.runB, 'origin', 4),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'origin', stored: 'locam' } }),
-    afterRecovery: 'still reported',
   },
   {
     name: 'runs.quarantined without a reason (recovery rewrites the flag of a sound run)',
@@ -326,15 +322,8 @@ describe('verify checks every SQLite column against what it is derived from', ()
   }
 
   it('free-space corruption inside a b-tree page: every run agrees, PRAGMA quick_check does not, verify fails', async () => {
-    const dir = corruptCopy(base, () => {});
-    const file = path.join(dir, 'keel.db');
-    const probe = new Database(file, { readonly: true });
-    const pageSize = probe.pragma('page_size', { simple: true }) as number;
-    const rootPage = probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'events'").pluck().get() as number;
-    probe.close();
+    const { file, bytes, pageSize, header, dir } = eventsRootPage(base);
     // The page header's first-freeblock field, pointed past the end of the page.
-    const bytes = fs.readFileSync(file);
-    const header = (rootPage - 1) * pageSize + (rootPage === 1 ? 100 : 0);
     expect([0x02, 0x0a]).toContain(bytes[header]);
     bytes.writeUInt16BE(pageSize - 1, header + 1);
     fs.writeFileSync(file, bytes);
@@ -355,14 +344,8 @@ describe('verify checks every SQLite column against what it is derived from', ()
   });
 
   it('a b-tree page SQLite cannot read: verify reports it per run instead of throwing', async () => {
-    const dir = corruptCopy(base, () => {});
-    const file = path.join(dir, 'keel.db');
-    const probe = new Database(file, { readonly: true });
-    const pageSize = probe.pragma('page_size', { simple: true }) as number;
-    const rootPage = probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'events'").pluck().get() as number;
-    probe.close();
-    const bytes = fs.readFileSync(file);
-    bytes[(rootPage - 1) * pageSize + (rootPage === 1 ? 100 : 0)] = 0x00; // not a page type
+    const { file, bytes, header, dir } = eventsRootPage(base);
+    bytes[header] = 0x00; // not a page type
     fs.writeFileSync(file, bytes);
     const readOnly = await openLedger({ dataDir: dir, readOnly: true });
     try {

@@ -10,6 +10,18 @@ import type {
 } from '../contract/schemas/policy.js';
 import { canonicalJson } from '../contract/index.js';
 
+export const DEFAULT_DEFAULTS: Required<PolicyDefaults> = {
+  exec: 'ask',
+  write_inside: 'allow',
+  write_outside: 'deny',
+  read_inside: 'allow',
+  read_outside: 'ask',
+  network: 'ask',
+  deps: 'ask',
+  push: 'ask',
+  unattended_ask: 'deny',
+};
+
 /**
  * Keel's built-in layer: the defaults every policy starts from, and rules for commands that
  * only print, test or change directory, and for wrappers whose inner command is always judged
@@ -17,17 +29,7 @@ import { canonicalJson } from '../contract/index.js';
  */
 export const BUILTIN_POLICY: PolicyFile = {
   schema_version: 1,
-  defaults: {
-    exec: 'ask',
-    write_inside: 'allow',
-    write_outside: 'deny',
-    read_inside: 'allow',
-    read_outside: 'ask',
-    network: 'ask',
-    deps: 'ask',
-    push: 'ask',
-    unattended_ask: 'deny',
-  },
+  defaults: { ...DEFAULT_DEFAULTS },
   rules: [
     {
       id: 'keel.shell-builtins',
@@ -42,18 +44,6 @@ export const BUILTIN_POLICY: PolicyFile = {
       why: 'A shell string or wrapped command is parsed and every command in it is judged on its own.',
     },
   ],
-};
-
-export const DEFAULT_DEFAULTS: Required<PolicyDefaults> = {
-  exec: 'ask',
-  write_inside: 'allow',
-  write_outside: 'deny',
-  read_inside: 'allow',
-  read_outside: 'ask',
-  network: 'ask',
-  deps: 'ask',
-  push: 'ask',
-  unattended_ask: 'deny',
 };
 
 /** One layer in force: where it came from and what it says. */

@@ -18,7 +18,7 @@ import { createAcpAdapter } from '../../src/runtime/acp/acp-adapter.js';
 import { AgentEngineGoneError, AgentRequestError, type AgentRequests } from '../../src/runtime/adapter.js';
 import { frameChannel } from '../../src/runtime/framing.js';
 import { createRun, keelBin, ofType, removeTempDirs, requireBuilt, tempDir, type RunHarness } from '../fixtures/runtime-kit.js';
-import { claudeEnv, fileChanges, groupMembers, killAllAgents, runKeelCli, spawnAgent, trackGroup, waitUntil } from './harness.js';
+import { claudeEnv, cleanUpAgentTest, fileChanges, groupMembers, runKeelCli, spawnAgent, trackRunAgents, waitUntil } from './harness.js';
 import { startScriptedModelServer, type Hold, type ScriptedModelServer } from './scripted-model-server.js';
 
 const paths = agentPaths();
@@ -33,21 +33,14 @@ const PROMPT = 'Write the proof file.';
 const ENGINE_DIED = 'The Claude Agent process exited unexpectedly. Please start a new session.';
 const TRACE = process.env.KEEL_TRACE_EVENTS === '1';
 
-let servers: ScriptedModelServer[] = [];
-let holds: Hold[] = [];
-let harnesses: RunHarness[] = [];
+const servers: ScriptedModelServer[] = [];
+const holds: Hold[] = [];
+const harnesses: RunHarness[] = [];
 
 beforeAll(() => {
   if (paths.claudeAcp) requireBuilt();
 });
-afterEach(async () => {
-  await Promise.all(harnesses.map((h) => h.close()));
-  harnesses = [];
-  await killAllAgents();
-  for (const hold of holds.splice(0)) hold.release();
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
+afterEach(() => cleanUpAgentTest({ harnesses, servers, holds }));
 afterAll(() => {
   if (process.env.KEEL_KEEP_TEMP !== '1') removeTempDirs();
 });
@@ -178,13 +171,7 @@ describe.skipIf(!paths.claudeAcp)('the real Claude Code: its native engine is ki
     const h = await createRun({ agent: spec, workspace: ws, approvalMode: 'all', tuning: { env, hangTimeoutMs: 60_000 } });
     harnesses.push(h);
     const { controller } = h;
-    const pids: number[] = [];
-    const stopTracking = h.ledger.onCommit((e) => {
-      if (e.run_id !== h.runId || e.type !== 'runtime.started') return;
-      const pid = (e.payload as { pid: number }).pid;
-      pids.push(pid);
-      trackGroup(pid);
-    });
+    const { pids, stop: stopTracking } = trackRunAgents(h);
     let events: LedgerEvent[] = [];
     try {
       await controller.start();

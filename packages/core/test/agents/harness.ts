@@ -8,6 +8,8 @@ import { Readable, Writable } from 'node:stream';
 import { client, methods, ndJsonStream, type ClientConnection } from '@agentclientprotocol/sdk';
 import type * as acp from '@agentclientprotocol/sdk';
 import { Changes, waitUntil, type Subscribe } from '../fixtures/wait-kit.js';
+import type { RunHarness } from '../fixtures/runtime-kit.js';
+import type { Hold, ScriptedModelServer } from './scripted-model-server.js';
 
 export { Changes, fileChanges, waitUntil, type Subscribe } from '../fixtures/wait-kit.js';
 
@@ -135,6 +137,43 @@ export async function killAllAgents(): Promise<void> {
   }
   foreignGroups.clear();
   await Promise.all([...live].map(killGroup));
+}
+
+/**
+ * Tracks the agents Keel starts for run `h` (from its `runtime.started` events): each agent's pid
+ * (= process group, handed to trackGroup so killAllAgents ends it) and each generation's tag
+ * (also passed to `onTag` as it is recorded). `stop` ends the tracking.
+ */
+export function trackRunAgents(
+  h: Pick<RunHarness, 'runId' | 'ledger'>,
+  onTag?: (tag: string) => void,
+): { pids: number[]; tagOf: Map<number, string>; stop: () => void } {
+  const pids: number[] = [];
+  const tagOf = new Map<number, string>();
+  const stop = h.ledger.onCommit((e) => {
+    if (e.run_id !== h.runId || e.type !== 'runtime.started') return;
+    const { pid, generation, tag } = e.payload as { pid: number; generation: number; tag?: string };
+    pids.push(pid);
+    trackGroup(pid);
+    if (tag) {
+      tagOf.set(generation, tag);
+      onTag?.(tag);
+    }
+  });
+  return { pids, tagOf, stop };
+}
+
+/**
+ * For afterEach: close the run harnesses (Keel's expected stops), kill every agent group still
+ * running, release the held model rounds, then close the model servers; empties the lists.
+ */
+export async function cleanUpAgentTest(state: { harnesses: RunHarness[]; servers: ScriptedModelServer[]; holds?: Hold[] }): Promise<void> {
+  await Promise.all(state.harnesses.map((h) => h.close()));
+  state.harnesses.length = 0;
+  await killAllAgents();
+  for (const hold of state.holds?.splice(0) ?? []) hold.release();
+  await Promise.all(state.servers.map((s) => s.close()));
+  state.servers.length = 0;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import type { AgentSpec, LedgerEvent } from '../../src/contract/schemas/ledger.j
 import { openLedger } from '../../src/ledger/index.js';
 import { readRunEvents } from '../../src/runs/index.js';
 import { createRun, keelBin, ofType, removeTempDirs, requireBuilt, tempDir, type RunHarness } from '../fixtures/runtime-kit.js';
-import { claudeEnv, codexEnv, fileChanges, groupMembers, killAllAgents, runKeelCli, trackGroup, waitUntil } from './harness.js';
+import { claudeEnv, cleanUpAgentTest, codexEnv, fileChanges, groupMembers, runKeelCli, trackRunAgents, waitUntil } from './harness.js';
 import { startScriptedModelServer, type ScriptedModelServer } from './scripted-model-server.js';
 
 const paths = agentPaths();
@@ -64,20 +64,14 @@ const AGENTS: AgentUnderTest[] = [
   },
 ];
 
-let servers: ScriptedModelServer[] = [];
-let harnesses: RunHarness[] = [];
+const servers: ScriptedModelServer[] = [];
+const harnesses: RunHarness[] = [];
 
 beforeAll(() => {
   if (AGENTS.some((a) => a.available)) requireBuilt();
 });
-afterEach(async () => {
-  // Keel first (expected stops), then whatever group is left, then the model servers.
-  await Promise.all(harnesses.map((h) => h.close()));
-  harnesses = [];
-  await killAllAgents();
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
+// Keel first (expected stops), then whatever group is left, then the model servers.
+afterEach(() => cleanUpAgentTest({ harnesses, servers }));
 afterAll(() => {
   if (process.env.KEEL_KEEP_TEMP !== '1') removeTempDirs();
 });
@@ -302,13 +296,7 @@ for (const agent of AGENTS) {
       const h = await createRun({ agent: spec, workspace: ws, approvalMode: 'interactive', tuning: { env, hangTimeoutMs: 60_000 } });
       harnesses.push(h);
       const { controller } = h;
-      const pids: number[] = [];
-      const stopTracking = h.ledger.onCommit((e) => {
-        if (e.run_id !== h.runId || e.type !== 'runtime.started') return;
-        const pid = (e.payload as { pid: number }).pid;
-        pids.push(pid);
-        trackGroup(pid);
-      });
+      const { pids, stop: stopTracking } = trackRunAgents(h);
       try {
         // --- turn 1: the model asks for the command; nobody answers.
         await controller.start();

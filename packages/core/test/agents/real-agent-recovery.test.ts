@@ -27,7 +27,7 @@ import type { AgentSpec, LedgerEvent } from '../../src/contract/schemas/ledger.j
 import { openLedger } from '../../src/ledger/index.js';
 import { fold } from '../../src/replay/index.js';
 import { createRun, ofType, removeTempDirs, tempDir, type RunHarness } from '../fixtures/runtime-kit.js';
-import { claudeEnv, codexEnv, fileChanges, groupMembers, killAllAgents, taggedProcesses, trackGroup, waitUntil, type Subscribe } from './harness.js';
+import { claudeEnv, cleanUpAgentTest, codexEnv, fileChanges, groupMembers, taggedProcesses, trackRunAgents, waitUntil, type Subscribe } from './harness.js';
 import { startScriptedModelServer, type Hold, type ScriptedModelServer } from './scripted-model-server.js';
 
 const paths = agentPaths();
@@ -117,19 +117,14 @@ const AGENTS: AgentUnderTest[] = [
   },
 ];
 
-let servers: ScriptedModelServer[] = [];
-let holds: Hold[] = [];
-let harnesses: RunHarness[] = [];
+const servers: ScriptedModelServer[] = [];
+const holds: Hold[] = [];
+const harnesses: RunHarness[] = [];
 /** Generation tags seen by the tests: after each, none may be left in /proc. */
-let tags: string[] = [];
+const tags: string[] = [];
 
 afterEach(async () => {
-  await Promise.all(harnesses.map((h) => h.close()));
-  harnesses = [];
-  await killAllAgents();
-  for (const hold of holds.splice(0)) hold.release();
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
+  await cleanUpAgentTest({ harnesses, servers, holds });
   // A failed test must not leave a generation's command polling a temp dir behind.
   for (const tag of tags.splice(0)) {
     for (const { pid } of taggedProcesses(tag)) {
@@ -200,19 +195,31 @@ async function startRun(agent: AgentUnderTest, model: ScriptedModelServer) {
   const { env, home } = agent.env(model);
   const h = await createRun({ agent: agent.spec, workspace: ws, approvalMode: 'all', tuning: { env, hangTimeoutMs: 60_000 } });
   harnesses.push(h);
-  const pids: number[] = [];
-  const tagOf = new Map<number, string>();
-  const stopTracking = h.ledger.onCommit((e) => {
-    if (e.run_id !== h.runId || e.type !== 'runtime.started') return;
-    const { pid, generation, tag } = e.payload as { pid: number; generation: number; tag?: string };
-    pids.push(pid);
-    trackGroup(pid);
-    if (tag) {
-      tagOf.set(generation, tag);
-      tags.push(tag);
-    }
-  });
+  const { pids, tagOf, stop: stopTracking } = trackRunAgents(h, (tag) => tags.push(tag));
   return { h, ws, env, home, pids, tagOf, stopTracking };
+}
+
+type Run = Awaited<ReturnType<typeof startRun>>;
+
+/**
+ * One test: the scripted model (asking for `command`) and a run of `agent`, driven by `body`.
+ * Then the run is closed: no process of any generation is left and the ledger verifies.
+ */
+async function withRun(agent: AgentUnderTest, command: string, what: string, body: (run: Run, model: ScriptedModelServer) => Promise<void>): Promise<void> {
+  const started = Date.now();
+  const model = await scripted(command);
+  const run = await startRun(agent, model);
+  try {
+    await body(run, model);
+  } finally {
+    run.stopTracking();
+  }
+
+  await run.h.close();
+  for (const pid of run.pids) expect(groupMembers(pid), `agent group ${pid}`).toEqual([]);
+  for (const tag of run.tagOf.values()) expect(taggedProcesses(tag), `tag ${tag}`).toEqual([]);
+  await expectLedgerVerifies(run.h);
+  if (TRACE) console.log(`[real-agent-recovery] ${agent.name} ${what} took ${Date.now() - started} ms`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,11 +227,8 @@ async function startRun(agent: AgentUnderTest, model: ScriptedModelServer) {
 for (const agent of AGENTS) {
   describe.skipIf(!agent.available)(`the real ${agent.name}, killed (kill -9) in the middle of a running command`, () => {
     it('no process of the dead generation survives (swept, markers never written), its tool call ends interrupted, none left open; the next turn works', async () => {
-      const started = Date.now();
-      const model = await scripted(LONG_COMMAND);
-      const { h, ws, home, pids, tagOf, stopTracking } = await startRun(agent, model);
-      const { controller } = h;
-      try {
+      await withRun(agent, LONG_COMMAND, 'kill mid-command', async ({ h, ws, home, pids, tagOf }, model) => {
+        const { controller } = h;
         await controller.start();
         const bound1 = await h.waitForType('session.bound', (e) => e.payload.generation === 1, { guardMs: 30_000 });
         const { turn } = await controller.prompt(PROMPT);
@@ -337,15 +341,7 @@ for (const agent of AGENTS) {
         expect(after.every((e) => e.generation === undefined || e.generation === 2)).toBe(true);
         expect(ofType(after, 'tool.updated').some((e) => e.payload.status === 'completed')).toBe(true);
         expect(openTools(h.events())).toEqual([]);
-      } finally {
-        stopTracking();
-      }
-
-      await h.close();
-      for (const pid of pids) expect(groupMembers(pid), `agent group ${pid}`).toEqual([]);
-      for (const tag of tagOf.values()) expect(taggedProcesses(tag), `tag ${tag}`).toEqual([]);
-      await expectLedgerVerifies(h);
-      if (TRACE) console.log(`[real-agent-recovery] ${agent.name} kill mid-command took ${Date.now() - started} ms`);
+      });
     }, 90_000);
   });
 
@@ -399,12 +395,9 @@ for (const agent of AGENTS) {
     }
 
     it('killed mid-turn: remaps once to a fresh session, records the handoff and re-sends the open turn with it; the original task finishes', async () => {
-      const started = Date.now();
-      const model = await scripted(FIRST_COMMAND);
-      const run = await startRun(agent, model);
-      const { h, ws, pids, tagOf, stopTracking } = run;
-      const { controller } = h;
-      try {
+      await withRun(agent, FIRST_COMMAND, 'remap mid-turn', async (run, model) => {
+        const { h, ws } = run;
+        const { controller } = h;
         const { sessionId, firstTurn } = await firstTurnDone(run, model);
 
         // Turn 2's first round is held: the turn is in flight, the agent waits on the model.
@@ -458,24 +451,13 @@ for (const agent of AGENTS) {
         ]);
         expect(ofType(events, 'note').some((e) => e.payload.text === `Turn ${turn} handed to the fresh session of generation 2, with the run so far.`)).toBe(true);
         expectRemapped(events, handoff.seq);
-      } finally {
-        stopTracking();
-      }
-
-      await h.close();
-      for (const pid of pids) expect(groupMembers(pid), `agent group ${pid}`).toEqual([]);
-      for (const tag of tagOf.values()) expect(taggedProcesses(tag), `tag ${tag}`).toEqual([]);
-      await expectLedgerVerifies(h);
-      if (TRACE) console.log(`[real-agent-recovery] ${agent.name} remap mid-turn took ${Date.now() - started} ms`);
+      });
     }, 90_000);
 
     it('killed between turns: the fresh session gets the handoff with the next prompt, which finishes', async () => {
-      const started = Date.now();
-      const model = await scripted(FIRST_COMMAND);
-      const run = await startRun(agent, model);
-      const { h, ws, pids, tagOf, stopTracking } = run;
-      const { controller } = h;
-      try {
+      await withRun(agent, FIRST_COMMAND, 'remap between turns', async (run, model) => {
+        const { h, ws } = run;
+        const { controller } = h;
         const { sessionId, firstTurn } = await firstTurnDone(run, model);
         await h.waitForType('run.state', (e) => e.payload.state === 'idle', { after: h.of('turn.ended')[0]!.seq });
         // Idle: the store holds the whole first turn, down to the final message.
@@ -515,15 +497,7 @@ for (const agent of AGENTS) {
           [turn, PROMPT],
         ]);
         expectRemapped(events, handoff.seq);
-      } finally {
-        stopTracking();
-      }
-
-      await h.close();
-      for (const pid of pids) expect(groupMembers(pid), `agent group ${pid}`).toEqual([]);
-      for (const tag of tagOf.values()) expect(taggedProcesses(tag), `tag ${tag}`).toEqual([]);
-      await expectLedgerVerifies(h);
-      if (TRACE) console.log(`[real-agent-recovery] ${agent.name} remap between turns took ${Date.now() - started} ms`);
+      });
     }, 90_000);
   });
 }

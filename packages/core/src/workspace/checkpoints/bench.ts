@@ -4,7 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { createCheckpoint } from './create.js';
-import { observeGitCalls } from './git.js';
+import { GIT_MALLOC_ENV, observeGitCalls } from './git.js';
 
 /**
  * `keel bench checkpoints`: a checkpoint of a generated repository (20,000 files by default)
@@ -97,9 +97,11 @@ export function generateTree(root: string, count: number, seed = 1): { files: st
   return { files, bytes };
 }
 
+// The same environment Keel gives git (its malloc settings included): the ratio measures Keel.
 const gitEnv = (extra: Record<string, string>) => ({
   PATH: process.env.PATH ?? '/usr/bin:/bin',
   HOME: process.env.HOME ?? '/tmp',
+  ...GIT_MALLOC_ENV,
   GIT_AUTHOR_NAME: 'bench',
   GIT_AUTHOR_EMAIL: 'bench@localhost',
   GIT_COMMITTER_NAME: 'bench',

@@ -39,6 +39,14 @@ export type GitEnvKey = (typeof ALLOWED_GIT_ENV)[number];
 /** Inherited variables git needs to find itself, the user's global config and a temp dir. */
 const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TEMP', 'TMP', 'XDG_CONFIG_HOME', 'SYSTEMROOT', 'USERPROFILE'];
 
+/**
+ * glibc malloc: keep freed memory instead of giving it back after every object. update-index
+ * frees and re-grows zlib's buffers per hashed file, one brk() pair each; where brk is slow
+ * (sandboxed kernels: ~120 us a call) that made hashing 20,000 files take 17 s instead of 3 s.
+ * Other C libraries ignore these variables.
+ */
+export const GIT_MALLOC_ENV = { MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024), MALLOC_TOP_PAD_: String(16 * 1024 * 1024) } as const;
+
 /** Per-command config: no split index or sparse surprises in the temporary index. */
 const CONFIG = ['core.splitIndex=false', 'gc.auto=0', 'core.quotePath=false', 'maintenance.auto=false'];
 
@@ -75,6 +83,7 @@ function environment(extra: GitCall['env'], fallbackIndex: string): Record<strin
     const value = process.env[key];
     if (value !== undefined) env[key] = value;
   }
+  Object.assign(env, GIT_MALLOC_ENV);
   env.GIT_TRACE = '2';
   env.GIT_OPTIONAL_LOCKS = '0';
   env.GIT_TERMINAL_PROMPT = '0';
