@@ -94,6 +94,21 @@ describe('createCheckpoint in a git repository', () => {
     expect(keelRefs(repo)).toEqual(['refs/keel/checkpoints/run-b/0', 'refs/keel/checkpoints/run-b/1', 'refs/keel/checkpoints/run-b/2']);
   });
 
+  it("never runs the user's hooks (git runs post-index-change for any index it writes)", async () => {
+    const repo = busyRepo();
+    const data = tempDir('keel-cp-data-');
+    const marker = path.join(data, 'hook-ran');
+    write(repo, '.git/hooks/post-index-change', `#!/bin/sh\ntouch '${marker}'\n`);
+    fs.chmodSync(path.join(repo, '.git/hooks/post-index-change'), 0o755);
+    git(repo, ['add', 'notes.txt']); // proves the hook works: git runs it when the user's index is written
+    expect(fs.existsSync(marker)).toBe(true);
+    fs.rmSync(marker);
+    created(await createCheckpoint(repo, { dataDir: data, runId: 'hooks', turn: 0 }));
+    write(repo, 'src/app.ts', 'changed\n');
+    created(await createCheckpoint(repo, { dataDir: data, runId: 'hooks', turn: 1 }));
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
   it('two runs on one repository keep separate refs and parents', async () => {
     const repo = busyRepo();
     const data = tempDir('keel-cp-data-');

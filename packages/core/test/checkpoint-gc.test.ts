@@ -11,7 +11,7 @@ afterAll(removeTempDirs);
 const DAY = 86_400_000;
 
 /** Every file under a directory with its bytes (to prove a dry run changed nothing). */
-function snapshotDir(dir: string): Record<string, string> {
+function bytesUnder(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     const full = path.join(entry.parentPath, entry.name);
@@ -43,7 +43,7 @@ describe('gcCheckpoints', () => {
   it('--dry-run lists what would go and removes nothing (refs, sidecars, private repositories, ledger)', async () => {
     const { data, repo } = await setup();
     const refsBefore = keelRefs(repo);
-    const filesBefore = snapshotDir(data);
+    const filesBefore = bytesUnder(data);
     const result = await gcCheckpoints({ dataDir: data, dryRun: true, olderThanMs: 7 * DAY });
     expect(result.dryRun).toBe(true);
     expect(result.runsCleared.sort()).toEqual(['deleted', 'old', 'plain-old']);
@@ -55,20 +55,20 @@ describe('gcCheckpoints', () => {
     ]);
     expect(result.bytesFreed).toBeGreaterThan(0);
     expect(keelRefs(repo)).toEqual(refsBefore);
-    expect(snapshotDir(data)).toEqual(filesBefore);
+    expect(bytesUnder(data)).toEqual(filesBefore);
   });
 
   it('without limits prunes only runs the ledger no longer has; the ledger and the user repository stay', async () => {
     const { data, repo } = await setup();
     const before = userState(repo);
-    const ledgerBefore = snapshotDir(path.join(data, 'ledger'));
+    const ledgerBefore = bytesUnder(path.join(data, 'ledger'));
     const result = await gcCheckpoints({ dataDir: data });
     expect(result.runsCleared).toEqual(['deleted']);
     expect(keelRefs(repo).filter((ref) => ref.includes('/deleted/'))).toEqual([]);
     expect(keelRefs(repo).filter((ref) => ref.includes('/old/'))).toHaveLength(3);
     expect(fs.existsSync(path.join(data, 'runs', 'deleted', 'checkpoints'))).toBe(false);
     expect(fs.existsSync(path.join(data, 'runs', 'deleted', 'checkpoints.index'))).toBe(false);
-    expect(snapshotDir(path.join(data, 'ledger'))).toEqual(ledgerBefore);
+    expect(bytesUnder(path.join(data, 'ledger'))).toEqual(ledgerBefore);
     expect(userState(repo)).toEqual(before);
   });
 
@@ -135,8 +135,9 @@ describe('benchCheckpoints (small scale smoke test; `keel bench checkpoints` run
     const dir = tempDir('keel-bench-');
     const result = await benchCheckpoints({ dir, files: 200, rounds: 2 });
     expect(result.files).toBe(200);
-    expect(result.turn.keel_ms).toHaveLength(2);
-    expect(result.turn.git_ms).toHaveLength(2);
+    expect(result.turn.keel_ms).toHaveLength(3);
+    expect(result.turn.plumbing_ms).toHaveLength(3);
+    expect(result.turn.porcelain_ms).toHaveLength(3);
     expect(result.turn.ratio).toBeGreaterThan(0);
     expect(result.baseline.ratio).toBeGreaterThan(0);
     expect(Object.keys(result.turn.keel_git_calls_ms)).toEqual(expect.arrayContaining(['ls-files', 'update-index', 'write-tree', 'commit-tree', 'update-ref']));

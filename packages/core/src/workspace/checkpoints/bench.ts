@@ -8,16 +8,20 @@ import { GIT_MALLOC_ENV, observeGitCalls } from './git.js';
 
 /**
  * `keel bench checkpoints`: a checkpoint of a generated repository (20,000 files by default)
- * against plain git plumbing doing the same work in the same run — a temporary index started
- * from the previous one, `git add -A`, `write-tree`, `commit-tree`, `update-ref` — spawned
- * directly, without simple-git. Target (issue 12): Keel / plain <= 1.2.
+ * against plain git doing the same work in the same run, spawned directly (no simple-git), with
+ * the same environment. Target (issue 12): Keel / plain plumbing <= 1.2.
  *
- * Scenarios, each measured an even number of rounds with the first side alternating, files read
- * once before each round (a cold cache costs whoever comes first far more than either side's work):
- *   turn      two identical git repositories with every file committed, one per side, given the
- *             same turn's worth of edits per round (1% of files modified, 50 added, 20 deleted);
- *             each side starts from its own previous index (Keel: its index cache) and writes
- *             into its own object store.
+ *   plumbing   the same work: ls-files against the previous index, update-index of exactly
+ *              those paths, write-tree, commit-tree, update-ref, diff-tree (--numstat per turn).
+ *   porcelain  for reference, the shortest way: `add -A`, write-tree, commit-tree, update-ref,
+ *              and no description of the change.
+ *
+ * Scenarios, each side with its own identical repository and object store, files read once
+ * before each round (a cold cache costs whoever comes first far more than either side's work),
+ * and the first side rotating so each goes first equally often:
+ *   turn      every file committed; per round a turn's worth of edits (1% of files modified, 50
+ *             added, 20 deleted); each side starts from its own previous index (Keel: its index
+ *             cache).
  *   baseline  the first checkpoint of a folder that is not a git repository: every file hashed
  *             into a fresh repository (Keel: its private repository in the data dir).
  */
@@ -33,11 +37,15 @@ export interface CheckpointBenchOptions {
 
 export interface ScenarioFigures {
   keel_ms: number[];
-  git_ms: number[];
+  plumbing_ms: number[];
+  porcelain_ms: number[];
   keel_median_ms: number;
-  git_median_ms: number;
-  /** Keel median / plain git median. */
+  plumbing_median_ms: number;
+  porcelain_median_ms: number;
+  /** Keel median / plain plumbing median: the same work (the target). */
   ratio: number;
+  /** Keel median / `git add -A` porcelain median (no description of the change): for reference. */
+  ratio_vs_porcelain: number;
 }
 
 export interface CheckpointBenchResult {
@@ -58,10 +66,18 @@ const median = (values: number[]) => {
 };
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
-function figures(keel: number[], plain: number[]): ScenarioFigures {
-  const keelMedian = median(keel);
-  const gitMedian = median(plain);
-  return { keel_ms: keel.map(round1), git_ms: plain.map(round1), keel_median_ms: round1(keelMedian), git_median_ms: round1(gitMedian), ratio: Math.round((keelMedian / gitMedian) * 100) / 100 };
+function figures(keel: number[], plumbing: number[], porcelain: number[]): ScenarioFigures {
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  return {
+    keel_ms: keel.map(round1),
+    plumbing_ms: plumbing.map(round1),
+    porcelain_ms: porcelain.map(round1),
+    keel_median_ms: round1(median(keel)),
+    plumbing_median_ms: round1(median(plumbing)),
+    porcelain_median_ms: round1(median(porcelain)),
+    ratio: ratio(median(keel), median(plumbing)),
+    ratio_vs_porcelain: ratio(median(keel), median(porcelain)),
+  };
 }
 
 /** Deterministic pseudo-random numbers (the same repository every run). */
@@ -110,17 +126,42 @@ const gitEnv = (extra: Record<string, string>) => ({
 });
 
 async function plainGit(cwd: string, args: string[], env: Record<string, string>): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, env: gitEnv(env), maxBuffer: 1 << 30 });
+  // No background `gc --auto` after the setup commit: it would pack objects while a side is measured.
+  const { stdout } = await run('git', ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', ...args], { cwd, env: gitEnv(env), maxBuffer: 1 << 30 });
   return stdout;
 }
 
-/** The plain plumbing a checkpoint amounts to, spawned directly. */
-async function plainCheckpoint(workTree: string, gitDir: string, index: string, ref: string, parent: string | null): Promise<string> {
+function plainGitInput(cwd: string, args: string[], env: Record<string, string>, input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', ['-c', 'gc.auto=0', ...args], { cwd, env: gitEnv(env), maxBuffer: 1 << 30 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    child.stdin?.end(input);
+  });
+}
+
+export type PlainSide = 'plumbing' | 'porcelain';
+
+/**
+ * What a checkpoint amounts to in plain git, spawned directly. `plumbing` does the same work as
+ * Keel: list what differs from the previous index (ls-files), hash exactly that (update-index),
+ * write-tree, commit-tree, update-ref, and describe the change (diff-tree --raw, with --numstat
+ * for a turn). `porcelain` is the shortest way git has: `add -A`, write-tree, commit-tree,
+ * update-ref, and no description.
+ */
+async function plainCheckpoint(side: PlainSide, workTree: string, gitDir: string, index: string, ref: string, parent: string | null): Promise<string> {
   const env = { GIT_DIR: gitDir, GIT_WORK_TREE: workTree, GIT_INDEX_FILE: index };
-  await plainGit(workTree, ['add', '-A'], env);
+  if (side === 'porcelain') await plainGit(workTree, ['add', '-A'], env);
+  else {
+    const listed = await plainGit(workTree, ['ls-files', '-z', '--modified', '--deleted', '--others', '--exclude-standard'], env);
+    const paths = [...new Set(listed.split('\0').filter(Boolean))];
+    if (paths.length > 0) await plainGitInput(workTree, ['update-index', '--add', '--remove', '--replace', '-z', '--stdin'], env, `${paths.join('\0')}\0`);
+  }
   const tree = (await plainGit(workTree, ['write-tree'], env)).trim();
   const commit = (await plainGit(workTree, ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', 'plain'], env)).trim();
   await plainGit(workTree, ['update-ref', ref, commit], env);
+  if (side === 'plumbing') {
+    const base = parent ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+    await plainGit(workTree, ['diff-tree', '-r', '-z', '--no-renames', '--raw', ...(parent ? ['--numstat'] : []), base, tree], env);
+  }
   return commit;
 }
 
@@ -148,8 +189,11 @@ function editTurn(roots: string[], files: string[], turn: number, random: () => 
 
 /** Reads every file of a tree once, so neither side pays for a cold cache the other warmed. */
 function warm(root: string): void {
-  for (const entry of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && !entry.parentPath.includes(`${path.sep}.git`)) fs.readFileSync(path.join(entry.parentPath, entry.name));
+  for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+    if (entry.name === '.git') continue;
+    const full = path.join(root, entry.name);
+    if (entry.isDirectory()) warm(full);
+    else if (entry.isFile()) fs.readFileSync(full);
   }
 }
 
@@ -159,14 +203,11 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-/** Runs the two sides of a round, the first side alternating, and records their times. */
-async function pair(round: number, keel: () => Promise<unknown>, plain: () => Promise<unknown>, keelMs: number[], plainMs: number[]): Promise<void> {
-  if (round % 2 === 0) {
-    keelMs.push(await timed(keel));
-    plainMs.push(await timed(plain));
-  } else {
-    plainMs.push(await timed(plain));
-    keelMs.push(await timed(keel));
+/** Runs the sides of a round, the first side rotating, and records their times. */
+async function round(n: number, sides: Array<{ run: () => Promise<unknown>; ms: number[] }>): Promise<void> {
+  for (let i = 0; i < sides.length; i++) {
+    const side = sides[(n + i) % sides.length]!;
+    side.ms.push(await timed(side.run));
   }
 }
 
@@ -181,7 +222,7 @@ async function committedRepo(root: string, count: number): Promise<{ files: stri
 
 export async function benchCheckpoints(options: CheckpointBenchOptions): Promise<CheckpointBenchResult> {
   const count = options.files ?? 20_000;
-  const rounds = Math.max(2, (options.rounds ?? 6) + ((options.rounds ?? 6) % 2)); // even: each side first equally often
+  const rounds = Math.max(3, Math.ceil((options.rounds ?? 6) / 3) * 3); // each side first equally often
   fs.rmSync(options.dir, { recursive: true, force: true });
   fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const version = (await plainGit(options.dir, ['--version'], {})).trim();
@@ -190,36 +231,40 @@ export async function benchCheckpoints(options: CheckpointBenchOptions): Promise
   const observe = (on: boolean) =>
     observeGitCalls(on ? ({ args, ms }) => breakdown.set(args[0] ?? '?', [...(breakdown.get(args[0] ?? '?') ?? []), ms]) : null);
 
-  // --- turn: two identical git repositories, one per side, edited identically -------------
+  // --- turn: identical git repositories, one per side, edited identically ------------------
   const keelRepo = path.join(options.dir, 'keel-repo');
-  const plainRepo = path.join(options.dir, 'plain-repo');
   const { files, bytes } = await committedRepo(keelRepo, count);
-  await committedRepo(plainRepo, count);
-  const plainGitDir = path.join(plainRepo, '.git');
-  const plainIndex = path.join(options.dir, 'plain.index');
-  fs.copyFileSync(path.join(plainGitDir, 'index'), plainIndex);
+  const plain = { plumbing: { repo: path.join(options.dir, 'plumbing-repo'), parent: null as string | null }, porcelain: { repo: path.join(options.dir, 'porcelain-repo'), parent: null as string | null } };
+  for (const [side, state] of Object.entries(plain) as Array<[PlainSide, (typeof plain)[PlainSide]]>) {
+    await committedRepo(state.repo, count);
+    fs.copyFileSync(path.join(state.repo, '.git', 'index'), path.join(options.dir, `${side}.index`));
+  }
+  const plainTurn = async (side: PlainSide, turn: number) => {
+    const state = plain[side];
+    state.parent = await plainCheckpoint(side, state.repo, path.join(state.repo, '.git'), path.join(options.dir, `${side}.index`), `refs/bench/${side}/${turn}`, state.parent);
+  };
   const runId = 'bench-turns';
-  // Turn 0, the run's baseline, on both sides: the starting point, not measured.
+  // Turn 0, the run's baseline, on every side: the starting point, not measured.
   await createCheckpoint(keelRepo, { dataDir, runId, turn: 0 });
-  let plainParent = await plainCheckpoint(plainRepo, plainGitDir, plainIndex, 'refs/bench/plain/0', null);
+  await plainTurn('plumbing', 0);
+  await plainTurn('porcelain', 0);
   const random = rng(7);
-  const turnKeel: number[] = [];
-  const turnGit: number[] = [];
+  const turnMs = { keel: [] as number[], plumbing: [] as number[], porcelain: [] as number[] };
   let changedPerTurn = 0;
   for (let turn = 1; turn <= rounds; turn++) {
-    changedPerTurn = editTurn([keelRepo, plainRepo], files, turn, random);
-    warm(keelRepo);
-    warm(plainRepo);
+    changedPerTurn = editTurn([keelRepo, plain.plumbing.repo, plain.porcelain.repo], files, turn, random);
+    for (const repo of [keelRepo, plain.plumbing.repo, plain.porcelain.repo]) warm(repo);
     const keel = async () => {
       observe(true);
       const result = await createCheckpoint(keelRepo, { dataDir, runId, turn });
       observe(false);
       if (result.kind !== 'created') throw new Error(`checkpoint skipped: ${result.detail}`);
     };
-    const plain = async () => {
-      plainParent = await plainCheckpoint(plainRepo, plainGitDir, plainIndex, `refs/bench/plain/${turn}`, plainParent);
-    };
-    await pair(turn, keel, plain, turnKeel, turnGit);
+    await round(turn, [
+      { run: keel, ms: turnMs.keel },
+      { run: () => plainTurn('plumbing', turn), ms: turnMs.plumbing },
+      { run: () => plainTurn('porcelain', turn), ms: turnMs.porcelain },
+    ]);
   }
   const turnBreakdown = Object.fromEntries([...breakdown].map(([name, values]) => [name, round1(values.reduce((a, b) => a + b, 0) / rounds)]));
 
@@ -228,21 +273,24 @@ export async function benchCheckpoints(options: CheckpointBenchOptions): Promise
   fs.mkdirSync(folder);
   generateTree(folder, count, 2);
   warm(folder);
-  const baseKeel: number[] = [];
-  const baseGit: number[] = [];
-  const baseRounds = Math.max(2, Math.min(rounds, 4));
+  const baseMs = { keel: [] as number[], plumbing: [] as number[], porcelain: [] as number[] };
+  const baseRounds = 3;
+  const freshPlain = async (side: PlainSide, i: number) => {
+    const privateDir = path.join(options.dir, `${side}-${i}.git`);
+    await plainGit(options.dir, ['init', '-q', '--bare', privateDir], {});
+    fs.writeFileSync(path.join(privateDir, 'info', 'exclude'), 'node_modules/\n.DS_Store\n');
+    await plainCheckpoint(side, folder, privateDir, path.join(options.dir, `${side}-${i}.index`), 'refs/bench/plain/0', null);
+  };
   for (let i = 0; i < baseRounds; i++) {
     const keel = async () => {
       const result = await createCheckpoint(folder, { dataDir, runId: `bench-folder-${i}`, turn: 0 });
       if (result.kind !== 'created') throw new Error(`checkpoint skipped: ${result.detail}`);
     };
-    const plain = async () => {
-      const privateDir = path.join(options.dir, `plain-${i}.git`);
-      await plainGit(options.dir, ['init', '-q', '--bare', privateDir], {});
-      fs.writeFileSync(path.join(privateDir, 'info', 'exclude'), 'node_modules/\n.DS_Store\n');
-      await plainCheckpoint(folder, privateDir, path.join(options.dir, `plain-${i}.index`), 'refs/bench/plain/0', null);
-    };
-    await pair(i, keel, plain, baseKeel, baseGit);
+    await round(i, [
+      { run: keel, ms: baseMs.keel },
+      { run: () => freshPlain('plumbing', i), ms: baseMs.plumbing },
+      { run: () => freshPlain('porcelain', i), ms: baseMs.porcelain },
+    ]);
   }
   const skipStart = performance.now();
   const skip = await createCheckpoint(folder, { dataDir, runId: 'bench-skip', turn: 0, budget: { maxBytes: 1024 } });
@@ -254,8 +302,8 @@ export async function benchCheckpoints(options: CheckpointBenchOptions): Promise
     bytes,
     rounds,
     git_version: version,
-    turn: { ...figures(turnKeel, turnGit), changed_files_per_turn: changedPerTurn, keel_git_calls_ms: turnBreakdown },
-    baseline: figures(baseKeel, baseGit),
+    turn: { ...figures(turnMs.keel, turnMs.plumbing, turnMs.porcelain), changed_files_per_turn: changedPerTurn, keel_git_calls_ms: turnBreakdown },
+    baseline: figures(baseMs.keel, baseMs.plumbing, baseMs.porcelain),
     skip_ms: round1(skipMs),
   };
 }

@@ -24,8 +24,8 @@ import {
   type CheckpointRepo,
 } from './repo.js';
 import { latestCreatedBelow, writeSidecar } from './sidecar.js';
-import { removeIndex, snapshotTree, type SnapshotResult } from './snapshot.js';
-import { diffstatOf, diffTrees, NUMSTAT_FILE_LIMIT, publicChange } from './tree-diff.js';
+import { removeIndex, writeWorktreeTree, type WorktreeTreeResult } from './worktree-tree.js';
+import { diffIndex, diffstatOf, diffTrees, NUMSTAT_FILE_LIMIT, publicChange, type TreeChange } from './tree-diff.js';
 
 export const DEFAULT_CHECKPOINT_BUDGET: CheckpointBudget = { timeMs: 60_000, maxBytes: 100 * 1024 * 1024 };
 /** After the time budget, how long a git child gets to die before the checkpoint returns anyway. */
@@ -143,12 +143,25 @@ async function checkpointIn(
     const recorded = latestCreatedBelow(options.dataDir, options.runId, options.turn);
     parent = recorded?.created && recorded.repo.gitDir === repo.gitDir ? recorded.created.commit : await previousCheckpoint(repo, options.runId, options.turn, signal);
   }
-  const snapshot = await snapshotWithFallback(repo, paths, budget.maxBytes, signal);
-  if (snapshot.kind === 'over_bytes') {
+  // What changed is described from the temporary index while write-tree, commit-tree and
+  // update-ref run (it needs none of them); at the root of a repository only (index paths are
+  // repository paths) and with a parent. Line counts in the same call when the change is known
+  // to be small: the tree starts from the previous tree's index and few paths were hashed.
+  const fromCache = fs.existsSync(paths.indexCache);
+  let early: { numstat: boolean; changes: Promise<TreeChange[]> } | null = null;
+  const onIndexReady = (index: string, hashedPaths: number) => {
+    if (repo.prefix !== '' || parent === null) return;
+    const numstat = fromCache && hashedPaths <= NUMSTAT_FILE_LIMIT;
+    const changes = diffIndex(repo, parent, index, { numstat, like: parent });
+    changes.catch(() => undefined);
+    early = { numstat, changes };
+  };
+  const worktree = await worktreeTreeFromCache(repo, paths, budget.maxBytes, signal, onIndexReady);
+  if (worktree.kind === 'over_bytes') {
     throw new Skip(
       'over_byte_budget',
-      `${snapshot.paths} changed files hold ${(snapshot.bytes / MiB).toFixed(1)} MiB, over the budget of ${(budget.maxBytes / MiB).toFixed(1)} MiB; nothing was hashed.`,
-      snapshot.bytes,
+      `${worktree.paths} changed files hold ${(worktree.bytes / MiB).toFixed(1)} MiB, over the budget of ${(budget.maxBytes / MiB).toFixed(1)} MiB; nothing was hashed.`,
+      worktree.bytes,
     );
   }
   try {
@@ -162,10 +175,11 @@ async function checkpointIn(
       GIT_COMMITTER_EMAIL: 'keel@localhost',
       GIT_COMMITTER_DATE: stamp,
     };
+    const describedAgainst = parent;
     const ref = options.safety ? safetyRef(options.runId, await nextSafetyNumber(repo, options.runId, signal)) : checkpointRef(options.runId, options.turn);
     const message = `Keel ${options.safety ? 'safety checkpoint' : 'checkpoint'}: run ${options.runId}, turn ${options.turn}\n\nKeel-Run: ${options.runId}\nKeel-Turn: ${options.turn}\n`;
     const commitTree = async (withParent: string | null) =>
-      (await repoGit(repo, { signal, env: identity, args: ['commit-tree', snapshot.tree, ...(withParent ? ['-p', withParent] : []), '-m', message] })).trim();
+      (await repoGit(repo, { signal, env: identity, args: ['commit-tree', worktree.tree, ...(withParent ? ['-p', withParent] : []), '-m', message] })).trim();
     let commit: string;
     try {
       commit = await commitTree(parent);
@@ -176,59 +190,64 @@ async function checkpointIn(
       commit = await commitTree(parent);
     }
     if (signal.aborted) throw new GitCallError(['update-ref'], 'aborted before the ref was written', true);
-    // The ref, and beside it the description of the change (independent of the ref: in parallel).
-    // Line counts in the same call when the change is known to be small (the snapshot started
-    // from the previous one's index and hashed few paths); otherwise count files first.
-    const small = parent !== null && snapshot.fromCache && snapshot.hashedPaths <= NUMSTAT_FILE_LIMIT;
-    const described = diffTrees(repo, parent, snapshot.tree, { numstat: small });
-    described.catch(() => undefined);
     await updateRef(repo, ref, commit, signal);
     // The checkpoint exists from here on: what follows only describes it.
-    let changes = await described;
-    const counted = small || changes.length <= NUMSTAT_FILE_LIMIT;
-    if (!small && counted && changes.length > 0) changes = await diffTrees(repo, parent, snapshot.tree, { numstat: true });
+    const ready = parent === describedAgainst ? (early as { numstat: boolean; changes: Promise<TreeChange[]> } | null) : null;
+    let changes: TreeChange[] = [];
+    let counted = false;
+    let described = true;
+    try {
+      const fromIndex = ready ? await ready.changes.catch(() => null) : null;
+      changes = fromIndex ?? (await diffTrees(repo, parent, worktree.tree));
+      const numstatDone = fromIndex !== null && ready?.numstat === true;
+      counted = numstatDone || changes.length <= NUMSTAT_FILE_LIMIT;
+      if (!numstatDone && counted && changes.length > 0) changes = await diffTrees(repo, parent, worktree.tree, { numstat: true });
+    } catch {
+      described = false; // the checkpoint stands; only its description is missing
+    }
     const created: CheckpointCreatedPayload = {
       turn: options.turn,
       ref,
       commit,
-      tree: snapshot.tree,
+      tree: worktree.tree,
       parent,
       repo: repo.kind,
       filesChanged: changes.length,
-      diffstat: diffstatOf(changes, counted),
+      diffstat: described ? diffstatOf(changes, counted) : { files: 0, insertions: null, deletions: null },
       files: changes.slice(0, MAX_LISTED_FILES).map(publicChange),
-      truncated: changes.length > MAX_LISTED_FILES,
-      hashedBytes: snapshot.hashedBytes,
+      truncated: !described || changes.length > MAX_LISTED_FILES,
+      hashedBytes: worktree.hashedBytes,
       durationMs: elapsed(),
     };
     if (options.sidecar !== false && !options.safety) sidecarFor(options, repoInfo(repo), { status: 'created', created });
-    // The snapshot's index becomes the stat cache of the run's next snapshot.
-    fs.renameSync(snapshot.index, paths.indexCache);
+    // The index behind this tree becomes the stat cache of the run's next one.
+    fs.renameSync(worktree.index, paths.indexCache);
     fs.chmodSync(paths.indexCache, 0o600);
     return { ...created, kind: 'created', repoInfo: repoInfo(repo) };
   } finally {
-    removeIndex(snapshot.index);
+    removeIndex(worktree.index);
   }
 }
 
 /**
- * Snapshot from the run's index cache, else the user's index; if git rejects the cached index
+ * The worktree tree from the run's index cache, else the user's index; if git rejects the cached index
  * (its objects pruned, a different repository), once more from the user's index.
  */
-export async function snapshotWithFallback(
+export async function worktreeTreeFromCache(
   repo: CheckpointRepo,
   paths: ReturnType<typeof runPaths>,
   maxBytes: number,
   signal: AbortSignal | undefined,
-): Promise<SnapshotResult & { fromCache: boolean }> {
+  onIndexReady?: (index: string, hashedPaths: number) => void,
+): Promise<WorktreeTreeResult> {
   const cached = fs.existsSync(paths.indexCache) ? paths.indexCache : null;
   const base = cached ?? repo.userIndex;
   try {
-    return { ...(await snapshotTree(repo, { baseIndex: base, tmpDir: paths.tmpDir, maxBytes, signal })), fromCache: cached !== null };
+    return await writeWorktreeTree(repo, { baseIndex: base, tmpDir: paths.tmpDir, maxBytes, signal, onIndexReady });
   } catch (error) {
     if (signal?.aborted || base === null) throw error;
     fs.rmSync(paths.indexCache, { force: true });
-    return { ...(await snapshotTree(repo, { baseIndex: cached ? repo.userIndex : null, tmpDir: paths.tmpDir, maxBytes, signal })), fromCache: false };
+    return await writeWorktreeTree(repo, { baseIndex: cached ? repo.userIndex : null, tmpDir: paths.tmpDir, maxBytes, signal, onIndexReady });
   }
 }
 

@@ -8,11 +8,11 @@ import {
   type Diffstat,
   type WorkspaceDriftPayload,
 } from '../../contract/schemas/checkpoints.js';
-import { DEFAULT_CHECKPOINT_BUDGET, snapshotWithFallback } from './create.js';
+import { DEFAULT_CHECKPOINT_BUDGET, worktreeTreeFromCache } from './create.js';
 import { GitCallError } from './git.js';
 import { checkpointRef, CHECKPOINT_REFS, listRefs, repoGit, resolveCheckpointRepo, resolveCommit, runPaths, type CheckpointRepo } from './repo.js';
 import type { RestoreTarget } from './restore.js';
-import { emptyTreeLike, removeIndex } from './snapshot.js';
+import { emptyTreeLike, removeIndex } from './worktree-tree.js';
 import { diffstatOf, diffTrees, NUMSTAT_FILE_LIMIT, publicChange } from './tree-diff.js';
 
 export interface FileDiff extends ChangedFile {
@@ -176,13 +176,13 @@ export async function driftSince(
     const resolved = await resolveCommit(repo, rev, signal);
     if (!resolved) return { kind: 'no_checkpoint', detail: `No checkpoint ${rev}.` };
     const paths = runPaths(scope.dataDir, scope.runId);
-    const snapshot = await snapshotWithFallback(repo, paths, budget.maxBytes, signal);
-    if (snapshot.kind === 'over_bytes') {
-      return { kind: 'skipped', reason: 'over_byte_budget', detail: `${snapshot.paths} changed files hold ${snapshot.bytes} bytes, over the budget.`, durationMs: Math.round(performance.now() - started) };
+    const worktree = await worktreeTreeFromCache(repo, paths, budget.maxBytes, signal);
+    if (worktree.kind === 'over_bytes') {
+      return { kind: 'skipped', reason: 'over_byte_budget', detail: `${worktree.paths} changed files hold ${worktree.bytes} bytes, over the budget.`, durationMs: Math.round(performance.now() - started) };
     }
     try {
-      const changes = snapshot.tree === resolved.tree ? [] : await diffTrees(repo, resolved.tree, snapshot.tree, { signal });
-      fs.renameSync(snapshot.index, paths.indexCache);
+      const changes = worktree.tree === resolved.tree ? [] : await diffTrees(repo, resolved.tree, worktree.tree, { signal });
+      fs.renameSync(worktree.index, paths.indexCache);
       return {
         kind: 'drift',
         sinceTurn,
@@ -193,7 +193,7 @@ export async function driftSince(
         truncated: changes.length > MAX_LISTED_FILES,
       };
     } finally {
-      removeIndex(snapshot.index);
+      removeIndex(worktree.index);
     }
   } catch (error) {
     const durationMs = Math.round(performance.now() - started);

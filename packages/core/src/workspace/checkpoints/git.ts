@@ -47,8 +47,13 @@ const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYP
  */
 export const GIT_MALLOC_ENV = { MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024), MALLOC_TOP_PAD_: String(16 * 1024 * 1024) } as const;
 
-/** Per-command config: no split index or sparse surprises in the temporary index. */
-const CONFIG = ['core.splitIndex=false', 'gc.auto=0', 'core.quotePath=false', 'maintenance.auto=false'];
+/**
+ * Per-command config: no split index in the temporary index, no automatic gc or maintenance in
+ * the user's repository, and no hooks — git runs `post-index-change` whenever an index is
+ * written, ours included, and a checkpoint must not run the user's code. (simple-git calls a
+ * `core.hooksPath` override unsafe because it could point at code; this one points at nothing.)
+ */
+const CONFIG = ['core.splitIndex=false', 'gc.auto=0', 'core.quotePath=false', 'maintenance.auto=false', 'core.hooksPath=/nonexistent/keel-no-hooks'];
 
 export class GitCallError extends Error {
   constructor(
@@ -124,6 +129,7 @@ async function gitCall(call: GitCall): Promise<string> {
     baseDir: call.cwd,
     allowEnvironment: ALLOWED_GIT_ENV,
     config: CONFIG,
+    unsafe: { allowUnsafeHooksPath: true },
     trimmed: false,
     ...(call.signal ? { abort: call.signal } : {}),
     // A Buffer (even empty) always ends stdin: a command reading a list never waits for more.

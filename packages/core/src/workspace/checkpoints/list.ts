@@ -36,7 +36,8 @@ export async function listCheckpoints(options: { dataDir: string; runId: string;
   let repo: CheckpointRepo | null = null;
   if (options.workspace) repo = await resolveCheckpointRepo(options.workspace, options);
   else {
-    const recorded = [...sidecars.values()].at(-1)?.repo;
+    const newest = [...sidecars.values()].sort((a, b) => Number(b.status === 'created') - Number(a.status === 'created') || b.turn - a.turn)[0];
+    const recorded = newest?.repo;
     if (recorded) repo = repoFromInfo(recorded);
   }
   const refs = repo && fs.existsSync(repo.commonDir) ? await listRefs(repo, `${CHECKPOINT_REFS}${options.runId}/`) : [];

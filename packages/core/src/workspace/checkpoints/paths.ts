@@ -19,7 +19,7 @@ export function runPaths(dataDir: string, runId: string) {
     sidecarOf: (turn: number) => path.join(runDir, 'checkpoints', `${turn}.json`),
     /** Keel's private repository for a workspace that is not a git repository. */
     privateGitDir: path.join(runDir, 'checkpoints.git'),
-    /** The index of the last snapshot: a stat cache that makes the next one cheap. */
+    /** The index behind the last worktree tree: a stat cache that makes the next one cheap. */
     indexCache: path.join(runDir, 'checkpoints.index'),
     tmpDir: path.join(runDir, 'checkpoints.tmp'),
     journal: path.join(runDir, 'restore-journal.json'),

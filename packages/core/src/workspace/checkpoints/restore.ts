@@ -25,7 +25,7 @@ import {
   type CheckpointRepo,
 } from './repo.js';
 import { readSealed, writeSealed, type SealedRead } from './sealed-json.js';
-import { lstatOrNull, removeIndex, snapshotTree, tempIndexPath } from './snapshot.js';
+import { lstatOrNull, removeIndex, writeWorktreeTree, tempIndexPath } from './worktree-tree.js';
 import { diffTrees, type TreeChange } from './tree-diff.js';
 
 /**
@@ -294,12 +294,12 @@ function clearWayFor(repo: CheckpointRepo, file: string): void {
 async function verify(repo: CheckpointRepo, tree: string, changes: TreeChange[], paths: RunPaths): Promise<string[]> {
   if (changes.length === 0) return [];
   const baseIndex = fs.existsSync(paths.indexCache) ? paths.indexCache : repo.userIndex;
-  const snapshot = await snapshotTree(repo, { baseIndex, tmpDir: paths.tmpDir, maxBytes: Number.MAX_SAFE_INTEGER });
-  if (snapshot.kind !== 'tree') return ['(snapshot failed)'];
-  removeIndex(snapshot.index);
-  if (snapshot.tree === tree) return [];
+  const worktree = await writeWorktreeTree(repo, { baseIndex, tmpDir: paths.tmpDir, maxBytes: Number.MAX_SAFE_INTEGER });
+  if (worktree.kind !== 'tree') return ['(the worktree tree could not be written)'];
+  removeIndex(worktree.index);
+  if (worktree.tree === tree) return [];
   const wanted = new Set(changes.map((change) => change.path));
-  const differ = await repoGit(repo, { args: ['diff-tree', '-r', '-z', '--no-renames', '--name-only', tree, snapshot.tree] });
+  const differ = await repoGit(repo, { args: ['diff-tree', '-r', '-z', '--no-renames', '--name-only', tree, worktree.tree] });
   return splitZ(differ).filter((file) => wanted.has(file));
 }
 

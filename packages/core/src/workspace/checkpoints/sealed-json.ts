@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsutil/index.js';
-import { canonicalJson } from '../../ledger/index.js';
+import { canonicalJson } from '../../contract/canonical-json.js';
 
 /**
  * Small JSON files that carry the sha256 of their own content (the canonical JSON of every

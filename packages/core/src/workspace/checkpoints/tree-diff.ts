@@ -1,7 +1,7 @@
 import type { ChangedFile, Diffstat, FileChangeStatus } from '../../contract/schemas/checkpoints.js';
 import { splitZ } from './git.js';
 import { repoGit, type CheckpointRepo } from './repo.js';
-import { emptyTreeLike } from './snapshot.js';
+import { emptyTreeLike } from './worktree-tree.js';
 
 /** Above this many changed files, line counts are not computed (they would read every blob). */
 export const NUMSTAT_FILE_LIMIT = 2000;
@@ -30,6 +30,26 @@ export async function diffTrees(
   const out = await repoGit(repo, {
     signal: options.signal,
     args: ['diff-tree', '-r', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', '--raw', ...(options.numstat ? ['--numstat'] : []), base, to],
+  });
+  return parseRawNumstat(splitZ(out));
+}
+
+/**
+ * The same as `diffTrees(from, <tree of index>)`, read from an index instead of a written tree
+ * (`diff-index --cached`), so it can run while `write-tree` and `commit-tree` do. Only for a
+ * workspace at the root of its repository (index paths are repository paths).
+ */
+export async function diffIndex(
+  repo: CheckpointRepo,
+  from: string | null,
+  index: string,
+  options: { numstat?: boolean; signal?: AbortSignal | undefined; like: string },
+): Promise<TreeChange[]> {
+  const base = from ?? (await emptyTreeLike(repo, options.like, options.signal));
+  const out = await repoGit(repo, {
+    index,
+    signal: options.signal,
+    args: ['diff-index', '--cached', '-r', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', '--raw', ...(options.numstat ? ['--numstat'] : []), base],
   });
   return parseRawNumstat(splitZ(out));
 }

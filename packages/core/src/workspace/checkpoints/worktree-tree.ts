@@ -10,8 +10,8 @@ import { repoGit, type CheckpointRepo } from './repo.js';
  * temporary index, the way `git add -A && git write-tree` would, without touching the user's
  * index:
  *
- *   1. the temporary index starts as a copy of a base: the run's index cache (the previous
- *      snapshot's index) or the user's index, with its mtime kept so git's racy-entry check
+ *   1. the temporary index starts as a copy of a base: the run's index cache (the index behind the
+ *      previous tree) or the user's index, with its mtime kept so git's racy-entry check
  *      still holds; an empty index when there is neither;
  *   2. one `ls-files -m -d -o --exclude-standard` walk lists what differs from it;
  *   3. their sizes are summed *before* anything is hashed: over the byte budget, stop here;
@@ -21,16 +21,18 @@ import { repoGit, type CheckpointRepo } from './repo.js';
  * The same walk as `git add -A`, plus the byte count; `signal` kills the running git child.
  */
 
-export interface SnapshotOptions {
+export interface WorktreeTreeOptions {
   /** An index to start from (copied, never modified). */
   baseIndex: string | null;
   /** Directory for the temporary index (private, on the data dir's filesystem). */
   tmpDir: string;
   maxBytes: number;
   signal?: AbortSignal | undefined;
+  /** Called once the temporary index holds the worktree, before `write-tree` (to overlap work). */
+  onIndexReady?: ((index: string, hashedPaths: number) => void) | undefined;
 }
 
-export type SnapshotResult =
+export type WorktreeTreeResult =
   | { kind: 'tree'; tree: string; index: string; hashedBytes: number; hashedPaths: number; embeddedRepos: string[] }
   | { kind: 'over_bytes'; bytes: number; paths: number };
 
@@ -72,11 +74,11 @@ export function removeIndex(index: string): void {
 
 const pathspec = (repo: CheckpointRepo) => (repo.prefix ? ['--', repo.prefix] : []);
 
-export async function snapshotTree(repo: CheckpointRepo, options: SnapshotOptions): Promise<SnapshotResult> {
+export async function writeWorktreeTree(repo: CheckpointRepo, options: WorktreeTreeOptions): Promise<WorktreeTreeResult> {
   const index = tempIndexPath(options.tmpDir);
   if (options.baseIndex) copyIndex(options.baseIndex, index);
   try {
-    const result = await snapshotInto(repo, index, options);
+    const result = await writeInto(repo, index, options);
     if (result.kind !== 'tree') removeIndex(index);
     return result;
   } catch (error) {
@@ -85,7 +87,7 @@ export async function snapshotTree(repo: CheckpointRepo, options: SnapshotOption
   }
 }
 
-async function snapshotInto(repo: CheckpointRepo, index: string, options: SnapshotOptions): Promise<SnapshotResult> {
+async function writeInto(repo: CheckpointRepo, index: string, options: WorktreeTreeOptions): Promise<WorktreeTreeResult> {
   const { signal } = options;
   const listed = await repoGit(repo, {
     index,
@@ -127,6 +129,7 @@ async function snapshotInto(repo: CheckpointRepo, index: string, options: Snapsh
       args: ['update-index', '--add', '--remove', '--replace', '-z', '--stdin'],
     });
   }
+  options.onIndexReady?.(index, paths.length);
   const tree = await writeTree(repo, index, signal);
   return { kind: 'tree', tree, index, hashedBytes: bytes, hashedPaths: paths.length, embeddedRepos };
 }
