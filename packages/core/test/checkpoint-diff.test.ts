@@ -129,6 +129,20 @@ describe('driftSince', () => {
   });
 });
 
+describe('readers', () => {
+  it('create nothing in the data directory for a run without checkpoints', async () => {
+    const data = tempDir('keel-cp-data-');
+    const folder = tempDir('keel-cp-plain-');
+    write(folder, 'a.txt', 'a\n');
+    const { listCheckpoints, restoreCheckpoint } = await import('../src/workspace/index.js');
+    expect((await listCheckpoints({ dataDir: data, runId: 'none', workspace: folder })).checkpoints).toEqual([]);
+    await expect(diffTurn(folder, { dataDir: data, runId: 'none', turn: 1 })).rejects.toThrow(/no checkpoint for turn 1/);
+    expect(await driftSince(folder, { dataDir: data, runId: 'none' })).toMatchObject({ kind: 'no_checkpoint' });
+    expect(await restoreCheckpoint(folder, { turn: 0 }, { dataDir: data, runId: 'none' })).toMatchObject({ kind: 'failed', reason: 'target_missing' });
+    expect(fs.readdirSync(data)).toEqual([]);
+  });
+});
+
 // ---- lockfiles ------------------------------------------------------------------------------
 
 const npmV3 = (deps: Record<string, string>, nested: Record<string, string> = {}) =>

@@ -131,7 +131,7 @@ export interface CheckpointScope {
 
 /** What turn N changed: its checkpoint against the run's previous checkpoint (its commit parent). */
 export async function diffTurn(workspace: string, scope: CheckpointScope & { turn: number }, options: DiffOptions = {}): Promise<CheckpointDiff & { turn: number; fromTurn: number | null }> {
-  const repo = await resolveCheckpointRepo(workspace, scope);
+  const repo = await resolveCheckpointRepo(workspace, { ...scope, create: false });
   const refs = await listRefs(repo, `${CHECKPOINT_REFS}${scope.runId}/`);
   const entry = refs.find((ref) => ref.n === scope.turn);
   if (!entry) throw new Error(`Run ${scope.runId} has no checkpoint for turn ${scope.turn}.`);
@@ -160,7 +160,7 @@ export async function driftSince(
   const timeout = setTimeout(() => timer.abort(), budget.timeMs);
   const signal = scope.signal ? AbortSignal.any([scope.signal, timer.signal]) : timer.signal;
   try {
-    const repo = await resolveCheckpointRepo(workspace, { ...scope, signal });
+    const repo = await resolveCheckpointRepo(workspace, { ...scope, signal, create: false });
     const since = scope.since ?? 'latest';
     let rev: string;
     let sinceTurn: number | null = null;

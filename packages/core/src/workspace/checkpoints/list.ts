@@ -34,7 +34,7 @@ export interface RunCheckpoints {
 export async function listCheckpoints(options: { dataDir: string; runId: string; workspace?: string | undefined; gitDir?: string | undefined }): Promise<RunCheckpoints> {
   const { sidecars, problems } = readSidecars(options.dataDir, options.runId);
   let repo: CheckpointRepo | null = null;
-  if (options.workspace) repo = await resolveCheckpointRepo(options.workspace, options);
+  if (options.workspace) repo = await resolveCheckpointRepo(options.workspace, { ...options, create: false });
   else {
     const newest = [...sidecars.values()].sort((a, b) => Number(b.status === 'created') - Number(a.status === 'created') || b.turn - a.turn)[0];
     const recorded = newest?.repo;

@@ -235,7 +235,7 @@ export async function lockfileChanges(repo: CheckpointRepo, from: string | null,
  * when the turn changed no lockfile.
  */
 export async function depsChangedInTurn(workspace: string, scope: CheckpointScope & { turn: number }): Promise<DepsChangedPayload | null> {
-  const repo = await resolveCheckpointRepo(workspace, scope);
+  const repo = await resolveCheckpointRepo(workspace, { ...scope, create: false });
   const refs = await listRefs(repo, `${CHECKPOINT_REFS}${scope.runId}/`);
   const entry = refs.find((ref) => ref.n === scope.turn);
   if (!entry) throw new Error(`Run ${scope.runId} has no checkpoint for turn ${scope.turn}.`);

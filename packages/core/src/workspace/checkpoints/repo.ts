@@ -28,6 +28,8 @@ export interface RepoOptions {
   /** A private repository to use instead of `<data>/runs/<run>/checkpoints.git`. */
   gitDir?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** Create the private repository when there is none (default true; readers pass false). */
+  create?: boolean | undefined;
 }
 
 export class WorkspaceMissingError extends Error {}
@@ -52,7 +54,7 @@ export async function resolveCheckpointRepo(workspace: string, options: RepoOpti
   }
   const gitDir = path.resolve(options.gitDir ?? runPaths(options.dataDir, options.runId).privateGitDir);
   if (isInside(gitDir, real)) throw new Error(`Refusing to keep Keel's repository ${gitDir} inside the workspace ${real}.`);
-  await ensurePrivateRepo(gitDir, options.signal);
+  if (options.create !== false) await ensurePrivateRepo(gitDir, options.signal);
   return { kind: 'private', workspace: real, workTree: real, prefix: '', gitDir, commonDir: gitDir, userIndex: null };
 }
 
@@ -133,7 +135,7 @@ export function repoGit(repo: CheckpointRepo, call: Omit<GitCall, 'cwd'> & { ind
 
 /** Resolves a commit-ish to its commit and tree; null when it does not exist. */
 export async function resolveCommit(repo: CheckpointRepo, rev: string, signal?: AbortSignal): Promise<{ commit: string; tree: string } | null> {
-  if (/[\n\0]/.test(rev)) return null;
+  if (/[\n\0]/.test(rev) || !fs.existsSync(repo.commonDir)) return null;
   // On stdin, not argv: a name starting with "-" stays a name.
   const out = await repoGit(repo, { signal, input: `${rev}^{commit}\n${rev}^{tree}\n`, args: ['cat-file', '--batch-check=%(objectname) %(objecttype)'] });
   const [commitLine, treeLine] = out.split('\n');
@@ -153,6 +155,7 @@ export interface RefEntry {
 
 /** Refs under `prefix` (e.g. `refs/keel/checkpoints/<run>/`), sorted by their number. */
 export async function listRefs(repo: CheckpointRepo, prefix: string, signal?: AbortSignal): Promise<RefEntry[]> {
+  if (!fs.existsSync(repo.commonDir)) return []; // a private repository never created: no refs
   const out = await repoGit(repo, { args: ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(committerdate:unix)', prefix], signal });
   const entries: RefEntry[] = [];
   for (const line of out.split('\n')) {

@@ -84,7 +84,7 @@ export async function restoreCheckpoint(workspace: string, target: RestoreTarget
   if (fs.existsSync(paths.journal)) {
     return failed('interrupted', `An earlier restore of this run did not finish (${paths.journal}); resume it first.`, false, null);
   }
-  const repo = await resolveCheckpointRepo(workspace, { dataDir: options.dataDir, runId: options.runId, gitDir: options.gitDir });
+  const repo = await resolveCheckpointRepo(workspace, { dataDir: options.dataDir, runId: options.runId, gitDir: options.gitDir, create: false });
   const rev = 'turn' in target ? checkpointRef(options.runId, target.turn) : 'ref' in target ? target.ref : target.commit;
   const resolved = await resolveCommit(repo, rev);
   if (!resolved) return failed('target_missing', `No checkpoint ${rev} in ${repo.commonDir}.`, true, null);
