@@ -15,3 +15,4 @@ export {
   type RunState,
   type UserDecision,
 } from './run-state.js';
+export { mulberry32 } from './synthetic.js';

@@ -167,12 +167,7 @@ export class RunController {
    * the run's agent, since nothing it does could be recorded (I1).
    */
   private append(body: AppendInput, durability: 'critical' | 'stream'): Promise<LedgerEvent> {
-    let appended: Promise<LedgerEvent>;
-    try {
-      appended = this.ledger.append(this.runId, body, { durability });
-    } catch (error) {
-      appended = Promise.reject(error); // A failed ledger refuses at once: same path as a failed write.
-    }
+    const appended = this.ledger.append(this.runId, body, { durability });
     appended.catch((error: unknown) => this.onAppendFailure(error, body));
     return appended;
   }

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { createCheckpoint } from './create.js';
 import { GIT_MALLOC_ENV, observeGitCalls } from './git.js';
+import { mulberry32 } from '../../replay/index.js';
 
 /**
  * `keel bench checkpoints`: a checkpoint of a generated repository (20,000 files by default)
@@ -80,21 +81,9 @@ function figures(keel: number[], plumbing: number[], porcelain: number[]): Scena
   };
 }
 
-/** Deterministic pseudo-random numbers (the same repository every run). */
-function rng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` source-like files, 50 per directory, 40 directories per package. */
 export function generateTree(root: string, count: number, seed = 1): { files: string[]; bytes: number } {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const files: string[] = [];
   let bytes = 0;
   for (let i = 0; i < count; i++) {
@@ -248,7 +237,7 @@ export async function benchCheckpoints(options: CheckpointBenchOptions): Promise
   await createCheckpoint(keelRepo, { dataDir, runId, turn: 0 });
   await plainTurn('plumbing', 0);
   await plainTurn('porcelain', 0);
-  const random = rng(7);
+  const random = mulberry32(7);
   const turnMs = { keel: [] as number[], plumbing: [] as number[], porcelain: [] as number[] };
   let changedPerTurn = 0;
   for (let turn = 1; turn <= rounds; turn++) {
