@@ -5,7 +5,9 @@
 //
 // Why the programmatic runner instead of the CLI: with `-o` the CLI prints nothing, so a file
 // it failed to parse would vanish silently; the runner returns parse errors, and we fail on
-// them. The CSV is still the scanner's own `-o` writer (the `output` option).
+// them. The CSV is written here from the runner's findings: the scanner's own writer issues the
+// header (truncating) and the rows (appending) as two unsynchronised writes, so the header can
+// land last and erase the rows (it did, on CI).
 //
 // What is scanned: a temporary mirror of apps/main/src plus apps/main/package.json (the
 // scanner reads the Electron version from it). The scanner parses .ts but skips extensions it
@@ -64,49 +66,18 @@ function mirror() {
   return { dir, renamed };
 }
 
-/** RFC 4180 CSV (quoted fields may hold commas, quotes and newlines). */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => r.some((f) => f.trim() !== ''));
-}
+/** One CSV field, quoted (RFC 4180). */
+const csvField = (value) => `"${String(value ?? '').replace(/"/g, '""')}"`;
 
-/** The scanner writes the header and the rows with two unsynchronised fs.writeFile calls: wait for both. */
-async function readReport(expectedRows) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if (fs.existsSync(REPORT)) {
-      const rows = parseCsv(fs.readFileSync(REPORT, 'utf8'));
-      if (rows.length === expectedRows + 1) return rows.slice(1);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${REPORT} does not hold the ${expectedRows} finding(s) the scanner returned; the report is incomplete.`);
+/** Writes the findings as CSV with the scanner's own columns, in one write. */
+function writeReport(findings) {
+  const header = 'issue,severity,confidence,filename,location,sample,description,url';
+  const lines = findings.map((f) =>
+    [f.id, f.severity, f.confidence, f.file, f.location, f.sample, f.description, `https://github.com/doyensec/electronegativity/wiki/${f.id}`]
+      .map(csvField)
+      .join(','),
+  );
+  fs.writeFileSync(REPORT, [header, ...lines].join('\n') + '\n');
 }
 
 async function main() {
@@ -123,7 +94,7 @@ async function main() {
     result = await run(
       {
         input: dir,
-        output: REPORT,
+        output: undefined,
         isSarif: false,
         customScan: [],
         excludeFromScan: [],
@@ -146,18 +117,19 @@ async function main() {
     console.error(`electronegativity: ${error.tolerable ? 'warning' : 'ERROR'} parsing ${error.file}: ${error.message}`);
   }
 
-  const rows = await readReport(result.issues.length);
-  const findings = rows.map(([id, severity, confidence, file, location, , description]) => {
-    const scanned = (file ?? '').trim();
+  const findings = result.issues.map((issue) => {
+    const scanned = String(issue.file ?? '').trim();
     return {
-      id: (id ?? '').trim(),
-      severity: (severity ?? '').trim().toUpperCase(),
-      confidence: (confidence ?? '').trim(),
+      id: issue.id,
+      severity: String(issue.severity?.name ?? '').toUpperCase(),
+      confidence: String(issue.confidence?.name ?? ''),
       file: renamed.get(scanned) ?? scanned,
-      location: (location ?? '').trim(),
-      description: (description ?? '').trim(),
+      location: `${issue.location?.line}:${issue.location?.column}`,
+      sample: issue.sample ?? '',
+      description: String(issue.description ?? '').trim(),
     };
   });
+  writeReport(findings);
 
   const accepted = (finding) => ACCEPTED_HIGH.some((entry) => entry.id === finding.id && entry.file === finding.file);
   const counts = { HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0 };
