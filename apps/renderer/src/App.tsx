@@ -1,8 +1,8 @@
 import { Group, Panel, Separator } from 'react-resizable-panels';
 import { ConnectionBanner, EngineBanner } from './components/ConnectionBanner.js';
 import { Header } from './components/Header.js';
-import { ReliabilityPane } from './components/ReliabilityPane.js';
 import { RunsPane } from './components/RunsPane.js';
+import { SidePane } from './components/SidePane.js';
 
 export function App() {
   return (
@@ -17,7 +17,7 @@ export function App() {
           </Panel>
           <Separator className="pane-separator" aria-label="Resize panes" />
           <Panel id="reliability" defaultSize="38" minSize="15">
-            <ReliabilityPane />
+            <SidePane />
           </Panel>
         </Group>
       </main>

@@ -179,6 +179,17 @@ export const CheckpointEventPayloads = {
 } as const;
 export type CheckpointEventType = keyof typeof CheckpointEventPayloads;
 
+/** The checkpoint events as ledger event bodies (spread into `EventBody`). */
+export const checkpointEventBodies = [
+  z.object({ type: z.literal('checkpoint.created'), payload: CheckpointCreatedPayload }),
+  z.object({ type: z.literal('checkpoint.skipped'), payload: CheckpointSkippedPayload }),
+  z.object({ type: z.literal('checkpoint.restore_requested'), payload: CheckpointRestoreRequestedPayload }),
+  z.object({ type: z.literal('checkpoint.restore_completed'), payload: CheckpointRestoreCompletedPayload }),
+  z.object({ type: z.literal('checkpoint.restore_failed'), payload: CheckpointRestoreFailedPayload }),
+  z.object({ type: z.literal('workspace.drift'), payload: WorkspaceDriftPayload }),
+  z.object({ type: z.literal('deps.changed'), payload: DepsChangedPayload }),
+] as const;
+
 // ---- persisted formats ---------------------------------------------------------------------
 
 export const CheckpointRepoInfo = z.object({

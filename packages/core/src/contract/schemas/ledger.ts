@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkpointEventBodies } from './checkpoints.js';
 
 /** The envelope version this build writes. Readers accept every version up to it (I10). */
 export const LEDGER_SCHEMA_VERSION = 1;
@@ -266,6 +267,8 @@ export const EventBody = z.discriminatedUnion('type', [
     type: z.literal('note'),
     payload: z.object({ text: z.string().max(100_000) }),
   }),
+  // Each capability declares its own event bodies beside its schemas.
+  ...checkpointEventBodies,
 ]);
 export type EventBody = z.infer<typeof EventBody>;
 export type EventType = EventBody['type'];

@@ -1,0 +1,44 @@
+import { useState, type ReactNode } from 'react';
+import { ReliabilityPane } from './ReliabilityPane.js';
+
+/**
+ * The right pane: one view at a time, chosen by tabs. Each capability adds its view here as one
+ * entry; the view itself lives in its own file.
+ */
+interface SideView {
+  id: string;
+  label: string;
+  render(): ReactNode;
+}
+
+const VIEWS: SideView[] = [{ id: 'reliability', label: 'Reliability', render: () => <ReliabilityPane /> }];
+
+export function SidePane() {
+  const [selected, setSelected] = useState(VIEWS[0]!.id);
+  const view = VIEWS.find((candidate) => candidate.id === selected) ?? VIEWS[0]!;
+  return (
+    <div className="side-pane">
+      {VIEWS.length > 1 && (
+        <div className="side-tabs" role="tablist" aria-label="Side views">
+          {VIEWS.map((candidate) => (
+            <button
+              key={candidate.id}
+              type="button"
+              role="tab"
+              id={`side-tab-${candidate.id}`}
+              aria-selected={candidate.id === view.id}
+              aria-controls={`side-view-${candidate.id}`}
+              className="side-tab"
+              onClick={() => setSelected(candidate.id)}
+            >
+              {candidate.label}
+            </button>
+          ))}
+        </div>
+      )}
+      <div className="side-view" role="tabpanel" id={`side-view-${view.id}`} aria-labelledby={`side-tab-${view.id}`}>
+        {view.render()}
+      </div>
+    </div>
+  );
+}
