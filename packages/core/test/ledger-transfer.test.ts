@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../src/contract/schemas/ledger.js';
 import { EXPORT_SCHEMA_VERSION, LedgerError, MAX_IMPORT_BYTES, MAX_RECORD_BYTES, openLedger, type Ledger } from '../src/ledger/index.js';
-import { checkImportSource, type ImportOptions } from '../src/ledger/transfer.js';
+import { checkImportSource, type ImportOptions } from '../src/ledger/import-log.js';
 import { chunk, created, logOf, readAll } from './fixtures/ledger-kit.js';
 import { mountTmpfs, probeTmpfs, unmountAll } from './fixtures/tmpfs-kit.js';
 import { tempDir } from './helpers.js';

@@ -22,7 +22,9 @@ import { runEntry, type RunEntry } from './run-entry.js';
 import { RunLog } from './run-log.js';
 import { openDatabaseReadOnly } from './read-only-database.js';
 import { openDatabase, SqliteStore } from './sqlite-store.js';
-import { exportChunks, exportToFile, importRunLog, repairFromSqlite, type ExportResult, type ImportOptions, type ImportResult } from './transfer.js';
+import { exportChunks, exportToFile, type ExportResult } from './export-log.js';
+import { importRunLog, type ImportOptions, type ImportResult } from './import-log.js';
+import { repairFromSqlite } from './repair-from-sqlite.js';
 import { verifyLedger } from './verify.js';
 
 export interface OpenLedgerOptions {
