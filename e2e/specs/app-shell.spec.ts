@@ -21,7 +21,7 @@ test('the URL shows both panes and the app info from the host', async ({ page })
   await expect(page.getByRole('heading', { name: 'Reliability' })).toBeVisible();
   await expect(page.getByTestId('app-mode')).toHaveText('headless');
   await expect(page.getByTestId('app-data-dir')).toHaveText(keel.dataDir);
-  await expect(page.getByTestId('engine-status')).toHaveText('Engine OK');
+  await expect(page.getByTestId('engine-status')).toHaveText('OK');
   await expect(page.locator('.connection-banner')).toHaveAttribute('data-status', 'connected');
   // The token leaves the address bar once the page has it.
   expect(new URL(page.url()).searchParams.has('token')).toBe(false);

@@ -58,6 +58,15 @@ async function createRunInDialog(page: Page, options: { workspace: string; scrip
   return runId;
 }
 
+async function setAutoResume(autoResume: boolean): Promise<void> {
+  const { client, close } = connectClient(keel);
+  try {
+    await client.invoke('settings.update', { patch: { autoResume } });
+  } finally {
+    close();
+  }
+}
+
 async function sendPrompt(page: Page, text: string): Promise<void> {
   await expect(page.getByTestId('composer-reason')).toHaveAttribute('data-blocked', 'false');
   await page.getByTestId('composer-input').fill(text);
@@ -156,6 +165,9 @@ test('a run on a fresh folder: prompt, approve the write (button) and the check 
 
 test('kill -9 of the agent while an approval is pending: recovery cards, the orphaned card decided, carried over on "Continue."', async ({ page }) => {
   const workspace = tempDir('keel-e2e-ws-');
+  // The manual path: with auto-resume on (the default, newcomer.spec.ts) Keel would continue the
+  // turn itself before the orphaned card is decided; here a person decides, then continues.
+  await setAutoResume(false);
   // Tall enough for the orphaned card and every recovery card in one screenshot.
   await page.setViewportSize({ width: 1280, height: 1400 });
   await page.goto(keel.url);
@@ -237,6 +249,7 @@ test('kill -9 of the agent while an approval is pending: recovery cards, the orp
   expect(events.filter((e) => e.type === 'turn.ended').map((e) => (e.payload as { turn: number; stopReason: string }).stopReason)).toEqual([expect.not.stringMatching(/^end_turn$/), 'end_turn']);
   expect(countOf(events, 'prompt.sent'), 'no prompt sent twice').toBe(2);
   await expect(page.getByTestId('transcript')).toHaveAttribute('data-count', String(fold(events, runId).items.length));
+  await setAutoResume(true);
 });
 
 test('reloading the page mid-stream shows every chunk once: nothing lost, nothing doubled', async ({ page }) => {

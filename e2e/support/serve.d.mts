@@ -14,4 +14,4 @@ export interface RunningKeel {
   stop(): Promise<void>;
 }
 
-export declare function startKeel(options?: { dataDir?: string }): Promise<RunningKeel>;
+export declare function startKeel(options?: { dataDir?: string; args?: string[] }): Promise<RunningKeel>;

@@ -16,7 +16,7 @@ export const artifactsDir = path.join(repoRoot, 'e2e', 'artifacts');
  */
 export async function startKeel(options = {}) {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'keel-e2e-'));
-  const child = spawn(process.execPath, [path.join(repoRoot, 'apps/cli/bin/keel.js'), 'serve', '--data', dataDir], {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'apps/cli/bin/keel.js'), 'serve', '--data', dataDir, ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -70,13 +70,15 @@ describe('keel run', () => {
     expect(fs.existsSync(path.join(ws, 'hello.txt'))).toBe(true);
   });
 
-  it('--approve none with edit-and-test: the write is denied (auto), the agent stops, exits 0, no file', async () => {
+  it('--approve none with edit-and-test: the write is denied (the policy\'s unattended_ask), the agent stops, exits 0, no file', async () => {
     const ws = workspace('none');
     const result = await runKeel(['run', '--data', data, '--workspace', ws, '--script', 'edit-and-test', '--approve', 'none', '--json']);
     expect(result.code).toBe(0);
     const events = jsonLines(result.stdout);
     runIds.none = events[0]!.run_id;
-    expect(ofType(events, 'approval.decided').map((event) => [event.payload.decision, event.payload.by])).toEqual([['deny', 'auto']]);
+    // Nobody can answer: the built-in policy's ask for a write becomes its unattended_ask (deny), with no approval card.
+    expect(ofType(events, 'policy.decided').map((event) => [event.payload.action.kind, event.payload.decision, event.payload.unattended])).toEqual([['write', 'deny', true]]);
+    expect(ofType(events, 'approval.requested')).toEqual([]);
     expect(ofType(events, 'fs.written')).toEqual([]);
     expect(ofType(events, 'turn.ended').map((event) => event.payload.stopReason)).toEqual(['end_turn']);
     expect(fs.existsSync(path.join(ws, 'hello.txt'))).toBe(false);

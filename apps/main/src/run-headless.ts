@@ -1,5 +1,5 @@
 import { ensureDataDir, openWorkstation, reportUnhandledRejections, resolveDataDir } from '@keel/core';
-import { listeningLine, rendererDistDir, startHeadlessServer, type HeadlessServer } from './headless/index.js';
+import { listeningLine, rendererDistDir, startPersistentServer, type HeadlessServer } from './headless/index.js';
 import { openInBrowser } from './open-browser.js';
 
 /**
@@ -31,7 +31,9 @@ export async function runHeadless(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
-  server = await startHeadlessServer({ router: workstation.router, rendererDir: rendererDistDir() });
+  const started = await startPersistentServer({ router: workstation.router, rendererDir: rendererDistDir(), dataDir });
+  server = started.server;
+  for (const note of started.notes) process.stderr.write(`${note}\n`);
   if (stopping) {
     await server.close();
     return;

@@ -3,6 +3,7 @@ import { ConnectionBanner, EngineBanner } from './components/ConnectionBanner.js
 import { Header } from './components/Header.js';
 import { RunsPane } from './components/RunsPane.js';
 import { SidePane } from './components/SidePane.js';
+import { ReplayRoot } from './components/replay/ReplayRoot.js';
 
 export function App() {
   return (
@@ -21,6 +22,7 @@ export function App() {
           </Panel>
         </Group>
       </main>
+      <ReplayRoot />
     </div>
   );
 }

@@ -8,11 +8,25 @@ import { useConnection } from './stores/connection.js';
 import './styles.css';
 import './conversation.css';
 
+let checking = false;
+/** A socket refused for its token looks like a network failure to the page: ask the server. */
+function checkTokenWhileDisconnected(): void {
+  if (checking || useConnection.getState().status === 'connected') return;
+  checking = true;
+  void connection.checkToken().then((answer) => {
+    checking = false;
+    if (useConnection.getState().status !== 'connected') useConnection.getState().setTokenRejected(answer === 'invalid');
+  });
+}
+
 const connection = connect((status, why) => {
   useConnection.getState().setStatus(status, why);
   // Streams (the heartbeat, the run list, the open run's events) are re-opened by the transport.
   if (status === 'connected') refreshInfo();
+  else checkTokenWhileDisconnected();
 });
+// The server may come back with a new token while the page is still reconnecting: ask again.
+if (connection.mode === 'socket') setInterval(checkTokenWhileDisconnected, 3000);
 
 function refreshInfo() {
   connection.client

@@ -160,6 +160,31 @@ describe('pinned approvals and keyboard shortcuts', () => {
     expect(invoke).not.toHaveBeenCalled();
   });
 
+  it('from the empty prompt box the digits decide (focus stays there after Ctrl+Enter), and letters or a typed prompt do not', async () => {
+    const { client, invoke } = mockClient({ 'approval.decide': () => ({}) });
+    renderWithClient(
+      <>
+        <textarea data-testid="composer-input" defaultValue="" />
+        <textarea data-testid="other" defaultValue="" />
+        <PinnedApprovals view={viewWith(items)} readOnly={null} />
+      </>,
+      client,
+    );
+    const box = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    fireEvent.keyDown(box, { key: 'a' });
+    fireEvent.keyDown(screen.getByTestId('other'), { key: '2' });
+    await settle();
+    expect(invoke).not.toHaveBeenCalled();
+    box.value = 'fix the bug';
+    fireEvent.keyDown(box, { key: '1' });
+    await settle();
+    expect(invoke).not.toHaveBeenCalled();
+    box.value = '';
+    fireEvent.keyDown(box, { key: '2' });
+    await settle();
+    expect(invoke).toHaveBeenCalledWith('approval.decide', { runId: 'run-1', approvalId: 'old', decision: 'allow_run' });
+  });
+
   it('no shortcuts while the run is read-only', async () => {
     const { client, invoke } = mockClient({ 'approval.decide': () => ({}) });
     renderWithClient(<PinnedApprovals view={viewWith(items)} readOnly="Disconnected — reconnecting" />, client);

@@ -33,7 +33,7 @@ describe('composer state', () => {
     ['idle', 'connected', summary(), view(), null],
     ['a running turn', 'connected', summary(), view({ state: 'running', turnOpen: true }), 'A turn is running — cancel it or wait'],
     ['an open turn between states', 'connected', summary(), view({ state: 'idle', turnOpen: true }), 'A turn is running — cancel it or wait'],
-    ['awaiting approval', 'connected', summary(), view({ state: 'awaiting_approval', turnOpen: true }), 'The agent is waiting for your approval — answer it above, or cancel the turn'],
+    ['awaiting approval', 'connected', summary(), view({ state: 'awaiting_approval', turnOpen: true }), 'The agent is waiting for your approval — press 1 allow once, 2 allow for this run, 3 deny (with this box empty), or cancel the turn'],
     ['a stopped runtime', 'connected', summary(), view({ state: 'stopped', runtimeStopped: true }), 'The runtime is stopped — restart it'],
     ['reconnecting', 'reconnecting', summary(), view(), 'Disconnected — reconnecting'],
     ['connecting', 'connecting', summary(), view(), 'Disconnected — reconnecting'],
@@ -111,6 +111,20 @@ describe('the composer', () => {
     setup(state);
     expect(screen.getByTestId('composer-reason').textContent).toBe(reason);
     for (const id of ['composer-input', 'composer-send', 'composer-cancel', 'composer-restart']) expect(screen.getByTestId(id).hasAttribute('disabled'), id).toBe(true);
+  });
+
+  it('once a cancel is sent for the running turn, Cancel becomes Force stop, which sends force: true', async () => {
+    const mock = mockClient({ 'run.cancel': () => ({}) });
+    const state = composerState('connected', summary(), view({ state: 'running', turnOpen: true, currentTurn: 2 }), false);
+    renderWithClient(<Composer runId="run-1" state={state} onRestart={async () => {}} turn={2} />, mock.client);
+    expect(screen.queryByTestId('composer-force-stop')).toBeNull();
+    fireEvent.click(screen.getByTestId('composer-cancel'));
+    await act(async () => {});
+    expect(mock.invoke).toHaveBeenCalledWith('run.cancel', { runId: 'run-1' });
+    expect(screen.getByTestId('composer-reason').textContent).toContain('Force stop ends the turn now');
+    fireEvent.click(screen.getByTestId('composer-force-stop'));
+    await act(async () => {});
+    expect(mock.invoke).toHaveBeenCalledWith('run.cancel', { runId: 'run-1', force: true });
   });
 
   it('a stopped runtime: the reason says restart, and Restart runtime is offered', async () => {

@@ -31,7 +31,7 @@ describe('connection banner', () => {
     const { mockClient } = await import('./helpers.js');
     const { client } = mockClient();
     render(
-      <ClientProvider connection={{ client, mode: 'socket', reconnectNow: () => {} }}>
+      <ClientProvider connection={{ client, mode: 'socket', reconnectNow: () => {}, checkToken: async () => 'valid' }}>
         <ConnectionBanner />
       </ClientProvider>,
     );
@@ -39,5 +39,24 @@ describe('connection banner', () => {
     expect(screen.getByTestId('connection-why').textContent).toContain('did not read');
     act(() => useConnection.getState().setStatus('connected'));
     expect(screen.queryByTestId('connection-why')).toBeNull();
+  });
+});
+
+describe('token banner', () => {
+  afterEach(() => useConnection.setState({ status: 'connecting', tokenRejected: false }));
+
+  it('says the token was refused and names `keel open`, and clears once a connection succeeds', async () => {
+    const { ConnectionBanner } = await import('../src/components/ConnectionBanner.js');
+    const { renderWithClient, mockClient } = await import('./helpers.js');
+    const { client } = mockClient();
+    renderWithClient(<ConnectionBanner />, client);
+    act(() => useConnection.getState().setStatus('lost'));
+    expect(screen.getByRole('status').textContent).toContain('keel serve');
+    act(() => useConnection.getState().setTokenRejected(true));
+    const banner = screen.getByTestId('token-rejected');
+    expect(banner.textContent).toMatch(/refuses this page.s access token.*keel open/);
+    act(() => useConnection.getState().setStatus('connected'));
+    expect(screen.queryByTestId('token-rejected')).toBeNull();
+    expect(useConnection.getState().tokenRejected).toBe(false);
   });
 });

@@ -51,7 +51,7 @@ export function mockClient(handlers: Partial<Record<ProcedureName, (input: any) 
 
 export function renderWithClient(ui: ReactElement, client: KeelClient, mode: 'socket' | 'electron' = 'socket') {
   return render(
-    <ClientProvider connection={{ client, mode, reconnectNow: () => {} }}>{ui}</ClientProvider>,
+    <ClientProvider connection={{ client, mode, reconnectNow: () => {}, checkToken: async () => 'valid' }}>{ui}</ClientProvider>,
   );
 }
 

@@ -62,7 +62,7 @@ describe('the new-run dialog', () => {
     expect(useUi.getState().newRunOpen).toBe(false);
   });
 
-  it('shows the typed error: code, message and each issue', async () => {
+  it('shows the typed error: message and each issue, the code in its tooltip', async () => {
     const { client } = mockClient({
       'agents.list': () => catalog,
       'runs.create': () => {
@@ -75,9 +75,45 @@ describe('the new-run dialog', () => {
     await settle();
     const error = screen.getByTestId('new-run-error');
     expect(error.dataset.code).toBe('invalid_input');
+    expect(error.title).toBe('Error code: invalid_input');
     expect(error.textContent).toContain('Invalid input for "runs.create".');
     expect(error.textContent).toContain('workspace: Too small');
     expect(useUi.getState().newRunOpen).toBe(true);
+  });
+
+  it('checks the typed folder in plain words: a missing one blocks Create; a plain folder is offered git init; ~ goes as resolved', async () => {
+    const checks: Record<string, object> = {
+      '': { input: '', resolved: '', status: 'empty', problem: 'Type the folder the agent should work in (e.g. ~/projects/app).', canInit: false },
+      '~/nope': { input: '~/nope', resolved: '/home/me/nope', status: 'missing', problem: 'There is no folder at /home/me/nope. Check the path, or create the folder first.', canInit: false },
+      '~/plain': { input: '~/plain', resolved: '/home/me/plain', status: 'not_git', problem: '/home/me/plain is not a git repository. Make it one now (git init)…', canInit: true },
+    };
+    const { client, invoke } = mockClient({
+      'agents.list': () => catalog,
+      'workspace.check': ({ path }: { path: string }) => checks[path],
+      'workspace.init': () => ({ input: '/home/me/plain', resolved: '/home/me/plain', status: 'git', problem: null, canInit: false }),
+      'runs.create': () => run('r-tilde'),
+    });
+    const debounce = () => act(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    localStorage.removeItem('keel.lastWorkspace');
+    renderWithClient(<NewRunDialog />, client);
+    await debounce();
+    expect(screen.getByTestId('workspace-status').textContent).toContain('Type the folder');
+    expect(screen.getByTestId('new-run-create').hasAttribute('disabled')).toBe(true);
+    fireEvent.change(screen.getByTestId('new-run-workspace'), { target: { value: '~/nope' } });
+    await debounce();
+    expect(screen.getByTestId('workspace-status').textContent).toBe('There is no folder at /home/me/nope. Check the path, or create the folder first.');
+    expect(screen.getByTestId('new-run-create').hasAttribute('disabled')).toBe(true);
+    fireEvent.change(screen.getByTestId('new-run-workspace'), { target: { value: '~/plain' } });
+    await debounce();
+    expect(screen.getByTestId('workspace-status').dataset.status).toBe('not_git');
+    expect(screen.getByTestId('new-run-create').hasAttribute('disabled')).toBe(false);
+    fireEvent.click(screen.getByTestId('workspace-git-init'));
+    await settle();
+    expect(invoke).toHaveBeenCalledWith('workspace.init', { path: '/home/me/plain' });
+    expect(screen.getByTestId('workspace-status').textContent).toContain('Git repository');
+    fireEvent.click(screen.getByTestId('new-run-create'));
+    await settle();
+    expect(invoke).toHaveBeenLastCalledWith('runs.create', { workspace: '/home/me/plain', agent: { kind: 'builtin', script: 'edit-and-test' } });
   });
 
   it('offers agents found on PATH and a custom ACP command line', async () => {

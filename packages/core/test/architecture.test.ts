@@ -22,7 +22,7 @@ function importsOf(file: string): string[] {
 // Layer rules for packages/core/src (DESIGN §2; issue 8 point 5).
 //
 // 1. Layer order. A top folder may import only from folders in layers strictly before its own:
-//      contract, fsutil  ->  ledger, replay  ->  runtime  ->  workspace  ->  policy  ->  runs  ->  host
+//      contract, fsutil  ->  ledger, replay  ->  runtime  ->  workspace  ->  policy  ->  runs  ->  reliability  ->  host
 //    `contract` is browser-safe (no Node); `fsutil` is Node helpers with no Keel dependency;
 //    `replay` is browser-safe and so may use the contract only (not fsutil); `policy` (the
 //    policy engine, pure apart from file reads and realpath/PATH lookups) may use the contract,
@@ -43,18 +43,21 @@ function importsOf(file: string): string[] {
 // ---------------------------------------------------------------------------------------------
 
 const LAYERS: readonly (readonly string[])[] = [
-  ['contract', 'fsutil'],
+  ['contract', 'fsutil', 'logging'],
   ['ledger', 'replay'],
   ['runtime'],
   ['workspace'],
   ['policy'],
   ['runs'],
+  ['diagnostics'],
+  ['sinks'],
   ['host'],
 ];
 /** Folders narrower than their layer allows: the only folders they may import. */
 const ONLY: Readonly<Record<string, readonly string[]>> = {
   contract: [],
   fsutil: [],
+  logging: [],
   replay: ['contract'],
   policy: ['contract', 'fsutil', 'workspace'],
 };

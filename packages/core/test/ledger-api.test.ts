@@ -523,6 +523,8 @@ describe('backfill and repair', () => {
     damaged[damaged.indexOf('"text":"e3"') + 9]! ^= 0x01;
     fs.writeFileSync(file, damaged);
     const reopened = await ledgerAt(dataDir);
+    // A same-length edit behind the verified marker: found by the check that follows open (issue 16).
+    await reopened.backgroundCheck();
     expect(reopened.recovery.quarantined).toEqual([runId]);
     let code: string | undefined;
     try {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, migrate, migrations, openDatabase, openLedger } from '../src/ledger/index.js';
+import { PROCESS_FACTS_WHERE } from '../src/ledger/migrations.js';
 import { chunk, created, readAll } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 
@@ -139,30 +140,64 @@ const migrationTests: Record<number, { seed(db: Database.Database): void; check(
       expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(3);
     },
   },
+  6: {
+    seed(db) {
+      db.prepare("INSERT INTO backfill_markers (run_id, through_seq, log_bytes, at) VALUES ('run-old', 7, 900, '2025-01-01T00:00:00.000Z')").run();
+    },
+    check(db) {
+      // An older marker has no head: open will not trust it, and validates that log whole once.
+      expect(db.prepare('SELECT run_id, through_seq, log_bytes, head_hash FROM backfill_markers').all()).toEqual([
+        { run_id: 'run-old', through_seq: 7, log_bytes: 900, head_hash: null },
+      ]);
+    },
+  },
+  7: {
+    seed(db) {
+      db.prepare("INSERT INTO runs (id, state, created, updated, last_seq, last_hash) VALUES ('run-kept', 'idle', 't', 't', 0, '')").run();
+    },
+    check(db) {
+      expect(db.prepare('SELECT id FROM runs').pluck().all()).toEqual(['run-kept']);
+      db.prepare("INSERT INTO fold_snapshots (run_id, fold, fold_version, seq, at, data) VALUES ('run-kept', 'run-view', 1, 10, 't', x'00')").run();
+      expect(() =>
+        db.prepare("INSERT INTO fold_snapshots (run_id, fold, fold_version, seq, at, data) VALUES ('run-kept', 'run-view', 2, 10, 't', x'00')").run(),
+      ).toThrow(/UNIQUE/);
+    },
+  },
+  8: {
+    seed(db) {
+      const insert = db.prepare("INSERT INTO events (run_id, seq, ts, type, hash, record) VALUES ('run-p', ?, 't', ?, 'h', '{}')");
+      ['run.created', 'runtime.started', 'message.chunk', 'terminal.started', 'terminal.exited', 'runtime.exited'].forEach((type, i) => insert.run(i + 1, type));
+    },
+    check(db) {
+      // INDEXED BY fails to prepare unless the partial index can answer the query.
+      const sql = `SELECT seq FROM events INDEXED BY events_process_facts WHERE run_id = 'run-p' AND ${PROCESS_FACTS_WHERE} ORDER BY seq`;
+      expect(db.prepare(sql).pluck().all()).toEqual([2, 4, 5, 6]);
+      expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(6);
+    },
+  },
 };
 
 describe('keel.db durability pragmas', () => {
-  it('reopening an existing WAL database still runs synchronous=FULL in WAL mode', () => {
+  // ADR 0008: the ledger runs synchronous=NORMAL in WAL; NDJSON's fdatasync is the durable write.
+  it('the ledger’s database runs synchronous=NORMAL in WAL mode, checked after setting; FULL stays available and is checked too', () => {
     const file = freshFile();
     const first = openDatabase(file);
     expect(first.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(first.pragma('synchronous', { simple: true })).toBe(2);
+    expect(first.pragma('synchronous', { simple: true })).toBe(1);
     first.close();
-    // The hazard the check guards against: a plain reopen of a WAL database drops to NORMAL (1).
-    const plain = new Database(file);
-    const plainSynchronous = plain.pragma('synchronous', { simple: true });
-    plain.close();
+    const full = openDatabase(file, { synchronous: 'full' });
+    expect(full.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(full.pragma('synchronous', { simple: true })).toBe(2);
+    full.close();
     const second = openDatabase(file);
-    expect(second.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(second.pragma('synchronous', { simple: true })).toBe(2);
+    expect(second.pragma('synchronous', { simple: true })).toBe(1);
     second.close();
     const readOnly = openDatabase(file, { readOnly: true });
-    expect(readOnly.pragma('synchronous', { simple: true })).toBe(2);
+    expect(readOnly.pragma('synchronous', { simple: true })).toBe(1);
     readOnly.close();
-    console.log(`[sqlite] a plain better-sqlite3 reopen of the WAL database runs synchronous=${String(plainSynchronous)}`);
   });
 
-  it('the ledger’s own connection runs synchronous=FULL in WAL mode after a reopen', async () => {
+  it('the ledger’s own connection runs synchronous=NORMAL in WAL mode after a reopen', async () => {
     const dataDir = path.join(root, 'ledger-pragmas');
     for (let open = 0; open < 2; open++) {
       const ledger = await openLedger({ dataDir });
@@ -171,7 +206,7 @@ describe('keel.db durability pragmas', () => {
       await ledger.close();
     }
     const db = openDatabase(path.join(dataDir, 'keel.db'));
-    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(userVersion(db)).toBe(LATEST_SCHEMA_VERSION);
     db.close();

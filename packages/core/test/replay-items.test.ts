@@ -401,6 +401,8 @@ describe('commands, file writes, skipped prompts', () => {
     expect(RunView.parse(view)).toEqual(view);
     const storyTypes = new Set(story.map((s) => s.type));
     const covered = ['run.state', 'thought.chunk', 'plan.updated', 'tool.started', 'tool.updated', 'tool.interrupted', 'session.handoff', 'runtime.swept', 'ledger.repaired', 'note', 'runtime.stopped', 'runtime.hang', 'runtime.protocol_error', 'run.recovered'];
+    // Policy events are no transcript items: the Policy view and `keel policy log` show them (policy-runs.test.ts).
+    covered.push('policy.loaded', 'policy.refused', 'policy.decided', 'policy.rule_added');
     const all = EventBody.options.map((option) => option.shape.type.value);
     expect(all.filter((type) => !storyTypes.has(type) && !covered.includes(type))).toEqual([]);
   });

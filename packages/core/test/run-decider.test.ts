@@ -168,7 +168,7 @@ describe('decide: prompts and turns', () => {
     expect(run(IDLE, { kind: 'cancel' }).error?.code).toBe('conflict');
     const decision = run(RUNNING, { kind: 'cancel' });
     expect(types(decision)).toEqual(['note']);
-    expect(decision.effects).toEqual([{ kind: 'cancel_turn', generation: 1 }]);
+    expect(decision.effects).toEqual([{ kind: 'cancel_turn', generation: 1, turn: 1 }]);
     const delivered = run([...RUNNING, requested('a1', 1), state('awaiting_approval')], { kind: 'cancel_delivered' });
     expect(types(delivered)).toEqual(['approval.cancelled', 'run.state']);
     expect(delivered.events[1]!.body.payload).toEqual({ state: 'running' });

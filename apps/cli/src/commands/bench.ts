@@ -3,11 +3,12 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { printScale, scaleSuite } from './bench-scale.js';
 import { benchCheckpoints, benchLedger, measureReplay, type CheckpointBenchResult } from '@keel/core';
 
 // apps/cli/{dist,src}/commands -> the repository root's scripts/.
 const BENCH_UI = fileURLToPath(new URL('../../../../scripts/bench-ui.mjs', import.meta.url));
-const SUITES = ['ledger', 'ui', 'checkpoints'] as const;
+const SUITES = ['ledger', 'ui', 'checkpoints', 'scale'] as const;
 
 /** Chromium against a real `keel serve`, in its own process (a development checkout only). */
 function uiSuite(json: boolean): void {
@@ -111,7 +112,7 @@ function printCheckpoints(result: CheckpointBenchResult & { machine: ReturnType<
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('measure Keel against raw baselines in the same run (suites: ledger, ui, checkpoints)')
+    .description('measure Keel against raw baselines in the same run (suites: ledger, ui, checkpoints, scale)')
     .argument('[suites...]', 'suites to run', ['ledger'])
     .option('--json', 'print one JSON object with every figure')
     .option('--scale <n>', 'fraction of the documented sizes (quick look: 0.2)', Number, 1)
@@ -131,5 +132,10 @@ export function registerBench(program: Command): void {
         else printCheckpoints(result);
       }
       if (suites.includes('ui')) uiSuite(Boolean(options.json));
+      if (suites.includes('scale')) {
+        const result = await scaleSuite({ ...options, onProgress: (line) => process.stderr.write(`${line}\n`) });
+        if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else printScale(result);
+      }
     });
 }

@@ -1,11 +1,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { diffTurn, gcCheckpoints, listCheckpoints, resolveDataDir, type CheckpointListing, type GcResult } from '@keel/core';
+import { diffTurn, gcCheckpoints, LedgerError, listCheckpoints, openLedger, resolveDataDir, RunManager, type CheckpointListing, type GcResult } from '@keel/core';
+import { dataDirFor } from './open-ledger.js';
 import { withDataOption } from './options.js';
 
 /**
- * `keel checkpoints list|diff` and `keel gc`, from the hidden refs and sidecars (the ledger's
- * `checkpoint.*` events join when the run core records them). Neither opens the ledger.
+ * `keel checkpoints list|diff|restore` and `keel gc`. list, diff and gc read the hidden refs and
+ * sidecars and never open the ledger; restore goes through the run (recorded intent first, then
+ * the restore, then its outcome), so it needs the ledger's writer lock.
  */
 
 const parseTurn = (value: string): number => {
@@ -109,6 +111,45 @@ export function registerCheckpoints(program: Command): void {
         if (file.patchTruncated) process.stdout.write(`[diff of ${file.path} cut short]\n`);
       }
     });
+  withDataOption(checkpoints.command('restore'))
+    .description("put the workspace (or only some files) back as it was at a turn's checkpoint: a safety checkpoint first, all or nothing")
+    .requiredOption('--run <id>', 'run id')
+    .requiredOption('--turn <n>', 'turn to restore (0: the baseline, before turn 1)', parseTurn)
+    .option('--file <path...>', 'only these workspace-relative files or directories')
+    .option('--json', 'print JSON')
+    .action(async (options: { data?: string; run: string; turn: number; file?: string[]; json?: boolean }) => {
+      const code = await restore(options);
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+async function restore(options: { data?: string; run: string; turn: number; file?: string[]; json?: boolean }): Promise<number> {
+  const dataDir = dataDirFor(options.data, 'write');
+  let ledger;
+  try {
+    ledger = await openLedger({ dataDir });
+  } catch (error) {
+    if (error instanceof LedgerError && error.code === 'locked') throw new Error(`${error.message} Restore from the running Keel (the run header's checkpoint timeline), or close it first.`);
+    throw error;
+  }
+  const manager = await RunManager.open({ ledger, dataDir });
+  try {
+    const result = await manager.get(options.run).checkpoints.restore(options.turn, options.file ?? null);
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else if (result.kind === 'completed') {
+      const target = options.turn === 0 ? 'the baseline' : `turn ${options.turn}`;
+      process.stdout.write(`restored ${target}: ${result.filesTouched} file(s) in ${result.durationMs} ms\n`);
+      for (const file of result.files) process.stdout.write(`  ${file.action.padEnd(8)} ${file.path}\n`);
+      if (result.truncated) process.stdout.write(`  ... and ${result.filesTouched - result.files.length} more\n`);
+      process.stdout.write(`the worktree as it was before is kept in the safety checkpoint ${result.safetyRef} (${result.safetyCommit.slice(0, 12)})\n`);
+    } else if (result.kind === 'failed') {
+      process.stderr.write(`restore failed (${result.reason}): ${result.detail}\n${result.rolledBack ? 'The workspace is as it was before.' : 'The workspace could NOT be rolled back: see the journal in the data directory.'}\n`);
+    } else process.stderr.write(`restore refused: the run's restore journal is ${result.problem}: ${result.detail}\n`);
+    return result.kind === 'completed' ? 0 : 1;
+  } finally {
+    await manager.close();
+    await ledger.close();
+  }
 }
 
 function printGc(result: GcResult): void {

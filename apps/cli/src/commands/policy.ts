@@ -14,6 +14,7 @@ import {
   type PolicyInput,
 } from '@keel/core';
 import { withDataOption } from './options.js';
+import { registerPolicyLog } from './policy-log.js';
 
 interface CommonOptions {
   data?: string;
@@ -67,7 +68,7 @@ function inputOf(options: { command?: string; write?: string; read?: string; net
 }
 
 export function registerPolicy(program: Command): void {
-  const policy = program.command('policy').description('validate, explain and start the policy that decides every dangerous action');
+  const policy = program.command('policy').description("validate, explain and start the policy that decides every dangerous action, and read a run's decisions");
 
   withDataOption(policy.command('validate'))
     .description('check a policy file, or the files in force (user and workspace): YAML, schema and examples; exit 1 on any error')
@@ -169,4 +170,6 @@ export function registerPolicy(program: Command): void {
       const file = writeStarterPolicy(workspaceOf(options));
       print(`wrote ${file}; check it with \`keel policy validate\``);
     });
+
+  registerPolicyLog(policy);
 }

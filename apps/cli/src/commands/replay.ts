@@ -46,6 +46,8 @@ function describe(item: TranscriptItem): string {
       return `[${item.seq}-${item.lastSeq}] $ ${[item.command, ...item.args].join(' ')} -> ${item.status === 'exited' ? `exit ${item.exitCode ?? item.signal}` : 'running'}`;
     case 'file_write':
       return `[${item.seq}] wrote ${item.path} (${item.bytes} bytes${item.created ? ', new' : ''})`;
+    case 'checkpoint':
+      return `[${item.seq}] checkpoint ${item.event}${item.turn === null ? '' : ` (turn ${item.turn})`}: ${oneLine(item.text)}`;
   }
 }
 

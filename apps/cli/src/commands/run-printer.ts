@@ -1,4 +1,4 @@
-import type { LedgerEvent } from '@keel/core';
+import { quoteWord, type LedgerEvent } from '@keel/core';
 
 const line = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -77,7 +77,8 @@ export function createTranscriptPrinter(): (event: LedgerEvent) => void {
       case 'fs.written':
         return line(`  wrote ${p.path} (${p.bytes} bytes)`);
       case 'terminal.started':
-        return line(`  $ ${[p.command, ...p.args].join(' ')}`);
+        // Quoted as a shell would need it, so the line shows what really ran (and can be pasted).
+        return line(`  $ ${commandLine(p.command, p.args)}`);
       case 'terminal.exited':
         return line(`  exit ${p.exitCode ?? p.signal}`);
       case 'runtime.started':
@@ -106,4 +107,9 @@ export function createTranscriptPrinter(): (event: LedgerEvent) => void {
         return;
     }
   };
+}
+
+/** argv as one shell line: `sh -c 'cat hello.txt && echo tests passed'`, not the words run together. */
+export function commandLine(command: string, args: readonly string[] = []): string {
+  return [command, ...args].map(quoteWord).join(' ');
 }

@@ -24,6 +24,12 @@ export const MAX_CONNECTIONS = 16;
  */
 const CLOSE_GRACE_MS = 5_000;
 export const RPC_PATH = '/rpc';
+/** Answers 204 to a request carrying the valid token, 401 otherwise (the page's token check). */
+export const AUTH_PATH = '/auth';
+/** What a request without a valid token is told: how to get the URL. */
+export const NEEDS_TOKEN =
+  'This address needs Keel\'s access token. Run `keel open` in a terminal: it opens Keel with the right URL (`keel open --print` prints it). ' +
+  'If the server was started with --new-token, old URLs no longer work.';
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
 
 export interface HeadlessServerOptions {
@@ -32,8 +38,10 @@ export interface HeadlessServerOptions {
   rendererDir: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Fixed token for tests; a fresh random one otherwise. */
+  /** The access token (persisted per data directory by `keel serve`); a fresh random one otherwise. */
   token?: string;
+  /** The page-asset cookie secret (persisted with the token, so a reload after a restart works); random otherwise. */
+  assetSecret?: string;
   /** Tests lower these; the defaults are MAX_CONNECTIONS and DEFAULT_FLOW_LIMITS. */
   maxConnections?: number;
   flowLimits?: Partial<FlowLimits>;
@@ -70,7 +78,7 @@ export interface HeadlessServer {
  */
 export async function startHeadlessServer(options: HeadlessServerOptions): Promise<HeadlessServer> {
   const token = options.token ?? randomBytes(32).toString('base64url');
-  const secrets = { token, assetSecret: randomBytes(32).toString('base64url') };
+  const secrets = { token, assetSecret: options.assetSecret ?? randomBytes(32).toString('base64url') };
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   let origin = '';
   let port = 0;
@@ -84,7 +92,13 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
     };
     if (!verdict.ok) {
       res.writeHead(verdict.status, { ...baseHeaders, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`${STATUS_TEXT[verdict.status]}: ${verdict.reason}\n`);
+      res.end(`${STATUS_TEXT[verdict.status]}: ${verdict.reason}\n${verdict.status === 401 ? `\n${NEEDS_TOKEN}\n` : ''}`);
+      return;
+    }
+    // The page asks here whether its token is still good when its socket cannot connect.
+    if (verdict.pathname === AUTH_PATH) {
+      res.writeHead(verdict.viaQuery ? 204 : 401, baseHeaders);
+      res.end();
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -4,16 +4,30 @@ import { useConnection } from '../stores/connection.js';
 const MESSAGES = {
   connecting: 'Connecting to Keel…',
   reconnecting: 'Connection lost. Reconnecting…',
-  lost: 'Cannot reach Keel. Is the server still running?',
+  lost: 'Cannot reach Keel. Is the server still running? Start it with `keel serve`; this page reconnects by itself.',
 } as const;
 
 /** Says, in one line, whether what you see is live. Hidden while connected. */
 export function ConnectionBanner() {
   const status = useConnection((state) => state.status);
   const why = useConnection((state) => state.why);
+  const tokenRejected = useConnection((state) => state.tokenRejected);
   const { reconnectNow } = useKeel();
   if (status === 'connected') {
     return <div className="connection-banner connected" role="status" data-status="connected" aria-label="Connected" />;
+  }
+  if (tokenRejected) {
+    return (
+      <div className="connection-banner lost" role="alert" data-status="token-rejected" data-testid="token-rejected">
+        <span>
+          Keel is running but refuses this page&rsquo;s access token (it was started with a new one). Run <code>keel open</code> in a terminal to open Keel with the right
+          URL, or <code>keel open --print</code> to print it.
+        </span>
+        <button type="button" onClick={reconnectNow}>
+          Retry now
+        </button>
+      </div>
+    );
   }
   return (
     <div className={`connection-banner ${status}`} role="status" data-status={status}>

@@ -3,10 +3,8 @@ import type { ShownError } from '../lib/errors.js';
 /** A failed call as the contract reports it: code, message and per-field issues. */
 export function ErrorBox({ error, testId }: { error: ShownError; testId?: string }) {
   return (
-    <div className="error-box" role="alert" data-testid={testId} data-code={error.code ?? undefined}>
-      <p>
-        {error.code && <code className="error-code">{error.code}</code>} {error.message}
-      </p>
+    <div className="error-box" role="alert" data-testid={testId} data-code={error.code ?? undefined} title={error.code ? `Error code: ${error.code}` : undefined}>
+      <p>{error.message}</p>
       {error.issues.length > 0 && (
         <ul>
           {error.issues.map((issue, index) => (

@@ -1,5 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { ReliabilityPane } from './ReliabilityPane.js';
+import { PolicyView } from './policy/PolicyView.js';
+import { ImportedView } from './replay/ImportedView.js';
 
 /**
  * The right pane: one view at a time, chosen by tabs. Each capability adds its view here as one
@@ -11,7 +13,11 @@ interface SideView {
   render(): ReactNode;
 }
 
-const VIEWS: SideView[] = [{ id: 'reliability', label: 'Reliability', render: () => <ReliabilityPane /> }];
+const VIEWS: SideView[] = [
+  { id: 'reliability', label: 'Reliability', render: () => <ReliabilityPane /> },
+  { id: 'policy', label: 'Policy', render: () => <PolicyView /> },
+  { id: 'imported', label: 'Imported', render: () => <ImportedView /> },
+];
 
 export function SidePane() {
   const [selected, setSelected] = useState(VIEWS[0]!.id);

@@ -28,7 +28,8 @@ export function composerState(connection: ConnectionStatus, summary: RunSummary 
   if (!sendBlocked) {
     if (loading || view === null) sendBlocked = 'Loading the run…';
     else if (view.runtimeStopped) sendBlocked = 'The runtime is stopped — restart it';
-    else if (view.state === 'awaiting_approval') sendBlocked = 'The agent is waiting for your approval — answer it above, or cancel the turn';
+    else if (view.state === 'starting') sendBlocked = 'The agent is starting — a moment';
+    else if (view.state === 'awaiting_approval') sendBlocked = 'The agent is waiting for your approval — press 1 allow once, 2 allow for this run, 3 deny (with this box empty), or cancel the turn';
     else if (running) sendBlocked = 'A turn is running — cancel it or wait';
   }
   return {

@@ -17,30 +17,62 @@ declare global {
 
 const TOKEN_KEY = 'keel.token';
 
-/** Takes the token from the URL once, keeps it for reconnects, and removes it from the address bar. */
+function tokenStore(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Takes the token from the URL, keeps it for reconnects and for other tabs of this origin (the
+ * origin is this server's own port: another server never sees it), and removes it from the
+ * address bar so it does not end up in history or a screenshot. A copied address without the
+ * token works in this browser; elsewhere the server says how to get the full URL (`keel open`).
+ */
 function takeToken(): string {
   const url = new URL(window.location.href);
   const fromUrl = url.searchParams.get('token');
   if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    tokenStore()?.setItem(TOKEN_KEY, fromUrl);
     url.searchParams.delete('token');
     window.history.replaceState(null, '', url.toString());
     return fromUrl;
   }
-  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+  return tokenStore()?.getItem(TOKEN_KEY) ?? '';
+}
+
+/**
+ * Whether the server takes this page's token: 'valid', 'invalid' (a 401: the token was rotated
+ * or never given), or 'unreachable' (the server is not answering at all).
+ */
+export type TokenCheck = 'valid' | 'invalid' | 'unreachable';
+
+export async function checkToken(token: string): Promise<TokenCheck> {
+  const url = new URL('auth', window.location.href);
+  url.search = new URLSearchParams({ token }).toString();
+  try {
+    const response = await fetch(url, { cache: 'no-store', credentials: 'same-origin' });
+    return response.status === 204 ? 'valid' : response.status === 401 ? 'invalid' : 'unreachable';
+  } catch {
+    return 'unreachable';
+  }
 }
 
 export interface Connection {
   client: KeelClient;
   mode: 'electron' | 'socket';
   reconnectNow(): void;
+  /** Asks the server whether this page's token is good (socket mode; Electron needs none). */
+  checkToken(): Promise<TokenCheck>;
 }
 
 /** Electron when the preload bridge is there; otherwise the headless server's WebSocket. */
 export function connect(onStatus: (status: ConnectionStatus, why?: string) => void): Connection {
   if (window.keel) {
     onStatus('connected');
-    return { client: createClient(bridgeTransport(window.keel)), mode: 'electron', reconnectNow: () => {} };
+    return { client: createClient(bridgeTransport(window.keel)), mode: 'electron', reconnectNow: () => {}, checkToken: async () => 'valid' };
   }
   const token = takeToken();
   const socketUrl = new URL('rpc', window.location.href);
@@ -50,5 +82,5 @@ export function connect(onStatus: (status: ConnectionStatus, why?: string) => vo
     connect: () => new WebSocket(socketUrl.toString()) as unknown as SocketLike,
     onStatus,
   });
-  return { client: createClient(transport), mode: 'socket', reconnectNow: () => transport.reconnectNow() };
+  return { client: createClient(transport), mode: 'socket', reconnectNow: () => transport.reconnectNow(), checkToken: () => checkToken(token) };
 }

@@ -10,6 +10,9 @@ interface ConnectionState {
   engine: HealthStatus | null;
   /** Why the host closed the connection, when it said (too slow, too many connections). */
   why: string | null;
+  /** The server refused this page's token (checked when the socket cannot connect); true until a connection succeeds. */
+  tokenRejected: boolean;
+  setTokenRejected(rejected: boolean): void;
   setStatus(status: ConnectionStatus, why?: string): void;
   heartbeat(engine: HealthStatus): void;
 }
@@ -20,6 +23,8 @@ export const useConnection = create<ConnectionState>((set) => ({
   lastHeartbeatAt: null,
   engine: null,
   why: null,
-  setStatus: (status, why) => set(status === 'connected' ? { status, connectedAt: Date.now(), why: null } : { status, why: why ?? null }),
+  tokenRejected: false,
+  setTokenRejected: (tokenRejected) => set({ tokenRejected }),
+  setStatus: (status, why) => set(status === 'connected' ? { status, connectedAt: Date.now(), why: null, tokenRejected: false } : { status, why: why ?? null }),
   heartbeat: (engine) => set({ lastHeartbeatAt: Date.now(), engine }),
 }));

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { procedure } from './define.js';
 import { AgentCatalog, AppInfo } from './schemas/app.js';
 import { RunView } from './schemas/replay.js';
+import { replayViewerProcedures } from './schemas/replay-viewer.js';
+import { PolicyLog, PolicyOverview, PolicyRuleProposal } from './schemas/policy.js';
+import { CheckpointDiffView, RestoreOutcome, RunCheckpointsView } from './schemas/checkpoints.js';
+import { SettingsPatch, SettingsView } from './schemas/settings.js';
+import { WorkspaceCheck } from './schemas/workspace-check.js';
 import { AgentSpec, ApprovalDecision, ApprovalMode, RunId, RunSummary, VerifyReport } from './schemas/ledger.js';
+import { ReliabilityOverview, RunReliabilityFacts, ScenarioName } from './schemas/reliability.js';
 
 /** Every procedure Keel exposes, as data. Transports, router and client derive from this. */
 export const procedures = {
@@ -44,8 +50,8 @@ export const procedures = {
     output: z.object({ turn: z.number().int().positive(), ik: z.string() }),
   }),
   'run.cancel': procedure({
-    description: 'Cancel the running turn.',
-    input: z.object({ runId: RunId }).strict(),
+    description: 'Cancel the running turn (the agent gets a few seconds, then Keel stops it); force: stop the agent now (Force stop).',
+    input: z.object({ runId: RunId, force: z.boolean().optional() }).strict(),
     output: z.object({}),
   }),
   'approval.decide': procedure({
@@ -63,11 +69,84 @@ export const procedures = {
     input: z.object({ title: z.string().max(200).optional() }).strict(),
     output: z.object({ path: z.string().nullable() }),
   }),
+  'workspace.check': procedure({
+    description: 'Check a workspace path before creating a run: ~ expanded, exists, a folder, a git repository; the problem in plain words.',
+    input: z.object({ path: z.string().max(4096) }).strict(),
+    output: WorkspaceCheck,
+  }),
+  'workspace.init': procedure({
+    description: 'Make an existing folder a git repository (git init), for a workspace that is not one yet.',
+    input: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    output: WorkspaceCheck,
+  }),
+  'settings.get': procedure({
+    description: 'The user settings (auto-resume, idle stop, approval timeout, theme, default script) and the file they live in.',
+    input: z.object({}).strict(),
+    output: SettingsView,
+  }),
+  'settings.update': procedure({
+    description: 'Change some settings; written atomically; answers the settings as stored.',
+    input: z.object({ patch: SettingsPatch }).strict(),
+    output: SettingsView,
+  }),
+  'checkpoints.list': procedure({
+    description: "A run's checkpoints (turn, commit, files changed; skipped ones with the reason), from its hidden refs and sidecars.",
+    input: z.object({ runId: RunId }).strict(),
+    output: RunCheckpointsView,
+  }),
+  'checkpoints.diff': procedure({
+    description: 'What turn N changed: its checkpoint against the previous one, per file with unified diffs (optionally one file).',
+    input: z.object({ runId: RunId, turn: z.number().int().nonnegative(), file: z.string().min(1).max(4096).optional() }).strict(),
+    output: CheckpointDiffView,
+  }),
+  'checkpoints.restore': procedure({
+    description: "Restore the workspace (or only some files) to turn N's checkpoint: a safety checkpoint first, all or nothing. Refused while a turn runs.",
+    input: z.object({ runId: RunId, turn: z.number().int().nonnegative(), files: z.array(z.string().min(1).max(4096)).min(1).max(10_000).optional() }).strict(),
+    output: RestoreOutcome,
+  }),
   'runtime.restart': procedure({
     description: "Restart a run's agent process (a fresh restart budget).",
     input: z.object({ runId: RunId }).strict(),
     output: z.object({}),
   }),
+  'policy.show': procedure({
+    description: "The policy a workspace's files give now (layers, rules, defaults, hash, validation), and the hash in force in a run.",
+    input: z.object({ runId: RunId.optional(), workspace: z.string().min(1).max(4096).optional() }).strict(),
+    output: PolicyOverview,
+  }),
+  'policy.decisions': procedure({
+    description: "A run's policy events: the policy loaded, files refused, every decision (allowed ones too), rules added.",
+    input: z.object({ runId: RunId }).strict(),
+    output: PolicyLog,
+  }),
+  'policy.proposeRule': procedure({
+    description: "Always allow this: the rules that would allow an approval's request, as a diff of the workspace's .keel/policy.yaml (nothing written).",
+    input: z.object({ runId: RunId, approvalId: z.string().min(1).max(100) }).strict(),
+    output: PolicyRuleProposal,
+  }),
+  'policy.addRule': procedure({
+    description: 'Writes a proposed rule into the workspace policy (validated, atomically, refused if the file changed since) and records it in the run.',
+    input: z.object({ runId: RunId, approvalId: z.string().min(1).max(100), before: z.string().nullable() }).strict(),
+    output: z.object({ file: z.string(), sha256: z.string(), hash: z.string() }),
+  }),
+  'reliability.overview': procedure({
+    description: 'The latest reliability scorecard and the history of scorecards (a trend per SLO), from <data>/reliability.',
+    input: z.object({}).strict(),
+    output: ReliabilityOverview,
+  }),
+  'reliability.run': procedure({
+    description: 'Start the reliability harness (quick profile; all scenarios unless some are named) in the host; progress on reliability.progress. One run at a time.',
+    input: z
+      .object({ seed: z.number().int().nonnegative().max(2 ** 32 - 1).optional(), scenarios: z.array(ScenarioName).min(1).max(ScenarioName.options.length).optional() })
+      .strict(),
+    output: z.object({ started: z.boolean(), seed: z.number().int().nonnegative() }),
+  }),
+  'reliability.runFacts': procedure({
+    description: "A run's reliability facts from its ledger: restarts, recovery times (exit -> restart -> bound), approvals reset and carried, remaps.",
+    input: z.object({ runId: RunId }).strict(),
+    output: RunReliabilityFacts,
+  }),
+  ...replayViewerProcedures,
 } as const;
 
 export type Procedures = typeof procedures;

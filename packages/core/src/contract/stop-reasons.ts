@@ -58,6 +58,13 @@ export const STOP_REASONS = {
   agent_unavailable: reason('agent_unavailable', 'runtime', 6, false, 'The agent could not be started: the command was not found or failed at once.'),
   session_unavailable: reason('session_unavailable', 'runtime', 7, false, 'The agent could neither restore nor create a session.'),
   protocol_error: reason('protocol_error', 'protocol', 5, false, 'The agent broke the protocol (an unreadable or oversized message); Keel stopped it.'),
+  lockfile_violation: reason(
+    'lockfile_violation',
+    'user',
+    10,
+    false,
+    "A turn changed a lockfile with packages the policy's deps section does not allow; review the turn's diff, restore its checkpoint or change the policy, then restart the runtime.",
+  ),
   host_interrupted: reason('host_interrupted', 'host', 8, true, 'Keel itself stopped while the run was active; the run resumes with the next prompt.'),
   storage_failed: reason(
     'storage_failed',
@@ -65,6 +72,13 @@ export const STOP_REASONS = {
     9,
     false,
     'Keel could not write to its data directory (a full or failing disk), so it stopped the run: nothing after that point was recorded. Free space, then reopen Keel.',
+  ),
+  policy_violation: reason(
+    'policy_violation',
+    'host',
+    10,
+    false,
+    'The agent did something the policy denies without asking, and the policy says on_violation: stop; see the policy decisions, then restart the runtime.',
   ),
   internal_error: reason('internal_error', 'host', 1, false, 'Keel hit an internal error; see the app log.'),
 } as const satisfies Record<string, StopReasonInfo>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { stream } from './define.js';
 import { Heartbeat } from './schemas/app.js';
 import { LedgerEvent, RunId, RunSummary } from './schemas/ledger.js';
+import { HarnessProgress } from './schemas/reliability.js';
 
 /**
  * What `runs.changed` sends: first (and again after every re-subscribe) the whole list, then
@@ -31,6 +32,11 @@ export const streams = {
     description: "A run's events from a seq (history first), then live; resume after a reconnect with the last seq + 1.",
     params: z.object({ runId: RunId, fromSeq: z.number().int().positive().optional() }).strict(),
     event: LedgerEvent,
+  }),
+  'reliability.progress': stream({
+    description: "The host's reliability harness: its current status first (idle, running with the scenario and counts, finished, failed), then every change.",
+    params: z.object({}).strict(),
+    event: HarnessProgress,
   }),
 } as const;
 

@@ -1,6 +1,7 @@
 import { issuesOf } from '../contract/errors.js';
 import { ClientMessage, CloseCode, closeReasons, type ServerMessage } from '../contract/wire.js';
 import type { CallContext, Flow, Router } from './router.js';
+import { appLog } from '../logging/index.js';
 
 /** At most this many live subscriptions per connection; a runaway client cannot exhaust the host. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 256;
@@ -98,7 +99,7 @@ export function serveConnection(
         first();
       } catch (error) {
         // One broken producer must not starve the others or throw out of a timer (the host).
-        process.stderr.write(`keel host: a paused stream failed to resume: ${String(error)}\n`);
+        appLog().error({ err: error }, 'a paused stream failed to resume');
       }
     }
   };

@@ -3,12 +3,21 @@ import type { RunSummary } from '../contract/schemas/ledger.js';
 import { KeelRpcError } from '../contract/errors.js';
 import { KEEL_VERSION } from '../contract/version.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
-import { agentCatalog, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
+import { agentCatalog, AutoResumer, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
+import { checkpointProcedures } from './checkpoint-procedures.js';
 import { inspectDataDir } from './data-dir.js';
+import { policyHandlers } from './policy-handlers.js';
+import { reliabilityHandlers } from './reliability-handlers.js';
 import { createRouter, type Handlers, type Router } from './router.js';
+import { settingsProcedures } from './settings-procedures.js';
+import { checkWorkspace, workspaceProcedures } from './workspace-procedures.js';
+import { SettingsStore } from './settings-store.js';
 import { followRunEvents } from './run-events.js';
+import { appLog, closeAppLog, openAppLog } from '../logging/index.js';
+import { diagnosticsProcedures, type DiagnosticsDoors } from './diagnostics-procedures.js';
+import { ReplayService } from './replay-service.js';
 
-export interface WorkstationOptions {
+export interface WorkstationOptions extends DiagnosticsDoors {
   dataDir: string;
   mode: AppMode;
   /** Default heartbeat period for `app.health`. */
@@ -40,9 +49,17 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   const timers = new Set<ReturnType<typeof setInterval>>();
   const ledger = await openLedger({ dataDir: options.dataDir });
-  const runs = await RunManager.open({ ledger, dataDir: options.dataDir, ...(options.runtime ? { tuning: options.runtime } : {}) });
+  openAppLog(options.dataDir);
+  const settings = new SettingsStore(options.dataDir);
+  if (settings.problem) appLog().warn(settings.problem);
+  // The approval timeout setting applies to runs opened from now on (tests pass their own tuning).
+  const tuning = { approvalTimeoutMs: settings.current().approvalTimeoutSeconds * 1000, ...options.runtime };
+  const runs = await RunManager.open({ ledger, dataDir: options.dataDir, tuning });
+  const autoResume = new AutoResumer(ledger, runs, () => ({ enabled: settings.current().autoResume, limit: settings.current().autoResumeLimit }));
   const views = new RunViews(ledger);
+  const replay = new ReplayService(ledger, options.dataDir);
   const runList = runListFeed(ledger);
+  const reliability = reliabilityHandlers({ ledger, dataDir: options.dataDir });
   const summary = (runId: string) => {
     const found = ledger.run(runId);
     if (!found) throw new KeelRpcError('not_found', `No run ${runId}.`);
@@ -81,7 +98,10 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         return ledger.verify(runId);
       },
       'runs.create': async (input) => {
-        const controller = await runs.create(input);
+        // `~` expanded; a missing folder or a file said in plain words (a non-git folder is allowed: the dialog offers git init).
+        const workspace = checkWorkspace(input.workspace);
+        if (workspace.status !== 'git' && workspace.status !== 'not_git') throw new KeelRpcError('invalid_input', workspace.problem ?? 'That workspace cannot be used.');
+        const controller = await runs.create({ ...input, workspace: workspace.resolved });
         return summary(controller.runId);
       },
       'runs.list': () => ledger.runs(),
@@ -90,8 +110,8 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         return views.view(runId);
       },
       'run.prompt': ({ runId, text }) => runs.get(runId).prompt(text),
-      'run.cancel': async ({ runId }) => {
-        await runs.get(runId).cancel();
+      'run.cancel': async ({ runId, force }) => {
+        await runs.get(runId).cancel(force ?? false);
         return {};
       },
       'approval.decide': async ({ runId, approvalId, decision }) => {
@@ -107,6 +127,12 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         await runs.get(runId).restartRuntime();
         return {};
       },
+      ...checkpointProcedures(runs, options.dataDir),
+      ...settingsProcedures(settings),
+      ...workspaceProcedures(),
+      ...policyHandlers({ runs, dataDir: options.dataDir }),
+      ...reliability.procedures,
+      ...diagnosticsProcedures(ledger, options.dataDir, replay, options),
     },
     streams: {
       'app.health': (params, sink) => {
@@ -134,6 +160,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         summary(runId);
         return followRunEvents(ledger, runId, fromSeq ?? 1, sink);
       },
+      ...reliability.streams,
     },
   };
 
@@ -147,9 +174,12 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       for (const timer of timers) clearInterval(timer);
       timers.clear();
       runList.close();
+      autoResume.close();
       await runs.close();
       views.close();
+      replay.close();
       await ledger.close();
+      closeAppLog();
     },
   };
 }
@@ -181,7 +211,7 @@ function runListFeed(ledger: Ledger) {
         listener(changed);
       } catch (error) {
         // One broken subscriber must not starve the others or throw out of a timer (the host).
-        process.stderr.write(`keel host: a runs.changed subscriber failed: ${String(error)}\n`);
+        appLog().error({ err: error }, 'a runs.changed subscriber failed');
       }
     }
   };

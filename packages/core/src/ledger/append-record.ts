@@ -31,16 +31,17 @@ export function sealRecord(
 ): { event: LedgerEvent; line: Buffer; text: string } {
   let sealed: ReturnType<typeof seal>;
   try {
+    // Keys in canonical (sorted) order, so the top level stringifies natively (hash-chain.ts).
     sealed = seal({
-      schema_version: LEDGER_SCHEMA_VERSION,
-      run_id: runId,
-      seq: after.lastSeq + 1,
-      ts: now().toISOString(),
-      type: body.type,
       ...(body.generation === undefined ? {} : { generation: body.generation }),
       payload: body.payload,
       prev: after.lastHash,
-    });
+      run_id: runId,
+      schema_version: LEDGER_SCHEMA_VERSION,
+      seq: after.lastSeq + 1,
+      ts: now().toISOString(),
+      type: body.type,
+    } as Parameters<typeof seal>[0]);
   } catch (error) {
     throw new LedgerError('invalid_event', `Refused a "${body.type}" event that has no JSON encoding: ${(error as Error).message}`);
   }

@@ -62,7 +62,7 @@ function rawNdjson(dir: string, count: number): LatencyFigures {
 }
 
 function rawSqlite(dir: string, rows: number, batchRows: number, batches: number) {
-  const db = openDatabase(path.join(dir, 'raw.db'));
+  const db = openDatabase(path.join(dir, 'raw.db'), { synchronous: 'full' });
   db.exec('CREATE TABLE raw (id INTEGER PRIMARY KEY, record TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO raw (record) VALUES (?)');
   const payload = RAW_LINE.toString('utf8', 0, 299);

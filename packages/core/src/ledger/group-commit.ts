@@ -2,7 +2,7 @@ import type { Durability, LedgerEvent } from '../contract/schemas/ledger.js';
 import { fsyncDir } from '../fsutil/index.js';
 import { LedgerError } from './errors.js';
 import type { RunEntry } from './run-entry.js';
-import type { SqliteStore } from './sqlite-store.js';
+import type { MarkerUpdate, SqliteStore } from './sqlite-store.js';
 
 /** How long a `stream` append may wait for company before its batch is written. */
 export const DEFAULT_STREAM_WINDOW_MS = 20;
@@ -105,7 +105,16 @@ export class GroupCommit {
           entry.dirSynced = true;
         }
       }
-      this.options.store.insertBatch(batch.map((pending) => ({ event: pending.event, line: pending.text })));
+      // Each log's verified marker moves with the rows: this ledger wrote and synced those bytes itself.
+      const markers = new Map<RunEntry, MarkerUpdate>();
+      for (const pending of batch) {
+        const bytes = (markers.get(pending.entry)?.logBytes ?? before.get(pending.entry)!) + pending.line.length;
+        markers.set(pending.entry, { runId: pending.event.run_id, throughSeq: pending.event.seq, logBytes: bytes, headHash: pending.event.hash });
+      }
+      this.options.store.insertBatch(
+        batch.map((pending) => ({ event: pending.event, line: pending.text })),
+        [...markers.values()],
+      );
     } catch (error) {
       for (const [entry, size] of before) entry.log.rollbackTo(size);
       this.fail(error instanceof Error ? error : new Error(String(error)), batch);

@@ -1,4 +1,5 @@
 export { Ledger, openLedger } from './ledger.js';
+export { FoldSnapshots, SNAPSHOTS_KEPT, type StoredFoldSnapshot } from './fold-snapshots.js';
 export type { OpenLedgerOptions, AppendOptions } from './ledger.js';
 export { MAX_RECORD_BYTES } from './append-record.js';
 export { DEFAULT_STREAM_WINDOW_MS } from './group-commit.js';
@@ -11,6 +12,7 @@ export { genesisHash, hashOf, seal } from './hash-chain.js';
 export { openDatabase } from './sqlite-store.js';
 export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { ledgerPaths } from './paths.js';
+export { nativeBindingOption } from './native-binding.js';
 export { EXPORT_SCHEMA_VERSION, MAX_IMPORT_BYTES, type ExportTrailer } from './export-format.js';
 export type { ExportResult } from './export-log.js';
 export { checkImportSource, type ImportOptions, type ImportResult } from './import-log.js';

@@ -5,6 +5,7 @@ import {
   type AppendInput,
   type Durability,
   type LedgerEvent,
+  type LedgerCheck,
   type LedgerHealth,
   type RunSummary,
   type VerifyReport,
@@ -12,6 +13,8 @@ import {
 import { ensurePrivateDir } from '../fsutil/index.js';
 import { parseAppendInput, sealRecord } from './append-record.js';
 import { backfillRun, type RunBackfill } from './backfill.js';
+import { BackgroundCheck } from './background-check.js';
+import { FoldSnapshots } from './fold-snapshots.js';
 import { CommitFanOut, type Listener } from './commit-fan-out.js';
 import { LedgerError } from './errors.js';
 import { DEFAULT_STREAM_WINDOW_MS, GroupCommit } from './group-commit.js';
@@ -35,6 +38,11 @@ export interface OpenLedgerOptions {
   now?: () => Date;
   /** Where a throwing subscriber is reported (default: stderr). */
   onListenerError?: (error: unknown, event: LedgerEvent) => void;
+  /**
+   * After open, validate in the background what open trusted (each log up to its verified
+   * marker) and quarantine a run whose trusted records are damaged (default true).
+   */
+  backgroundCheck?: boolean;
 }
 
 export interface AppendOptions {
@@ -53,6 +61,8 @@ export class Ledger {
   readonly dataDir: string;
   readonly readOnly: boolean;
   recovery: RecoveryReport = { runs: [], repaired: [], quarantined: [] };
+  /** Persisted fold snapshots: start a fold of a run from the nearest one at or before a seq. */
+  readonly snapshots: FoldSnapshots;
 
   private readonly paths: ReturnType<typeof ledgerPaths>;
   private readonly store: SqliteStore;
@@ -61,6 +71,8 @@ export class Ledger {
   private readonly entries = new Map<string, RunEntry>();
   private readonly fanOut: CommitFanOut;
   private readonly groupCommit: GroupCommit;
+  private readonly backgroundCheckEnabled: boolean;
+  private check: BackgroundCheck | null = null;
   private closed = false;
 
   /** Use `openLedger`. */
@@ -68,6 +80,7 @@ export class Ledger {
     this.dataDir = options.dataDir;
     this.readOnly = options.readOnly ?? false;
     this.now = options.now ?? (() => new Date());
+    this.backgroundCheckEnabled = options.backgroundCheck ?? true;
     this.fanOut = new CommitFanOut({
       read: (runId, fromSeq, limit) => this.read(runId, { fromSeq, limit }),
       onListenerError: options.onListenerError,
@@ -84,6 +97,7 @@ export class Ledger {
       this.releaseLock();
       throw error;
     }
+    this.snapshots = new FoldSnapshots(this.store.db);
     this.groupCommit = new GroupCommit({
       store: this.store,
       logDir: this.paths.logDir,
@@ -101,7 +115,37 @@ export class Ledger {
       entries: this.entries,
       recordRepair: (runId, cut) => this.enqueue(runId, { type: 'ledger.repaired', payload: cut }, {}, true),
     });
+    if (this.backgroundCheckEnabled) {
+      this.check?.stop();
+      this.check = new BackgroundCheck({
+        prefixes: this.recovery.runs
+          .filter((run) => run.resumedFrom && run.outcome !== 'emptied' && !run.quarantineReason)
+          .map((run) => ({ runId: run.runId, file: this.paths.logOf(run.runId), through: run.resumedFrom! })),
+        onDamage: (runId, reason) => this.quarantineTrusted(runId, reason),
+        now: () => this.now(),
+      });
+    }
     return this.recovery;
+  }
+
+  /**
+   * Settles when the background check of what open trusted has finished (at once when there
+   * was none): every damaged run is quarantined by then.
+   */
+  async backgroundCheck(): Promise<LedgerCheck | null> {
+    return this.check ? this.check.done : null;
+  }
+
+  /** Damage the background check found behind a verified marker: acknowledged records, so quarantine, as open would. */
+  private quarantineTrusted(runId: string, reason: string): void {
+    if (this.closed) return;
+    this.store.db.transaction(() => {
+      this.store.setQuarantine(runId, reason);
+      this.store.forgetMarker(runId);
+    })();
+    const entry = this.entries.get(runId);
+    if (entry) entry.quarantine = reason;
+    if (!this.recovery.quarantined.includes(runId)) this.recovery.quarantined.push(runId);
   }
 
   /** A fresh, time-ordered run id. */
@@ -163,6 +207,14 @@ export class Ledger {
   }
 
   /**
+   * A run's process events only (runtime.started/exited, terminal.started/exited), in order:
+   * what host-crash reconciliation needs, read without loading the run's other events.
+   */
+  processFacts(runId: string): LedgerEvent[] {
+    return this.store.processFacts(runId).map((record) => JSON.parse(record) as LedgerEvent);
+  }
+
+  /**
    * History from `fromSeq`, then live events, in order, without gaps or repeats. History is
    * delivered in chunks across event-loop turns so a long run never blocks the host.
    */
@@ -191,6 +243,7 @@ export class Ledger {
       status: failure ? 'failed' : 'ok',
       error: failure ? failure.message : null,
       quarantinedRuns: this.store.runs().filter((run) => run.quarantined).map((run) => run.id),
+      ...(this.check ? { check: this.check.state } : {}),
     };
   }
 
@@ -283,6 +336,7 @@ export class Ledger {
   async close(): Promise<void> {
     if (this.closed) return;
     this.groupCommit.flushQueued();
+    this.check?.stop();
     this.closed = true;
     for (const entry of this.entries.values()) entry.log.close();
     this.fanOut.close();

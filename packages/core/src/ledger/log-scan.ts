@@ -23,23 +23,56 @@ export interface LogScan {
   damage: Damage | null;
 }
 
+/** Where a scan resumes: past a prefix already validated (a verified marker's length and head). */
+export interface ScanStart {
+  /** Byte offset just past the last validated record. */
+  offset: number;
+  /** The last validated record's seq and hash. */
+  seq: number;
+  hash: string;
+}
+
 /**
- * Validates a run log from the start and reports its valid prefix and the first damage.
- * `onRecord` sees every valid record in order (for backfill and verification).
+ * Validates a run log from the start (or from `from`, trusting the prefix before it) and
+ * reports its valid prefix and the first damage. `onRecord` sees every valid record it reads,
+ * in order (for backfill and verification). Offsets are absolute either way.
  */
 export function scanLog(
   file: string,
   runId: string,
   onRecord?: (event: LedgerEvent, line: Buffer) => void,
-  options: { untilSeq?: number } = {},
+  options: { untilSeq?: number; from?: ScanStart } = {},
 ): LogScan {
+  const steps = scanLogSteps(file, runId, onRecord, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Lines between the yields of `scanLogSteps`. */
+const LINES_PER_STEP = 256;
+
+/**
+ * `scanLog` as steps: yields every LINES_PER_STEP lines, so a caller can spread a long scan
+ * over many event-loop turns (call `return()` to stop early: the file is closed).
+ */
+export function* scanLogSteps(
+  file: string,
+  runId: string,
+  onRecord?: (event: LedgerEvent, line: Buffer) => void,
+  options: { untilSeq?: number; from?: ScanStart } = {},
+): Generator<void, LogScan> {
   const untilSeq = options.untilSeq ?? Number.POSITIVE_INFINITY;
-  let seq = 1;
-  let prev = genesisHash(runId);
-  let validBytes = 0;
-  let totalBytes = 0;
+  const from = options.from;
+  let seq = from ? from.seq + 1 : 1;
+  let prev = from ? from.hash : genesisHash(runId);
+  let validBytes = from ? from.offset : 0;
+  let totalBytes = validBytes;
   let damage: Damage | null = null;
-  for (const line of readLines(file)) {
+  let lines = 0;
+  for (const line of readLines(file, validBytes)) {
+    if (++lines % LINES_PER_STEP === 0) yield;
     if (seq > untilSeq) break;
     totalBytes = line.end;
     if (damage) {

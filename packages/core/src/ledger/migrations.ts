@@ -7,6 +7,11 @@ export interface Migration {
   up(db: Database): void;
 }
 
+/** The event types that say which processes a run started and saw end (host-crash reconciliation). */
+export const PROCESS_FACT_TYPES = ['runtime.started', 'runtime.exited', 'terminal.started', 'terminal.exited'] as const;
+/** The partial index's condition; a query must state it the same way for SQLite to use the index. */
+export const PROCESS_FACTS_WHERE = `type IN (${PROCESS_FACT_TYPES.map((type) => `'${type}'`).join(', ')})`;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -93,6 +98,44 @@ export const migrations: readonly Migration[] = [
             AND json_valid(record) AND json_type(record, '$.ts') = 'text'
         );
       `);
+    },
+  },
+  {
+    version: 6,
+    name: 'verified markers record the chain head',
+    up(db) {
+      // Existing markers keep a NULL head: open validates those logs whole once, then records it.
+      // Idempotent, like 7 and 8: a database whose user_version was set back replays them.
+      const columns = db.prepare('PRAGMA table_info(backfill_markers)').all() as Array<{ name: string }>;
+      if (!columns.some((column) => column.name === 'head_hash')) db.exec('ALTER TABLE backfill_markers ADD COLUMN head_hash TEXT;');
+    },
+  },
+  {
+    version: 7,
+    name: 'fold snapshots',
+    up(db) {
+      // A fold's state after `seq` events of a run, written by the fold's own code at `fold_version`;
+      // rows of another version are ignored and replaced (see fold-snapshots.ts).
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS fold_snapshots (
+          run_id TEXT NOT NULL,
+          fold TEXT NOT NULL,
+          fold_version INTEGER NOT NULL,
+          seq INTEGER NOT NULL,
+          at TEXT NOT NULL,
+          data BLOB NOT NULL,
+          PRIMARY KEY (run_id, fold, seq)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 8,
+    name: 'process facts index',
+    up(db) {
+      // Host-crash reconciliation reads a run's process events (see PROCESS_FACT_TYPES) without
+      // scanning the rest of the run; the partial index holds only those rows.
+      db.exec(`CREATE INDEX IF NOT EXISTS events_process_facts ON events (run_id, seq) WHERE ${PROCESS_FACTS_WHERE};`);
     },
   },
 ];

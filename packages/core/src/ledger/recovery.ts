@@ -3,7 +3,7 @@ import path from 'node:path';
 import { copyRangeAtomic, fsyncDir } from '../fsutil/index.js';
 import { backfillRun } from './backfill.js';
 import { genesisHash } from './hash-chain.js';
-import type { LogScan } from './log-scan.js';
+import type { LogScan, ScanStart } from './log-scan.js';
 import type { SqliteStore } from './sqlite-store.js';
 
 export interface TruncatedTail {
@@ -21,6 +21,8 @@ export interface RunRecovery {
   backfilled: number;
   truncated?: TruncatedTail;
   quarantineReason?: string;
+  /** Where validation resumed (a verified marker open trusted); absent when the whole log was validated. */
+  resumedFrom?: ScanStart;
   /** Seqs SQLite holds beyond the NDJSON log: never copied back without `repair --from-sqlite`. */
   unexpected?: { fromSeq: number; toSeq: number };
 }
@@ -42,12 +44,27 @@ function freshBrokenFile(file: string, now: Date): string {
  * before it hits acknowledged data and quarantines the run. Without SQLite's word (no rows),
  * only a damaged last line counts as a torn tail.
  */
-export function recoverRun(store: SqliteStore, runId: string, file: string, now: Date): RunRecovery {
+export function recoverRun(store: SqliteStore, runId: string, file: string, now: Date, options: { from?: ScanStart | null } = {}): RunRecovery {
+  let from = options.from ?? undefined;
   // SQLite's seq column is a key, not proof: take the larger of its highest seq and its row count,
   // so a damaged key can only make the acknowledged boundary later (quarantine), never earlier (a cut).
-  const extent = store.extent(runId);
-  const committed = Math.max(extent.maxSeq, extent.count);
-  if (committed === 0 && fs.statSync(file).size === 0) {
+  // Past a verified marker only the rows above it are counted: the marker moves in the same
+  // transaction as the rows it covers, so those below it are there.
+  let committed: number;
+  let have: number;
+  const above = from ? store.extentAbove(runId, from.seq) : null;
+  // SQLite without the marker's rows (edited by hand): the marker proves nothing; validate it all.
+  if (above && above.maxSeq < (from?.seq ?? 0)) from = undefined;
+  if (from && above) {
+    const extent = above;
+    committed = Math.max(extent.maxSeq, from.seq + extent.countAbove);
+    have = extent.countAbove === extent.maxSeq - from.seq ? Math.max(extent.maxSeq, from.seq) : from.seq;
+  } else {
+    const extent = store.extent(runId);
+    committed = Math.max(extent.maxSeq, extent.count);
+    have = extent.count === extent.maxSeq ? extent.maxSeq : 0;
+  }
+  if (!from && committed === 0 && fs.statSync(file).size === 0) {
     // Created but never written (killed between create and first write): nothing was ever
     // acknowledged under this id, so the empty file goes rather than failing verify forever.
     fs.rmSync(file);
@@ -56,7 +73,7 @@ export function recoverRun(store: SqliteStore, runId: string, file: string, now:
     return { runId, outcome: 'emptied', scan, backfilled: 0 };
   }
   // One pass: validates the log and copies its valid prefix into SQLite where missing.
-  const backfill = backfillRun(store, runId, file, { force: true });
+  const backfill = backfillRun(store, runId, file, { force: true, have, ...(from ? { from } : {}) });
   let scan = backfill.scan!;
   let truncated: TruncatedTail | undefined;
   let quarantineReason: string | undefined;
@@ -97,6 +114,7 @@ export function recoverRun(store: SqliteStore, runId: string, file: string, now:
   }
 
   const recovery: RunRecovery = { runId, outcome, scan, backfilled: backfill.inserted };
+  if (from) recovery.resumedFrom = from;
   if (truncated) recovery.truncated = truncated;
   if (scan.lastSeq < committed) {
     recovery.unexpected = { fromSeq: scan.lastSeq + 1, toSeq: committed };

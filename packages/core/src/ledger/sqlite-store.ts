@@ -2,13 +2,11 @@ import Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
 import { FILE_MODE } from '../fsutil/index.js';
 import { hashAndLine } from './hash-chain.js';
-import { migrate } from './migrations.js';
+import { migrate, PROCESS_FACTS_WHERE } from './migrations.js';
 import { nativeBindingOption } from './native-binding.js';
 import { foldProjection, type RunProjection } from './projection.js';
 import fs from 'node:fs';
-
-/** SQLite's code for synchronous=FULL. */
-const SYNCHRONOUS_FULL = 2;
+import type { VerifiedMarker } from './verified-marker.js';
 
 /** One `events` row, every column as SQLite holds it (values are whatever is stored, unchecked). */
 export interface StoredEventRow {
@@ -43,25 +41,45 @@ export interface BatchRecord {
   line: string;
 }
 
+/** A run's verified marker as a batch moves it (see VerifiedMarker). */
+export interface MarkerUpdate extends VerifiedMarker {
+  runId: string;
+}
+
+/** SQLite's codes for the synchronous pragma. */
+const SYNCHRONOUS = { normal: 1, full: 2 } as const;
+
 /**
- * Opens keel.db in WAL mode with synchronous=FULL, checked after setting: better-sqlite3
- * reopens an existing WAL database at NORMAL, which would let a power loss drop commits.
+ * Opens keel.db in WAL mode. The ledger's connection runs synchronous=NORMAL (ADR 0008): a
+ * commit reaches the WAL file without an fsync of its own, the NDJSON fdatasync before it is
+ * the one durable write of an append, and what a power loss can take from SQLite (its last
+ * commits) is backfilled from NDJSON on open. `synchronous: 'full'` keeps the old mode (the
+ * benchmark's raw baseline). The mode is checked after setting: better-sqlite3 reopens an
+ * existing WAL database at NORMAL whatever was asked before, so only a check proves it.
  */
-export function openDatabase(file: string, options: { readOnly?: boolean } = {}): Database.Database {
+export function openDatabase(file: string, options: { readOnly?: boolean; synchronous?: 'normal' | 'full' } = {}): Database.Database {
   const db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false, ...nativeBindingOption() });
   if (!options.readOnly) {
     fs.chmodSync(file, FILE_MODE);
     db.pragma('journal_mode = WAL');
   }
-  db.pragma('synchronous = FULL');
+  const mode = options.synchronous ?? 'normal';
+  db.pragma(`synchronous = ${mode.toUpperCase()}`);
   if (process.platform === 'darwin') db.pragma('fullfsync = 1');
   db.pragma('busy_timeout = 5000');
   const synchronous = db.pragma('synchronous', { simple: true });
-  if (synchronous !== SYNCHRONOUS_FULL) {
+  if (synchronous !== SYNCHRONOUS[mode]) {
     db.close();
-    throw new Error(`keel.db refused synchronous=FULL (got ${String(synchronous)}); refusing to run with weaker durability.`);
+    throw new Error(`keel.db refused synchronous=${mode.toUpperCase()} (got ${String(synchronous)}); refusing to run with other durability than chosen.`);
   }
-  if (!options.readOnly) migrate(db);
+  if (!options.readOnly) {
+    const journal = db.pragma('journal_mode', { simple: true });
+    if (journal !== 'wal') {
+      db.close();
+      throw new Error(`keel.db refused WAL mode (got ${String(journal)}); synchronous=NORMAL is only safe in WAL mode.`);
+    }
+    migrate(db);
+  }
   return db;
 }
 
@@ -103,7 +121,8 @@ export class SqliteStore {
   private readonly insertEvent: Database.Statement;
   private readonly selectProjection: Database.Statement;
   private readonly writeProjection: Database.Statement;
-  private readonly insertBatchTx: (records: readonly BatchRecord[]) => void;
+  private upsertMarkerStatement: Database.Statement | null = null;
+  private readonly insertBatchTx: (records: readonly BatchRecord[], markers: readonly MarkerUpdate[]) => void;
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -121,7 +140,7 @@ export class SqliteStore {
         last_seq = excluded.last_seq, last_hash = excluded.last_hash, workspace = excluded.workspace, agent = excluded.agent,
         title = excluded.title, stop_reason = excluded.stop_reason
     `);
-    this.insertBatchTx = db.transaction((records: readonly BatchRecord[]) => {
+    this.insertBatchTx = db.transaction((records: readonly BatchRecord[], markers: readonly MarkerUpdate[]) => {
       // Each touched run's projection: its stored row with this batch's new events folded in
       // (the same fold verify checks the table against).
       const projections = new Map<string, RunProjection>();
@@ -132,13 +151,29 @@ export class SqliteStore {
         projections.set(event.run_id, foldProjection(base, event));
       }
       for (const [id, projection] of projections) this.writeProjection.run({ id, ...projection });
+      if (markers.length > 0) {
+        const at = new Date().toISOString();
+        for (const marker of markers) this.upsertMarker.run(marker.runId, marker.throughSeq, marker.logBytes, marker.headHash, at);
+      }
     });
   }
 
-  /** Inserts events (idempotently: existing seqs are left alone) and projects them, in one transaction. */
-  insertBatch(records: readonly BatchRecord[]): void {
+  /** Prepared on first use: a read-only store may sit on a keel.db of an older schema. */
+  private get upsertMarker(): Database.Statement {
+    this.upsertMarkerStatement ??= this.db.prepare(
+      'INSERT INTO backfill_markers (run_id, through_seq, log_bytes, head_hash, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET through_seq = excluded.through_seq, log_bytes = excluded.log_bytes, head_hash = excluded.head_hash, at = excluded.at',
+    );
+    return this.upsertMarkerStatement;
+  }
+
+  /**
+   * Inserts events (idempotently: existing seqs are left alone) and projects them, in one
+   * transaction; `markers` (the writer's: logs it has just written and synced) move in the same
+   * transaction, so a marker never claims records SQLite lost.
+   */
+  insertBatch(records: readonly BatchRecord[], markers: readonly MarkerUpdate[] = []): void {
     try {
-      this.insertBatchTx(records);
+      this.insertBatchTx(records, markers);
     } finally {
       for (const { event } of records) this.touched.add(event.run_id);
     }
@@ -151,6 +186,16 @@ export class SqliteStore {
       maxSeq: number;
     };
     return row;
+  }
+
+  /**
+   * What open needs to find a run's acknowledged boundary without counting all its rows: the
+   * highest seq (an index seek) and how many rows lie above `seq` (the part past a marker).
+   */
+  extentAbove(runId: string, seq: number): { countAbove: number; maxSeq: number } {
+    const maxSeq = (this.db.prepare('SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?').pluck().get(runId) as number) ?? 0;
+    const countAbove = this.db.prepare('SELECT count(*) FROM events WHERE run_id = ? AND seq > ?').pluck().get(runId, seq) as number;
+    return { countAbove, maxSeq };
   }
 
   /** Makes sure a run has a projection row even when none of its events could be stored. */
@@ -185,6 +230,17 @@ export class SqliteStore {
     return (
       this.db.prepare('SELECT record FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck().all(runId, fromSeq, limit) as string[]
     );
+  }
+
+  /**
+   * A run's process events (PROCESS_FACT_TYPES: which agents and commands it started and saw
+   * end), in seq order, read through their partial index without touching the run's other rows.
+   */
+  processFacts(runId: string): string[] {
+    return this.db
+      .prepare(`SELECT record FROM events INDEXED BY events_process_facts WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} ORDER BY seq`)
+      .pluck()
+      .all(runId) as string[];
   }
 
   /** Every events row of a run, every column, in seq order (one statement, one snapshot). */
@@ -268,6 +324,11 @@ export class SqliteStore {
   }
 
   setQuarantine(runId: string, reason: string | null): void {
+    // Most opens find every run as it was: skip the write (and, outside a transaction, its sync).
+    if (!this.db.readonly && this.summaries && !this.touched.has(runId)) {
+      const current = this.summaries.get(runId);
+      if (current && current.quarantineReason === reason && current.quarantined === (reason !== null)) return;
+    }
     this.db.prepare('UPDATE runs SET quarantined = ?, quarantine_reason = ? WHERE id = ?').run(reason === null ? 0 : 1, reason, runId);
     this.touched.add(runId);
   }
@@ -277,19 +338,32 @@ export class SqliteStore {
     this.touched.add(runId);
   }
 
-  marker(runId: string): { throughSeq: number; logBytes: number } | null {
-    const row = this.db.prepare('SELECT through_seq, log_bytes FROM backfill_markers WHERE run_id = ?').get(runId) as
-      | { through_seq: number; log_bytes: number }
+  marker(runId: string): VerifiedMarker | null {
+    const row = this.db.prepare('SELECT through_seq, log_bytes, head_hash FROM backfill_markers WHERE run_id = ?').get(runId) as
+      | { through_seq: number; log_bytes: number; head_hash: string | null }
       | undefined;
-    return row ? { throughSeq: row.through_seq, logBytes: row.log_bytes } : null;
+    return row ? { throughSeq: row.through_seq, logBytes: row.log_bytes, headHash: row.head_hash } : null;
   }
 
-  setMarker(runId: string, throughSeq: number, logBytes: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO backfill_markers (run_id, through_seq, log_bytes, at) VALUES (?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET through_seq = excluded.through_seq, log_bytes = excluded.log_bytes, at = excluded.at',
-      )
-      .run(runId, throughSeq, logBytes, new Date().toISOString());
+  /** Every run's verified marker, in one read. */
+  markers(): Map<string, VerifiedMarker> {
+    const rows = this.db.prepare('SELECT run_id, through_seq, log_bytes, head_hash FROM backfill_markers').all() as Array<{
+      run_id: string;
+      through_seq: number;
+      log_bytes: number;
+      head_hash: string | null;
+    }>;
+    return new Map(rows.map((row) => [row.run_id, { throughSeq: row.through_seq, logBytes: row.log_bytes, headHash: row.head_hash }]));
+  }
+
+  /** Forgets a run's marker: the next open validates its log whole. */
+  forgetMarker(runId: string): void {
+    this.db.prepare('DELETE FROM backfill_markers WHERE run_id = ?').run(runId);
+  }
+
+  /** Records a marker; without `headHash` (imports, repairs) open will not resume from it. */
+  setMarker(runId: string, throughSeq: number, logBytes: number, headHash: string | null = null): void {
+    this.upsertMarker.run(runId, throughSeq, logBytes, headHash, new Date().toISOString());
   }
 
   close(): void {

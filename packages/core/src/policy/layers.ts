@@ -10,9 +10,14 @@ import type {
 } from '../contract/schemas/policy.js';
 import { canonicalJson } from '../contract/index.js';
 
+/**
+ * Keel's built-in defaults. A write inside the workspace asks until a policy file says
+ * otherwise (the starter file `keel policy init` writes allows it): with no policy at all,
+ * nothing an agent changes goes unseen.
+ */
 export const DEFAULT_DEFAULTS: Required<PolicyDefaults> = {
   exec: 'ask',
-  write_inside: 'allow',
+  write_inside: 'ask',
   write_outside: 'deny',
   read_inside: 'allow',
   read_outside: 'ask',

@@ -1,7 +1,9 @@
 export { initialView, apply, fold } from './fold.js';
 export { RunViewFold, type FoldMark } from './run-view-fold.js';
+export { RUN_VIEW_FOLD_VERSION } from './fold-version.js';
 export { ReplayIndex, DEFAULT_SNAPSHOT_EVERY, type ReplayIndexOptions } from './replay-index.js';
 export { planProgress } from './progress.js';
+export { markerOf } from './markers.js';
 export { measureReplay, type ReplayMeasurement, type MeasureReplayOptions } from './bench.js';
 export {
   applyRunEvent,
@@ -15,4 +17,4 @@ export {
   type RunState,
   type UserDecision,
 } from './run-state.js';
-export { mulberry32 } from './synthetic.js';
+export { mulberry32, syntheticRun } from './synthetic.js';

@@ -94,6 +94,18 @@ export class ReplayIndex {
     return folder.snapshot();
   }
 
+  /** Up to `limit` events from the first with seq >= `fromSeq`, in order (a page for an event inspector). */
+  eventsFrom(fromSeq: number, limit: number): LedgerEvent[] {
+    let low = 0;
+    let high = this.events.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (seqOf(this.events[middle]!) < fromSeq) low = middle + 1;
+      else high = middle;
+    }
+    return this.events.slice(low, low + Math.max(0, limit));
+  }
+
   /** The last mark whose events all have seq <= `seq` (marks[0] always qualifies). */
   private markAt(seq: number): Mark {
     let low = 0;

@@ -1,6 +1,7 @@
 import type { EventBody, IgnoredEvents, ItemOfKind, LedgerEvent, PayloadOf, RunView, TranscriptItem } from '../contract/index.js';
 import { BlockList, type FrozenBlocks } from './block-list.js';
 import { decodeBody, hasValidEnvelope } from './decode.js';
+import { checkpointItem } from './checkpoint-items.js';
 import { planProgress } from './progress.js';
 import {
   agentExitedText,
@@ -143,6 +144,8 @@ export class RunViewFold {
       case 'run.state': {
         const { state, stopReason, detail } = body.payload;
         head.state = state;
+        // One source: a run that is starting, running or idle again is no longer "runtime stopped".
+        if (state !== 'stopped') head.runtimeStopped = false;
         head.stopReason = stopReason ?? null;
         head.detail = detail ?? null;
         head.stateSince = ts;
@@ -273,6 +276,15 @@ export class RunViewFold {
         this.items.push({ kind: 'file_write', seq, ts, turn: this.turnNow(), path, bytes, created });
         return;
       }
+      case 'checkpoint.created':
+      case 'checkpoint.skipped':
+      case 'workspace.drift':
+      case 'deps.changed':
+      case 'checkpoint.restore_requested':
+      case 'checkpoint.restore_completed':
+      case 'checkpoint.restore_failed':
+        this.items.push(checkpointItem(body, seq, ts));
+        return;
     }
   }
 
@@ -293,9 +305,10 @@ export class RunViewFold {
     const { approvalId, generation, action, actionKey, reason, source } = payload;
     const turn = payload.turn ?? this.turnNow();
     const timeoutMs = payload.timeoutMs ?? null;
+    const policy = payload.policy ? { policy: payload.policy } : {};
     const found = this.findKeyed(this.approvals, approvalId, 'approval');
     if (found !== undefined) {
-      this.setApproval(found[0], found[1], event, { generation, turn, action, actionKey, reason, source, timeoutMs });
+      this.setApproval(found[0], found[1], event, { generation, turn, action, actionKey, reason, source, timeoutMs, ...policy });
       return;
     }
     const item: ApprovalItem = {
@@ -316,6 +329,7 @@ export class RunViewFold {
       ref: null,
       note: null,
       timeoutMs,
+      ...policy,
     };
     const slot = this.items.length;
     this.items.push(item);

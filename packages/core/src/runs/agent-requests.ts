@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
-import { quoteWord, type Action, type AppendInput } from '../contract/index.js';
+import { quoteWord, type Action, type AppendInput, type PolicyActionSource } from '../contract/index.js';
 import type { AgentRequests, Generation, PermissionAnswer } from '../runtime/index.js';
 import { OutputBudget, readLines, readRegularFile, resolveInWorkspace, Terminals, writeRegularFile } from '../workspace/index.js';
 import type { ApprovalWaiters } from './approval-waiters.js';
+import type { PolicyGate } from './policy-gate.js';
 import type { RunInput } from './inputs.js';
 
 export interface AgentRequestsDeps {
@@ -13,6 +14,8 @@ export interface AgentRequestsDeps {
   /** Added to the environment of every command Keel runs for the agent. */
   env: Record<string, string>;
   waiters: ApprovalWaiters;
+  /** Judges every request before the decider sees it (I8); follows tool calls for what the agent did unasked. */
+  policy: PolicyGate;
   dispatch(input: RunInput): Promise<unknown>;
   /** Whether the generation is still the one the run talks to and its exit is not being recorded. */
   live(): boolean;
@@ -57,24 +60,34 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
     },
   });
 
-  /** Asks the decider; resolves with the answer once it is durable and delivered. */
-  const ask = async (action: Action, reason: string, source: 'agent' | 'keel', signal?: AbortSignal): Promise<PermissionAnswer> => {
+  /** Judged by the policy, then asks the decider; resolves with the answer once it is durable and delivered. */
+  const ask = async (
+    action: Action,
+    reason: string,
+    source: 'agent' | 'keel',
+    policySource: PolicyActionSource,
+    options: { signal?: AbortSignal; toolCallId?: string } = {},
+  ): Promise<PermissionAnswer> => {
+    await deps.policy.ready();
+    if (!live()) throw stale();
+    const policy = deps.policy.judge(action, policySource, options.toolCallId ? { toolCallId: options.toolCallId } : {});
+    deps.policy.noteRequest(number, action, options.toolCallId);
     const approvalId = ulid();
     const answered = waiters.wait(approvalId, number);
     const paths = action.paths ?? [];
     const insideWorkspace = paths.length > 0 && paths.every((p) => inWorkspace(p).inside);
     try {
-      await dispatch({ kind: 'permission_requested', request: { approvalId, generation: number, action, reason, source, insideWorkspace } });
+      await dispatch({ kind: 'permission_requested', request: { approvalId, generation: number, action, reason, source, insideWorkspace, policy } });
     } catch (error) {
       waiters.forget(approvalId);
       throw error;
     }
-    signal?.addEventListener('abort', () => void dispatch({ kind: 'approval_withdrawn', approvalId }).catch(() => {}), { once: true });
+    options.signal?.addEventListener('abort', () => void dispatch({ kind: 'approval_withdrawn', approvalId }).catch(() => {}), { once: true });
     return answered;
   };
-  const permitted = async (action: Action, reason: string): Promise<boolean> => {
+  const permitted = async (action: Action, reason: string, policySource: PolicyActionSource): Promise<boolean> => {
     if (waiters.consumeGrant(number, action)) return true;
-    const answer = await ask(action, reason, 'keel');
+    const answer = await ask(action, reason, 'keel', policySource);
     return answer === 'allow_once' || answer === 'allow_always';
   };
   const busy = deps.whileBusy;
@@ -84,6 +97,9 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
       if (!live() || replay) return; // Replayed history is already in the ledger.
       deps.touch();
       void dispatch({ kind: 'agent_update', generation: number, update }).catch(() => {});
+      // A tool call the agent finished without any request covering it: judged after the fact.
+      const observed = deps.policy.observe(number, update);
+      if (observed) void dispatch({ kind: 'policy_observed', generation: number, judgement: observed }).catch(() => {});
     },
     askPermission: (request, signal) => {
       if (!live()) return Promise.reject(stale());
@@ -100,15 +116,16 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       const action = request.action.paths ? { ...request.action, paths: request.action.paths.map((p) => inWorkspace(p).path) } : request.action;
-      return busy(() => ask(action, reasonFor(action, request.reason), 'agent', withdrawn.signal));
+      const toolCallId = request.toolCallId;
+      return busy(() => ask(action, reasonFor(action, request.reason), 'agent', deps.policy.permissionSource, { signal: withdrawn.signal, ...(toolCallId ? { toolCallId } : {}) }));
     },
     readTextFile: (target, line, limit) =>
       busy(async () => {
         if (!live()) throw stale();
         const resolved = inWorkspace(target);
-        if (!resolved.inside && !(await permitted({ kind: 'read', title: `Read ${target} (outside the workspace)`, paths: [resolved.path] }, 'The file is outside the workspace.'))) {
-          throw new Error(`Reading ${target} was not allowed.`);
-        }
+        const read: Action = { kind: 'read', title: resolved.inside ? `Read ${target}` : `Read ${target} (outside the workspace)`, paths: [resolved.path] };
+        const why = resolved.inside ? 'The agent asks Keel to read this file for it.' : 'The file is outside the workspace.';
+        if (!(await permitted(read, why, 'keel.fs_read'))) throw new Error(`Reading ${target} was not allowed.`);
         return readLines(await readRegularFile(resolved.path), line, limit);
       }),
     writeTextFile: (target, content) =>
@@ -117,7 +134,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
         const resolved = inWorkspace(target);
         if (!resolved.inside) throw new Error(`Refused to write ${target}: it is outside the workspace.`);
         const relative = path.relative(fs.realpathSync(workspace), resolved.path);
-        if (!(await permitted({ kind: 'write', title: `Write ${relative}`, paths: [resolved.path] }, 'The agent asks Keel to write this file for it.'))) {
+        if (!(await permitted({ kind: 'write', title: `Write ${relative}`, paths: [resolved.path] }, 'The agent asks Keel to write this file for it.', 'keel.fs_write'))) {
           throw new Error(`Writing ${relative} was not allowed.`);
         }
         if (!live()) throw stale();
@@ -134,7 +151,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
           const cwd = inWorkspace(request.cwd ?? workspace);
           if (!cwd.inside) throw new Error(`Refused to run a command in ${request.cwd}: it is outside the workspace.`);
           const action: Action = { kind: 'exec', title: [request.command, ...request.args].map(quoteWord).join(' '), command: request.command, args: request.args, cwd: cwd.path };
-          if (!(await permitted(action, 'The agent asks Keel to run this command for it.'))) throw new Error(`Running ${action.title} was not allowed.`);
+          if (!(await permitted(action, 'The agent asks Keel to run this command for it.', 'keel.terminal'))) throw new Error(`Running ${action.title} was not allowed.`);
           if (!live()) throw stale();
           return terminals.start(request.command, request.args, cwd.path, { ...request.env, ...deps.env }, request.outputByteLimit);
         }),

@@ -3,9 +3,12 @@ import { stopReasonInfo } from '../contract/index.js';
 import { openToolsOf, pendingOf, type RunState } from '../replay/index.js';
 import { mayResend, type PermissionAnswer } from '../runtime/index.js';
 import { actionKey } from './action-key.js';
+import { decideCancelDeadline } from './cancel-deadline.js';
+import { checkpointDecision } from './checkpoint-decisions.js';
 import { eventForUpdate } from './agent-events.js';
 import { withHandoff } from './handoff.js';
 import { idempotencyKey } from './idempotency.js';
+import { askAnsweredByMode, observedDecision, policyDecidedEvent, settleByPolicy } from './policy-decisions.js';
 import type { Decision, Effect, RunInput, RuntimeFacts } from './inputs.js';
 
 /** Agent-provided text that goes into a note is cut to this. */
@@ -118,6 +121,11 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
     case 'recorded':
       if (isStale(state, input.generation)) return nothing();
       return { events: [{ body: inGeneration(input.generation, input.body), durability: input.durability ?? 'critical' }], effects: [] };
+    case 'policy_recorded':
+      return { events: input.events.map(critical), effects: [] };
+    case 'policy_observed':
+      if (isStale(state, input.generation)) return nothing();
+      return observedDecision(input.generation, input.judgement, isLive(facts, input.generation), (reason, detail) => stopRuntime(state, reason, 0, detail).events);
     case 'turn_finished':
       return turnFinished(state, facts, input);
     case 'permission_requested':
@@ -143,7 +151,7 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
       if (!state.openTurn || !facts.live || facts.live.lifecycle === 'exited') return refuse('conflict', 'No turn is running.');
       return {
         events: [critical({ type: 'note', payload: { text: `Cancel requested for turn ${state.openTurn.turn}.` } })],
-        effects: [{ kind: 'cancel_turn', generation: facts.live.generation }],
+        effects: [{ kind: 'cancel_turn', generation: facts.live.generation, turn: state.openTurn.turn }],
       };
     }
     case 'cancel_delivered': {
@@ -153,6 +161,13 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
     }
     case 'host_recovered':
       return hostRecovered(state, input);
+    case 'cancel_deadline':
+      return decideCancelDeadline(state, facts, input);
+    case 'checkpoint_taken':
+    case 'drift_checked':
+    case 'restore_requested':
+    case 'restore_finished':
+      return checkpointDecision(state, facts, input);
   }
 }
 
@@ -286,8 +301,14 @@ function permissionRequested(state: RunState, facts: RuntimeFacts, request: Extr
   if (isStale(state, generation)) return refuse('unavailable', 'This agent process has been replaced; the request is dropped.');
   const key = actionKey(action);
   const base = { approvalId, generation, ...(state.openTurn ? { turn: state.openTurn.turn } : {}), action, actionKey: key, reason, source };
-  const requested = (extra: object = {}) => critical(inGeneration(generation, { type: 'approval.requested', payload: { ...base, ...extra } }));
-  const auto = autoDecision(state.approvalMode, action, insideWorkspace);
+  // The policy first (I8): its allow and deny answer at once; nothing overrides a deny.
+  const policy = request.policy;
+  const settled = policy ? settleByPolicy({ ...request, policy }) : null;
+  if (settled) return settled;
+  const judged = policy ? [policyDecidedEvent({ ...request, policy })] : [];
+  const requested = (extra: object = {}) =>
+    critical(inGeneration(generation, { type: 'approval.requested', payload: { ...base, ...(policy ? { policy: policy.context } : {}), ...extra } }));
+  const auto = policy ? askAnsweredByMode(state.approvalMode) : autoDecision(state.approvalMode, action, insideWorkspace);
   const earlier = state.decisions.get(key);
   const carry = earlier && (earlier.decision === 'allow_run' || (!earlier.carried && earlier.generation < generation)) ? earlier : null;
   if (auto || carry) {
@@ -296,13 +317,13 @@ function permissionRequested(state: RunState, facts: RuntimeFacts, request: Extr
       ? { approvalId, decision, by: 'carryover' as const, ref: carry.approvalId, note: 'the same action was decided earlier in this run' }
       : { approvalId, decision, by: 'auto' as const, note: state.approvalMode === 'interactive' ? 'reads are allowed' : `non-interactive run (--approve ${state.approvalMode})` };
     return {
-      events: [requested(), critical({ type: 'approval.decided', payload: decided })],
+      events: [...judged, requested(), critical({ type: 'approval.decided', payload: decided })],
       effects: [{ kind: 'answer', approvalId, answer: toAnswer(decision), ...(decision === 'deny' ? {} : { grant: action }) }],
     };
   }
   const timeoutMs = facts.approvalTimeoutMs;
   return {
-    events: [requested(timeoutMs > 0 ? { timeoutMs } : {}), ...pendingStateChange(state, facts, state.pendingApprovals.length + 1)],
+    events: [...judged, requested(timeoutMs > 0 ? { timeoutMs } : {}), ...pendingStateChange(state, facts, state.pendingApprovals.length + 1)],
     effects: timeoutMs > 0 ? [{ kind: 'arm_approval_timer', approvalId, timeoutMs }] : [],
   };
 }

@@ -1,4 +1,5 @@
 import { AgentEngineGoneError } from '../runtime/index.js';
+import { armCancelDeadline, boundedDelivery } from './cancel-deadline.js';
 import type { Effect } from './inputs.js';
 import type { RunController } from './run-controller.js';
 
@@ -32,8 +33,10 @@ export async function runEffect(run: RunController, effect: Effect): Promise<voi
       return sendTurn(run, effect);
     case 'cancel_turn': {
       const adapter = supervisor.generation?.number === effect.generation ? supervisor.generation.adapter : null;
+      // The agent gets a bounded time to end the turn; then Keel stops it (a hung agent ignores the cancel).
+      armCancelDeadline((input) => run.dispatch(input), effect.generation, effect.turn);
       try {
-        await adapter?.cancel();
+        await boundedDelivery(adapter?.cancel());
       } finally {
         await run.dispatch({ kind: 'cancel_delivered' });
         receipts.publish({ kind: 'turn.cancel_delivered', generation: effect.generation });
@@ -51,7 +54,11 @@ export async function runEffect(run: RunController, effect: Effect): Promise<voi
       receipts.publish({ kind: 'generation.killed', generation: effect.generation, reason: effect.reason });
       return;
     case 'stop':
-      return supervisor.stop(effect.generation);
+      return supervisor.stop(effect.generation, effect.graceMs !== undefined ? { graceMs: effect.graceMs } : {});
+    case 'checkpoint':
+    case 'drift_check':
+    case 'restore':
+      return run.checkpoints.start(effect);
     case 'schedule_restart':
       supervisor.armRestart(effect.attempt, effect.delayMs, effect.reason);
       receipts.publish({ kind: 'restart.scheduled', attempt: effect.attempt, delayMs: effect.delayMs });
@@ -63,6 +70,8 @@ export async function runEffect(run: RunController, effect: Effect): Promise<voi
 async function sendTurn(run: RunController, effect: Extract<Effect, { kind: 'send_turn' }>): Promise<void> {
   const generation = run.supervisor.generation;
   if (generation?.number !== effect.generation || !generation.adapter) return;
+  await run.checkpoints.idle(); // The previous turn's checkpoint (or the baseline) first.
+  if (run.supervisor.generation !== generation || !generation.adapter) return;
   run.supervisor.touch(generation);
   const sent = generation.adapter.prompt(effect.text, effect.ik);
   run.receipts.publish({ kind: 'turn.sent', generation: effect.generation, turn: effect.turn });

@@ -8,4 +8,6 @@ export { idempotencyKey } from './idempotency.js';
 export { actionKey } from './action-key.js';
 export { agentCatalog } from './agent-catalog.js';
 export { AttentionTracker, type AttentionChange } from './attention.js';
-export { RunViews } from './run-views.js';
+export { RunViews, SNAPSHOT_EVERY, type RunViewsOptions } from './run-views.js';
+export { decodeView, encodeView, loadViewSnapshot, RUN_VIEW_FOLD, saveViewSnapshot } from './run-view-snapshots.js';
+export { AutoResumer, CONTINUE_PROMPT, type AutoResumeSettings } from './auto-resume.js';

@@ -1,5 +1,7 @@
 import type { Action, AppendInput, ApprovalDecision, ProtocolErrorKind, SessionOutcome } from '../contract/index.js';
+import type { PolicyJudgement } from './policy-gate.js';
 import type { AgentUpdate, GenerationExit, GenerationLifecycle, PermissionAnswer, SessionBinding, SessionHistory } from '../runtime/index.js';
+import type { CheckpointEffect, CheckpointInput } from './checkpoint-decisions.js';
 
 export type { GenerationExit, GenerationLifecycle, SessionBinding };
 
@@ -26,7 +28,14 @@ export type RunInput =
   | { kind: 'turn_finished'; generation: number; turn: number; stopReason: string; note?: string; noteGeneration?: boolean }
   | { kind: 'permission_requested'; request: PermissionRequest }
   | { kind: 'cancel_delivered' }
+  /** A cancelled turn's deadline passed, or the user pressed Force stop (`forced`). */
+  | { kind: 'cancel_deadline'; generation: number; turn: number; forced: boolean }
   | { kind: 'recorded'; generation: number; body: AppendInput; durability?: 'critical' | 'stream' }
+  // ---- the policy (runs/policy-gate.ts judges; the decider records and applies) ----
+  /** The policy in force was (re)loaded, or a file refused: recorded as they are. */
+  | { kind: 'policy_recorded'; events: AppendInput[] }
+  /** A tool call the agent made without asking, judged after the fact. */
+  | { kind: 'policy_observed'; generation: number; judgement: PolicyJudgement }
   // ---- timers ----
   | { kind: 'approval_timed_out'; approvalId: string }
   | { kind: 'approval_withdrawn'; approvalId: string }
@@ -38,7 +47,9 @@ export type RunInput =
       swept: ReadonlyMap<number, Array<{ pid: number; command: string[] }>>;
       /** Why the last host left the run live: it died, or its storage failed (with what the disk said). */
       cause: { reason: 'host_interrupted' } | { reason: 'storage_failed'; detail: string };
-    };
+    }
+  // ---- checkpoints (their effects report back) ----
+  | CheckpointInput;
 
 export interface PermissionRequest {
   /** Made by whoever asks (ids are not the decider's to invent: it stays deterministic). */
@@ -49,6 +60,8 @@ export interface PermissionRequest {
   source: 'agent' | 'keel';
   /** Every path the action touches resolves inside the workspace. */
   insideWorkspace: boolean;
+  /** What the policy says (absent: decided as before policies, by the run's approval mode). */
+  policy?: PolicyJudgement;
 }
 
 /** What the decider knows about the process side when it decides (runtime facts, not run state). */
@@ -70,12 +83,13 @@ export type Effect =
   | { kind: 'initialize'; generation: number }
   | { kind: 'mark_ready'; generation: number }
   | { kind: 'send_turn'; generation: number; turn: number; text: string; ik: string }
-  | { kind: 'cancel_turn'; generation: number }
+  | { kind: 'cancel_turn'; generation: number; turn: number }
   | { kind: 'answer'; approvalId: string; answer: PermissionAnswer; grant?: Action }
   | { kind: 'arm_approval_timer'; approvalId: string; timeoutMs: number }
   | { kind: 'kill'; generation: number; reason: string }
-  | { kind: 'stop'; generation: number }
-  | { kind: 'schedule_restart'; attempt: number; delayMs: number; reason: string };
+  | { kind: 'stop'; generation: number; graceMs?: number }
+  | { kind: 'schedule_restart'; attempt: number; delayMs: number; reason: string }
+  | CheckpointEffect;
 
 export interface Decision<Reply = unknown> {
   events: Array<{ body: AppendInput; durability: 'critical' | 'stream' }>;

@@ -20,6 +20,11 @@ export class Mailbox {
 
   constructor(private readonly deps: MailboxDeps) {}
 
+  /** Resolves once every input dispatched so far is decided and its effects started. */
+  settled(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+
   /** Resolves with the decision once its events are durable and its effects started. */
   dispatch(input: RunInput): Promise<Decision> {
     const result = this.tail.then(() => this.process(input));

@@ -7,14 +7,18 @@ import { applyRunEvent, readRunState, type RunState } from '../replay/index.js';
 import { resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
 import type { Terminals } from '../workspace/index.js';
 import { ApprovalWaiters } from './approval-waiters.js';
+import { withCheckpointEffects } from './checkpoint-decisions.js';
+import { CheckpointRunner, type CheckpointTuning } from './checkpoint-effects.js';
 import { decide } from './decider.js';
 import { runEffect } from './effects.js';
 import type { Decision, RunInput, RuntimeFacts } from './inputs.js';
 import { Mailbox } from './mailbox.js';
+import { PolicyGate } from './policy-gate.js';
 import { ReceiptBus } from './receipts.js';
 import { readRunEvents } from './run-events.js';
 import { recordStorageFailure, reserveStorageFailureMarker } from './storage-failure.js';
 import { supervisorReports } from './supervisor-reports.js';
+import { appLog } from '../logging/index.js';
 
 export interface RunControllerOptions {
   ledger: Ledger;
@@ -28,6 +32,8 @@ export interface RunControllerOptions {
   env?: NodeJS.ProcessEnv;
   /** Protocol errors a generation may make before Keel gives up on it. */
   maxProtocolErrors?: number;
+  /** Checkpoints at turn boundaries (on by default) and their budget. */
+  checkpoints?: CheckpointTuning;
 }
 
 /**
@@ -44,6 +50,10 @@ export class RunController {
   readonly waiters = new ApprovalWaiters();
   readonly terminals = new Map<number, Terminals>();
   readonly runDir: string;
+  /** The policy in force for this run and the judgement of each request (I8). */
+  readonly policy: PolicyGate;
+  /** The run's checkpoint effects (turn boundaries, drift on resume, restore). */
+  readonly checkpoints: CheckpointRunner;
   private state: RunState;
   private readonly mailbox: Mailbox;
   private readonly stopFolding: () => void;
@@ -70,11 +80,20 @@ export class RunController {
       this.runChecks();
     });
     this.mailbox = new Mailbox({
-      decide: (input) => decide(this.state, this.facts(), input),
+      decide: (input) => withCheckpointEffects(this.state, this.facts(), input, decide(this.state, this.facts(), input)),
       append: (body, durability) => this.append(body, durability),
       run: (effects) => {
         for (const effect of effects) this.guard(runEffect(this, effect));
       },
+    });
+    this.checkpoints = new CheckpointRunner(this, options.dataDir, options.checkpoints);
+    this.policy = new PolicyGate({
+      dataDir: options.dataDir,
+      workspace: state.workspace,
+      agentKind: state.agent.kind,
+      approvalMode: () => this.state.approvalMode,
+      record: (events) => this.dispatch({ kind: 'policy_recorded', events }),
+      env: { PATH: options.env?.PATH ?? process.env.PATH, HOME: options.env?.HOME ?? process.env.HOME },
     });
     this.supervisor = new Supervisor(
       {
@@ -181,7 +200,7 @@ export class RunController {
     }
     if (code === 'ledger_closed' || this.ledgerFailure) return;
     this.ledgerFailure = error instanceof Error ? error : new Error(String(error));
-    process.stderr.write(`keel: run ${this.runId} can no longer record events (${this.ledgerFailure.message}); stopping its agent\n`);
+    appLog().error({ runId: this.runId, reason: this.ledgerFailure.message }, 'the run can no longer record events; stopping its agent');
     this.supervisor.stopForFailure();
     recordStorageFailure(this.runDir, this.ledgerFailure.message);
     // Nothing more will commit: whoever waits for this run learns it failed now (storage_failed).
@@ -193,7 +212,7 @@ export class RunController {
     work.catch((error: unknown) => {
       const code = (error as { code?: string }).code;
       if (code === 'ledger_closed' || code === 'conflict' || code === 'unavailable' || this.ledgerFailure) return;
-      process.stderr.write(`keel: run ${this.runId}: ${(error as Error).stack ?? String(error)}\n`);
+      appLog().error({ runId: this.runId, err: error }, 'run failure');
     });
   }
 
@@ -208,6 +227,9 @@ export class RunController {
   async start(): Promise<void> {
     if (this.closed) throw new KeelRpcError('unavailable', 'The run is closed.');
     if (this.supervisor.launching) return this.supervisor.launching;
+    // A generation Keel is stopping on purpose (a cancel's deadline) is waited out, then replaced.
+    const leaving = this.supervisor.generation;
+    if (leaving?.expected && leaving.lifecycle === 'stopping') await leaving.exitRecorded.catch(() => {});
     if (this.supervisor.running) return;
     await this.dispatch({ kind: 'start', reason: 'start' });
     await this.supervisor.launching;
@@ -222,19 +244,39 @@ export class RunController {
     await this.start();
   }
 
+  /** Every input so far decided (so its checkpoint effects are queued), then those effects done. */
+  async checkpointsSettled(): Promise<void> {
+    await this.mailbox.settled();
+    await this.checkpoints.idle();
+  }
+
   /** Records the prompt (intent first), then sends it. Resolves once it is durable. */
   async prompt(text: string): Promise<{ turn: number; ik: string }> {
+    if (!this.readOnly && !this.closed && !this.ledgerFailure) await this.policy.refresh(); // At the run's start, and a file changed between turns.
+    await this.checkpointsSettled(); // The previous turn's checkpoint is taken before the next prompt is decided.
     let decision = await this.dispatch({ kind: 'prompt', text });
     if (decision.needsStart) {
       await this.start();
+      await this.checkpointsSettled(); // The baseline, or the drift check of a resume.
       // The start may have re-sent an interrupted turn: then that one runs now.
       decision = await this.dispatch({ kind: 'prompt', text, afterStart: true });
     }
     return decision.reply as { turn: number; ik: string };
   }
 
-  /** Asks the agent to cancel the turn; resolves once it was told and waiting requests are settled. */
-  async cancel(): Promise<void> {
+  /**
+   * Asks the agent to cancel the turn; resolves once it was told and waiting requests are settled.
+   * If the agent does not end the turn within CANCEL_GRACE_MS, Keel stops it and the turn ends
+   * `cancelled`. `force` (Force stop) does that now, without asking the agent.
+   */
+  async cancel(force = false): Promise<void> {
+    if (force) {
+      const turn = this.state.openTurn?.turn;
+      const generation = this.supervisor.generation?.number;
+      if (turn === undefined || generation === undefined) throw new KeelRpcError('conflict', 'No turn is running.');
+      await this.dispatch({ kind: 'cancel_deadline', generation, turn, forced: true });
+      return;
+    }
     const delivered = this.receipts.next('turn.cancel_delivered');
     await this.dispatch({ kind: 'cancel' });
     await delivered;
@@ -285,6 +327,7 @@ export class RunController {
   async close(): Promise<void> {
     this.closed = true;
     await this.supervisor.close(500);
+    await this.checkpoints.close();
     this.stopFolding();
   }
 }

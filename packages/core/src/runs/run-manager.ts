@@ -4,6 +4,7 @@ import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../cont
 import type { Ledger } from '../ledger/index.js';
 import { readRunState } from '../replay/index.js';
 import { killLeftover, sweepTagged } from '../runtime/index.js';
+import { resumeInterruptedRestores } from './checkpoint-effects.js';
 import { RunController, type RunControllerOptions } from './run-controller.js';
 import { readRunEvents } from './run-events.js';
 import { clearStorageFailure, readStorageFailure } from './storage-failure.js';
@@ -35,6 +36,7 @@ export class RunManager {
   static async open(options: RunManagerOptions): Promise<RunManager> {
     const manager = new RunManager(options);
     await manager.reconcile();
+    await resumeInterruptedRestores(options.dataDir, (runId) => manager.get(runId));
     return manager;
   }
 
@@ -42,24 +44,33 @@ export class RunManager {
     return { ...this.options.tuning, ledger: this.options.ledger, dataDir: this.options.dataDir, runId };
   }
 
+  /**
+   * Reads only what the projections point at: the runs table says which runs may have been live
+   * (state active, or idle with an agent between turns), and for those the ledger's process
+   * events alone (their own index) say which agents and commands may be left; no run's other
+   * events are loaded here. A run found left live is then opened as usual.
+   */
   private async reconcile(): Promise<void> {
     const { ledger } = this.options;
     for (const summary of ledger.runs()) {
       if (summary.quarantined || summary.readOnly) continue;
-      const state = readRunState(summary.id, readRunEvents(ledger, summary.id));
+      const projected = summary.state as RunStateName;
       const runDir = path.join(this.options.dataDir, 'runs', summary.id);
       const storageFailure = readStorageFailure(runDir);
-      if (!leftLive(state) && !storageFailure) continue;
+      if (!storageFailure && !ACTIVE.has(projected) && projected !== 'idle') continue;
+      // The process facts fold the same way as from every event (readRunState reads only these types for them).
+      const facts = readRunState(summary.id, ledger.processFacts(summary.id));
+      if (!leftLive({ state: projected, lastGenerationExited: facts.lastGenerationExited }) && !storageFailure) continue;
       // The ledger lock proves the host that wrote these events is gone; its agents may not be.
-      const leftovers = [...state.agents.values(), ...state.openTerminals.values()];
+      const leftovers = [...facts.agents.values(), ...facts.openTerminals.values()];
       for (const { pid, command } of leftovers) killLeftover(pid, command);
       // Processes that left their generation's group (setsid) still carry its tag (ADR 0005).
       const swept = new Map<number, Array<{ pid: number; command: string[] }>>();
-      for (const [generation, agent] of state.agents) {
+      for (const [generation, agent] of facts.agents) {
         if (agent.tag) swept.set(generation, await sweepTagged(agent.tag).catch(() => []));
       }
       const cause = storageFailure ? { reason: 'storage_failed' as const, detail: storageFailure.message } : { reason: 'host_interrupted' as const };
-      await this.getOrOpen(summary.id).reconcileAfterHostCrash({ previousState: state.state, hostPid: state.hostPid, swept, cause });
+      await this.getOrOpen(summary.id).reconcileAfterHostCrash({ previousState: projected, hostPid: facts.hostPid, swept, cause });
       if (storageFailure) clearStorageFailure(runDir);
     }
   }

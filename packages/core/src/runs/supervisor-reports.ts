@@ -15,6 +15,7 @@ export function supervisorReports(run: RunController): SupervisorReports {
         // Commands Keel runs for the agent carry its tag too: a detached one is swept with it.
         env: { [GENERATION_TAG_VAR]: generation.tag },
         waiters: run.waiters,
+        policy: run.policy,
         dispatch: (input) => run.dispatch(input),
         live: () => run.supervisor.generation === generation && generation.lifecycle !== 'exited',
         whileBusy: (work) => run.supervisor.whileBusy(generation, work),
@@ -38,6 +39,7 @@ export function supervisorReports(run: RunController): SupervisorReports {
       run.dispatch({ kind: 'protocol_error', generation, errorKind, detail, ...(sample ? { sample } : {}), fatal }),
     ending: async (generation) => {
       run.waiters.lapse(generation);
+      run.policy.forget(generation);
       await run.terminals.get(generation)?.killAll();
       run.terminals.delete(generation);
     },

@@ -5,15 +5,18 @@ import { describeError } from '../../lib/errors.js';
 import { modKey } from '../../lib/keyboard.js';
 
 /** Prompt box with Send, Cancel turn and Restart runtime; every disabled state says why. */
-export function Composer({ runId, state, onRestart }: { runId: string; state: ComposerState; onRestart(): Promise<void> }) {
+export function Composer({ runId, state, onRestart, turn }: { runId: string; state: ComposerState; onRestart(): Promise<void>; turn?: number }) {
   const { client } = useKeel();
+  // The turn a cancel was sent for: while it still runs, Cancel becomes Force stop.
+  const [cancelledTurn, setCancelledTurn] = useState<number | null>(null);
+  const cancelPending = state.canCancel && turn !== undefined && cancelledTurn === turn;
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState<null | 'send' | 'cancel' | 'restart'>(null);
+  const [busy, setBusy] = useState<null | 'send' | 'cancel' | 'force' | 'restart'>(null);
   const [error, setError] = useState<string | null>(null);
   const empty = text.trim() === '';
   const canSend = state.sendBlocked === null && !empty && busy === null;
 
-  const act = async (what: 'send' | 'cancel' | 'restart', work: () => Promise<unknown>) => {
+  const act = async (what: 'send' | 'cancel' | 'force' | 'restart', work: () => Promise<unknown>) => {
     setBusy(what);
     setError(null);
     try {
@@ -42,7 +45,9 @@ export function Composer({ runId, state, onRestart }: { runId: string; state: Co
     }
   };
 
-  const reason = state.sendBlocked ?? (empty ? `Type a prompt; ${modKey()}+Enter sends it.` : `${modKey()}+Enter to send`);
+  const reason = cancelPending
+    ? 'Cancel sent — if the agent does not stop within a few seconds, Keel stops it. Force stop ends the turn now.'
+    : state.sendBlocked ?? (empty ? `Type a prompt; ${modKey()}+Enter sends it.` : `${modKey()}+Enter to send`);
   return (
     <div className="composer" data-testid="composer">
       <textarea
@@ -82,15 +87,31 @@ export function Composer({ runId, state, onRestart }: { runId: string; state: Co
           >
             {busy === 'restart' ? 'Restarting…' : 'Restart runtime'}
           </button>
-          <button
-            type="button"
-            disabled={!state.canCancel || busy !== null}
-            title={state.canCancel ? 'Cancel the running turn' : (state.actionsBlocked ?? 'No turn is running')}
-            onClick={() => void act('cancel', () => client.invoke('run.cancel', { runId }))}
-            data-testid="composer-cancel"
-          >
-            {busy === 'cancel' ? 'Cancelling…' : 'Cancel turn'}
-          </button>
+          {cancelPending ? (
+            <button
+              type="button"
+              className="danger"
+              disabled={busy !== null}
+              title="Stop the agent's process now; the turn ends cancelled and the next prompt starts the agent again"
+              onClick={() => void act('force', () => client.invoke('run.cancel', { runId, force: true }))}
+              data-testid="composer-force-stop"
+            >
+              {busy === 'force' ? 'Stopping…' : 'Force stop'}
+            </button>
+          ) : (
+            <button
+              type="button"
+              disabled={!state.canCancel || busy !== null}
+              title={state.canCancel ? 'Ask the agent to stop the running turn' : (state.actionsBlocked ?? 'No turn is running')}
+              onClick={() => {
+                if (turn !== undefined) setCancelledTurn(turn);
+                void act('cancel', () => client.invoke('run.cancel', { runId }));
+              }}
+              data-testid="composer-cancel"
+            >
+              {busy === 'cancel' ? 'Cancelling…' : 'Cancel turn'}
+            </button>
+          )}
           <button
             type="button"
             className="primary"

@@ -86,7 +86,7 @@ export function Conversation() {
       <RunHeader view={view} summary={summary} />
       <Transcript key={runId} view={view} context={context} />
       <PinnedApprovals view={view} readOnly={state.actionsBlocked} />
-      <Composer key={runId} runId={runId} state={state} onRestart={restart} />
+      <Composer key={runId} runId={runId} state={state} onRestart={restart} turn={view.currentTurn} />
     </div>
   );
 }

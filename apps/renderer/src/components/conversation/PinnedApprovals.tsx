@@ -8,6 +8,14 @@ import { ApprovalCard, DECISIONS } from '../items/ApprovalCard.js';
 
 type ApprovalItem = ItemOfKind<'approval'>;
 
+const DIGITS = ['1', '2', '3'];
+
+/** The composer's prompt box with nothing typed in it. */
+function isEmptyPromptBox(target: EventTarget | null): boolean {
+  const element = target as HTMLTextAreaElement | null;
+  return element?.tagName === 'TEXTAREA' && element.dataset.testid === 'composer-input' && element.value.trim() === '';
+}
+
 /** The view's pending approvals (its own list of ids, oldest first) as their transcript items. */
 export function pendingApprovalItems(view: RunView): ApprovalItem[] {
   if (view.pendingApprovals.length === 0) return [];
@@ -26,7 +34,8 @@ export function pendingApprovalItems(view: RunView): ApprovalItem[] {
 
 /**
  * Pending approvals pinned above the composer, with keyboard shortcuts acting on the oldest
- * one (when focus is not in a text field): 1/A allow once, 2/R allow for this run, 3/D deny.
+ * one: 1/A allow once, 2/R allow for this run, 3/D deny when focus is not in a text field, and
+ * the digits 1/2/3 also from the empty prompt box.
  */
 export function PinnedApprovals({ view, readOnly }: { view: RunView; readOnly: string | null }) {
   const { client } = useKeel();
@@ -37,8 +46,11 @@ export function PinnedApprovals({ view, readOnly }: { view: RunView; readOnly: s
     if (!oldest || readOnly) return;
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
-      if (isTypingTarget(event.target) || useUi.getState().newRunOpen) return;
+      if (useUi.getState().newRunOpen) return;
       const key = event.key.toLowerCase();
+      // In the empty prompt box (where focus stays after Ctrl+Enter) the digits still answer:
+      // nothing can be sent while an approval waits, so a digit there is meant for the card.
+      if (isTypingTarget(event.target) && !(isEmptyPromptBox(event.target) && DIGITS.includes(key))) return;
       const choice = DECISIONS.find((entry) => entry.keys.includes(key));
       if (!choice) return;
       event.preventDefault();

@@ -1,7 +1,10 @@
 import { stopReasonInfo, type RunSummary, type RunView } from '@keel/core/contract';
 import { agentLabel } from '../../lib/agent.js';
 import { Disclosure } from '../items/Disclosure.js';
+import { CheckpointTimeline } from '../runs/checkpoints/CheckpointTimeline.js';
 import { StateBadge } from '../StateBadge.js';
+import { ReplayButton } from '../replay/ReplayRoot.js';
+import { ExportDiagnosticsButton } from '../replay/ExportDiagnostics.js';
 
 const PLAN_MARK = { completed: '✓', in_progress: '◐', pending: '○' } as const;
 
@@ -13,6 +16,9 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
   const stop = view.stopReason ? stopReasonInfo(view.stopReason) : null;
   const { progress } = view;
   const title = view.title ?? summary?.title ?? null;
+  // A plan left unfinished by a turn that ended (a crash, a deny, a cancel) is the last plan, not
+  // work in progress: said so, with nothing shown as still running.
+  const planStale = !view.turnOpen && progress.percent !== null && progress.percent < 100;
   return (
     <header className="run-header" data-testid="run-header">
       <div className="run-header-top">
@@ -27,6 +33,8 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
         )}
         {summary?.quarantined && <span className="flag bad">quarantined</span>}
         {summary?.readOnly && !summary.quarantined && <span className="flag">{summary.origin === 'imported' ? 'imported · read-only' : 'read-only'}</span>}
+        <ReplayButton runId={view.runId} />
+        <ExportDiagnosticsButton runId={view.runId} />
       </div>
       <dl className="run-facts">
         {title && (
@@ -78,7 +86,8 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
       {progress.percent !== null && (
         <div className="run-progress">
           <div
-            className="progress-bar"
+            className={`progress-bar${planStale ? ' stale' : ''}`}
+            data-stale={planStale}
             role="progressbar"
             aria-label="Plan progress"
             aria-valuemin={0}
@@ -93,16 +102,23 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
             className="plan"
             testId="plan"
             summary={
-              <span className="small">
-                <strong>{progress.percent}%</strong> · plan: {progress.completed} done, {progress.inProgress} in progress, {progress.pending} pending
-              </span>
+              planStale ? (
+                <span className="small muted" data-testid="plan-stale">
+                  <strong>{progress.percent}%</strong> · plan left unfinished when turn {view.currentTurn} ended: {progress.completed} done,{' '}
+                  {progress.inProgress + progress.pending} not done
+                </span>
+              ) : (
+                <span className="small">
+                  <strong>{progress.percent}%</strong> · plan: {progress.completed} done, {progress.inProgress} in progress, {progress.pending} pending
+                </span>
+              )
             }
           >
             <ol className="plan-entries">
               {view.plan.map((entry, index) => (
                 <li key={index} className={`plan-entry plan-${entry.status}`}>
-                  <span className="plan-mark" aria-label={entry.status}>
-                    {PLAN_MARK[entry.status]}
+                  <span className="plan-mark" aria-label={planStale && entry.status !== 'completed' ? 'not done' : entry.status}>
+                    {planStale && entry.status === 'in_progress' ? PLAN_MARK.pending : PLAN_MARK[entry.status]}
                   </span>
                   <span>{entry.content}</span>
                   {entry.priority && <span className={`chip priority-${entry.priority}`}>{entry.priority}</span>}
@@ -112,6 +128,7 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
           </Disclosure>
         </div>
       )}
+      <CheckpointTimeline view={view} readOnly={summary?.readOnly ? 'This run is read-only.' : null} />
     </header>
   );
 }

@@ -3,6 +3,7 @@ import { quoteWord } from '../../lib/agent.js';
 import { useKeel } from '../../lib/client-context.js';
 import { decide, useDecisionState } from '../../stores/decisions.js';
 import { useUi } from '../../stores/ui.js';
+import { AlwaysAllow } from './AlwaysAllow.js';
 import { Disclosure } from './Disclosure.js';
 
 type ApprovalItem = ItemOfKind<'approval'>;
@@ -144,6 +145,24 @@ function ActionFacts({ item, withSource = false }: { item: ApprovalItem; withSou
             <dd>{action.detail}</dd>
           </div>
         )}
+        {item.policy && (
+          <div data-testid="approval-policy">
+            <dt>policy</dt>
+            <dd className="approval-policy">
+              {item.policy.rule ? (
+                <>
+                  rule <code className="approval-rule">{item.policy.rule}</code>
+                  {item.policy.layer && <span className="muted"> ({item.policy.layer})</span>}:{' '}
+                </>
+              ) : null}
+              <span className="approval-policy-why">{item.policy.why}</span>
+              <span className="muted small" title={`policy ${item.policy.policyHash}`}>
+                {' '}
+                · policy {item.policy.policyHash.slice(0, 8)}
+              </span>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>why</dt>
           <dd className="approval-reason">{item.reason}</dd>
@@ -248,6 +267,7 @@ function DecisionButtons({ item, runId, shortcuts, readOnly }: { item: ApprovalI
           )}
         </button>
       ))}
+      {item.policy && item.policy.decision === 'ask' && <AlwaysAllow item={item} runId={runId} disabled={inFlight !== null || readOnly !== null} />}
       {shortcuts && <span className="muted small shortcut-hint">keys 1 / 2 / 3 (or A / R / D)</span>}
       {readOnly && <span className="muted small">{readOnly}</span>}
       {error && (

@@ -1,5 +1,6 @@
 import type { TranscriptItem } from '@keel/core/contract';
 import { memo } from 'react';
+import { CheckpointCard } from '../runs/checkpoints/CheckpointCard.js';
 import { ApprovalCard } from './ApprovalCard.js';
 import { CommandCard, FileWriteLine } from './KeelActions.js';
 import { RecoveryCard, RepairCard, TurnEndLine } from './StatusItems.js';
@@ -44,6 +45,8 @@ export const TranscriptItemView = memo(function TranscriptItemView({ item, conte
       return <CommandCard item={item} stateKey={stateKey} />;
     case 'file_write':
       return <FileWriteLine item={item} />;
+    case 'checkpoint':
+      return <CheckpointCard item={item} runId={context.runId} stateKey={stateKey} />;
     default:
       return <UnknownItem item={item} />;
   }

@@ -1,4 +1,4 @@
-import type { AgentCatalog, AgentSpec } from '@keel/core/contract';
+import type { AgentCatalog, AgentSpec, WorkspaceCheck } from '@keel/core/contract';
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { splitCommandLine } from '../../lib/agent.js';
 import { useKeel } from '../../lib/client-context.js';
@@ -36,6 +36,37 @@ function NewRunForm({ onClose }: { onClose(): void }) {
   const [error, setError] = useState<ShownError | null>(null);
   const [busy, setBusy] = useState(false);
   const workspaceRef = useRef<HTMLInputElement>(null);
+  const [check, setCheck] = useState<WorkspaceCheck | null>(null);
+  const [initBusy, setInitBusy] = useState(false);
+
+  // The typed path, checked as the user types (debounced): ~ expanded, exists, a folder, a repository.
+  useEffect(() => {
+    let live = true;
+    const timer = setTimeout(() => {
+      client
+        .invoke('workspace.check', { path: workspace })
+        .then((answer) => live && setCheck(answer))
+        .catch(() => live && setCheck(null));
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, workspace]);
+
+  const gitInit = async () => {
+    if (!check) return;
+    setInitBusy(true);
+    setError(null);
+    try {
+      setCheck(await client.invoke('workspace.init', { path: check.resolved }));
+    } catch (failure) {
+      setError(toShownError(failure));
+    } finally {
+      setInitBusy(false);
+    }
+  };
+  const workspaceBlocked = check !== null && check.status !== 'git' && check.status !== 'not_git' ? check.problem : null;
 
   useEffect(() => {
     let live = true;
@@ -93,10 +124,15 @@ function NewRunForm({ onClose }: { onClose(): void }) {
       setError(toShownError(failure));
       return;
     }
+    if (workspaceBlocked) {
+      setError({ code: null, message: workspaceBlocked, issues: [] });
+      workspaceRef.current?.focus();
+      return;
+    }
     setBusy(true);
     try {
       const run = await client.invoke('runs.create', {
-        workspace: workspace.trim(),
+        workspace: check?.resolved || workspace.trim(),
         agent,
         ...(title.trim() ? { title: title.trim() } : {}),
       });
@@ -138,7 +174,7 @@ function NewRunForm({ onClose }: { onClose(): void }) {
                 </button>
               )}
             </span>
-            <small className="muted">The agent works in this folder; it should be a git repository.</small>
+            <WorkspaceStatus check={check} onInit={gitInit} initBusy={initBusy} />
           </label>
 
           <fieldset className="field">
@@ -219,13 +255,35 @@ function NewRunForm({ onClose }: { onClose(): void }) {
             <button type="button" onClick={onClose} disabled={busy} data-testid="new-run-cancel">
               Cancel
             </button>
-            <button type="submit" className="primary" disabled={busy} data-testid="new-run-create">
+            <button type="submit" className="primary" disabled={busy || workspaceBlocked !== null} title={workspaceBlocked ?? undefined} data-testid="new-run-create">
               {busy ? 'Creating…' : 'Create run'}
             </button>
           </div>
         </form>
       </div>
     </div>
+  );
+}
+
+/** Under the workspace field: what the typed path is, in plain words, and git init when it is a plain folder. */
+function WorkspaceStatus({ check, onInit, initBusy }: { check: WorkspaceCheck | null; onInit(): void; initBusy: boolean }) {
+  if (!check) return <small className="muted">The agent works in this folder, usually a git repository. ~ is your home folder.</small>;
+  if (check.status === 'git') {
+    return (
+      <small className="workspace-status ok" data-testid="workspace-status" data-status="git">
+        ✓ Git repository: <code>{check.resolved}</code>
+      </small>
+    );
+  }
+  return (
+    <small className={`workspace-status ${check.status === 'not_git' || check.status === 'empty' ? 'warn' : 'bad'}`} data-testid="workspace-status" data-status={check.status} role={check.status === 'empty' ? undefined : 'alert'}>
+      {check.problem}
+      {check.canInit && (
+        <button type="button" className="small-button" onClick={onInit} disabled={initBusy} data-testid="workspace-git-init">
+          {initBusy ? 'Running git init…' : 'Make it a repository (git init)'}
+        </button>
+      )}
+    </small>
   );
 }
 

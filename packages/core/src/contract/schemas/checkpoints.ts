@@ -245,3 +245,78 @@ export const RestoreJournal = z.object({
   failure: z.string().nullable(),
 });
 export type RestoreJournal = z.infer<typeof RestoreJournal>;
+
+// ---- procedure outputs (checkpoints.list / checkpoints.diff / checkpoints.restore) ----------
+
+export const CheckpointListingEntry = z.object({
+  turn: CheckpointTurn,
+  /** created: ref (and usually sidecar); skipped: the sidecar says so; ref_only: no trusted sidecar; ref_missing: sidecar only. */
+  status: z.enum(['created', 'skipped', 'ref_only', 'ref_missing']),
+  ref: z.string().nullable(),
+  commit: z.string().nullable(),
+  createdAt: z.string().nullable(),
+  filesChanged: count.nullable(),
+  insertions: count.nullable(),
+  deletions: count.nullable(),
+  durationMs: count.nullable(),
+  skipReason: z.string().nullable(),
+  mismatch: z.boolean(),
+});
+export type CheckpointListingEntry = z.infer<typeof CheckpointListingEntry>;
+
+export const RunCheckpointsView = z.object({
+  runId: z.string(),
+  repo: CheckpointRepoInfo.nullable(),
+  checkpoints: z.array(CheckpointListingEntry),
+  /** Sidecars that failed their checksum or schema: reported, never trusted. */
+  problems: z.array(z.object({ file: z.string(), problem: z.string(), detail: z.string() })),
+});
+export type RunCheckpointsView = z.infer<typeof RunCheckpointsView>;
+
+export const CheckpointFileDiff = ChangedFile.extend({
+  binary: z.boolean(),
+  /** Unified diff of this file (git's format); '' when not produced. */
+  patch: z.string(),
+  patchTruncated: z.boolean(),
+});
+export type CheckpointFileDiff = z.infer<typeof CheckpointFileDiff>;
+
+export const CheckpointDiffView = z.object({
+  turn: CheckpointTurn,
+  /** The checkpoint the turn is compared with (null: the empty tree). */
+  fromTurn: CheckpointTurn.nullable(),
+  from: z.string().nullable(),
+  to: z.string(),
+  files: z.array(CheckpointFileDiff),
+  diffstat: Diffstat,
+});
+export type CheckpointDiffView = z.infer<typeof CheckpointDiffView>;
+
+export const RestoreOutcome = z.discriminatedUnion('kind', [
+  CheckpointRestoreCompletedPayload.extend({ kind: z.literal('completed') }),
+  CheckpointRestoreFailedPayload.extend({ kind: z.literal('failed') }),
+]);
+export type RestoreOutcome = z.infer<typeof RestoreOutcome>;
+
+// ---- the transcript item (run-view fold) ----------------------------------------------------
+
+/**
+ * One checkpoint card in the transcript: a checkpoint taken or skipped at a turn's end, drift
+ * found on resume, a turn's lockfile changes, or a restore. `text` is the card's sentence, built
+ * once in the fold so every surface says the same (I9).
+ */
+export const CheckpointItem = z.object({
+  kind: z.literal('checkpoint'),
+  seq: z.number().int().positive(),
+  ts: z.string(),
+  event: z.enum(['created', 'skipped', 'drift', 'deps', 'restore_requested', 'restore_completed', 'restore_failed']),
+  /** The checkpoint's turn (0: the baseline); drift: the turn it is measured from; restore: the target. */
+  turn: CheckpointTurn.nullable(),
+  text: z.string(),
+  files: z.array(z.object({ path: z.string(), status: z.string(), insertions: count.nullable(), deletions: count.nullable() })).max(MAX_LISTED_FILES),
+  /** How many files in all (files may list fewer). */
+  filesTotal: count,
+  commit: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type CheckpointItem = z.infer<typeof CheckpointItem>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkpointEventBodies } from './checkpoints.js';
+import { ApprovalPolicyContext, policyEventBodies } from './policy.js';
 
 /** The envelope version this build writes. Readers accept every version up to it (I10). */
 export const LEDGER_SCHEMA_VERSION = 1;
@@ -165,6 +166,8 @@ export const EventBody = z.discriminatedUnion('type', [
       reason: z.string(),
       source: z.enum(['agent', 'keel']),
       timeoutMs: z.number().int().positive().optional(),
+      /** What the policy said (it asks a person): rule, why, hash. Absent in ledgers from before policies. */
+      policy: ApprovalPolicyContext.optional(),
     }),
   }),
   z.object({
@@ -269,6 +272,7 @@ export const EventBody = z.discriminatedUnion('type', [
   }),
   // Each capability declares its own event bodies beside its schemas.
   ...checkpointEventBodies,
+  ...policyEventBodies,
 ]);
 export type EventBody = z.infer<typeof EventBody>;
 export type EventType = EventBody['type'];
@@ -363,9 +367,26 @@ export const RunSummary = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
+/**
+ * The background check after open: the records open trusted (up to each log's verified
+ * marker) validated in full while the host serves. `damaged` runs are quarantined.
+ */
+export const LedgerCheck = z.object({
+  state: z.enum(['running', 'ok', 'damaged', 'failed', 'stopped']),
+  runsToCheck: z.number().int().nonnegative(),
+  runsChecked: z.number().int().nonnegative(),
+  damagedRuns: z.array(z.string()),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type LedgerCheck = z.infer<typeof LedgerCheck>;
+
 export const LedgerHealth = z.object({
   status: z.enum(['ok', 'failed']),
   error: z.string().nullable(),
   quarantinedRuns: z.array(z.string()),
+  /** Absent for a read-only ledger (and in builds before issue 16). */
+  check: LedgerCheck.optional(),
 });
 export type LedgerHealth = z.infer<typeof LedgerHealth>;

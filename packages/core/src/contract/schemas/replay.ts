@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Action, AgentSpec, ApprovalDecision, RunStateName } from './ledger.js';
+import { ApprovalPolicyContext } from './policy.js';
+import { CheckpointItem } from './checkpoints.js';
 
 /**
  * The transcript-level state of a run: a pure fold of its ledger events (I1). The CLI
@@ -155,6 +157,8 @@ export const ApprovalItem = z.object({
   ref: z.string().nullable(),
   note: z.string().nullable(),
   timeoutMs: z.number().int().positive().nullable(),
+  /** What the policy said about the request (rule and why); absent before policies. */
+  policy: ApprovalPolicyContext.optional(),
 });
 
 export const RecoveryKind = z.enum([
@@ -237,6 +241,7 @@ export const TranscriptItem = z.discriminatedUnion('kind', [
   RecoveryItem,
   CommandItem,
   FileWriteItem,
+  CheckpointItem,
 ]);
 export type TranscriptItem = z.infer<typeof TranscriptItem>;
 export type TranscriptItemKind = TranscriptItem['kind'];

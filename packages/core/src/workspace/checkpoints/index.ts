@@ -12,3 +12,4 @@ export { gcCheckpoints, type GcOptions, type GcResult, type GcRemoval } from './
 export { benchCheckpoints, type CheckpointBenchOptions, type CheckpointBenchResult } from './bench.js';
 export { resolveCheckpointRepo, resolveCommit, listRefs, checkpointRef, safetyRef, runPaths, CHECKPOINT_REFS, SAFETY_REFS, type CheckpointRepo, type RefEntry } from './repo.js';
 export { gitVersion, observeGitCalls, type GitCallObserver } from './git.js';
+export { inspectWorkspace, type WorkspaceInspection } from './inspect.js';

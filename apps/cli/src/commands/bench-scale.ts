@@ -1,0 +1,194 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { generateHistory, measureOpen, measureRunView, type GeneratedHistory, type RunViewFigures } from '@keel/core';
+
+// apps/cli/{dist,src}/commands -> apps/cli/dist/bin.js (the built CLI is what users run).
+const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+
+/** One command as a child process: wall time, CPU time and peak RSS (GNU time's %e %U %S %M). */
+export interface CommandFigures {
+  wall_ms: number;
+  cpu_ms: number;
+  peak_rss_mb: number;
+}
+
+export interface HistoryFigures {
+  name: string;
+  runs: number;
+  events: number;
+  open_ms: number;
+  open_cpu_ms: number;
+  background_check_ms: number;
+  serve_listening_ms: number;
+  serve_peak_rss_mb: number;
+  run_hello: CommandFigures;
+  runs_list: CommandFigures;
+  peak_rss_mb: number;
+}
+
+export interface ScaleResult {
+  suite: 'scale';
+  scratch_dir: string;
+  load_average: number[];
+  version: CommandFigures;
+  histories: HistoryFigures[];
+  generated: GeneratedHistory[];
+  run_view: RunViewFigures | null;
+  ratios: Record<string, { open: number; serve_listening: number; run_hello: number; runs_list: number; open_allowed: number }>;
+}
+
+function timed(args: string[], cwd: string): CommandFigures {
+  const result = spawnSync('/usr/bin/time', ['-f', 'KEEL_TIME %e %U %S %M', process.execPath, BIN, ...args], { cwd, encoding: 'utf8' });
+  const line = (result.stderr ?? '').split('\n').find((text) => text.startsWith('KEEL_TIME '));
+  if (!line) throw new Error(`could not time \`keel ${args.join(' ')}\` (is GNU time at /usr/bin/time?): ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`\`keel ${args.join(' ')}\` failed: ${result.stderr}`);
+  const [, wall, user, system, rssKb] = line.split(' ').map(Number) as [number, number, number, number, number];
+  return { wall_ms: Math.round(wall * 1000), cpu_ms: Math.round((user + system) * 1000), peak_rss_mb: Math.round(rssKb / 1024) };
+}
+
+/** `keel serve` until its listening line; its peak RSS read from /proc before it is stopped. */
+async function serveListening(dataDir: string): Promise<{ ms: number; peak_rss_mb: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ms = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('listening on')) resolve(performance.now() - started);
+    });
+    child.once('exit', (code) => reject(new Error(`keel serve exited (${code}) before listening: ${stderr}`)));
+  });
+  // Let the background check and reconciliation settle a little before reading the peak.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  return { ms: Math.round(ms), peak_rss_mb: Math.round(hwm / 1024) };
+}
+
+async function measureHistory(name: string, dataDir: string, workspace: string, runs: number, events: number): Promise<HistoryFigures> {
+  const open = await measureOpen(dataDir);
+  const serve = await serveListening(dataDir);
+  const runHello = timed(['run', '--script', 'hello', '--workspace', workspace, '--data', dataDir], workspace);
+  const runsList = timed(['runs', '--data', dataDir], workspace);
+  return {
+    name,
+    runs,
+    events,
+    open_ms: open.open_ms,
+    open_cpu_ms: open.open_cpu_ms,
+    background_check_ms: open.background_check_ms,
+    serve_listening_ms: serve.ms,
+    serve_peak_rss_mb: serve.peak_rss_mb,
+    run_hello: runHello,
+    runs_list: runsList,
+    peak_rss_mb: Math.max(serve.peak_rss_mb, runHello.peak_rss_mb, runsList.peak_rss_mb),
+  };
+}
+
+const ratio = (value: number, baseline: number) => Math.round((value / Math.max(baseline, 1)) * 100) / 100;
+
+/**
+ * Keel at a year of use (issue 16): generated histories of one 1M-event run and of 1,000 and
+ * 2,000 runs, each command measured there and on an empty data directory in the same run.
+ */
+export async function scaleSuite(options: { dir?: string; scale: number; onProgress?: (line: string) => void }): Promise<ScaleResult> {
+  if (!fs.existsSync(BIN)) throw new Error(`the scale benchmark runs the built CLI (${BIN}); run \`npm run build\` first.`);
+  const dir = options.dir ?? path.join(os.tmpdir(), 'keel-bench-scale');
+  fs.mkdirSync(dir, { recursive: true });
+  const workspace = path.join(dir, 'workspace');
+  fs.mkdirSync(workspace, { recursive: true });
+  const say = options.onProgress ?? (() => {});
+  const scaled = (n: number) => Math.max(1, Math.round(n * options.scale));
+  const shapes = [
+    { name: `1 x ${scaled(1_000_000).toLocaleString('en')}`, runs: 1, eventsPerRun: scaled(1_000_000) },
+    { name: `${scaled(1_000).toLocaleString('en')} x 100`, runs: scaled(1_000), eventsPerRun: 100 },
+    { name: `${scaled(2_000).toLocaleString('en')} x 50`, runs: scaled(2_000), eventsPerRun: 50 },
+  ];
+  const generated: GeneratedHistory[] = [];
+  for (const shape of shapes) {
+    const dataDir = path.join(dir, `history-${shape.runs}x${shape.eventsPerRun}`);
+    say(`generating ${shape.name} in ${dataDir} (reused when present)`);
+    let last = 0;
+    generated.push(
+      await generateHistory(dataDir, shape, (done, total) => {
+        if (done - last >= 100_000) {
+          last = done;
+          say(`  ${done.toLocaleString('en')} / ${total.toLocaleString('en')} events`);
+        }
+      }),
+    );
+  }
+  const empty = path.join(dir, 'empty');
+  fs.rmSync(empty, { recursive: true, force: true });
+  fs.mkdirSync(empty);
+  const version = timed(['--version'], workspace);
+  say('measuring the empty data directory');
+  const histories = [await measureHistory('empty', empty, workspace, 0, 0)];
+  for (const [index, shape] of shapes.entries()) {
+    say(`measuring ${shape.name}`);
+    histories.push(await measureHistory(shape.name, generated[index]!.dataDir, workspace, shape.runs, generated[index]!.events));
+  }
+  const longest = generated[0]!;
+  say(`measuring run.view of the ${longest.events.toLocaleString('en')}-event run`);
+  const runView = longest.longestRunId ? await measureRunView(longest.dataDir, longest.longestRunId) : null;
+  const base = histories[0]!;
+  const ratios: ScaleResult['ratios'] = {};
+  for (const history of histories.slice(1)) {
+    ratios[history.name] = {
+      open: ratio(history.open_ms, base.open_ms),
+      serve_listening: ratio(history.serve_listening_ms, base.serve_listening_ms),
+      run_hello: ratio(history.run_hello.wall_ms, base.run_hello.wall_ms),
+      runs_list: ratio(history.runs_list.wall_ms, base.runs_list.wall_ms),
+      // The target: within 1.5x of empty + 1 ms per run, as a ratio to empty.
+      open_allowed: ratio(base.open_ms * 1.5 + history.runs, base.open_ms),
+    };
+  }
+  return { suite: 'scale', scratch_dir: dir, load_average: os.loadavg().map((n) => Math.round(n * 100) / 100), version, histories, generated, run_view: runView, ratios };
+}
+
+const mark = (met: boolean) => (met ? 'meets' : 'MISSES');
+
+export function printScale(result: ScaleResult): void {
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(`Keel scale benchmark — scratch ${result.scratch_dir}, load average ${result.load_average.join(' ')}`);
+  out(`keel --version: ${result.version.wall_ms} ms wall, ${result.version.cpu_ms} ms CPU (${mark(result.version.wall_ms <= 150)} target <= 150 ms)`);
+  out();
+  out(`  ${'history'.padEnd(14)} ${'open'.padStart(9)} ${'open CPU'.padStart(9)} ${'bg check'.padStart(9)} ${'serve'.padStart(9)} ${'run hello'.padStart(10)} ${'keel runs'.padStart(10)} ${'peak RSS'.padStart(9)}`);
+  for (const h of result.histories) {
+    out(
+      `  ${h.name.padEnd(14)} ${`${h.open_ms} ms`.padStart(9)} ${`${h.open_cpu_ms} ms`.padStart(9)} ${`${h.background_check_ms} ms`.padStart(9)} ${`${h.serve_listening_ms} ms`.padStart(9)} ${`${h.run_hello.wall_ms} ms`.padStart(10)} ${`${h.runs_list.wall_ms} ms`.padStart(10)} ${`${h.peak_rss_mb} MB`.padStart(9)}`,
+    );
+  }
+  out();
+  out('ratios to the empty data directory (same run):');
+  const base = result.histories[0]!;
+  for (const h of result.histories.slice(1)) {
+    const r = result.ratios[h.name]!;
+    const allowedServe = ratio(base.serve_listening_ms * 1.5 + h.runs, base.serve_listening_ms);
+    out(
+      `  ${h.name.padEnd(14)} open ${r.open}x (${mark(r.open <= r.open_allowed)} <= ${r.open_allowed}x), serve ${r.serve_listening}x (${mark(r.serve_listening <= allowedServe)} <= ${allowedServe}x), run hello ${r.run_hello}x, keel runs ${r.runs_list}x; peak RSS ${h.peak_rss_mb} MB (${mark(h.peak_rss_mb <= 200)} <= 200 MB)`,
+    );
+  }
+  const runs2000 = result.histories.find((h) => h.runs >= 2_000);
+  if (runs2000) out(`keel runs at ${runs2000.runs} runs: ${runs2000.runs_list.wall_ms} ms (${mark(runs2000.runs_list.wall_ms <= 300)} target <= 300 ms)`);
+  const view = result.run_view;
+  if (view) {
+    out();
+    out(`run.view of a ${view.events.toLocaleString('en')}-event run (${(view.view_bytes / 1024 / 1024).toFixed(1)} MiB view):`);
+    out(`  first (no snapshot yet) ${view.first_ms} ms, longest event-loop block ${view.first_longest_block_ms} ms`);
+    out(`  cold (fresh host, snapshot) ${view.cold_ms} ms (${mark(view.cold_ms <= 300)} target <= 300 ms), longest block ${view.cold_longest_block_ms} ms`);
+    out(`  warm ${view.warm_ms} ms`);
+  }
+  for (const g of result.generated) {
+    out(`generated ${g.runs} x ${g.eventsPerRun}: ${g.events} events in ${g.generate_ms} ms (append CPU ${g.append_cpu_us_per_event} µs/event)`);
+  }
+}

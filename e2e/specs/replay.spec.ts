@@ -1,0 +1,125 @@
+// The replay viewer and the diagnostics bundle in the app (issue 14, "Done means"): a real run of
+// the built-in agent opened in replay mode, scrubbed with the keyboard and by marker, a deep link
+// to a seq, "Export diagnostics…" writing a bundle, and a second Keel opening that bundle under
+// "Imported" and scrubbing it. Real `keel serve` (two of them), real agent. Light and dark.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { connectClient } from '../support/client.mjs';
+import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { readLedger } from '../support/ledger-file.mjs';
+
+let keel: RunningKeel;
+let second: RunningKeel;
+
+test.beforeAll(async () => {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  keel = await startKeel();
+  second = await startKeel();
+});
+test.afterAll(async () => {
+  await keel?.stop();
+  await second?.stop();
+});
+
+const position = (page: Page) => page.getByTestId('replay-position');
+const withParams = (url: string, params: Record<string, string>) => {
+  const parsed = new URL(url);
+  for (const [key, value] of Object.entries(params)) parsed.searchParams.set(key, value);
+  return parsed.toString();
+};
+
+test('replay a finished run by keyboard, marker and deep link; export diagnostics; a second Keel imports and scrubs it', async ({ browser }) => {
+  const workspace = fs.realpathSync(fs.mkdtempSync(path.join(keel.dataDir, '..', 'keel-e2e-replay-ws-')));
+  const { client, close } = connectClient(keel);
+  let runId: string;
+  try {
+    const run = await client.invoke('runs.create', { workspace, agent: { kind: 'builtin', script: 'edit-and-test' }, approvalMode: 'all', title: 'Replay me' });
+    runId = run.id;
+    await client.invoke('run.prompt', { runId, text: 'Write hello.txt and check it' });
+  } finally {
+    close();
+  }
+
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(keel.url);
+  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+  await expect(page.locator('[data-testid="transcript-item"][data-kind="turn_end"]')).toBeVisible({ timeout: 30_000 });
+  const lastSeq = readLedger(keel.dataDir, runId).length;
+
+  // Replay mode opens at the end; the slider steps one event with the arrow keys.
+  await page.getByTestId('open-replay').click();
+  const viewer = page.getByTestId('replay-viewer');
+  await expect(viewer).toBeVisible();
+  await expect(position(page)).toHaveText(`seq ${lastSeq} / ${lastSeq}`);
+  await page.getByTestId('replay-slider').focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect(position(page)).toHaveText(`seq ${lastSeq - 2} / ${lastSeq}`);
+  await expect(page.getByTestId('replay-inspector')).toContainText(`seq ${lastSeq - 2}`);
+  await expect(page.getByTestId('replay-chain')).toHaveText('chain verifies up to here');
+
+  // Jump to the previous turn marker: the prompt, with the transcript as it stood then.
+  await page.getByTestId('replay-marker-kind').selectOption('turn');
+  await page.getByTestId('replay-prev-marker').click();
+  const prompt = readLedger(keel.dataDir, runId).find((event) => event.type === 'prompt.sent')!;
+  await expect(position(page)).toHaveText(`seq ${prompt.seq} / ${lastSeq}`);
+  await expect(page.getByTestId('replay-inspector')).toContainText('prompt.sent');
+  await expect(page.getByTestId('replay-transcript').locator('[data-kind="turn_end"]')).toHaveCount(0);
+  expect(new URL(page.url()).searchParams.get('seq')).toBe(String(prompt.seq));
+
+  // Export diagnostics: the headless host writes under <data>/bundles/ and says where.
+  await page.getByTestId('replay-viewer').getByTestId('export-diagnostics').click();
+  const result = page.getByTestId('replay-viewer').getByTestId('export-diagnostics-result');
+  await expect(result).toContainText('Wrote ');
+  const bundle = /Wrote (\S+\.zip)/.exec((await result.textContent()) ?? '')![1]!;
+  expect(bundle.startsWith(path.join(keel.dataDir, 'bundles'))).toBe(true);
+  expect(fs.existsSync(bundle)).toBe(true);
+  await context.close();
+
+  // A deep link opens the same view at that seq, light and dark.
+  for (const scheme of ['light', 'dark'] as const) {
+    const linked = await browser.newContext({ colorScheme: scheme, viewport: { width: 1400, height: 900 } });
+    const linkedPage = await linked.newPage();
+    await linkedPage.goto(withParams(keel.url, { run: runId, seq: '8' }));
+    await expect(linkedPage.getByTestId('replay-viewer')).toBeVisible();
+    await expect(position(linkedPage)).toHaveText(`seq 8 / ${lastSeq}`);
+    await expect(linkedPage.getByTestId('replay-inspector')).toContainText('seq 8');
+    await expect(linkedPage.getByTestId('replay-transcript')).toBeVisible();
+    await linkedPage.screenshot({ path: path.join(artifactsDir, `replay-${scheme}.png`) });
+    await linked.close();
+  }
+
+  // A second Keel opens the bundle under "Imported" and scrubs it (read-only).
+  const other = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const otherPage = await other.newPage();
+  await otherPage.goto(second.url);
+  await otherPage.getByRole('tab', { name: 'Imported' }).click();
+  await otherPage.getByTestId('bundle-path').fill(bundle);
+  await otherPage.getByTestId('open-bundle').click();
+  await expect(otherPage.getByTestId('import-result')).toContainText(`${runId} (${lastSeq} verified)`);
+  await otherPage.getByTestId('replay-imported').click();
+  await expect(otherPage.getByTestId('replay-viewer')).toContainText('imported · read-only');
+  await expect(position(otherPage)).toHaveText(`seq ${lastSeq} / ${lastSeq}`);
+  await otherPage.getByTestId('replay-slider').focus();
+  await otherPage.keyboard.press('Home');
+  await expect(position(otherPage)).toHaveText(`seq 0 / ${lastSeq}`);
+  await otherPage.keyboard.press('ArrowRight');
+  await expect(otherPage.getByTestId('replay-inspector')).toContainText('run.created');
+  await expect(otherPage.getByTestId('export-diagnostics')).toHaveCount(0);
+  await otherPage.getByTestId('replay-close').click();
+  await otherPage.screenshot({ path: path.join(artifactsDir, 'replay-imported.png') });
+  // Never mixed with the second Keel's own runs.
+  expect(fs.existsSync(path.join(second.dataDir, 'ledger', `${runId}.ndjson`))).toBe(false);
+
+  // A tampered bundle is refused with a plain error.
+  const tampered = path.join(path.dirname(bundle), 'tampered.zip');
+  const bytes = fs.readFileSync(bundle);
+  bytes[Math.floor(bytes.length / 3)] ^= 0xff;
+  fs.writeFileSync(tampered, bytes);
+  await otherPage.getByTestId('bundle-path').fill(tampered);
+  await otherPage.getByTestId('open-bundle').click();
+  await expect(otherPage.getByTestId('import-error')).toBeVisible();
+  await other.close();
+});

@@ -1,0 +1,200 @@
+import fs from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { EventBody, type AppendInput } from '../contract/index.js';
+import { openLedger, type Ledger } from '../ledger/index.js';
+import { syntheticRun } from '../replay/index.js';
+import { loadViewSnapshot, RunManager } from '../runs/index.js';
+import { openWorkstation } from './workstation.js';
+
+/** A generated history: `runs` runs of `eventsPerRun` events each. */
+export interface HistoryShape {
+  runs: number;
+  eventsPerRun: number;
+  seed?: number;
+}
+
+export interface GeneratedHistory extends HistoryShape {
+  dataDir: string;
+  events: number;
+  /** The longest run's id (run.view is measured on it). */
+  longestRunId: string | null;
+  generate_ms: number;
+  /** Append CPU per event while generating (validation, encoding, hashing, writes), µs. */
+  append_cpu_us_per_event: number;
+}
+
+const MARK = 'scale-history.json';
+/** Appends in flight at once while generating (stream durability: they share batches). */
+const WINDOW = 2_000;
+
+/**
+ * The synthetic run's bodies the ledger accepts (it deliberately includes unknown types and
+ * invalid payloads, which `append` refuses), ending with the run completed so that host-crash
+ * reconciliation leaves it alone, as it does most of a year's runs.
+ */
+function* acceptedBodies(count: number, seed: number): Generator<AppendInput> {
+  let emitted = 0;
+  let generation = 1;
+  for (const event of syntheticRun(Number.MAX_SAFE_INTEGER, { seed })) {
+    if (emitted >= count - 1) break;
+    const body = { type: event.type, payload: event.payload };
+    if (!EventBody.safeParse(body).success) continue;
+    generation = event.generation ?? generation;
+    emitted += 1;
+    yield { ...body, ...(event.generation === undefined ? {} : { generation: event.generation }) } as AppendInput;
+  }
+  yield { type: 'run.state', payload: { state: 'completed', stopReason: 'end_turn' }, generation } as AppendInput;
+}
+
+/**
+ * Writes a history through the ledger's own append path (so markers, projections and both
+ * stores are exactly what Keel writes), in windows of stream appends. A data directory that
+ * already holds the same shape (its mark file) is reused.
+ */
+export async function generateHistory(dataDir: string, shape: HistoryShape, onProgress?: (done: number, total: number) => void): Promise<GeneratedHistory> {
+  const markFile = `${dataDir}/${MARK}`;
+  const seed = shape.seed ?? 16;
+  if (fs.existsSync(markFile)) {
+    const previous = JSON.parse(fs.readFileSync(markFile, 'utf8')) as GeneratedHistory;
+    if (previous.runs === shape.runs && previous.eventsPerRun === shape.eventsPerRun && previous.seed === seed) return { ...previous, dataDir };
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const ledger = await openLedger({ dataDir, backgroundCheck: false });
+  const total = shape.runs * shape.eventsPerRun;
+  let done = 0;
+  let longestRunId: string | null = null;
+  try {
+    for (let run = 0; run < shape.runs; run++) {
+      const runId = ledger.newRunId();
+      longestRunId ??= runId;
+      let window: Promise<unknown>[] = [];
+      let first = true;
+      for (const body of acceptedBodies(shape.eventsPerRun, seed + run)) {
+        // run.created must land before the rest can be appended.
+        if (first) {
+          await ledger.append(runId, body);
+          first = false;
+        } else {
+          window.push(ledger.append(runId, body, { durability: 'stream' }));
+        }
+        done += 1;
+        if (window.length >= WINDOW) {
+          await Promise.all(window);
+          window = [];
+          onProgress?.(done, total);
+        }
+      }
+      await Promise.all(window);
+    }
+  } finally {
+    await ledger.close();
+  }
+  const used = process.cpuUsage(cpu);
+  const result: GeneratedHistory = {
+    ...shape,
+    seed,
+    dataDir,
+    events: done,
+    longestRunId,
+    generate_ms: Math.round(performance.now() - started),
+    append_cpu_us_per_event: done > 0 ? Math.round(((used.user + used.system) / done) * 10) / 10 : 0,
+  };
+  fs.writeFileSync(markFile, JSON.stringify(result));
+  return result;
+}
+
+export interface OpenFigures {
+  /** openLedger + RunManager.open (what every host start and most commands do), wall ms. */
+  open_ms: number;
+  open_cpu_ms: number;
+  /** The background check of what open trusted, until done (it runs while the host serves). */
+  background_check_ms: number;
+}
+
+/** Opens the ledger as a host does (recovery, then reconciliation), in this process. */
+export async function measureOpen(dataDir: string): Promise<OpenFigures> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const ledger = await openLedger({ dataDir });
+  const manager = await RunManager.open({ ledger, dataDir });
+  const open_ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const check = performance.now();
+  await ledger.backgroundCheck();
+  const background_check_ms = performance.now() - check;
+  await manager.close();
+  await ledger.close();
+  return { open_ms: round(open_ms), open_cpu_ms: round((used.user + used.system) / 1000), background_check_ms: round(background_check_ms) };
+}
+
+export interface RunViewFigures {
+  events: number;
+  /** No snapshot stored yet: the view folds every event (in slices). */
+  first_ms: number;
+  /** A fresh host (nothing in memory) with the snapshot stored: the cold path. */
+  cold_ms: number;
+  /** The same host again (folded view in memory). */
+  warm_ms: number;
+  /** Longest event-loop block while the cold view was served (other clients wait this long at most). */
+  cold_longest_block_ms: number;
+  first_longest_block_ms: number;
+  view_bytes: number;
+}
+
+async function timedView(ledger: Ledger, call: () => Promise<unknown>): Promise<{ ms: number; block: number; value: unknown }> {
+  void ledger;
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  const started = performance.now();
+  const value = await call();
+  const ms = performance.now() - started;
+  await nextTurn();
+  histogram.disable();
+  return { ms, block: histogram.max / 1e6, value };
+}
+
+/**
+ * run.view of one run through a real Workstation's router (input and output validated as for
+ * any client): first (no snapshot), cold (fresh host, snapshot stored) and warm.
+ */
+export async function measureRunView(dataDir: string, runId: string): Promise<RunViewFigures> {
+  const call = (workstation: Awaited<ReturnType<typeof openWorkstation>>) => async () => {
+    const outcome = await workstation.router.call('run.view', { runId }, { transport: 'memory' });
+    if (!outcome.ok) throw new Error(`run.view failed: ${outcome.error.message}`);
+    return outcome.value;
+  };
+  const first = await openWorkstation({ dataDir, mode: 'headless' });
+  let firstFigures: Awaited<ReturnType<typeof timedView>>;
+  let events = 0;
+  try {
+    // Forget stored snapshots so "first" is a fold from nothing.
+    first.ledger.snapshots.forget(runId);
+    firstFigures = await timedView(first.ledger, call(first));
+    events = (firstFigures.value as { lastSeq: number }).lastSeq;
+    // The snapshot is stored in the background: wait for its row.
+    for (let i = 0; i < 10_000 && !(await loadViewSnapshot(first.ledger, runId)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    await first.close();
+  }
+  const host = await openWorkstation({ dataDir, mode: 'headless' });
+  try {
+    const cold = await timedView(host.ledger, call(host));
+    const warm = await timedView(host.ledger, call(host));
+    return {
+      events,
+      first_ms: round(firstFigures.ms),
+      cold_ms: round(cold.ms),
+      warm_ms: round(warm.ms),
+      cold_longest_block_ms: round(cold.block),
+      first_longest_block_ms: round(firstFigures.block),
+      view_bytes: JSON.stringify(cold.value).length,
+    };
+  } finally {
+    await host.close();
+  }
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;

@@ -1,0 +1,117 @@
+import { performance } from 'node:perf_hooks';
+import type { LedgerCheck } from '../contract/schemas/ledger.js';
+import { scanLogSteps, type LogScan, type ScanStart } from './log-scan.js';
+
+/** A log open trusted up to a verified marker: the prefix the background check validates. */
+export interface TrustedPrefix {
+  runId: string;
+  file: string;
+  through: ScanStart;
+}
+
+export interface BackgroundCheckOptions {
+  prefixes: readonly TrustedPrefix[];
+  /** Called for a run whose trusted prefix turned out damaged (the caller quarantines it). */
+  onDamage(runId: string, reason: string): void;
+  /** Longest stretch of work per event-loop turn (default 8 ms). */
+  sliceMs?: number;
+  now?: () => Date;
+}
+
+/** Why a trusted prefix fails, or null when it holds: valid, chained, and ending on the marker's head. */
+export function prefixDamage(scan: LogScan, through: ScanStart): string | null {
+  if (scan.damage) {
+    return `record ${scan.damage.seq} at byte ${scan.damage.offset} is damaged (${scan.damage.reason}); the run is read-only until repaired`;
+  }
+  if (scan.lastSeq !== through.seq || scan.validBytes !== through.offset || scan.lastHash !== through.hash) {
+    return `records 1..${scan.lastSeq} (${scan.validBytes} bytes) do not lead to the verified marker (record ${through.seq} at byte ${through.offset}); the run is read-only until repaired`;
+  }
+  return null;
+}
+
+/**
+ * The full validation open skipped: every record of every trusted prefix, chain and schema,
+ * in slices of at most `sliceMs` per event-loop turn so the host keeps serving its clients.
+ * `state` is what `app.info` health shows; `done` settles when every prefix is checked (or
+ * the check was stopped).
+ */
+export class BackgroundCheck {
+  readonly done: Promise<LedgerCheck>;
+  private current: LedgerCheck;
+  private stopped = false;
+  private timer: ReturnType<typeof setImmediate> | null = null;
+  private steps: Generator<void, LogScan> | null = null;
+  private finish!: (check: LedgerCheck) => void;
+
+  constructor(private readonly options: BackgroundCheckOptions) {
+    const now = options.now ?? (() => new Date());
+    this.current = {
+      state: options.prefixes.length === 0 ? 'ok' : 'running',
+      runsToCheck: options.prefixes.length,
+      runsChecked: 0,
+      damagedRuns: [],
+      startedAt: now().toISOString(),
+      finishedAt: options.prefixes.length === 0 ? now().toISOString() : null,
+      error: null,
+    };
+    this.done = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+    if (options.prefixes.length === 0) this.finish(this.state);
+    else this.timer = setImmediate(() => this.slice(0));
+  }
+
+  get state(): LedgerCheck {
+    return { ...this.current, damagedRuns: [...this.current.damagedRuns] };
+  }
+
+  private slice(index: number): void {
+    this.timer = null;
+    if (this.stopped) return;
+    const deadline = performance.now() + (this.options.sliceMs ?? 8);
+    const now = this.options.now ?? (() => new Date());
+    try {
+      while (index < this.options.prefixes.length) {
+        const prefix = this.options.prefixes[index]!;
+        this.steps ??= scanLogSteps(prefix.file, prefix.runId, undefined, { untilSeq: prefix.through.seq });
+        let step = this.steps.next();
+        while (!step.done && performance.now() < deadline) step = this.steps.next();
+        if (!step.done) {
+          this.timer = setImmediate(() => this.slice(index));
+          return;
+        }
+        this.steps = null;
+        const reason = prefixDamage(step.value, prefix.through);
+        if (reason) {
+          this.current.damagedRuns.push(prefix.runId);
+          this.options.onDamage(prefix.runId, reason);
+        }
+        this.current.runsChecked += 1;
+        index += 1;
+        if (performance.now() >= deadline && index < this.options.prefixes.length) {
+          this.timer = setImmediate(() => this.slice(index));
+          return;
+        }
+      }
+      this.current.state = this.current.damagedRuns.length > 0 ? 'damaged' : 'ok';
+    } catch (error) {
+      this.steps = null;
+      this.current.state = 'failed';
+      this.current.error = error instanceof Error ? error.message : String(error);
+    }
+    this.current.finishedAt = now().toISOString();
+    this.finish(this.state);
+  }
+
+  /** Stops between slices (on close); `done` settles with the state so far. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = null;
+    this.steps?.return(undefined as never);
+    this.steps = null;
+    if (this.current.state === 'running') this.current.state = 'stopped';
+    this.finish(this.state);
+  }
+}

@@ -1,0 +1,60 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
+import type { Ledger } from '../ledger/index.js';
+import { RUN_VIEW_FOLD_VERSION } from '../replay/index.js';
+
+/** The `fold` name run-view snapshots are stored under. */
+export const RUN_VIEW_FOLD = 'run-view';
+/** Transcript items per line of a snapshot: one line is parsed or written per event-loop turn. */
+const ITEMS_PER_LINE = 2_000;
+
+/**
+ * A view as snapshot text: the head (everything but the items) on the first line, then the
+ * items in lines of ITEMS_PER_LINE, each a JSON array. Written and read a line per event-loop
+ * turn, so a long run's snapshot never holds the host for the whole of it.
+ */
+export async function encodeView(view: RunView, itemsPerLine = ITEMS_PER_LINE): Promise<string> {
+  const { items, ...head } = view;
+  const lines = [JSON.stringify(head)];
+  for (let at = 0; at < items.length; at += itemsPerLine) {
+    lines.push(JSON.stringify(items.slice(at, at + itemsPerLine)));
+    if (at + itemsPerLine < items.length) await nextTurn();
+  }
+  return lines.join('\n');
+}
+
+/** The view back from `encodeView`'s text, or null when it is not one this build wrote. */
+export async function decodeView(data: string): Promise<RunView | null> {
+  try {
+    let end = data.indexOf('\n');
+    if (end === -1) end = data.length;
+    const head = JSON.parse(data.slice(0, end)) as Omit<RunView, 'items'>;
+    if (head === null || typeof head !== 'object' || head.schema_version !== REPLAY_VIEW_SCHEMA_VERSION) return null;
+    const items: TranscriptItem[] = [];
+    for (let start = end + 1; start < data.length; ) {
+      await nextTurn();
+      let next = data.indexOf('\n', start);
+      if (next === -1) next = data.length;
+      const line = JSON.parse(data.slice(start, next)) as TranscriptItem[];
+      for (const item of line) items.push(item);
+      start = next + 1;
+    }
+    return { ...head, items };
+  } catch {
+    return null;
+  }
+}
+
+/** The newest stored run view of `runId` at or before `atOrBefore`, at this build's fold version. */
+export async function loadViewSnapshot(ledger: Ledger, runId: string, atOrBefore?: number): Promise<RunView | null> {
+  const stored = ledger.snapshots.nearest(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, atOrBefore);
+  if (!stored) return null;
+  const view = await decodeView(stored.data);
+  return view && view.lastSeq === stored.seq && view.runId === runId ? view : null;
+}
+
+/** Stores a run view (a fold of committed events only) as the snapshot at its lastSeq. */
+export async function saveViewSnapshot(ledger: Ledger, view: RunView): Promise<void> {
+  const data = await encodeView(view);
+  ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
+}

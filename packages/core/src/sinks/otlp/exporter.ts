@@ -1,0 +1,163 @@
+import os from 'node:os';
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { Resource } from '@opentelemetry/resources';
+import type { RunSummary } from '../../contract/schemas/ledger.js';
+import type { OtlpExportReport } from '../../contract/schemas/sinks.js';
+import { Backoff, pause } from '../backoff.js';
+import { ChainCheck } from '../chain-check.js';
+import type { LedgerSource } from '../postgres/mirror.js';
+import { redactValues, type TextRedactor } from '../redaction.js';
+import type { OtlpTarget } from './endpoint-config.js';
+import { ExportPositionFile } from './position.js';
+import { keelResource, toReadableSpan } from './readable-span.js';
+import type { SpanRecord } from './span-record.js';
+import { TraceFold } from './trace-fold.js';
+
+/** The collector did not take the spans for longer than the export may wait. */
+export class OtlpExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OtlpExportError';
+  }
+}
+
+export interface OtlpExportOptions {
+  source: LedgerSource;
+  dataDir: string;
+  target: OtlpTarget;
+  redactor: TextRedactor;
+  /** Which runs (default: all). */
+  include?: (run: RunSummary) => boolean;
+  /** Forget the selected runs' positions first and send them again (same ids). */
+  again?: boolean;
+  /** Keep exporting new events until `signal` aborts (the live exporter). */
+  follow?: boolean;
+  intervalMs?: number;
+  /** Give up after the collector refused everything for this long (default 300 000 ms; following: never). */
+  giveUpAfterMs?: number;
+  /** Spans per request (default 256): with one ledger page, the bound on what is held in memory. */
+  batchSpans?: number;
+  /** One request's deadline, the exporter's own retries included (default 5000 ms). */
+  requestTimeoutMs?: number;
+  workstation?: string;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onBatch?: (progress: { runId: string; spans: number; toSeq: number }) => void;
+}
+
+const PAGE = 1000;
+
+/** One request through the official exporter. */
+function exportOnce(exporter: OTLPTraceExporter, spans: ReturnType<typeof toReadableSpan>[]): Promise<Error | null> {
+  return new Promise((resolve) => {
+    exporter.export(spans, (result) => resolve(result.code === ExportResultCode.SUCCESS ? null : (result.error ?? new Error('the collector refused the spans'))));
+  });
+}
+
+class Sender {
+  private readonly backoff = new Backoff();
+
+  constructor(
+    private readonly exporter: OTLPTraceExporter,
+    private readonly resource: Resource,
+    private readonly options: OtlpExportOptions,
+  ) {}
+
+  /** Redacts, then sends until acknowledged: jittered backoff between attempts, bounded by `giveUpAfterMs`. */
+  async send(records: SpanRecord[]): Promise<boolean> {
+    const redacted = await redactValues(
+      records.map((record) => ({ name: record.name, attributes: record.attributes, events: record.events, status: record.status })),
+      this.options.redactor,
+    );
+    const spans = records.map((record, i) => toReadableSpan({ ...record, ...redacted[i]!.value }, this.resource));
+    const giveUpAfter = this.options.giveUpAfterMs ?? (this.options.follow ? 0 : 300_000);
+    const since = Date.now();
+    for (;;) {
+      const error = await exportOnce(this.exporter, spans);
+      if (!error) {
+        this.backoff.reset();
+        return true;
+      }
+      if (this.options.signal?.aborted) return false;
+      if (giveUpAfter > 0 && Date.now() - since >= giveUpAfter) {
+        throw new OtlpExportError(`The collector at ${this.options.target.url.href} did not take the spans for ${Math.round((Date.now() - since) / 1000)} s (${error.message}). Nothing was lost: the position is kept, run the export again to resume.`);
+      }
+      const delay = this.backoff.next();
+      this.options.log?.(`collector ${this.options.target.url.origin} unavailable (${error.message}); retrying in ${delay} ms`);
+      await pause(delay, this.options.signal);
+      if (this.options.signal?.aborted) return false;
+    }
+  }
+}
+
+/**
+ * One run from the start of its ledger: the fold sees every event (and checks the chain), and
+ * the spans closed after the run's position are sent in batches; after each acknowledged batch
+ * the position moves to the seq read so far.
+ */
+async function exportRun(run: RunSummary, options: OtlpExportOptions, position: ExportPositionFile, sender: Sender) {
+  const fromSeq = position.seqOf(run.id);
+  const fold = new TraceFold(run.id);
+  const chain = new ChainCheck(run.id);
+  const batchSpans = options.batchSpans ?? 256;
+  let pending: SpanRecord[] = [];
+  let sent = 0;
+  let readTo = 0;
+  const flush = async () => {
+    if (pending.length > 0) {
+      if (!(await sender.send(pending))) return false;
+      sent += pending.length;
+      options.onBatch?.({ runId: run.id, spans: pending.length, toSeq: readTo });
+      pending = [];
+    }
+    position.advance(run.id, readTo);
+    return true;
+  };
+  while (readTo < run.lastSeq) {
+    const page = options.source.read(run.id, { fromSeq: readTo + 1, limit: Math.min(PAGE, run.lastSeq - readTo) });
+    if (page.length === 0) break;
+    for (const event of page) {
+      chain.accept(event);
+      readTo = event.seq;
+      for (const span of fold.accept(event)) if (span.closedAt > fromSeq) pending.push(span);
+      // Every span closed through `readTo` is in `pending`: a batch boundary is safe here.
+      if (pending.length >= batchSpans && !(await flush())) return { runId: run.id, fromSeq, toSeq: position.seqOf(run.id), spans: sent };
+    }
+  }
+  await flush();
+  return { runId: run.id, fromSeq, toSeq: position.seqOf(run.id), spans: sent };
+}
+
+/**
+ * `keel export otlp`: each selected run as a trace to an OTLP/HTTP collector, from the ledger
+ * (history), once or following new events. Runs outside the append path, in its own process,
+ * reading the ledger read-only.
+ */
+export async function exportOtlp(options: OtlpExportOptions): Promise<OtlpExportReport> {
+  const position = new ExportPositionFile(options.dataDir, options.target.url);
+  const exporter = new OTLPTraceExporter({ url: options.target.url.href, headers: options.target.headers, timeoutMillis: options.requestTimeoutMs ?? 5000 });
+  const sender = new Sender(exporter, keelResource(options.workstation ?? os.hostname()), options);
+  const report: OtlpExportReport = { endpoint: options.target.url.href, runs: [], spans: 0 };
+  const include = options.include ?? (() => true);
+  let first = true;
+  try {
+    for (;;) {
+      const runs = options.source.runs().filter(include);
+      if (first && options.again) for (const run of runs) position.reset(run.id);
+      first = false;
+      for (const run of runs) {
+        if (options.signal?.aborted) return report;
+        if (run.lastSeq <= position.seqOf(run.id)) continue;
+        const result = await exportRun(run, options, position, sender);
+        if (result.spans > 0 || result.toSeq > result.fromSeq) report.runs.push(result);
+        report.spans += result.spans;
+      }
+      if (!options.follow || options.signal?.aborted) return report;
+      await pause(options.intervalMs ?? 1000, options.signal);
+      if (options.signal?.aborted) return report;
+    }
+  } finally {
+    await exporter.shutdown().catch(() => {});
+  }
+}

@@ -1,0 +1,159 @@
+// Open in O(runs) (issue 16): a log is validated only past its verified marker, as long as the
+// marker's head record is still where the marker says; a log changed behind the marker is
+// damage exactly as before (caught at open when the bytes at the marker moved, by the
+// background check after open when they did not), and SQLite losing its last commits is
+// repaired from the NDJSON log.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openLedger, type Ledger } from '../src/ledger/index.js';
+import { chunk, created, logOf, readAll, rejection } from './fixtures/ledger-kit.js';
+import { tempDir } from './helpers.js';
+
+const root = tempDir('keel-marker-');
+let dirs = 0;
+const freshDataDir = () => path.join(root, `data-${++dirs}`);
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** A closed data directory with one run of `count` events (texts e2..e<count>) and its id. */
+async function seeded(count: number): Promise<{ dataDir: string; runId: string }> {
+  const dataDir = freshDataDir();
+  const ledger = await openLedger({ dataDir });
+  const runId = ledger.newRunId();
+  await ledger.append(runId, created());
+  for (let i = 2; i <= count; i++) await ledger.append(runId, chunk(`e${i}`), { durability: i % 2 ? 'critical' : 'stream' });
+  await ledger.close();
+  return { dataDir, runId };
+}
+
+function marker(dataDir: string, runId: string): { through_seq: number; log_bytes: number; head_hash: string | null } {
+  const db = new Database(path.join(dataDir, 'keel.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT through_seq, log_bytes, head_hash FROM backfill_markers WHERE run_id = ?').get(runId) as never;
+  } finally {
+    db.close();
+  }
+}
+
+async function withLedger<T>(dataDir: string, use: (ledger: Ledger) => Promise<T> | T): Promise<T> {
+  const ledger = await openLedger({ dataDir });
+  try {
+    return await use(ledger);
+  } finally {
+    await ledger.close();
+  }
+}
+
+describe('verified markers', () => {
+  it('every committed batch moves the marker to the log’s length and chain head, and open resumes there', async () => {
+    const { dataDir, runId } = await seeded(12);
+    const file = logOf(dataDir, runId);
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const head = JSON.parse(lines[11]!) as { hash: string };
+    expect(marker(dataDir, runId)).toEqual({ through_seq: 12, log_bytes: fs.statSync(file).size, head_hash: head.hash });
+    await withLedger(dataDir, async (ledger) => {
+      const recovery = ledger.recovery.runs.find((run) => run.runId === runId)!;
+      expect(recovery.outcome).toBe('ok');
+      expect(recovery.resumedFrom).toEqual({ offset: fs.statSync(file).size, seq: 12, hash: head.hash });
+      expect(await ledger.backgroundCheck()).toMatchObject({ state: 'ok', runsToCheck: 1, runsChecked: 1, damagedRuns: [] });
+      expect(ledger.health().check?.state).toBe('ok');
+      await ledger.append(runId, chunk('after reopen'));
+      expect(ledger.verify().ok).toBe(true);
+    });
+  });
+
+  it('a record behind the marker edited to another length is caught at open: quarantined, nothing deleted', async () => {
+    const { dataDir, runId } = await seeded(10);
+    const file = logOf(dataDir, runId);
+    const text = fs.readFileSync(file, 'utf8');
+    const edited = text.replace('"text":"e4"', '"text":"e4 and more"');
+    expect(edited.length).toBeGreaterThan(text.length);
+    fs.writeFileSync(file, edited);
+    await withLedger(dataDir, async (ledger) => {
+      // Not waiting for the background check: the bytes at the marker no longer hold its head.
+      expect(ledger.recovery.quarantined).toEqual([runId]);
+      expect(ledger.run(runId)?.quarantineReason).toContain('record 4 ');
+      expect(ledger.recovery.runs[0]!.resumedFrom).toBeUndefined();
+      expect(fs.readFileSync(file, 'utf8')).toBe(edited);
+      expect((await rejection(ledger.append(runId, chunk('refused')))).code).toBe('run_quarantined');
+    });
+  });
+
+  it('a log shorter than its marker is caught at open: SQLite holds records the log lacks, the run is quarantined', async () => {
+    const { dataDir, runId } = await seeded(10);
+    const file = logOf(dataDir, runId);
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    fs.writeFileSync(file, `${lines.slice(0, 7).join('\n')}\n`);
+    await withLedger(dataDir, (ledger) => {
+      expect(ledger.recovery.quarantined).toEqual([runId]);
+      expect(ledger.run(runId)?.quarantineReason).toContain('SQLite holds events 8..10');
+    });
+  });
+
+  it('a same-length edit behind the marker is found by the background check: the run is quarantined, health says so, and the next open catches it at once', async () => {
+    const { dataDir, runId } = await seeded(10);
+    const file = logOf(dataDir, runId);
+    const bytes = fs.readFileSync(file);
+    const at = bytes.indexOf('"text":"e3"') + 9;
+    bytes[at] = 'f'.charCodeAt(0);
+    fs.writeFileSync(file, bytes);
+    await withLedger(dataDir, async (ledger) => {
+      expect(ledger.recovery.runs[0]!.resumedFrom?.seq).toBe(10);
+      const check = await ledger.backgroundCheck();
+      expect(check).toMatchObject({ state: 'damaged', damagedRuns: [runId], runsChecked: 1 });
+      expect(ledger.run(runId)?.quarantineReason).toContain('record 3 ');
+      expect(ledger.health().quarantinedRuns).toEqual([runId]);
+      expect(ledger.health().check?.damagedRuns).toEqual([runId]);
+      expect((await rejection(ledger.append(runId, chunk('refused')))).code).toBe('run_quarantined');
+    });
+    expect(marker(dataDir, runId)).toBeUndefined();
+    await withLedger(dataDir, (ledger) => {
+      expect(ledger.recovery.quarantined).toEqual([runId]);
+      expect(ledger.recovery.runs[0]!.resumedFrom).toBeUndefined();
+    });
+    expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it('SQLite losing its last commits (markers with them) is repaired from the NDJSON log on open', async () => {
+    const { dataDir, runId } = await seeded(6);
+    const db = path.join(dataDir, 'keel.db');
+    const before = Buffer.concat([fs.readFileSync(db), fs.existsSync(`${db}-wal`) ? fs.readFileSync(`${db}-wal`) : Buffer.alloc(0)]);
+    expect(before.length).toBeGreaterThan(0);
+    // Keep a copy of keel.db (and its WAL) as it was after 6 events: what a power loss could leave
+    // under synchronous=NORMAL, where the last WAL commits may not have reached the disk.
+    const snapshot = path.join(root, `snapshot-${dirs}`);
+    fs.mkdirSync(snapshot);
+    for (const name of fs.readdirSync(dataDir)) if (name.startsWith('keel.db')) fs.copyFileSync(path.join(dataDir, name), path.join(snapshot, name));
+    await withLedger(dataDir, async (ledger) => {
+      for (let i = 7; i <= 15; i++) await ledger.append(runId, chunk(`e${i}`));
+    });
+    for (const name of fs.readdirSync(dataDir)) if (name.startsWith('keel.db')) fs.rmSync(path.join(dataDir, name));
+    for (const name of fs.readdirSync(snapshot)) fs.copyFileSync(path.join(snapshot, name), path.join(dataDir, name));
+    expect(marker(dataDir, runId).through_seq).toBe(6);
+    await withLedger(dataDir, async (ledger) => {
+      const recovery = ledger.recovery.runs[0]!;
+      expect(recovery).toMatchObject({ outcome: 'ok', backfilled: 9 });
+      expect(recovery.resumedFrom?.seq).toBe(6);
+      expect(ledger.recovery.quarantined).toEqual([]);
+      expect(readAll(ledger, runId).map((event) => event.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      expect(ledger.run(runId)?.lastSeq).toBe(15);
+      expect(ledger.verify().ok).toBe(true);
+      await ledger.append(runId, chunk('e16'));
+    });
+    expect(marker(dataDir, runId).through_seq).toBe(16);
+  });
+
+  it('an old marker without a chain head is not trusted: the log is validated whole once, then the head is recorded', async () => {
+    const { dataDir, runId } = await seeded(5);
+    const raw = new Database(path.join(dataDir, 'keel.db'));
+    raw.prepare('UPDATE backfill_markers SET head_hash = NULL').run();
+    raw.close();
+    await withLedger(dataDir, (ledger) => {
+      expect(ledger.recovery.runs[0]!.resumedFrom).toBeUndefined();
+      expect(ledger.recovery.runs[0]!.outcome).toBe('ok');
+    });
+    expect(marker(dataDir, runId).head_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

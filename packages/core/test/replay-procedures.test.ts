@@ -1,0 +1,101 @@
+// The replay viewer's procedures over the contract (issue 14): replay.open / stateAt / events
+// for a run of the user's own (kept current while it grows) and for an imported bundle's run;
+// diagnostics.export writes under <data>/bundles/ without a dialog; diagnostics.import refuses
+// a missing file in plain words and lists imported runs apart from the user's own.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type LedgerEvent } from '../src/contract/index.js';
+import { memoryTransport } from '../src/host/router.js';
+import { openWorkstation, type Workstation } from '../src/host/workstation.js';
+import { fold } from '../src/replay/index.js';
+import { readRunEvents } from '../src/runs/index.js';
+import { tempDir } from './helpers.js';
+
+const opened: Workstation[] = [];
+afterEach(async () => {
+  for (const workstation of opened.splice(0)) await workstation.close();
+});
+
+async function start() {
+  const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
+  opened.push(workstation);
+  return { workstation, client: createClient(memoryTransport(workstation.router)) };
+}
+
+const IK = `ik:${'a'.repeat(64)}`;
+
+async function seedRun(workstation: Workstation): Promise<string> {
+  const { ledger } = workstation;
+  const runId = ledger.newRunId();
+  await ledger.append(runId, { type: 'run.created', payload: { workspace: tempDir(), agent: { kind: 'builtin', script: 'hello' } } });
+  await ledger.append(runId, { type: 'prompt.sent', payload: { turn: 1, text: 'first question', ik: IK } });
+  for (let i = 0; i < 5; i++) await ledger.append(runId, { type: 'message.chunk', payload: { turn: 1, text: `part ${i} ` } });
+  await ledger.append(runId, { type: 'turn.ended', payload: { turn: 1, stopReason: 'end_turn' } });
+  await ledger.append(runId, { type: 'prompt.sent', payload: { turn: 2, text: 'second question with token ghp_q8W2e4R6t8Y0u2I4o6P8a0S2d4F6g8H0j2K4', ik: `ik:${'b'.repeat(64)}` } });
+  return runId;
+}
+
+describe('replay procedures', () => {
+  it('gives the state at every seq, pages of records with their chain status, and turn markers; a live run is caught up on each call', async () => {
+    const { workstation, client } = await start();
+    const runId = await seedRun(workstation);
+    const events: LedgerEvent[] = readRunEvents(workstation.ledger, runId);
+
+    const timeline = await client.invoke('replay.open', { runId });
+    expect(timeline).toMatchObject({ runId, bundleId: null, events: events.length, lastSeq: events.length, chain: { firstBadSeq: null, redactedSeqs: [] }, readOnly: false });
+    expect(timeline.markers.map((marker) => [marker.seq, marker.kind])).toEqual([
+      [2, 'turn'],
+      [9, 'turn'],
+    ]);
+    for (let seq = 0; seq <= events.length; seq++) {
+      const at = await client.invoke('replay.stateAt', { runId, seq });
+      expect(at.view, `seq ${seq}`).toEqual(fold(events.slice(0, seq), runId));
+    }
+    const page = await client.invoke('replay.events', { runId, fromSeq: 3, limit: 4 });
+    expect(page.rows.map((row) => [row.record.seq, row.chain])).toEqual([
+      [3, 'verified'],
+      [4, 'verified'],
+      [5, 'verified'],
+      [6, 'verified'],
+    ]);
+    expect(page.rows[0]!.record).toEqual(events[2]);
+
+    await workstation.ledger.append(runId, { type: 'message.chunk', payload: { turn: 2, text: 'more' } });
+    expect((await client.invoke('replay.open', { runId })).lastSeq).toBe(events.length + 1);
+    expect((await client.invoke('replay.stateAt', { runId, seq: 1_000 })).seq).toBe(events.length + 1);
+    await expect(client.invoke('replay.open', { runId: 'no-such-run' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('exports a bundle under <data>/bundles/, imports it into another Keel apart from its runs, and replays it with redacted records marked', async () => {
+    const { workstation, client } = await start();
+    const runId = await seedRun(workstation);
+    const exported = await client.invoke('diagnostics.export', { runIds: [runId] });
+    expect(exported.file).not.toBeNull();
+    expect(path.dirname(exported.file!)).toBe(path.join(workstation.dataDir, 'bundles'));
+    expect(exported.redactions).toBeGreaterThanOrEqual(1);
+
+    const other = await start();
+    await expect(other.client.invoke('diagnostics.import', { file: path.join(tempDir(), 'missing.zip') })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(other.client.invoke('diagnostics.import', {})).rejects.toThrow(/no file picker in headless mode/);
+    const imported = await other.client.invoke('diagnostics.import', { file: exported.file! });
+    expect(imported!.runs[0]!.redacted).toEqual([9]);
+    expect(imported!.runs[0]!.problems).toEqual([]);
+    expect(await other.client.invoke('runs.list', {})).toEqual([]);
+    const list = await other.client.invoke('diagnostics.imported', {});
+    expect(list.map((run) => [run.bundleId, run.runId, run.redactedSeqs])).toEqual([[exported.bundle_id, runId, [9]]]);
+
+    const source = { runId, bundleId: exported.bundle_id };
+    const timeline = await other.client.invoke('replay.open', source);
+    expect(timeline).toMatchObject({ events: 9, lastSeq: 9, readOnly: true, chain: { firstBadSeq: null, redactedSeqs: [9] } });
+    const rows = (await other.client.invoke('replay.events', { ...source, fromSeq: 8, limit: 10 })).rows;
+    expect(rows.map((row) => [row.record.seq, row.chain])).toEqual([
+      [8, 'verified'],
+      [9, 'redacted'],
+    ]);
+    expect(JSON.stringify(rows[1]!.record)).not.toContain('ghp_q8W2');
+    const at = await other.client.invoke('replay.stateAt', { ...source, seq: 8 });
+    expect(at.view).toEqual(fold(readRunEvents(workstation.ledger, runId).slice(0, 8), runId));
+    expect(fs.existsSync(path.join(other.workstation.dataDir, 'ledger', `${runId}.ndjson`))).toBe(false);
+  });
+});

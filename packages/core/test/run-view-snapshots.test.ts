@@ -1,0 +1,164 @@
+// Persisted fold snapshots (issue 16): run.view of a run not in memory starts from the nearest
+// stored snapshot at this build's fold version, folds the rest in slices (other work runs
+// between them), and gives exactly the view a fold of every event gives.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EventBody, type AppendInput, type LedgerEvent } from '../src/contract/index.js';
+import { openLedger, type Ledger } from '../src/ledger/index.js';
+import { fold, RUN_VIEW_FOLD_VERSION } from '../src/replay/index.js';
+import { syntheticRun } from '../src/replay/synthetic.js';
+import { decodeView, encodeView, RUN_VIEW_FOLD, RunViews } from '../src/runs/index.js';
+import { readAll } from './fixtures/ledger-kit.js';
+import { tempDir } from './helpers.js';
+
+const root = tempDir('keel-views-');
+let dirs = 0;
+const freshDataDir = () => path.join(root, `data-${++dirs}`);
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** The synthetic run's bodies that the ledger accepts (it refuses the unknown and invalid ones on purpose). */
+function bodies(count: number, seed: number): AppendInput[] {
+  const out: AppendInput[] = [];
+  for (const event of syntheticRun(count, { seed })) {
+    const body = { type: event.type, payload: event.payload };
+    if (!EventBody.safeParse(body).success) continue;
+    out.push({ ...body, ...(event.generation === undefined ? {} : { generation: event.generation }) } as AppendInput);
+  }
+  return out;
+}
+
+async function appendAll(ledger: Ledger, runId: string, list: readonly AppendInput[]): Promise<void> {
+  for (let at = 0; at < list.length; at += 500) {
+    await Promise.all(list.slice(at, at + 500).map((body) => ledger.append(runId, body, { durability: 'stream' })));
+  }
+}
+
+async function runOf(count: number, seed = 7): Promise<{ ledger: Ledger; runId: string; dataDir: string }> {
+  const dataDir = freshDataDir();
+  const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
+  const runId = ledger.newRunId();
+  await appendAll(ledger, runId, bodies(count, seed));
+  return { ledger, runId, dataDir };
+}
+
+const allEvents = (ledger: Ledger, runId: string): LedgerEvent[] => readAll(ledger, runId);
+
+describe('fold snapshots in the ledger', () => {
+  it('nearest gives the newest snapshot at or before a seq for the asked version only; save prunes old versions and keeps the newest', async () => {
+    const { ledger, runId } = await runOf(50);
+    try {
+      const snapshots = ledger.snapshots;
+      expect(snapshots.nearest(runId, 'f', 1)).toBeNull();
+      snapshots.save(runId, 'f', 1, 10, 'ten');
+      snapshots.save(runId, 'f', 1, 20, 'twenty');
+      snapshots.save(runId, 'other', 1, 15, 'other fold');
+      expect(snapshots.nearest(runId, 'f', 1, 19)).toEqual({ seq: 10, data: 'ten' });
+      expect(snapshots.nearest(runId, 'f', 1)).toEqual({ seq: 20, data: 'twenty' });
+      expect(snapshots.nearest(runId, 'f', 1, 9)).toBeNull();
+      expect(snapshots.nearest(runId, 'f', 2)).toBeNull();
+      snapshots.save(runId, 'f', 1, 30, 'thirty', 2);
+      expect(snapshots.seqs(runId, 'f', 1)).toEqual([20, 30]);
+      // A new fold version replaces every snapshot of that fold, leaves other folds alone.
+      snapshots.save(runId, 'f', 2, 40, 'v2');
+      expect(snapshots.seqs(runId, 'f', 1)).toEqual([]);
+      expect(snapshots.seqs(runId, 'f', 2)).toEqual([40]);
+      expect(snapshots.nearest(runId, 'other', 1)).toEqual({ seq: 15, data: 'other fold' });
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('a view survives its snapshot encoding exactly', async () => {
+    const { ledger, runId } = await runOf(2_000);
+    try {
+      const view = fold(allEvents(ledger, runId), runId);
+      expect(view.items.length).toBeGreaterThan(200);
+      const text = await encodeView(view, 50);
+      expect(text.split('\n').length).toBe(1 + Math.ceil(view.items.length / 50));
+      expect(await decodeView(text)).toEqual(view);
+      expect(await decodeView(await encodeView(view))).toEqual(view);
+      expect(await decodeView('not a snapshot')).toBeNull();
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+describe('run.view from snapshots', () => {
+  it('a cold view equals the fold of every event, stores a snapshot, and the next cold view starts from it', async () => {
+    const { ledger, runId, dataDir } = await runOf(3_000);
+    const expected = fold(allEvents(ledger, runId), runId);
+    const first = new RunViews(ledger, { snapshotEvery: 1_000 });
+    expect(await first.view(runId)).toEqual(expected);
+    first.close();
+    // The snapshot is written in the background: wait for it by its row, not a clock.
+    for (let i = 0; i < 200 && ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION).length === 0; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([expected.lastSeq]);
+    await ledger.close();
+
+    const reopened = await openLedger({ dataDir, streamWindowMs: 1 });
+    try {
+      const more = bodies(3_400, 7).slice(-300);
+      await appendAll(reopened, runId, more);
+      const views = new RunViews(reopened);
+      // Count the ledger reads: a start from the snapshot reads only what came after it.
+      const read = reopened.read.bind(reopened);
+      const fromSeqs: number[] = [];
+      reopened.read = (id, options) => {
+        fromSeqs.push(options?.fromSeq ?? 1);
+        return read(id, options);
+      };
+      const view = await views.view(runId);
+      reopened.read = read;
+      expect(fromSeqs[0]).toBe(expected.lastSeq + 1);
+      expect(view).toEqual(fold(allEvents(reopened, runId), runId));
+      views.close();
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a snapshot of another fold version, or one that does not decode, is ignored and the view folds from the first event', async () => {
+    const { ledger, runId } = await runOf(800);
+    try {
+      const expected = fold(allEvents(ledger, runId), runId);
+      const stale = { ...expected, title: 'from an older fold' };
+      ledger.snapshots.save(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION + 1, expected.lastSeq, await encodeView(stale));
+      expect(await new RunViews(ledger).view(runId)).toEqual(expected);
+      ledger.snapshots.save(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, expected.lastSeq, '{"broken');
+      expect(await new RunViews(ledger).view(runId)).toEqual(expected);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('folding a long run yields to other work between slices, and appends during the load are neither lost nor repeated', async () => {
+    const { ledger, runId } = await runOf(12_000, 11);
+    try {
+      const views = new RunViews(ledger, { snapshotEvery: Number.MAX_SAFE_INTEGER });
+      let turns = 0;
+      let loading = true;
+      const tick = () => {
+        turns += 1;
+        if (loading) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const pending = views.view(runId);
+      const during = ledger.append(runId, { type: 'note', payload: { text: 'appended while the view loads' } } as AppendInput);
+      const view = await pending;
+      loading = false;
+      await during;
+      const events = allEvents(ledger, runId);
+      // ~12,000 events in slices of 1,000: the host got a turn between slices.
+      expect(turns).toBeGreaterThanOrEqual(Math.floor(view.lastSeq / 1_000) - 1);
+      const again = await views.view(runId);
+      expect(again).toEqual(fold(events, runId));
+      views.close();
+    } finally {
+      await ledger.close();
+    }
+  });
+});
