@@ -68,7 +68,8 @@ test('the turn diff at its end, the timeline in the header, and a confirmed rest
   // The repository exactly as before; the checkpoints under refs/keel; recorded in the ledger.
   expect(worktreeFiles(repo)).toEqual(files);
   expect(userState(repo)).toEqual(before);
-  expect(keelRefs(repo)).toEqual([`refs/keel/checkpoints/${runId}/0`, `refs/keel/checkpoints/${runId}/1`]);
+  // The restore's safety checkpoint is a hidden ref too: the restore can be undone.
+  expect(keelRefs(repo)).toEqual([`refs/keel/checkpoints/${runId}/0`, `refs/keel/checkpoints/${runId}/1`, `refs/keel/safety/${runId}/1`]);
   const types = readLedger(keel.dataDir, runId).map((event) => event.type);
   expect(types.filter((type) => type.startsWith('checkpoint.'))).toEqual(['checkpoint.created', 'checkpoint.created', 'checkpoint.restore_requested', 'checkpoint.restore_completed']);
 });

@@ -191,7 +191,7 @@ test('kill -9 of the agent while an approval is pending: recovery cards, the orp
   await expect(recovery(page, 'approvals_reset')).toContainText('1 pending approval was reset');
   const order = await page.getByTestId('recovery-card').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-recovery')));
   expect(order).toEqual(['agent_exited', 'approvals_reset', 'restarting', 'agent_started', 'session'].filter((kind) => order.includes(kind)));
-  await expect(page.getByTestId('run-generation')).toHaveText('2');
+  await expect(page.getByTestId('run-generation')).toHaveText('#2');
   await expect(page.getByTestId('run-restarts')).toHaveText('1');
 
   // The request is orphaned — not denied — and can still be decided; nothing is pinned.

@@ -15,6 +15,8 @@ const GREETING = "Hello from Keel's built-in agent.\n";
 
 let keel: RunningKeel;
 
+test.setTimeout(120_000);
+
 test.beforeAll(async () => {
   fs.mkdirSync(artifactsDir, { recursive: true });
   keel = await startKeel();
@@ -38,21 +40,27 @@ async function screenshots(page: Page, name: string): Promise<void> {
 async function createRun(server: RunningKeel, agent: object, title: string): Promise<string> {
   const { client, close } = connectClient(server);
   try {
-    const run = await client.invoke('runs.create', { workspace: tempDir('keel-e2e-ws-'), agent: agent as never, title });
+    const run = await client.invoke('runs.create', { workspace: tempDir('keel-e2e-ws-'), agent: agent as never, ...(title ? { title } : {}) });
     return run.id;
   } finally {
     close();
   }
 }
 
+/** Opens the app and waits until it is connected (the machine may be loaded: wait on the UI, not a clock). */
+async function gotoApp(page: Page, url = keel.url): Promise<void> {
+  await page.goto(url);
+  await expect(page.locator('.connection-banner')).toHaveAttribute('data-status', 'connected', { timeout: 30_000 });
+}
+
 async function openRun(page: Page, runId: string): Promise<void> {
-  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click({ timeout: 30_000 });
   await expect(page.locator(`[data-testid="conversation"][data-run-id="${runId}"]`)).toBeVisible();
 }
 
 test('point 1: send with Ctrl+Enter, press 1 — the approval is decided and nothing is typed into the box', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
-  await page.goto(keel.url);
+  await gotoApp(page);
   await page.getByTestId('new-run').click();
   const dialog = page.getByTestId('new-run-dialog');
   const workspace = tempDir('keel-e2e-ws-');
@@ -70,7 +78,7 @@ test('point 1: send with Ctrl+Enter, press 1 — the approval is decided and not
   await expect(box).toHaveValue('');
   await expect(box).toBeFocused();
   const pinned = page.getByTestId('pinned-approvals').getByTestId('pinned-approval');
-  await expect(pinned).toHaveCount(1);
+  await expect(pinned).toHaveCount(1, { timeout: 30_000 });
   await expect(page.getByTestId('composer-reason')).toContainText('press 1 allow once');
   await screenshots(page, 'newcomer-approval-keys');
 
@@ -146,13 +154,13 @@ async function hungTurn(page: Page, title: string): Promise<string> {
   test.setTimeout(120_000);
   const runId = await createRun(keel, { kind: 'builtin', script: 'hello', faults: ['hang-at-step=3'] }, title);
   await page.setViewportSize({ width: 1440, height: 900 });
-  await page.goto(keel.url);
+  await gotoApp(page);
   await openRun(page, runId);
   await page.getByTestId('composer-input').fill('Say hello.');
   await page.getByTestId('composer-send').click();
   // Step 2 (the plan) arrived: the agent now hangs before step 3 and ignores a cancel.
   await expect(page.getByTestId('run-progress')).toBeVisible({ timeout: 30_000 });
-  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running');
+  await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'running', { timeout: 30_000 });
   return runId;
 }
 
@@ -194,7 +202,7 @@ test('point 3: Force stop ends the hung turn at once', async ({ page }) => {
 test('point 7: after the agent dies mid-turn, the run continues by itself and says so', async ({ page }) => {
   const runId = await createRun(keel, { kind: 'builtin', script: 'hello', faults: ['exit-at-step=3'] }, 'Agent dies mid-turn');
   await page.setViewportSize({ width: 1440, height: 900 });
-  await page.goto(keel.url);
+  await gotoApp(page);
   await openRun(page, runId);
   await page.getByTestId('composer-input').fill('Say hello.');
   await page.getByTestId('composer-send').click();
@@ -208,7 +216,7 @@ test('point 7: after the agent dies mid-turn, the run continues by itself and sa
 
 test('point 8: the README walkthrough, step 6 — fault-crash: allow the write, the crash, the recovery, the run continues by itself, carry-over, end_turn', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 1100 });
-  await page.goto(keel.url);
+  await gotoApp(page);
   await page.getByTestId('new-run').click();
   const dialog = page.getByTestId('new-run-dialog');
   const workspace = tempDir('keel-e2e-ws-');
@@ -228,7 +236,7 @@ test('point 8: the README walkthrough, step 6 — fault-crash: allow the write, 
   await box.fill('Write hello.txt and check it');
   await box.press('Control+Enter');
   const pinned = page.getByTestId('pinned-approvals').getByTestId('pinned-approval');
-  await expect(pinned.locator('.approval-title')).toContainText('write files: Write hello.txt');
+  await expect(pinned.locator('.approval-title')).toContainText('write files: Write hello.txt', { timeout: 30_000 });
   await page.keyboard.press('1');
 
   const recovery = (kind: string) => page.locator(`[data-testid="recovery-card"][data-recovery="${kind}"]`);
@@ -242,4 +250,36 @@ test('point 8: the README walkthrough, step 6 — fault-crash: allow the write, 
   await pinned.locator('[data-testid="approval-decide"][data-decision="allow_once"]').click();
   await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
   expect(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8')).toBe(GREETING);
+});
+
+test('points 16–18: an untitled run is titled from its first prompt and renamed; at 900 px the side pane starts hidden and is remembered; plain words for turn ends', async ({ page }) => {
+  test.setTimeout(120_000);
+  const runId = await createRun(keel, { kind: 'builtin', script: 'hello' }, '');
+  await page.setViewportSize({ width: 900, height: 800 });
+  await gotoApp(page);
+  await expect(page.getByTestId('side-show')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Reliability' })).toHaveCount(0);
+  const row = page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`);
+  await expect(row.locator('.run-title')).toHaveText('Untitled run');
+  await openRun(page, runId);
+  await page.getByTestId('composer-input').fill('Greet the new teammate\nwith a short hello');
+  await page.getByTestId('composer-send').click();
+  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toContainText('Turn 1 finished', { timeout: 30_000 });
+  await expect(row.locator('.run-title')).toHaveText('Greet the new teammate');
+  await expect(page.getByTestId('run-title')).toHaveText('Greet the new teammate');
+  await page.getByTestId('run-rename').click();
+  await page.getByTestId('run-rename-input').fill('Hello for Sam');
+  await page.getByTestId('run-rename-input').press('Enter');
+  await expect(page.getByTestId('run-title')).toHaveText('Hello for Sam');
+  await expect(row.locator('.run-title')).toHaveText('Hello for Sam');
+  await screenshots(page, 'newcomer-narrow-side-hidden');
+
+  await page.getByTestId('side-show').click();
+  await expect(page.getByRole('heading', { name: 'Reliability' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Reliability' })).toBeVisible();
+  await page.getByTestId('side-hide').click();
+  await expect(page.getByTestId('side-show')).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId('side-show')).toBeVisible();
 });

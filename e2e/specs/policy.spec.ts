@@ -70,6 +70,7 @@ test('the approval card shows the rule and its why; "Always allow this" adds the
   const panel = pinned.getByTestId('always-allow-panel');
   await expect(panel.getByTestId('policy-rule-diff')).toContainText('+      - cat hello.txt');
   await expect(panel.getByTestId('always-allow-outcome')).toContainText('With it, this request is allow');
+  await panel.getByTestId('always-allow-confirm').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(artifactsDir, 'policy-always-allow.png') });
   await panel.getByTestId('always-allow-confirm').click();
 
@@ -84,6 +85,7 @@ test('the approval card shows the rule and its why; "Always allow this" adds the
   const view = page.getByTestId('policy-view');
   await expect(view.getByTestId('policy-validity')).toHaveText('valid');
   await expect(view.getByTestId('policy-decision')).toHaveCount(2);
+  await expect(view.locator('.policy-rules summary')).toContainText('write_inside allow (workspace)');
   await page.screenshot({ path: path.join(artifactsDir, 'policy-view.png') });
   await view.getByTestId('policy-filter-decision').selectOption('ask');
   await expect(view.getByTestId('policy-decision')).toHaveCount(1);

@@ -30,6 +30,8 @@ const withParams = (url: string, params: Record<string, string>) => {
 };
 
 test('replay a finished run by keyboard, marker and deep link; export diagnostics; a second Keel imports and scrubs it', async ({ browser }) => {
+  // Two servers, a real run, an export, an import and four browser contexts: above the default budget on a loaded machine.
+  test.setTimeout(180_000);
   const workspace = fs.realpathSync(fs.mkdtempSync(path.join(keel.dataDir, '..', 'keel-e2e-replay-ws-')));
   const { client, close } = connectClient(keel);
   let runId: string;

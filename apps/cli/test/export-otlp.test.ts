@@ -13,6 +13,7 @@ import { keelBin, removeTempDirs, repoRoot, requireBuilt, runKeel, tempDir } fro
 
 let data: string;
 const runIds: Record<string, string> = {};
+const liveRuns: Record<string, string> = {};
 const receivers: OtlpReceiver[] = [];
 /** Every span of every run, from a clean export: what any later export must add up to. */
 let reference: ReceivedSpan[] = [];
@@ -31,7 +32,7 @@ beforeAll(async () => {
   data = tempDir('keel-otlp-data-');
   for (const script of ['edit-and-test', 'fault-crash']) {
     const ws = fs.realpathSync(tempDir(`keel-otlp-ws-${script}-`));
-    const result = await runKeel(['run', '--data', data, '--workspace', ws, '--script', script, '--approve', 'all']);
+    const result = await runKeel(['run', '--data', data, '--workspace', ws, '--script', script, '--approve', 'all'], { guardMs: 90_000 });
     expect(result.code).toBe(0);
     runIds[script] = runIdOf(result.stdout)!;
   }
@@ -169,6 +170,35 @@ describe('keel export otlp', () => {
     const resumed = await runKeel(['export', 'otlp', '--endpoint', collector.url, '--data', data, '--batch-spans', '3'], { guardMs: 60_000 });
     expect(resumed.code).toBe(0);
     expect(ids(collector.received)).toEqual(ids(reference));
+  }, 120_000);
+
+  it('--follow (the live exporter) sends a run appended after it started, then stops cleanly on SIGTERM', async () => {
+    const collector = await receiver();
+    const child = spawn(process.execPath, [keelBin, 'export', 'otlp', '--follow', '--interval', '100', '--endpoint', collector.url, '--data', data], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exit = closed(child);
+    try {
+      await collector.until(() => ids(collector.received).length === reference.length && ids(collector.received).join() === ids(reference).join(), 'the history');
+      const ws = fs.realpathSync(tempDir('keel-otlp-ws-live-'));
+      const result = await runKeel(['run', '--data', data, '--workspace', ws, '--script', 'hello', '--approve', 'all'], { guardMs: 90_000 });
+      expect(result.code).toBe(0);
+      const live = runIdOf(result.stdout)!;
+      liveRuns.live = live;
+      await collector.until(() => ofRun(collector.received, live).some((span) => span.parentSpanId === null), 'the new run\'s root span');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect((await exit).code).toBe(0);
+    expect(new Set(ids(collector.received)).size).toBe(collector.received.length);
+    // What the live exporter sent pass by pass is what one fresh export of the run sends.
+    const fresh = await receiver();
+    const liveRun = [...new Set(collector.received.map((span) => span.traceId))].find((trace) => !Object.values(runIds).map(traceIdOf).includes(trace))!;
+    const liveId = Object.entries(liveRuns).find(([, id]) => traceIdOf(id) === liveRun)![1];
+    const again = await runKeel(['export', 'otlp', '--again', '--run', liveId, '--endpoint', fresh.url, '--data', data]);
+    expect(again.code).toBe(0);
+    expect(ids(ofRun(collector.received, liveId))).toEqual(ids(fresh.received));
   }, 120_000);
 
   it('refuses plain http to a non-loopback collector, and a missing endpoint, in plain words', async () => {

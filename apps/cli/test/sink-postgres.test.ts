@@ -95,7 +95,7 @@ describe.skipIf(skipReason)('keel sink postgres (real PostgreSQL)', () => {
     const data = tempDir('keel-sink-runs-');
     for (const script of ['hello', 'edit-and-test', 'fault-crash']) {
       const ws = fs.realpathSync(tempDir(`keel-sink-ws-${script}-`));
-      const result = await runKeel(['run', '--data', data, '--workspace', ws, '--script', script, '--approve', 'all']);
+      const result = await runKeel(['run', '--data', data, '--workspace', ws, '--script', script, '--approve', 'all'], { guardMs: 90_000 });
       expect(result.code).toBe(0);
     }
     const url = await freshDatabase();
@@ -115,6 +115,30 @@ describe.skipIf(skipReason)('keel sink postgres (real PostgreSQL)', () => {
     // The record is queryable as JSON: the approvals the built-in agent asked for.
     const approvals = await server.query<{ n: string }>(url, "SELECT count(*) AS n FROM keel_events WHERE type = 'approval.decided' AND record->'payload'->>'decision' = 'allow_once'");
     expect(Number(approvals[0]!.n)).toBeGreaterThan(0);
+
+    // The README's example queries run on the mirror and answer.
+    const byStop = await server.query<{ stop_reason: string; count: string }>(url, 'SELECT stop_reason, count(*) FROM keel_runs GROUP BY stop_reason ORDER BY count(*) DESC');
+    expect(byStop.reduce((sum, row) => sum + Number(row.count), 0)).toBe(3);
+    await server.query(
+      url,
+      `SELECT r.workstation, e.record->'payload'->>'rule' AS rule, count(*)
+       FROM keel_events e JOIN keel_runs r USING (run_id)
+       WHERE e.type = 'policy.decided' AND e.record->'payload'->>'decision' = 'deny'
+       GROUP BY 1, 2 ORDER BY 3 DESC`,
+    );
+    const recoveries = await server.query<{ run_id: string; generation: number; recovered_after: unknown }>(
+      url,
+      `SELECT x.run_id, (x.record->'payload'->>'generation')::int AS generation,
+              (SELECT min(b.ts) FROM keel_events b
+                WHERE b.run_id = x.run_id AND b.type = 'session.bound' AND b.seq > x.seq
+                  AND (b.record->'payload'->>'generation')::int = (x.record->'payload'->>'generation')::int + 1
+              ) - x.ts AS recovered_after
+       FROM keel_events x
+       WHERE x.type = 'runtime.exited' AND (x.record->'payload'->>'expected')::boolean = false
+       ORDER BY recovered_after DESC NULLS FIRST`,
+    );
+    expect(recoveries.map((row) => row.generation)).toEqual([1]); // fault-crash: generation 1 died, 2 took over
+    expect(recoveries[0]!.recovered_after).not.toBeNull();
 
     const verify = await runKeel(['sink', 'verify', '--url', url, '--data', data]);
     expect(verify.code).toBe(0);

@@ -127,6 +127,22 @@ describe('the composer', () => {
     expect(mock.invoke).toHaveBeenCalledWith('run.cancel', { runId: 'run-1', force: true });
   });
 
+  it('keeps the unsent draft per run across a remount (a reload), and forgets it once sent', async () => {
+    const mock = mockClient({ 'run.prompt': () => ({ turn: 1, ik: 'ik:1' }) });
+    const state = composerState('connected', summary(), view(), false);
+    const first = renderWithClient(<Composer runId="run-draft" state={state} onRestart={async () => {}} />, mock.client);
+    fireEvent.change(screen.getByTestId('composer-input'), { target: { value: 'half a thought' } });
+    first.unmount();
+    renderWithClient(<Composer runId="run-other" state={state} onRestart={async () => {}} />, mock.client);
+    expect((screen.getByTestId('composer-input') as HTMLTextAreaElement).value).toBe('');
+    cleanup();
+    renderWithClient(<Composer runId="run-draft" state={state} onRestart={async () => {}} />, mock.client);
+    expect((screen.getByTestId('composer-input') as HTMLTextAreaElement).value).toBe('half a thought');
+    fireEvent.click(screen.getByTestId('composer-send'));
+    await act(async () => {});
+    expect(localStorage.getItem('keel.draft.run-draft')).toBeNull();
+  });
+
   it('a stopped runtime: the reason says restart, and Restart runtime is offered', async () => {
     const { restarted } = setup(composerState('connected', summary(), view({ state: 'stopped', runtimeStopped: true }), false));
     expect(screen.getByTestId('composer-reason').textContent).toBe('The runtime is stopped — restart it');

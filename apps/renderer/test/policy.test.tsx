@@ -93,8 +93,8 @@ describe('the Policy view', () => {
     runHash: HASH,
     files: [{ layer: 'workspace', file: '/work/repo/.keel/policy.yaml', exists: true }],
     rules: [{ id: 'no-force-push', layer: 'workspace', decision: 'deny', kind: 'push', why: 'History is never rewritten.', patterns: ['force: true'] }],
-    defaults: { exec: 'ask' },
-    defaultLayers: {},
+    defaults: { exec: 'ask', write_inside: 'allow' },
+    defaultLayers: { write_inside: 'workspace' },
     onViolation: 'record',
   };
   const decided = (seq: number, decision: 'allow' | 'ask' | 'deny', kind: 'exec' | 'write' | 'push', title: string, extra: object = {}) => ({
@@ -122,6 +122,7 @@ describe('the Policy view', () => {
     expect(invoke).toHaveBeenCalledWith('policy.show', { runId: 'run-1' });
     expect(screen.getByTestId('policy-validity').textContent).toBe('valid');
     expect(screen.getByTestId('policy-in-force').textContent).toContain(HASH.slice(0, 12));
+    expect(screen.getByTestId('policy-in-force').textContent).toContain('exec ask, write_inside allow (workspace)');
     expect(screen.getAllByTestId('policy-decision').map((row) => row.dataset.decision)).toEqual(['allow', 'ask', 'deny']);
     const violation = screen.getAllByTestId('policy-decision')[2]!;
     expect(violation.textContent).toContain('violation');

@@ -11,7 +11,7 @@ import { Header } from '../src/components/Header.js';
 import { composerState } from '../src/lib/composer-state.js';
 import { useAppInfo } from '../src/stores/app-info.js';
 import { useConnection } from '../src/stores/connection.js';
-import { EventLog } from './helpers.js';
+import { EventLog, mockClient, renderWithClient } from './helpers.js';
 
 afterEach(() => {
   cleanup();
@@ -65,7 +65,7 @@ describe('run status from the fold', () => {
       ['turn.ended', { turn: 1, stopReason: 'cancelled' }],
       ['run.state', { state: 'idle', stopReason: 'cancelled' }],
     ]);
-    render(<RunHeader view={view} summary={null} />);
+    renderWithClient(<RunHeader view={view} summary={null} />, mockClient().client);
     expect(screen.getByTestId('plan-stale').textContent).toMatch(/plan left unfinished when turn 1 ended: 0 done, 2 not done/);
     expect(screen.queryByText(/in progress/)).toBeNull();
     expect(screen.getByTestId('run-progress').dataset.stale).toBe('true');

@@ -205,7 +205,7 @@ describe('the conversation pane', () => {
     expect(shown).toEqual(wanted);
     // Header numbers come from the view, not from the UI.
     expect(screen.getByTestId('run-state').dataset.state).toBe(expected.state);
-    expect(screen.getByTestId('run-generation').textContent).toBe(String(expected.generation));
+    expect(screen.getByTestId('run-generation').textContent).toBe(`#${expected.generation}`);
     expect(screen.getByTestId('run-restarts').textContent).toBe(String(expected.restarts));
     expect(screen.getByTestId('run-progress').getAttribute('aria-valuenow')).toBe(String(expected.progress.percent));
     expect(screen.getByTestId('run-stop-reason').textContent).toContain('Check its stderr log');

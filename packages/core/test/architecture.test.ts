@@ -49,6 +49,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['workspace'],
   ['policy'],
   ['runs'],
+  ['reliability'],
   ['diagnostics'],
   ['sinks'],
   ['host'],

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Redactor, RedactionError, writeBundle, inspectBundle } from '../src/diagnostics/index.js';
+import { Redactor, RedactionError, writeBundle, inspectBundle, sliceEvents } from '../src/diagnostics/index.js';
+import { fold } from '../src/replay/index.js';
 import { createRun, repoRoot, tempDir, useRuntimeSuite } from './fixtures/runtime-kit.js';
 import { secretCorpus, secretEnvironment, type PlantedSecret } from './fixtures/secret-corpus.js';
 
@@ -26,8 +27,11 @@ function plan(planted: readonly PlantedSecret[]) {
   by.write.forEach((secret, i) => steps.push({ write: { path: `conf/file-${i}.txt`, content: `# config\n${secret.text}\n` } }));
   // printf's argument is the tool input; what it prints is the tool output.
   for (const secret of by.run) steps.push({ run: { command: 'sh', args: ['-c', 'printf "%s\\n" "$1"', 'sh', secret.text] } });
+  // Streamed deltas: a message in 7 chunks, so secrets arrive split across records.
+  const streamed = planted.filter((secret) => secret.kind === 'openai' || secret.kind === 'github').slice(0, 4);
+  steps.push({ message: `Streamed: ${streamed.map((secret) => secret.text).join(' and ')}`, chunks: 7 });
   steps.push({ message: 'All done.' });
-  return { by, script: { name: 'planted-secrets', description: 'issue 14 redaction corpus', turns: [{ steps }] } };
+  return { by, streamed, script: { name: 'planted-secrets', description: 'issue 14 redaction corpus', turns: [{ steps }] } };
 }
 
 /** Every entry of a zip as text, read with the system's unzip (as a user would check it). */
@@ -41,12 +45,12 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('diagnostics bundle redaction', () => {
-  it('leaves none of 118 planted secrets (14 kinds) from messages, thoughts, tool inputs and outputs, diffs, stderr and protocol logs in the unzipped bundle', async () => {
+  it('leaves none of 118 planted secrets (17 kinds) from the prompt, messages (also split across streamed chunks), thoughts, tool inputs and outputs, diffs, stderr and protocol logs in the unzipped bundle', async () => {
     const { env, planted: envPlanted } = secretEnvironment();
     const planted = [...secretCorpus(), ...envPlanted];
     expect(planted.length).toBeGreaterThanOrEqual(100);
     expect(new Set(planted.map((secret) => secret.kind)).size).toBeGreaterThanOrEqual(14);
-    const { by, script } = plan(planted);
+    const { by, streamed, script } = plan(planted);
     const scriptFile = path.join(tempDir('keel-diag-script-'), 'planted.json');
     fs.writeFileSync(scriptFile, JSON.stringify(script));
 
@@ -82,6 +86,21 @@ describe('diagnostics bundle redaction', () => {
       }
     }
     expect(leaks).toEqual([]);
+    // Streamed chunks joined again — by the replay fold, and as the protocol log's text deltas — hold no secret either.
+    const slice = entries.get(`runs/${harness.runId}/ledger.ndjson`)!;
+    const folded = JSON.stringify(fold(sliceEvents(slice), harness.runId));
+    const deltas = entries
+      .get(`runs/${harness.runId}/agent-1.protocol.log`)!
+      .split('\n')
+      .flatMap((line) => [...line.matchAll(/"text":"((?:[^"\\]|\\.)*)"/g)].map((match) => JSON.parse(`"${match[1]}"`) as string))
+      .join('');
+    expect(fold([...sliceEvents(raw.split('\n').filter((line) => line.startsWith('{"')).join('\n'))], harness.runId).items.length).toBeGreaterThan(0);
+    for (const secret of streamed) {
+      for (const value of secret.secrets) {
+        expect(folded.includes(value), `${secret.kind} joined in the fold`).toBe(false);
+        expect(deltas.includes(value), `${secret.kind} joined in the protocol log`).toBe(false);
+      }
+    }
 
     // The manifest counts what was redacted per rule and per file, never a value.
     const manifest = JSON.parse(entries.get('manifest.json')!);

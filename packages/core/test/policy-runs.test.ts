@@ -286,12 +286,14 @@ rules:
     why: History on shared branches is never rewritten.
 `;
 
-  it('is judged when it completes and recorded observed; a deny is a visible violation (on_violation: record lets the run go on)', async () => {
+  it('is judged when it completes (or fails) and recorded observed; a deny is a visible violation (on_violation: record lets the run go on)', async () => {
     const harness = await createRun({
       workspace: workspaceWith(POLICY('record')),
       agent: codex([
         { command: 'git status --short', unasked: true, output: ['clean\n'] },
         { command: 'git push --force origin main', unasked: true, output: ['pushed\n'] },
+        // A command that exits non-zero still ran: judged too.
+        { command: 'git push --force origin gone', unasked: true, exitCode: 1 },
         { message: 'done' },
       ]),
     });
@@ -300,6 +302,7 @@ rules:
     const decided = harness.of('policy.decided');
     expect(decided.map((event) => [event.payload.decision, event.payload.rule, event.payload.observed, event.payload.violation ?? false, event.payload.source])).toEqual([
       ['allow', 'status', true, false, 'tool_call'],
+      ['deny', 'no-force-push', true, true, 'tool_call'],
       ['deny', 'no-force-push', true, true, 'tool_call'],
     ]);
     expect(decided[1]!.payload.action.kind).toBe('push');

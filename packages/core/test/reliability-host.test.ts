@@ -1,8 +1,11 @@
 // The reliability procedures and stream over the contract (a real Workstation, the in-memory
 // transport): no scorecard at first, a harness run started through `reliability.run` streams its
 // progress and lands as the latest scorecard; a run's reliability facts come from its ledger.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type HarnessProgress } from '../src/contract/index.js';
+import { HarnessJobs } from '../src/reliability/index.js';
 import { memoryTransport } from '../src/host/router.js';
 import { openWorkstation, type Workstation } from '../src/host/workstation.js';
 import { requireBuilt } from './fixtures/runtime-kit.js';
@@ -51,5 +54,21 @@ describe('reliability over the contract', () => {
     const run = await client.invoke('runs.create', { workspace: tempDir(), agent: { kind: 'builtin', script: 'hello' } });
     expect(await client.invoke('reliability.runFacts', { runId: run.id })).toMatchObject({ runId: run.id, restarts: 0, recoveries: [], recovery: null, duplicatedPrompts: 0 });
     await expect(client.invoke('reliability.runFacts', { runId: 'NOPE' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('closing the host stops a running harness at its next fault boundary, writes no scorecard, and starts nothing new', async () => {
+    const dataDir = tempDir();
+    const jobs = new HarnessJobs(dataDir);
+    const ended = new Promise<HarnessProgress>((resolve) => {
+      jobs.subscribe((progress) => {
+        if (progress.kind === 'failed' || progress.kind === 'finished') resolve(progress);
+        // Close as soon as the first fault is done: the next boundary stops it.
+        if (progress.kind === 'running' && progress.done === 1) jobs.close();
+      });
+    });
+    expect(jobs.start({ profile: 'quick', seed: 3, scenarios: ['torn-tail', 'mid-file-damage'] }).started).toBe(true);
+    expect(await ended).toEqual({ kind: 'failed', message: 'The host closed while the harness ran.' });
+    expect(jobs.start({ profile: 'quick' }).started).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'reliability'))).toBe(false);
   });
 });

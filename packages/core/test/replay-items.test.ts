@@ -403,6 +403,8 @@ describe('commands, file writes, skipped prompts', () => {
     const covered = ['run.state', 'thought.chunk', 'plan.updated', 'tool.started', 'tool.updated', 'tool.interrupted', 'session.handoff', 'runtime.swept', 'ledger.repaired', 'note', 'runtime.stopped', 'runtime.hang', 'runtime.protocol_error', 'run.recovered'];
     // Policy events are no transcript items: the Policy view and `keel policy log` show them (policy-runs.test.ts).
     covered.push('policy.loaded', 'policy.refused', 'policy.decided', 'policy.rule_added');
+    // Checkpoint events fold into checkpoint cards (checkpoint-items.test.ts).
+    covered.push('checkpoint.created', 'checkpoint.skipped', 'checkpoint.restore_requested', 'checkpoint.restore_completed', 'checkpoint.restore_failed', 'workspace.drift', 'deps.changed');
     const all = EventBody.options.map((option) => option.shape.type.value);
     expect(all.filter((type) => !storyTypes.has(type) && !covered.includes(type))).toEqual([]);
   });

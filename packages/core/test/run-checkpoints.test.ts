@@ -140,6 +140,25 @@ describe('a run takes checkpoints at its turn boundaries', () => {
   }, 60_000);
 });
 
+describe('a checkpoint over its budget', () => {
+  it('is recorded as skipped with the reason and never holds up the next turn', async () => {
+    const repo = busyRepo();
+    const harness = await createRun({ workspace: repo, agent: { kind: 'builtin', script: SCRIPT }, approvalMode: 'all', tuning: { checkpoints: { budget: { maxBytes: 1 } } } });
+    const { controller } = harness;
+    await controller.start();
+    await controller.prompt('turn 1');
+    expect(await controller.waitForTurn(1)).toBe('end_turn');
+    const skipped = await harness.waitForType('checkpoint.skipped', (event) => event.payload.turn === 1);
+    expect(skipped.payload).toMatchObject({ reason: 'over_byte_budget', budget: { maxBytes: 1 } });
+    expect(skipped.payload.detail).toMatch(/over the budget/);
+    // The next turn runs; its own checkpoint is skipped the same way.
+    await controller.prompt('turn 2');
+    expect(await controller.waitForTurn(2)).toBe('end_turn');
+    await harness.waitForType('checkpoint.skipped', (event) => event.payload.turn === 2);
+    expect(harness.of('checkpoint.created').map((event) => event.payload.turn)).toEqual([0]); // the clean baseline hashed nothing
+  }, 60_000);
+});
+
 describe('drift on resume', () => {
   it('a run reopened after files changed outside it records workspace.drift with the files, since its last checkpoint', async () => {
     const repo = busyRepo();

@@ -43,7 +43,7 @@ describe('workstation over the contract', () => {
     await workstation.ledger.append(runId, { type: 'run.created', payload: { workspace: '/tmp', agent: { kind: 'builtin' } } });
     await workstation.ledger.append(runId, { type: 'message.chunk', payload: { text: 'hi' } });
     const info = await client.invoke('app.info', {});
-    expect(info.engine.ledger).toEqual({ status: 'ok', error: null, quarantinedRuns: [] });
+    expect(info.engine.ledger).toEqual({ status: 'ok', error: null, quarantinedRuns: [], check: expect.objectContaining({ state: 'ok', damagedRuns: [] }) });
     const report = await client.invoke('ledger.verify', { runId });
     expect(report).toMatchObject({ ok: true, runs: [{ runId, agree: true, ndjson: { count: 2 }, sqlite: { count: 2 } }] });
   });

@@ -111,6 +111,19 @@ function start(): void {
         const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
         return result.canceled ? null : (result.filePaths[0] ?? null);
       },
+      // Diagnostics bundles (issue 14): the user picks where a bundle goes and which one to open.
+      chooseBundleFile: async (defaultName) => {
+        const parent = BrowserWindow.getFocusedWindow();
+        const options = { title: 'Export diagnostics', defaultPath: defaultName, filters: [{ name: 'Keel diagnostics bundle', extensions: ['zip'] }] };
+        const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+        return result.canceled ? null : (result.filePath ?? null);
+      },
+      chooseBundleToOpen: async () => {
+        const parent = BrowserWindow.getFocusedWindow();
+        const options = { title: 'Open a diagnostics bundle', properties: ['openFile' as const], filters: [{ name: 'Keel diagnostics bundle', extensions: ['zip'] }] };
+        const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
     });
     const opened = await workstation;
     if (shutDown) return; // quit while opening; will-quit closes it

@@ -16,6 +16,7 @@ export * from './schemas/checkpoints.js';
 export * from './schemas/doctor.js';
 export * from './schemas/settings.js';
 export * from './schemas/workspace-check.js';
+export * from './schemas/run-meta.js';
 export * from './schemas/reliability.js';
 export * from './stop-reasons.js';
 export * from './command-line.js';

@@ -69,6 +69,11 @@ export const procedures = {
     input: z.object({ title: z.string().max(200).optional() }).strict(),
     output: z.object({ path: z.string().nullable() }),
   }),
+  'run.rename': procedure({
+    description: "Rename a run (recorded as run.renamed; the list and the header show it).",
+    input: z.object({ runId: RunId, title: z.string().trim().min(1, 'Type a title.').max(500) }).strict(),
+    output: z.object({}),
+  }),
   'workspace.check': procedure({
     description: 'Check a workspace path before creating a run: ~ expanded, exists, a folder, a git repository; the problem in plain words.',
     input: z.object({ path: z.string().max(4096) }).strict(),

@@ -38,14 +38,14 @@ export const STOP_REASONS = {
     'runtime',
     3,
     true,
-    'The agent process died during the turn; Keel restarted it and re-bound the session. Send the next prompt to continue.',
+    'The agent process died during the turn; Keel restarted it and reconnected it to the same conversation, then continues the run (or send the next prompt).',
   ),
   engine_lost: reason(
     'engine_lost',
     'runtime',
     3,
     true,
-    'The agent said its engine or session was gone; Keel restarted it and re-bound the session. Send the next prompt to continue.',
+    'The agent said its engine or session was gone; Keel restarted it and reconnected it to the same conversation, then continues the run (or send the next prompt).',
   ),
   agent_hung: reason('agent_hung', 'runtime', 4, true, 'The agent stopped responding during the turn; Keel restarted it.'),
   runtime_stopped: reason(

@@ -132,7 +132,8 @@ export async function writeBundle(options: WriteBundleOptions): Promise<BundleWr
       });
       for (const log of logsOf.get(runId) ?? []) {
         const entryPath = `runs/${runId}/${log.name}`;
-        add(entryPath, log.kind, await redactTextFile(redactor, log.file, stagedPath(entryPath), (tick) => progress(entryPath, tick.bytes)), runId);
+        const written = await redactTextFile(redactor, log.file, stagedPath(entryPath), (tick) => progress(entryPath, tick.bytes), { protocol: log.kind === 'protocol_log' });
+        add(entryPath, log.kind, written, runId);
         done += sizeOf(log.file);
       }
       await addText(`runs/${runId}/verify.json`, 'verify', json(ledger.verify(runId)), runId);

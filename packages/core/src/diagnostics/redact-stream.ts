@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { addCounts, RedactionError, type Redactor } from './redactor.js';
+import { redactAcrossChunks, type SliceRecord } from './stream-chunks.js';
 
 /** Text handed to the detectors at once: big enough to amortise secretlint's per-call cost. */
 const BATCH_CHARS = 256 * 1024;
@@ -135,17 +136,19 @@ export async function redactTextFile(
   inFile: string,
   outFile: string,
   onProgress?: (tick: ProgressTick) => void,
+  options: { protocol?: boolean } = {},
 ): Promise<WrittenEntry> {
   const out = new HashedFile(outFile);
   const counts: Record<string, number> = {};
   let bytes = 0;
   try {
     for (const batch of batches(splitLines(fileChunks(inFile)))) {
-      const redacted = await redactBatch(
+      let redacted = await redactBatch(
         redactor,
         batch.map((entry) => entry.line),
         counts,
       );
+      if (options.protocol) redacted = await acrossProtocolLines(redactor, batch, redacted, counts);
       out.write(redacted.map((line, i) => (batch[i]!.newline ? `${line}\n` : line)).join(''));
       bytes += batch.reduce((sum, entry) => sum + Buffer.byteLength(entry.line) + 1, 0);
       onProgress?.({ bytes });
@@ -155,6 +158,24 @@ export async function redactTextFile(
     throw error;
   }
   return out.close(counts);
+}
+
+/** A protocol log line (`<time> <in|out> <json>`): its prefix and its message, or null. */
+function protocolLine(line: string): { prefix: string; message: Record<string, unknown> } | null {
+  const at = line.indexOf('{');
+  if (at === -1) return null;
+  const message = parseObject(line.slice(at));
+  return message ? { prefix: line.slice(0, at), message } : null;
+}
+
+/** The cross-chunk pass over a batch of protocol log lines (deltas of one stream split a secret). */
+async function acrossProtocolLines(redactor: Redactor, batch: Array<{ line: string }>, redacted: string[], counts: Record<string, number>): Promise<string[]> {
+  const records: SliceRecord[] = batch.map((entry, i) => {
+    const parsed = protocolLine(entry.line);
+    return parsed ? { before: parsed.message, prefix: parsed.prefix, line: redacted[i]! } : { before: null, line: redacted[i]! };
+  });
+  await redactAcrossChunks(redactor, records, counts, 'protocol');
+  return records.map((record) => record.line);
 }
 
 /** Redacts text held in memory (a report) into `outFile`. */
@@ -236,14 +257,15 @@ export async function redactLedgerSlice(
 ): Promise<LedgerSliceResult> {
   const out = new HashedFile(outFile);
   const counts: Record<string, number> = {};
-  const redactedSeqs: number[] = [];
+  const redactedSeqs = new Set<number>();
   let bytes = 0;
-  let records = 0;
+  let recordCount = 0;
   try {
     for (const batch of batches(splitLines(chunks))) {
       const originals = batch.map((entry) => entry.line);
       const redacted = await redactBatch(redactor, originals, counts);
       const lines: string[] = [];
+      const records: SliceRecord[] = [];
       for (let i = 0; i < originals.length; i++) {
         const original = originals[i]!;
         let line = redacted[i]!;
@@ -251,7 +273,7 @@ export async function redactLedgerSlice(
         if (before && Object.hasOwn(before, 'keel_export')) {
           if (line !== original) throw new RedactionError('ledger-slice', new Error('redaction changed the export trailer'));
         } else if (before && typeof before.seq === 'number') {
-          records += 1;
+          recordCount += 1;
           if (line !== original) {
             const after = parseObject(line);
             if (!after || !sameEnvelope(before, after)) {
@@ -263,18 +285,20 @@ export async function redactLedgerSlice(
               line = JSON.stringify(rebuilt);
               addCounts(counts, leafCounts);
             }
-            if (line !== original) redactedSeqs.push(before.seq);
+            if (line !== original) redactedSeqs.add(before.seq);
           }
         }
-        lines.push(batch[i]!.newline ? `${line}\n` : line);
+        records.push({ before, line });
         bytes += Buffer.byteLength(original) + 1;
       }
+      for (const record of await redactAcrossChunks(redactor, records, counts, 'ledger')) redactedSeqs.add(record.before!.seq as number);
+      records.forEach((record, i) => lines.push(batch[i]!.newline ? `${record.line}\n` : record.line));
       out.write(lines.join(''));
-      onProgress?.({ bytes, records });
+      onProgress?.({ bytes, records: recordCount });
     }
   } catch (error) {
     out.abandon();
     throw error;
   }
-  return { ...out.close(counts), redactedSeqs, records };
+  return { ...out.close(counts), redactedSeqs: [...redactedSeqs].sort((a, b) => a - b), records: recordCount };
 }

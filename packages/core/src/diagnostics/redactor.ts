@@ -49,7 +49,7 @@ export interface Redacted {
 }
 
 /** The placeholder a secret becomes: the rule's short name, never any part of the value. */
-const placeholder = (rule: string) => `[REDACTED:${rule.replace(/^(?:keel|secretlint)\//, '')}]`;
+export const placeholder = (rule: string) => `[REDACTED:${rule.replace(/^(?:keel|secretlint)\//, '')}]`;
 
 /** Ranges sorted and merged: overlapping finds become one replacement, named by the first rule. */
 function merge(ranges: SecretRange[]): SecretRange[] {
@@ -85,8 +85,12 @@ export class Redactor {
     return this.detectors.map((detector) => detector.id);
   }
 
-  async redact(text: string): Promise<Redacted> {
-    const counts: Record<string, number> = {};
+  /** Every secret's range in `text`, merged (overlaps become one range, named by the first rule). */
+  async find(text: string): Promise<SecretRange[]> {
+    return merge(await this.findAll(text));
+  }
+
+  private async findAll(text: string): Promise<SecretRange[]> {
     const found: SecretRange[] = [];
     for (const detector of this.detectors) {
       let ranges: SecretRange[];
@@ -103,6 +107,12 @@ export class Redactor {
         found.push(range);
       }
     }
+    return found;
+  }
+
+  async redact(text: string): Promise<Redacted> {
+    const counts: Record<string, number> = {};
+    const found = await this.findAll(text);
     let out = text;
     if (found.length > 0) {
       const parts: string[] = [];

@@ -8,9 +8,10 @@ type ReliabilityProcedures = Pick<ProcedureHandlers, 'reliability.overview' | 'r
 type ReliabilityStreams = Pick<StreamHandlers, 'reliability.progress'>;
 
 /** The reliability procedures and stream (issue 13): scorecards, the harness, per-run facts. */
-export function reliabilityHandlers(options: { ledger: Ledger; dataDir: string }): { procedures: ReliabilityProcedures; streams: ReliabilityStreams } {
+export function reliabilityHandlers(options: { ledger: Ledger; dataDir: string }): { procedures: ReliabilityProcedures; streams: ReliabilityStreams; close(): void } {
   const jobs = new HarnessJobs(options.dataDir);
   return {
+    close: () => jobs.close(),
     procedures: {
       'reliability.overview': () => readScorecards(reliabilityDir(options.dataDir)),
       'reliability.run': ({ seed, scenarios }) => jobs.start({ profile: 'quick', ...(seed === undefined ? {} : { seed }), ...(scenarios ? { scenarios } : {}) }),

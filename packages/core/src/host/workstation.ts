@@ -3,12 +3,13 @@ import type { RunSummary } from '../contract/schemas/ledger.js';
 import { KeelRpcError } from '../contract/errors.js';
 import { KEEL_VERSION } from '../contract/version.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
-import { agentCatalog, AutoResumer, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
+import { agentCatalog, AutoResumer, IdleStopper, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
 import { checkpointProcedures } from './checkpoint-procedures.js';
 import { inspectDataDir } from './data-dir.js';
 import { policyHandlers } from './policy-handlers.js';
 import { reliabilityHandlers } from './reliability-handlers.js';
 import { createRouter, type Handlers, type Router } from './router.js';
+import { autoTitleRuns, runMetaProcedures } from './run-meta.js';
 import { settingsProcedures } from './settings-procedures.js';
 import { checkWorkspace, workspaceProcedures } from './workspace-procedures.js';
 import { SettingsStore } from './settings-store.js';
@@ -55,6 +56,8 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   // The approval timeout setting applies to runs opened from now on (tests pass their own tuning).
   const tuning = { approvalTimeoutMs: settings.current().approvalTimeoutSeconds * 1000, ...options.runtime };
   const runs = await RunManager.open({ ledger, dataDir: options.dataDir, tuning });
+  const stopAutoTitle = autoTitleRuns(ledger);
+  const idleStop = new IdleStopper(runs, { idleMs: () => settings.current().idleStopMinutes * 60_000 });
   const autoResume = new AutoResumer(ledger, runs, () => ({ enabled: settings.current().autoResume, limit: settings.current().autoResumeLimit }));
   const views = new RunViews(ledger);
   const replay = new ReplayService(ledger, options.dataDir);
@@ -130,6 +133,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       ...checkpointProcedures(runs, options.dataDir),
       ...settingsProcedures(settings),
       ...workspaceProcedures(),
+      ...runMetaProcedures(ledger),
       ...policyHandlers({ runs, dataDir: options.dataDir }),
       ...reliability.procedures,
       ...diagnosticsProcedures(ledger, options.dataDir, replay, options),
@@ -174,7 +178,10 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       for (const timer of timers) clearInterval(timer);
       timers.clear();
       runList.close();
+      reliability.close();
       autoResume.close();
+      stopAutoTitle();
+      idleStop.close();
       await runs.close();
       views.close();
       replay.close();

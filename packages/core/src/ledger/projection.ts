@@ -39,8 +39,14 @@ export function foldProjection(base: RunProjection | null, event: LedgerEvent): 
     next.agent = payload.agent === undefined ? null : canonicalJson(payload.agent);
     next.title = typeof payload.title === 'string' ? payload.title : null;
   }
+  if (event.type === 'run.renamed' && event.seq > next.last_seq) {
+    const payload = event.payload as { title?: unknown };
+    if (typeof payload.title === 'string') next.title = payload.title;
+  }
   if (event.seq > next.last_seq) {
-    next.updated = event.ts;
+    // The run list orders by activity: Keel stopping an idle agent on purpose (at shutdown, on
+    // idle stop) is not activity, so a server restart does not reorder the list or reset its times.
+    if (!isQuietStop(event)) next.updated = event.ts;
     next.last_seq = event.seq;
     next.last_hash = event.hash;
     if (event.type === 'run.state') {
@@ -50,4 +56,9 @@ export function foldProjection(base: RunProjection | null, event: LedgerEvent): 
     }
   }
   return next;
+}
+
+/** An agent process Keel stopped on purpose (an expected exit): recorded, but not run activity. */
+function isQuietStop(event: LedgerEvent): boolean {
+  return event.type === 'runtime.exited' && (event.payload as { expected?: unknown }).expected === true;
 }

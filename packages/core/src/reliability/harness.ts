@@ -33,6 +33,8 @@ export interface HarnessOptions {
   workDir?: string;
   keepWorkDir?: boolean;
   onProgress?: (event: HarnessProgressEvent) => void;
+  /** Stops the run at the next fault boundary (the host closing); the run then rejects. */
+  signal?: AbortSignal;
 }
 
 /** A scenario's own seed: the run's seed mixed with its name, so `--scenario X --seed N` reproduces X exactly. */
@@ -54,6 +56,7 @@ export async function runHarness(options: HarnessOptions): Promise<Scorecard> {
   const results: ScenarioResult[] = [];
   try {
     for (const [index, scenario] of selected.entries()) {
+      options.signal?.throwIfAborted();
       const seed = scenarioSeed(options.seed, scenario.name);
       const planned = options.iterations?.[scenario.name] ?? scenario.iterations[options.profile];
       const workDir = path.join(root, scenario.name);
@@ -69,7 +72,11 @@ export async function runHarness(options: HarnessOptions): Promise<Scorecard> {
         result = { ...base, durationMs: 0, verdict: 'skipped', skipReason: skip, counters: zeroCounters(), recoveryMs: [], recovery: null, problems: [] };
       } else {
         try {
-          const outcome = await scenario.run({ seed, rand: mulberry32(seed), iterations: planned, workDir, progress: (done) => report(done) });
+          const progress = (done: number) => {
+            options.signal?.throwIfAborted();
+            report(done);
+          };
+          const outcome = await scenario.run({ seed, rand: mulberry32(seed), iterations: planned, workDir, progress });
           result = {
             ...base,
             durationMs: Date.now() - begun,
@@ -85,6 +92,7 @@ export async function runHarness(options: HarnessOptions): Promise<Scorecard> {
           result = { ...base, durationMs: Date.now() - begun, verdict: 'failed', counters, recoveryMs: [], recovery: null, problems: [`the scenario could not run: ${describeError(error)}`] };
         }
       }
+      options.signal?.throwIfAborted();
       results.push(result);
       report(planned, result);
       if (!options.keepWorkDir) fs.rmSync(workDir, { recursive: true, force: true });

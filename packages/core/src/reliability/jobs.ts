@@ -8,6 +8,7 @@ export class HarnessJobs {
   private current: HarnessProgress = { kind: 'idle' };
   private running = false;
   private readonly listeners = new Set<(progress: HarnessProgress) => void>();
+  private readonly stop = new AbortController();
 
   constructor(private readonly dataDir: string) {}
 
@@ -34,6 +35,7 @@ export class HarnessJobs {
 
   /** Starts a run unless one is going; resolves at once with whether this call started it. */
   start(options: { profile: HarnessProfile; seed?: number; scenarios?: readonly ScenarioName[] }): { started: boolean; seed: number } {
+    if (this.stop.signal.aborted) return { started: false, seed: 0 };
     if (this.running) return { started: false, seed: this.current.kind === 'running' ? this.current.seed : 0 };
     this.running = true;
     const seed = options.seed ?? randomSeed();
@@ -41,6 +43,7 @@ export class HarnessJobs {
       profile: options.profile,
       seed,
       ...(options.scenarios ? { scenarios: options.scenarios } : {}),
+      signal: this.stop.signal,
       onProgress: (event) =>
         this.publish({ kind: 'running', profile: options.profile, seed, scenario: event.scenario, index: event.index, total: event.total, done: event.done, planned: event.planned }),
     })
@@ -53,6 +56,11 @@ export class HarnessJobs {
         this.running = false;
       });
     return { started: true, seed };
+  }
+
+  /** The host is closing: a running harness stops at its next fault boundary and nothing new starts. */
+  close(): void {
+    this.stop.abort(new Error('The host closed while the harness ran.'));
   }
 
   get busy(): boolean {

@@ -141,6 +141,9 @@ export class RunViewFold {
         head.title = title ?? null;
         return;
       }
+      case 'run.renamed':
+        head.title = body.payload.title;
+        return;
       case 'run.state': {
         const { state, stopReason, detail } = body.payload;
         head.state = state;

@@ -70,7 +70,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
   ): Promise<PermissionAnswer> => {
     await deps.policy.ready();
     if (!live()) throw stale();
-    const policy = deps.policy.judge(action, policySource, options.toolCallId ? { toolCallId: options.toolCallId } : {});
+    const policy = deps.policy.judgeSafely(action, policySource, options.toolCallId ? { toolCallId: options.toolCallId } : {});
     deps.policy.noteRequest(number, action, options.toolCallId);
     const approvalId = ulid();
     const answered = waiters.wait(approvalId, number);

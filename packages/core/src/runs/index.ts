@@ -11,3 +11,4 @@ export { AttentionTracker, type AttentionChange } from './attention.js';
 export { RunViews, SNAPSHOT_EVERY, type RunViewsOptions } from './run-views.js';
 export { decodeView, encodeView, loadViewSnapshot, RUN_VIEW_FOLD, saveViewSnapshot } from './run-view-snapshots.js';
 export { AutoResumer, CONTINUE_PROMPT, type AutoResumeSettings } from './auto-resume.js';
+export { IdleStopper, type IdleStopOptions } from './idle-stop.js';

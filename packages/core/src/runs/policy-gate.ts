@@ -187,6 +187,28 @@ export class PolicyGate {
     return { decided, context: { ...verdict, why: decided.why, policyHash: policy.hash, kind }, onViolation: policy.onViolation };
   }
 
+  /**
+   * `judge`, never throwing: an action the engine fails on (a bug, never an input) is asked
+   * about (denied unattended), with the failure as its why — never allowed.
+   */
+  judgeSafely(action: Action, source: PolicyActionSource, extra: { toolCallId?: string; observed?: boolean } = {}): PolicyJudgement {
+    try {
+      return this.judge(action, source, extra);
+    } catch (error) {
+      const mode = this.options.approvalMode();
+      const unattended = !extra.observed && (mode === 'none' || mode === 'reads');
+      const why = `Keel could not evaluate the policy (${(error as Error).message}), so it is never allowed`.slice(0, 4000);
+      const decision = unattended ? 'deny' : 'ask';
+      const kind: PolicyDecidedKind = action.kind;
+      const policyHash = this.current?.hash ?? '';
+      return {
+        decided: { action: { kind, title: action.title.slice(0, 2000) }, decision, rule: null, layer: null, why, policyHash, source, ...(unattended ? { unattended: true } : {}), ...(extra.observed ? { observed: true } : {}), ...(extra.toolCallId ? { toolCallId: extra.toolCallId } : {}) },
+        context: { decision, rule: null, layer: null, why, policyHash, kind },
+        onViolation: this.current?.onViolation ?? 'record',
+      };
+    }
+  }
+
   /** Where an agent's own permission request comes from, by the agent's protocol. */
   get permissionSource(): PolicyActionSource {
     return this.options.agentKind === 'codex' ? 'codex.approval' : this.options.agentKind === 'builtin' ? 'builtin.permission' : 'acp.permission';
@@ -201,8 +223,9 @@ export class PolicyGate {
   }
 
   /**
-   * Follows the agent's tool calls; returns the judgement of one that completed without any
-   * request of its generation covering it (the agent did it on its own), else null.
+   * Follows the agent's tool calls; returns the judgement of one that completed or failed (a
+   * command that exits non-zero still ran) without any request of its generation covering it
+   * (the agent did it on its own), else null.
    */
   observe(generation: number, update: AgentUpdate): PolicyJudgement | null {
     if (update.kind === 'tool_started') {
@@ -211,14 +234,14 @@ export class PolicyGate {
       if (action) this.openTools.set(update.toolCallId, { generation, action });
       return null;
     }
-    if (update.kind !== 'tool_updated' || update.status !== 'completed') return null;
+    if (update.kind !== 'tool_updated' || (update.status !== 'completed' && update.status !== 'failed')) return null;
     const open = this.openTools.get(update.toolCallId);
     this.openTools.delete(update.toolCallId);
     if (!open || !this.current || this.askedToolCalls.has(update.toolCallId)) return null;
     const keys = this.decided.get(open.generation);
     const covered = this.keysOf(open.action);
     if (covered.length > 0 && covered.every((key) => keys?.has(key))) return null;
-    return this.judge(open.action, 'tool_call', { toolCallId: update.toolCallId, observed: true });
+    return this.judgeSafely(open.action, 'tool_call', { toolCallId: update.toolCallId, observed: true });
   }
 
   /** A generation ended: what it decided no longer covers anything. */

@@ -98,6 +98,11 @@ export class RunManager {
     return this.getOrOpen(runId);
   }
 
+  /** The runs this host has open (a controller each), for host-wide chores such as the idle stop. */
+  open(): RunController[] {
+    return [...this.controllers.values()];
+  }
+
   events(runId: string): LedgerEvent[] {
     return readRunEvents(this.options.ledger, runId);
   }

@@ -3,3 +3,4 @@ export { readRegularFile, writeRegularFile, readLines, MAX_READ_BYTES } from './
 export { Terminals, type TerminalEvents } from './terminals.js';
 export { OutputBudget, TERMINAL_RECORD_LIMIT } from './output-budget.js';
 export * from './checkpoints/index.js';
+export { createRunWorktree, checkRunWorktree, worktreeBranch, worktreePath, type RunWorktree, type WorktreeCheck } from './worktrees.js';

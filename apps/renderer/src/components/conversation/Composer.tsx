@@ -10,7 +10,14 @@ export function Composer({ runId, state, onRestart, turn }: { runId: string; sta
   // The turn a cancel was sent for: while it still runs, Cancel becomes Force stop.
   const [cancelledTurn, setCancelledTurn] = useState<number | null>(null);
   const cancelPending = state.canCancel && turn !== undefined && cancelledTurn === turn;
-  const [text, setText] = useState('');
+  // The unsent draft is kept per run, so a reload or a switch to another run does not lose it.
+  const [text, setTextState] = useState(() => readDraft(runId));
+  const setText = (next: string | ((current: string) => string)) =>
+    setTextState((current) => {
+      const value = typeof next === 'function' ? next(current) : next;
+      writeDraft(runId, value);
+      return value;
+    });
   const [busy, setBusy] = useState<null | 'send' | 'cancel' | 'force' | 'restart'>(null);
   const [error, setError] = useState<string | null>(null);
   const empty = text.trim() === '';
@@ -126,4 +133,23 @@ export function Composer({ runId, state, onRestart, turn }: { runId: string; sta
       </div>
     </div>
   );
+}
+
+const draftKey = (runId: string) => `keel.draft.${runId}`;
+
+function readDraft(runId: string): string {
+  try {
+    return globalThis.localStorage?.getItem(draftKey(runId)) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function writeDraft(runId: string, text: string): void {
+  try {
+    if (text === '') globalThis.localStorage?.removeItem(draftKey(runId));
+    else globalThis.localStorage?.setItem(draftKey(runId), text);
+  } catch {
+    // A draft is a convenience: without storage it lives as long as the page.
+  }
 }

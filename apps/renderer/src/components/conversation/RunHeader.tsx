@@ -1,5 +1,6 @@
 import { stopReasonInfo, type RunSummary, type RunView } from '@keel/core/contract';
 import { agentLabel } from '../../lib/agent.js';
+import { RunTitle } from './RunTitle.js';
 import { Disclosure } from '../items/Disclosure.js';
 import { CheckpointTimeline } from '../runs/checkpoints/CheckpointTimeline.js';
 import { StateBadge } from '../StateBadge.js';
@@ -22,9 +23,7 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
   return (
     <header className="run-header" data-testid="run-header">
       <div className="run-header-top">
-        <h3 className="run-header-title" title={view.runId}>
-          {title || view.runId}
-        </h3>
+        <RunTitle runId={view.runId} title={title} canRename={!summary?.readOnly && !summary?.quarantined} />
         <StateBadge state={view.state} testId="run-state" />
         {view.runtimeStopped && (
           <span className="flag bad" data-testid="runtime-stopped">
@@ -59,9 +58,9 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
           <dt>turn</dt>
           <dd>{view.currentTurn}</dd>
         </div>
-        <div>
-          <dt>generation</dt>
-          <dd data-testid="run-generation">{view.generation ?? '—'}</dd>
+        <div title="Each start of the agent's process is a new generation; the conversation continues across them.">
+          <dt>agent process</dt>
+          <dd data-testid="run-generation">{view.generation === null ? '—' : `#${view.generation}`}</dd>
         </div>
         <div>
           <dt>restarts</dt>
@@ -77,8 +76,8 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
           data-stop-reason={stop.code}
           title={stop.autoResumable ? 'Keel continues the run with the next prompt.' : undefined}
         >
-          <span className="muted">stop reason </span>
-          <code>{stop.code}</code> — {stop.diagnosis}
+          <span className="muted">{stop.family === 'completed' ? 'Finished: ' : 'Stopped: '}</span>
+          {stop.diagnosis} <code className="muted small" title="stop reason">{stop.code}</code>
           {view.detail && !stop.diagnosis.includes(view.detail) && <span className="muted"> ({view.detail})</span>}
         </p>
       )}

@@ -7,9 +7,9 @@ export function TurnEndLine({ item }: { item: ItemOfKind<'turn_end'> }) {
   return (
     <div className={`turn-end${ok ? '' : ` family-${info.family}`}`} data-stop-reason={item.stopReason}>
       <span className="turn-end-rule" aria-hidden="true" />
-      <span className="turn-end-text">
-        Turn {item.turn} ended · <code>{item.stopReason}</code>
-        {!ok && <span className="turn-end-diagnosis"> — {info.diagnosis}</span>}
+      <span className="turn-end-text" title={`Stop reason: ${item.stopReason} — ${info.diagnosis}`}>
+        {ok ? `Turn ${item.turn} finished` : `Turn ${item.turn} stopped`}
+        {!ok && <span className="turn-end-diagnosis"> — {info.diagnosis}</span>} <code className="muted small">{item.stopReason}</code>
       </span>
       <span className="turn-end-rule" aria-hidden="true" />
     </div>

@@ -28,7 +28,7 @@ export function MessageCard({ item, stateKey }: { item: ItemOfKind<'message'>; s
     <div className="card message-card">
       <div className="card-head">
         <span className="who agent">Agent</span>
-        {item.generation !== null && item.generation > 1 && <span className="muted small">generation {item.generation}</span>}
+        {item.generation !== null && item.generation > 1 && <span className="muted small" title={`Generation ${item.generation}: the agent's process was restarted; the conversation continued.`}>agent process #{item.generation}</span>}
         <time className="muted small" dateTime={item.ts} title={absoluteTime(item.ts)}>
           {time(item.ts)}
         </time>

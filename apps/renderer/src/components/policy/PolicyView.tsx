@@ -83,7 +83,15 @@ function PolicyInForce({ overview }: { overview: PolicyOverview }) {
       </ul>
       <details className="policy-rules">
         <summary>
-          {overview.rules.length} rules · defaults: {Object.entries(overview.defaults).map(([key, value]) => `${key} ${value}`).join(', ')} · on_violation {overview.onViolation}
+          {overview.rules.length} rules · defaults:{' '}
+          {Object.entries(overview.defaults)
+            .map(([key, value]) => {
+              const layer = overview.defaultLayers[key];
+              // Which layer set a default matters: a workspace file may loosen one (ADR 0006).
+              return `${key} ${value}${layer && layer !== 'builtin' ? ` (${layer})` : ''}`;
+            })
+            .join(', ')}{' '}
+          · on_violation {overview.onViolation}
         </summary>
         <table className="policy-table small">
           <thead>

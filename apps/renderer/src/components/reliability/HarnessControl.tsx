@@ -19,7 +19,7 @@ export function HarnessControl({ progress, onRun, error }: { progress: HarnessPr
         )}
         {progress.kind === 'finished' && <span className={progress.verdict === 'pass' ? 'status-ok' : 'status-failed'}>Finished: {progress.verdict === 'pass' ? 'every SLO met' : 'an SLO missed'}</span>}
         {progress.kind === 'failed' && <span className="status-failed">The harness failed: {progress.message}</span>}
-        {progress.kind === 'idle' && <span className="muted">Quick profile: real faults against this machine's Keel, about a minute.</span>}
+        {progress.kind === 'idle' && <span className="muted">Quick profile: real faults against this machine's Keel; a minute or a few, depending on the machine.</span>}
         {error && <span className="status-failed">{error}</span>}
       </div>
     </div>

@@ -54,8 +54,8 @@ function RunRow({ run, selected, now, onSelect }: { run: RunSummary; selected: b
         }
       }}
     >
-      <div className="run-title" title={run.title ?? run.id}>
-        {run.title || run.id}
+      <div className={`run-title${run.title ? '' : ' untitled'}`} title={run.title ? `${run.title}\n${run.id}` : run.id}>
+        {run.title || 'Untitled run'}
       </div>
       <div className="run-row-meta muted">
         <StateBadge state={run.state} />

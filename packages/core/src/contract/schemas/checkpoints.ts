@@ -167,6 +167,18 @@ export const DepsChangedPayload = z.object({
 });
 export type DepsChangedPayload = z.infer<typeof DepsChangedPayload>;
 
+/** A run's own git worktree (`--worktree`): created with the run, then checked on every resume. */
+export const WorkspaceWorktreePayload = z.object({
+  action: z.enum(['created', 'reused', 'recreated', 'mismatch']),
+  path: z.string().min(1),
+  branch: z.string().min(1),
+  baseCommit: GitObjectId,
+  /** The user's repository the worktree belongs to. */
+  source: z.string().min(1),
+  detail: z.string().max(2000).nullable(),
+});
+export type WorkspaceWorktreePayload = z.infer<typeof WorkspaceWorktreePayload>;
+
 /** Event type -> payload schema, for the run core to wire into the ledger's EventBody. */
 export const CheckpointEventPayloads = {
   'checkpoint.created': CheckpointCreatedPayload,
@@ -176,6 +188,7 @@ export const CheckpointEventPayloads = {
   'checkpoint.restore_failed': CheckpointRestoreFailedPayload,
   'workspace.drift': WorkspaceDriftPayload,
   'deps.changed': DepsChangedPayload,
+  'workspace.worktree': WorkspaceWorktreePayload,
 } as const;
 export type CheckpointEventType = keyof typeof CheckpointEventPayloads;
 
@@ -188,6 +201,7 @@ export const checkpointEventBodies = [
   z.object({ type: z.literal('checkpoint.restore_failed'), payload: CheckpointRestoreFailedPayload }),
   z.object({ type: z.literal('workspace.drift'), payload: WorkspaceDriftPayload }),
   z.object({ type: z.literal('deps.changed'), payload: DepsChangedPayload }),
+  z.object({ type: z.literal('workspace.worktree'), payload: WorkspaceWorktreePayload }),
 ] as const;
 
 // ---- persisted formats ---------------------------------------------------------------------
@@ -309,7 +323,7 @@ export const CheckpointItem = z.object({
   kind: z.literal('checkpoint'),
   seq: z.number().int().positive(),
   ts: z.string(),
-  event: z.enum(['created', 'skipped', 'drift', 'deps', 'restore_requested', 'restore_completed', 'restore_failed']),
+  event: z.enum(['created', 'skipped', 'drift', 'deps', 'restore_requested', 'restore_completed', 'restore_failed', 'worktree']),
   /** The checkpoint's turn (0: the baseline); drift: the turn it is measured from; restore: the target. */
   turn: CheckpointTurn.nullable(),
   text: z.string(),

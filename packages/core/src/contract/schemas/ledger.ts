@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkpointEventBodies } from './checkpoints.js';
+import { runMetaEventBodies } from './run-meta.js';
 import { ApprovalPolicyContext, policyEventBodies } from './policy.js';
 
 /** The envelope version this build writes. Readers accept every version up to it (I10). */
@@ -273,6 +274,7 @@ export const EventBody = z.discriminatedUnion('type', [
   // Each capability declares its own event bodies beside its schemas.
   ...checkpointEventBodies,
   ...policyEventBodies,
+  ...runMetaEventBodies,
 ]);
 export type EventBody = z.infer<typeof EventBody>;
 export type EventType = EventBody['type'];

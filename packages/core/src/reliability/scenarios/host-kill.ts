@@ -34,6 +34,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Alive and still the built-in agent (a pid may be reused by another process after a kill). */
+function isOurAgent(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('builtin/main.js');
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
 interface KillResult {
   runId: string;
   acks: Acknowledgement[];
@@ -119,12 +129,12 @@ export const hostKill: Scenario = {
   },
 };
 
-/** The reopen after a kill: reconcile, then check durability, staleness and the run's state. */
 interface Worst {
   lost: number;
   unexpected: number;
 }
 
+/** The reopen after a kill: reconcile, then check durability, staleness and the run's state. */
 async function reopenAndCheck(
   dataDir: string,
   runId: string,
@@ -155,8 +165,9 @@ async function reopenAndCheck(
     worst.unexpected = Math.max(worst.unexpected, unexpected);
     const events = stored.get(runId) ?? [];
     const lastState = [...events].reverse().find((event) => event.type === 'run.state')?.payload as { state: string } | undefined;
-    const agents = events.filter((event) => event.type === 'runtime.started').map((event) => (event.payload as { pid: number }).pid);
-    const orphans = agents.filter(processAlive);
+    // The killed host's agent (the run's last generation) must not outlive the reopen.
+    const lastAgent = [...events].reverse().find((event) => event.type === 'runtime.started')?.payload as { pid: number } | undefined;
+    const orphans = lastAgent && isOurAgent(lastAgent.pid) ? [lastAgent.pid] : [];
     const verify = ledger.verify();
     const problems = [
       ...(ledger.recovery.quarantined.length > 0 ? [`quarantined after reopen: ${ledger.recovery.quarantined.join(', ')}`] : []),

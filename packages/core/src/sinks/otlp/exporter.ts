@@ -92,18 +92,29 @@ class Sender {
 }
 
 /**
- * One run from the start of its ledger: the fold sees every event (and checks the chain), and
- * the spans closed after the run's position are sent in batches; after each acknowledged batch
- * the position moves to the seq read so far.
+ * One run from the start of its ledger (or, following, from where this process's fold of it
+ * stopped): the fold sees every event (and checks the chain), and the spans closed after the
+ * run's position are sent in batches; after each acknowledged batch the position moves to the
+ * seq read so far.
  */
-async function exportRun(run: RunSummary, options: OtlpExportOptions, position: ExportPositionFile, sender: Sender) {
+/** A run's fold as far as it was read and sent, kept between passes of a following export. */
+interface FoldState {
+  fold: TraceFold;
+  chain: ChainCheck;
+  readTo: number;
+}
+
+async function exportRun(run: RunSummary, options: OtlpExportOptions, position: ExportPositionFile, sender: Sender, folds: Map<string, FoldState>) {
   const fromSeq = position.seqOf(run.id);
-  const fold = new TraceFold(run.id);
-  const chain = new ChainCheck(run.id);
+  // Continue a kept fold only if it stopped exactly at the position (everything it closed was sent).
+  const kept = folds.get(run.id);
+  folds.delete(run.id);
+  const state = kept && kept.readTo === fromSeq ? kept : { fold: new TraceFold(run.id), chain: new ChainCheck(run.id), readTo: 0 };
+  const { fold, chain } = state;
   const batchSpans = options.batchSpans ?? 256;
   let pending: SpanRecord[] = [];
   let sent = 0;
-  let readTo = 0;
+  let readTo = state.readTo;
   const flush = async () => {
     if (pending.length > 0) {
       if (!(await sender.send(pending))) return false;
@@ -125,7 +136,7 @@ async function exportRun(run: RunSummary, options: OtlpExportOptions, position: 
       if (pending.length >= batchSpans && !(await flush())) return { runId: run.id, fromSeq, toSeq: position.seqOf(run.id), spans: sent };
     }
   }
-  await flush();
+  if ((await flush()) && options.follow) folds.set(run.id, { fold, chain, readTo });
   return { runId: run.id, fromSeq, toSeq: position.seqOf(run.id), spans: sent };
 }
 
@@ -140,6 +151,7 @@ export async function exportOtlp(options: OtlpExportOptions): Promise<OtlpExport
   const sender = new Sender(exporter, keelResource(options.workstation ?? os.hostname()), options);
   const report: OtlpExportReport = { endpoint: options.target.url.href, runs: [], spans: 0 };
   const include = options.include ?? (() => true);
+  const folds = new Map<string, FoldState>();
   let first = true;
   try {
     for (;;) {
@@ -149,7 +161,7 @@ export async function exportOtlp(options: OtlpExportOptions): Promise<OtlpExport
       for (const run of runs) {
         if (options.signal?.aborted) return report;
         if (run.lastSeq <= position.seqOf(run.id)) continue;
-        const result = await exportRun(run, options, position, sender);
+        const result = await exportRun(run, options, position, sender, folds);
         if (result.spans > 0 || result.toSeq > result.fromSeq) report.runs.push(result);
         report.spans += result.spans;
       }
