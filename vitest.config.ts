@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the TypeScript sources, never stale builds.
     alias: [
       { find: /^@keel\/core\/contract$/, replacement: src('./packages/core/src/contract/index.ts') },
+      { find: /^@keel\/core\/version$/, replacement: src('./packages/core/src/contract/version.ts') },
       { find: /^@keel\/core\/replay$/, replacement: src('./packages/core/src/replay/index.ts') },
       { find: /^@keel\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@keel\/main\/headless$/, replacement: src('./apps/main/src/headless/index.ts') },

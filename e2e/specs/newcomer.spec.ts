@@ -283,3 +283,25 @@ test('points 16–18: an untitled run is titled from its first prompt and rename
   await page.reload();
   await expect(page.getByTestId('side-show')).toBeVisible();
 });
+
+test('point 23: Settings — data directory shown, a change saved to settings.json at once, the theme forced dark and back', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await gotoApp(page);
+  await page.getByTestId('open-settings').click();
+  const dialog = page.getByTestId('settings-dialog');
+  await expect(dialog.getByTestId('settings-data-dir')).toHaveText(keel.dataDir);
+  await dialog.getByTestId('settings-idle-stop').fill('45');
+  await dialog.getByTestId('settings-idle-stop').blur();
+  await expect(dialog.getByTestId('settings-saved')).toHaveText('Saved: idle stop.');
+  expect(JSON.parse(fs.readFileSync(path.join(keel.dataDir, 'settings.json'), 'utf8'))).toMatchObject({ schema_version: 1, idleStopMinutes: 45 });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await dialog.getByTestId('settings-theme').selectOption('dark');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(22, 24, 28)');
+  await page.screenshot({ path: path.join(artifactsDir, 'newcomer-settings-dark.png') });
+  await dialog.getByTestId('settings-theme').selectOption('system');
+  await expect(page.locator('html')).not.toHaveAttribute('data-theme', /./);
+  await page.screenshot({ path: path.join(artifactsDir, 'newcomer-settings.png') });
+  await dialog.getByTestId('settings-close').click();
+  await expect(dialog).toBeHidden();
+});

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSpanIdOf, traceIdOf } from '@keel/core';
+import Database from 'better-sqlite3';
+import { openLedger, runSpanIdOf, traceIdOf } from '@keel/core';
 import { closed, stderrOf } from '../../../packages/core/test/fixtures/ledger-kit.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../packages/core/test/fixtures/otlp-receiver.js';
 import { keelBin, removeTempDirs, repoRoot, requireBuilt, runKeel, tempDir } from '../../../packages/core/test/fixtures/runtime-kit.js';
@@ -200,6 +201,29 @@ describe('keel export otlp', () => {
     expect(again.code).toBe(0);
     expect(ids(ofRun(collector.received, liveId))).toEqual(ids(fresh.received));
   }, 120_000);
+
+  it('a record that does not hash to its hash stops the export: exit 2, the position stays before it', async () => {
+    const broken = tempDir('keel-otlp-broken-');
+    const ledger = await openLedger({ dataDir: broken });
+    const runId = ledger.newRunId();
+    try {
+      await ledger.append(runId, { type: 'run.created', payload: { workspace: broken, agent: { kind: 'builtin', script: 'hello' } } });
+      for (let n = 1; n <= 5; n += 1) await ledger.append(runId, { type: 'note', payload: { text: `note ${n}` } });
+    } finally {
+      await ledger.close();
+    }
+    const db = new Database(path.join(broken, 'keel.db'));
+    try {
+      expect(db.prepare("UPDATE events SET record = replace(record, 'note 3', 'note three') WHERE run_id = ? AND seq = 4").run(runId).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const collector = await receiver();
+    const result = await runKeel(['export', 'otlp', '--endpoint', collector.url, '--data', broken]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Chain mismatch in run ${runId} at seq 4: the record hashes to`);
+    expect(collector.received).toEqual([]);
+  });
 
   it('refuses plain http to a non-loopback collector, and a missing endpoint, in plain words', async () => {
     const remote = await runKeel(['export', 'otlp', '--endpoint', 'http://collector.example.com:4318/v1/traces', '--data', data]);

@@ -3,6 +3,7 @@ import { ConnectionBanner, EngineBanner } from './components/ConnectionBanner.js
 import { Header } from './components/Header.js';
 import { RunsPane } from './components/RunsPane.js';
 import { SidePane } from './components/SidePane.js';
+import { SettingsDialog } from './components/settings/SettingsDialog.js';
 import { useLayout } from './stores/layout.js';
 import { ReplayRoot } from './components/replay/ReplayRoot.js';
 
@@ -40,6 +41,7 @@ export function App() {
         )}
       </main>
       <ReplayRoot />
+      <SettingsDialog />
     </div>
   );
 }

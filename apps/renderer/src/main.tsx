@@ -5,6 +5,7 @@ import { ClientProvider } from './lib/client-context.js';
 import { connect } from './lib/transport.js';
 import { useAppInfo } from './stores/app-info.js';
 import { useConnection } from './stores/connection.js';
+import { loadSettings } from './stores/settings.js';
 import './styles.css';
 import './conversation.css';
 
@@ -22,7 +23,13 @@ function checkTokenWhileDisconnected(): void {
 const connection = connect((status, why) => {
   useConnection.getState().setStatus(status, why);
   // Streams (the heartbeat, the run list, the open run's events) are re-opened by the transport.
-  if (status === 'connected') refreshInfo();
+  if (status === 'connected') {
+    // Deferred: Electron reports "connected" from inside connect(), before `connection` exists.
+    queueMicrotask(() => {
+      refreshInfo();
+      void loadSettings(connection.client);
+    });
+  }
   else checkTokenWhileDisconnected();
 });
 // The server may come back with a new token while the page is still reconnecting: ask again.

@@ -404,7 +404,7 @@ describe('commands, file writes, skipped prompts', () => {
     // Policy events are no transcript items: the Policy view and `keel policy log` show them (policy-runs.test.ts).
     covered.push('policy.loaded', 'policy.refused', 'policy.decided', 'policy.rule_added');
     // Checkpoint events fold into checkpoint cards (checkpoint-items.test.ts).
-    covered.push('checkpoint.created', 'checkpoint.skipped', 'checkpoint.restore_requested', 'checkpoint.restore_completed', 'checkpoint.restore_failed', 'workspace.drift', 'deps.changed');
+    covered.push('checkpoint.created', 'checkpoint.skipped', 'checkpoint.restore_requested', 'checkpoint.restore_completed', 'checkpoint.restore_failed', 'workspace.drift', 'deps.changed', 'workspace.worktree');
     const all = EventBody.options.map((option) => option.shape.type.value);
     expect(all.filter((type) => !storyTypes.has(type) && !covered.includes(type))).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { openLedger } from '../src/ledger/index.js';
 import { readRunEvents, RunManager } from '../src/runs/index.js';
 import { listCheckpoints, pendingRestore } from '../src/workspace/index.js';
-import { busyRepo, keelRefs, userState, worktreeFiles, write } from './fixtures/checkpoint-kit.js';
+import { busyRepo, git, keelRefs, userState, worktreeFiles, write } from './fixtures/checkpoint-kit.js';
 import { createRun, FAST_RESTART, ofType, tempDir, useRuntimeSuite, waitForEvent } from './fixtures/runtime-kit.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/checkpoint-turns.json', import.meta.url));
@@ -282,4 +282,64 @@ describe('a host killed with SIGKILL in the middle of a restore', () => {
       await ledger.close();
     }
   }, 90_000);
+});
+
+describe('a run in its own worktree (--worktree)', () => {
+  it('works on keel/<run> under the data directory; after a crash a missing worktree is recreated, one on another branch reported', async () => {
+    const repo = busyRepo();
+    const before = userState(repo);
+    const harness = await createRun({ workspace: repo, agent: { kind: 'builtin', script: SCRIPT }, approvalMode: 'all', worktree: true });
+    const { controller, dataDir, runId } = harness;
+    const created = await harness.waitForType('workspace.worktree');
+    // Every start checks it: the first finds it in place.
+    const where = path.join(fs.realpathSync(dataDir), 'worktrees', runId);
+    expect(created.payload).toMatchObject({ action: 'created', path: where, branch: `keel/${runId}`, source: repo });
+    expect(harness.of('run.created')[0]!.payload.workspace).toBe(where);
+    await controller.start();
+    expect((await harness.waitForType('workspace.worktree', undefined, { after: created.seq })).payload.action).toBe('reused');
+    await controller.prompt('turn 1');
+    expect(await controller.waitForTurn(1)).toBe('end_turn');
+    await harness.waitForType('checkpoint.created', (event) => event.payload.turn === 1);
+    // The agent's file is in the worktree, not in the user's checkout; the user's state is untouched.
+    expect(fs.readFileSync(path.join(where, 'hello.txt'), 'utf8')).toBe("Hello from Keel's built-in agent.\n");
+    expect(fs.existsSync(path.join(repo, 'hello.txt'))).toBe(false);
+    const after = userState(repo);
+    expect([after.indexBytes, after.head, after.stash, after.staged]).toEqual([before.indexBytes, before.head, before.stash, before.staged]);
+    await harness.close();
+
+    // The worktree folder is lost: the next start recreates it on its branch, with the agent's commit-less work gone.
+    fs.rmSync(where, { recursive: true, force: true });
+    let ledger = await openLedger({ dataDir });
+    let manager = await RunManager.open({ ledger, dataDir, tuning: { restart: FAST_RESTART } });
+    try {
+      const mark = readRunEvents(ledger, runId).at(-1)!.seq;
+      await manager.get(runId).start();
+      const recreated = await waitForEvent(ledger, runId, (event) => event.type === 'workspace.worktree', { after: mark });
+      expect(recreated.payload).toMatchObject({ action: 'recreated', path: where, branch: `keel/${runId}` });
+      expect(fs.existsSync(path.join(where, 'src', 'app.ts'))).toBe(true);
+      expect(manager.get(runId).runState).toBe('idle');
+    } finally {
+      await manager.close();
+      await ledger.close();
+    }
+
+    // Someone switched the worktree to another branch: reported, left alone.
+    git(where, ['checkout', '-q', '-b', 'elsewhere']);
+    ledger = await openLedger({ dataDir });
+    manager = await RunManager.open({ ledger, dataDir, tuning: { restart: FAST_RESTART } });
+    try {
+      const mark = readRunEvents(ledger, runId).at(-1)!.seq;
+      await manager.get(runId).start();
+      const mismatch = await waitForEvent(ledger, runId, (event) => event.type === 'workspace.worktree', { after: mark });
+      expect(mismatch.payload).toMatchObject({ action: 'mismatch', detail: expect.stringContaining('branch elsewhere') });
+      expect(git(where, ['rev-parse', '--abbrev-ref', 'HEAD']).trim()).toBe('elsewhere');
+    } finally {
+      await manager.close();
+      await ledger.close();
+    }
+  }, 120_000);
+
+  it('refuses a folder that is not a git repository, in plain words, creating nothing', async () => {
+    await expect(createRun({ workspace: tempDir('keel-rcp-plain-'), agent: { kind: 'builtin', script: SCRIPT }, worktree: true })).rejects.toThrow(/--worktree needs a git repository/);
+  });
 });

@@ -2,7 +2,6 @@
 // closed exactly once at a seq), the TLS rule for endpoints, OTLP header parsing, backoff
 // bounds, and redaction failing closed. The servers themselves are in apps/cli/test/sink-postgres
 // and export-otlp.
-import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../src/contract/schemas/ledger.js';
 import { openLedger } from '../src/ledger/index.js';
@@ -177,6 +176,3 @@ describe('redaction for sinks', () => {
   });
 });
 
-it('the fixture data dir helper is real (sanity for this file)', () => {
-  expect(fs.existsSync(tempDir('keel-sinks-sanity-'))).toBe(true);
-});

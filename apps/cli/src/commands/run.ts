@@ -26,6 +26,7 @@ interface RunOptions {
   fault: string[];
   continue: number;
   hangTimeout?: number;
+  worktree?: boolean;
 }
 
 const DEFAULT_PROMPT = 'Run your script.';
@@ -62,7 +63,7 @@ async function run(options: RunOptions): Promise<number> {
     if (event.run_id === runId) print(event);
   });
   try {
-    const controller = await manager.create({ workspace: options.workspace, agent: agentSpec(options), approvalMode });
+    const controller = await manager.create({ workspace: options.workspace, agent: agentSpec(options), approvalMode, ...(options.worktree ? { worktree: true } : {}) });
     runId = controller.runId;
     for (const event of ledger.read(runId)) print(event);
     await controller.start();
@@ -104,6 +105,7 @@ export function registerRun(program: Command): void {
     .option('--fault <spec>', 'built-in agent fault, e.g. exit-at-step=3 (repeatable)', (value: string, all: string[]) => [...all, value], [])
     .option('--continue <n>', 'continue a turn the runtime interrupted up to n times', Number, 3)
     .option('--hang-timeout <ms>', 'kill the agent after this long without output during a turn', Number)
+    .option('--worktree', 'work in a git worktree of the repository on a branch keel/<run> under the data directory')
     .option('--json', 'print ledger events as JSON lines')
     .addHelpText('after', `\nExit codes: ${Object.values(STOP_REASONS).map((r) => `${r.exitCode} ${r.code}`).join(', ')}`)
     .action(async (options: RunOptions) => {

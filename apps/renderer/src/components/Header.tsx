@@ -1,4 +1,5 @@
 import { useAppInfo } from '../stores/app-info.js';
+import { useSettings } from '../stores/settings.js';
 import { useConnection } from '../stores/connection.js';
 
 const STATUS_LABEL = { ok: 'OK', degraded: 'degraded', failed: 'failed' } as const;
@@ -55,6 +56,9 @@ export function Header() {
       ) : (
         <span className="app-info muted">{error ? `Could not load app info: ${error}` : 'Loading…'}</span>
       )}
+      <button type="button" className="header-settings" onClick={() => useSettings.getState().setOpen(true)} title="Settings" data-testid="open-settings">
+        ⚙ Settings
+      </button>
     </header>
   );
 }

@@ -30,6 +30,8 @@ export const procedures = {
         agent: AgentSpec,
         title: z.string().max(500).optional(),
         approvalMode: ApprovalMode.optional(),
+        /** Work in the run's own git worktree on branch keel/<run> under the data directory. */
+        worktree: z.boolean().optional(),
       })
       .strict(),
     output: RunSummary,

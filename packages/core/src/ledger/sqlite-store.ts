@@ -181,7 +181,7 @@ export class SqliteStore {
 
   /** How many events SQLite holds for a run and the highest seq among them. */
   extent(runId: string): { count: number; maxSeq: number } {
-    const row = this.db.prepare('SELECT count(*) AS count, coalesce(max(seq), 0) AS maxSeq FROM events WHERE run_id = ?').get(runId) as {
+    const row = this.statement('SELECT count(*) AS count, coalesce(max(seq), 0) AS maxSeq FROM events WHERE run_id = ?').get(runId) as {
       count: number;
       maxSeq: number;
     };
@@ -193,9 +193,21 @@ export class SqliteStore {
    * highest seq (an index seek) and how many rows lie above `seq` (the part past a marker).
    */
   extentAbove(runId: string, seq: number): { countAbove: number; maxSeq: number } {
-    const maxSeq = (this.db.prepare('SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?').pluck().get(runId) as number) ?? 0;
-    const countAbove = this.db.prepare('SELECT count(*) FROM events WHERE run_id = ? AND seq > ?').pluck().get(runId, seq) as number;
+    const maxSeq = (this.statement('SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?').pluck().get(runId) as number) ?? 0;
+    const countAbove = this.statement('SELECT count(*) FROM events WHERE run_id = ? AND seq > ?').pluck().get(runId, seq) as number;
     return { countAbove, maxSeq };
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, prepared once per store (open runs a few per run). */
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
   }
 
   /** Makes sure a run has a projection row even when none of its events could be stored. */
@@ -228,7 +240,7 @@ export class SqliteStore {
 
   read(runId: string, fromSeq: number, limit: number): string[] {
     return (
-      this.db.prepare('SELECT record FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck().all(runId, fromSeq, limit) as string[]
+      this.statement('SELECT record FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck().all(runId, fromSeq, limit) as string[]
     );
   }
 
@@ -329,7 +341,7 @@ export class SqliteStore {
       const current = this.summaries.get(runId);
       if (current && current.quarantineReason === reason && current.quarantined === (reason !== null)) return;
     }
-    this.db.prepare('UPDATE runs SET quarantined = ?, quarantine_reason = ? WHERE id = ?').run(reason === null ? 0 : 1, reason, runId);
+    this.statement('UPDATE runs SET quarantined = ?, quarantine_reason = ? WHERE id = ?').run(reason === null ? 0 : 1, reason, runId);
     this.touched.add(runId);
   }
 
@@ -339,7 +351,7 @@ export class SqliteStore {
   }
 
   marker(runId: string): VerifiedMarker | null {
-    const row = this.db.prepare('SELECT through_seq, log_bytes, head_hash FROM backfill_markers WHERE run_id = ?').get(runId) as
+    const row = this.statement('SELECT through_seq, log_bytes, head_hash FROM backfill_markers WHERE run_id = ?').get(runId) as
       | { through_seq: number; log_bytes: number; head_hash: string | null }
       | undefined;
     return row ? { throughSeq: row.through_seq, logBytes: row.log_bytes, headHash: row.head_hash } : null;

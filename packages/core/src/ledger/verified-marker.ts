@@ -16,7 +16,8 @@ export interface VerifiedMarker {
   headHash: string | null;
 }
 
-const FIRST_READ = 64 * 1024;
+/** A record is usually well under this; a longer one is read in growing steps. */
+const FIRST_READ = 4 * 1024;
 
 /**
  * The last complete line ending exactly at `end` (its trailing newline excluded), read
@@ -33,7 +34,7 @@ function lineEndingAt(fd: number, end: number): Buffer | null {
     const start = buffer.lastIndexOf(10, size - 2);
     if (start !== -1) return buffer.subarray(start + 1, size - 1);
     if (size === end) return buffer.subarray(0, size - 1);
-    size = Math.min(end, size * 4);
+    size = Math.min(end, size * 16);
   }
 }
 

@@ -22,6 +22,11 @@ ledger.onCommit((event) => out(`ACK ${event.run_id} ${event.seq} ${event.hash}`)
 const manager = await RunManager.open({ ledger, dataDir, tuning: { restart: HOST_KILL_RESTART } });
 const controller =
   runArg === 'new' ? await manager.create({ workspace, agent: { kind: 'builtin', script }, approvalMode: 'all', title: 'reliability host-kill' }) : manager.get(runArg);
+// Start the agent before the first prompt (and after a reconciled kill, a fresh generation).
+if (controller.runState !== 'stopped') {
+  await controller.start();
+  await controller.waitForState((state) => state === 'idle' || state === 'stopped' || state === 'interrupted');
+}
 out(`READY ${controller.runId}`);
 
 for (let n = 1; ; n++) {

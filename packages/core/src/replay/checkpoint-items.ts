@@ -2,7 +2,9 @@ import type { CheckpointItem, EventBody } from '../contract/index.js';
 
 type CheckpointBody = Extract<
   EventBody,
-  { type: 'checkpoint.created' | 'checkpoint.skipped' | 'workspace.drift' | 'deps.changed' | 'checkpoint.restore_requested' | 'checkpoint.restore_completed' | 'checkpoint.restore_failed' }
+  {
+    type: 'checkpoint.created' | 'checkpoint.skipped' | 'workspace.drift' | 'deps.changed' | 'checkpoint.restore_requested' | 'checkpoint.restore_completed' | 'checkpoint.restore_failed' | 'workspace.worktree';
+  }
 >;
 
 export const CHECKPOINT_EVENT_TYPES: ReadonlySet<string> = new Set([
@@ -13,6 +15,7 @@ export const CHECKPOINT_EVENT_TYPES: ReadonlySet<string> = new Set([
   'checkpoint.restore_requested',
   'checkpoint.restore_completed',
   'checkpoint.restore_failed',
+  'workspace.worktree',
 ]);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -76,6 +79,16 @@ export function checkpointItem(body: CheckpointBody, seq: number, ts: string): C
         commit: p.targetCommit,
         detail: p.safetyRef,
       };
+    }
+    case 'workspace.worktree': {
+      const p = body.payload;
+      const said = {
+        created: `The run works in its own worktree on branch ${p.branch}.`,
+        reused: `The run's worktree on ${p.branch} is in place.`,
+        recreated: `The run's worktree on ${p.branch} was missing and was recreated.`,
+        mismatch: `The run's worktree is not on ${p.branch}: left as it is.`,
+      }[p.action];
+      return { ...base, event: 'worktree', turn: null, text: said, detail: p.detail ?? p.path, commit: p.baseCommit };
     }
     case 'checkpoint.restore_failed': {
       const p = body.payload;

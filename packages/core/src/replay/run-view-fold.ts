@@ -286,6 +286,7 @@ export class RunViewFold {
       case 'checkpoint.restore_requested':
       case 'checkpoint.restore_completed':
       case 'checkpoint.restore_failed':
+      case 'workspace.worktree':
         this.items.push(checkpointItem(body, seq, ts));
         return;
     }

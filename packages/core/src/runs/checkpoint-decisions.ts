@@ -7,6 +7,7 @@ import type {
   CheckpointSkippedPayload,
   DepsChangedPayload,
   WorkspaceDriftPayload,
+  WorkspaceWorktreePayload,
 } from '../contract/index.js';
 import { stopReasonInfo } from '../contract/index.js';
 import type { RunState } from '../replay/index.js';
@@ -40,6 +41,7 @@ export type CheckpointInput =
       warnings: string[];
     }
   | { kind: 'drift_checked'; drift: WorkspaceDriftPayload }
+  | { kind: 'worktree_checked'; worktree: WorkspaceWorktreePayload }
   | { kind: 'restore_requested'; request: CheckpointRestoreRequestedPayload }
   | { kind: 'restore_finished'; outcome: { kind: 'completed'; payload: CheckpointRestoreCompletedPayload } | { kind: 'failed'; payload: CheckpointRestoreFailedPayload } };
 
@@ -85,7 +87,8 @@ export function withCheckpointEffects(state: RunState, facts: RuntimeFacts, inpu
   }
   // A restart mid-turn is not a resume: the agent's own changes are the open turn's.
   if (input.kind === 'start' && !state.openTurn && decision.effects.some((effect) => effect.kind === 'spawn')) {
-    effects.unshift(state.currentTurn === 0 ? { kind: 'checkpoint', turn: 0 } : { kind: 'drift_check' });
+    // The drift check also checks a run's own worktree; with no checkpoint yet it finds no drift.
+    effects.unshift({ kind: 'drift_check' }, ...(state.currentTurn === 0 ? [{ kind: 'checkpoint' as const, turn: 0 }] : []));
   }
   if (input.kind === 'approval_decided' && input.decision === 'deny') {
     const request = state.approvals.get(input.approvalId);
@@ -108,6 +111,8 @@ export function checkpointDecision(state: RunState, facts: RuntimeFacts, input: 
   switch (input.kind) {
     case 'checkpoint_taken':
       return checkpointTaken(state, facts, input);
+    case 'worktree_checked':
+      return { events: [critical({ type: 'workspace.worktree', payload: input.worktree })], effects: [] };
     case 'drift_checked':
       return input.drift.count > 0 ? { events: [critical({ type: 'workspace.drift', payload: input.drift })], effects: [] } : { events: [], effects: [] };
     case 'restore_requested': {

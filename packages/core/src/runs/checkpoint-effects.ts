@@ -1,8 +1,9 @@
-import type { CheckpointBudget, DepsChangedPayload, LedgerEvent } from '../contract/index.js';
+import type { CheckpointBudget, DepsChangedPayload, LedgerEvent, WorkspaceWorktreePayload } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { loadPolicy, matchWord } from '../policy/index.js';
 import type { RunState } from '../replay/index.js';
 import {
+  checkRunWorktree,
   createCheckpoint,
   depsChangedInTurn,
   driftSince,
@@ -163,6 +164,7 @@ export class CheckpointRunner {
         return;
       }
       case 'drift_check': {
+        await this.checkWorktree();
         const drift = await driftSince(workspace, { ...scope, budget: this.tuning.budget ?? {}, signal: this.abort.signal });
         if (drift.kind !== 'drift') return;
         const { kind: _kind, ...payload } = drift;
@@ -181,6 +183,21 @@ export class CheckpointRunner {
         return;
       }
     }
+  }
+
+  /** A run with its own worktree: reused, recreated or reported on every resume (before the agent starts). */
+  private async checkWorktree(): Promise<void> {
+    const recorded = readRunEvents(this.run.ledger, this.run.runId).filter((event) => event.type === 'workspace.worktree').at(-1);
+    if (!recorded) return;
+    const { path: where, branch, baseCommit, source } = recorded.payload as WorkspaceWorktreePayload;
+    let checked: WorkspaceWorktreePayload;
+    try {
+      const { action, detail } = await checkRunWorktree({ path: where, branch, baseCommit, source });
+      checked = { action, path: where, branch, baseCommit, source, detail };
+    } catch (error) {
+      checked = { action: 'mismatch', path: where, branch, baseCommit, source, detail: `The worktree could not be recreated: ${(error as Error).message}`.slice(0, 2000) };
+    }
+    await this.run.dispatch({ kind: 'worktree_checked', worktree: checked });
   }
 
   private async recordRestore(result: RestoreResult | ResumeResult): Promise<void> {

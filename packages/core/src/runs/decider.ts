@@ -165,6 +165,7 @@ export function decide(state: RunState, facts: RuntimeFacts, input: RunInput): D
       return decideCancelDeadline(state, facts, input);
     case 'checkpoint_taken':
     case 'drift_checked':
+    case 'worktree_checked':
     case 'restore_requested':
     case 'restore_finished':
       return checkpointDecision(state, facts, input);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { AgentEngineGoneError } from '../runtime/index.js';
 import { armCancelDeadline, boundedDelivery } from './cancel-deadline.js';
 import type { Effect } from './inputs.js';
@@ -11,6 +12,8 @@ export async function runEffect(run: RunController, effect: Effect): Promise<voi
   const { supervisor, receipts } = run;
   switch (effect.kind) {
     case 'spawn': {
+      // A run whose worktree is missing: the drift check queued before this recreates it first.
+      if (!fs.existsSync(run.view.workspace)) await run.checkpoints.idle();
       let command: string[];
       try {
         command = run.agentCommand();

@@ -10,8 +10,8 @@ export interface IdleStopOptions {
 
 /**
  * Stops agent processes of runs left idle (no open turn, no traffic) for a while, so every run
- * ever opened does not keep its agent alive. The stop is expected (no restart, no budget spent)
- * and said in a note; the next prompt starts the agent again through the normal resume path
+ * ever opened does not keep its agent alive. The stop is expected (no restart, no budget spent);
+ * the next prompt starts the agent again through the normal resume path
  * (session/load, or a handoff). Runs with an open turn, a start under way or a restart pending
  * are left alone.
  */
@@ -40,9 +40,8 @@ export class IdleStopper {
       if (now - generation.lastActivity < idleMs || this.stopping.has(run.runId)) continue;
       this.stopping.add(run.runId);
       try {
-        const minutes = Math.max(1, Math.round(idleMs / 60_000));
-        const text = `Keel stopped the agent after ${minutes} min without activity (the idle stop setting); the next prompt starts it again and continues the run.`;
-        await run.dispatch({ kind: 'recorded', generation: generation.number, body: { type: 'note', payload: { text } } });
+        // No note: an expected exit is recorded (runtime.exited, expected) but is not activity, so
+        // the run list keeps its order and time (issue 15, point 12).
         await run.supervisor.stop(generation.number, { resetReason: 'the agent was stopped after being idle' });
         stopped.push(run.runId);
       } catch {

@@ -9,6 +9,7 @@ import type { Terminals } from '../workspace/index.js';
 import { ApprovalWaiters } from './approval-waiters.js';
 import { withCheckpointEffects } from './checkpoint-decisions.js';
 import { CheckpointRunner, type CheckpointTuning } from './checkpoint-effects.js';
+import { prepareRunWorkspace } from './run-worktree.js';
 import { decide } from './decider.js';
 import { runEffect } from './effects.js';
 import type { Decision, RunInput, RuntimeFacts } from './inputs.js';
@@ -126,20 +127,23 @@ export class RunController {
   /** Creates a run (its `run.created` event) and returns its controller. */
   static async create(
     options: Omit<RunControllerOptions, 'runId'>,
-    spec: { workspace: string; agent: AgentSpec; title?: string; approvalMode?: ApprovalMode },
+    spec: { workspace: string; agent: AgentSpec; title?: string; approvalMode?: ApprovalMode; worktree?: boolean },
   ): Promise<RunController> {
     const stat = fs.statSync(spec.workspace, { throwIfNoEntry: false });
     if (!stat?.isDirectory()) throw new KeelRpcError('invalid_input', `The workspace ${spec.workspace} is not a directory.`);
     const runId = options.ledger.newRunId();
+    // --worktree: the run works in its own git worktree (runs/run-worktree.ts).
+    const prepared = await prepareRunWorkspace(fs.realpathSync(spec.workspace), spec.worktree ?? false, { dataDir: options.dataDir, runId });
     await options.ledger.append(runId, {
       type: 'run.created',
       payload: {
-        workspace: fs.realpathSync(spec.workspace),
+        workspace: prepared.workspace,
         agent: spec.agent,
         ...(spec.title ? { title: spec.title } : {}),
         approvalMode: spec.approvalMode ?? 'interactive',
       },
     });
+    if (prepared.worktree) await options.ledger.append(runId, { type: 'workspace.worktree', payload: prepared.worktree });
     return RunController.open({ ...options, runId });
   }
 
@@ -232,6 +236,8 @@ export class RunController {
     if (leaving?.expected && leaving.lifecycle === 'stopping') await leaving.exitRecorded.catch(() => {});
     if (this.supervisor.running) return;
     await this.dispatch({ kind: 'start', reason: 'start' });
+    // A spawn waiting for its worktree to be recreated starts once the checkpoint effects are done.
+    if (!this.supervisor.launching) await this.checkpoints.idle();
     await this.supervisor.launching;
   }
 

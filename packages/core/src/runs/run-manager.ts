@@ -85,7 +85,7 @@ export class RunManager {
     return controller;
   }
 
-  async create(spec: { workspace: string; agent: AgentSpec; title?: string; approvalMode?: ApprovalMode }): Promise<RunController> {
+  async create(spec: Parameters<typeof RunController.create>[1]): Promise<RunController> {
     const controller = await RunController.create({ ...this.options.tuning, ledger: this.options.ledger, dataDir: this.options.dataDir }, spec);
     this.controllers.set(controller.runId, controller);
     return controller;

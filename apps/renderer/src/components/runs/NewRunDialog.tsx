@@ -5,6 +5,7 @@ import { useKeel } from '../../lib/client-context.js';
 import { toShownError, type ShownError } from '../../lib/errors.js';
 import { useAppInfo } from '../../stores/app-info.js';
 import { useRuns } from '../../stores/runs.js';
+import { useSettings } from '../../stores/settings.js';
 import { useUi } from '../../stores/ui.js';
 import { ErrorBox } from '../ErrorBox.js';
 
@@ -29,10 +30,12 @@ function NewRunForm({ onClose }: { onClose(): void }) {
   const [catalogError, setCatalogError] = useState<ShownError | null>(null);
   const [workspace, setWorkspace] = useState(() => safeStorage()?.getItem(WORKSPACE_KEY) ?? '');
   const [source, setSource] = useState<Source>('builtin');
-  const [script, setScript] = useState(DEFAULT_SCRIPT);
+  const preferredScript = useSettings((state) => state.view?.settings.defaultScript) ?? DEFAULT_SCRIPT;
+  const [script, setScript] = useState(preferredScript);
   const [detected, setDetected] = useState(0);
   const [customLine, setCustomLine] = useState('');
   const [title, setTitle] = useState('');
+  const [worktree, setWorktree] = useState(false);
   const [error, setError] = useState<ShownError | null>(null);
   const [busy, setBusy] = useState(false);
   const workspaceRef = useRef<HTMLInputElement>(null);
@@ -75,7 +78,7 @@ function NewRunForm({ onClose }: { onClose(): void }) {
       .then((answer) => {
         if (!live) return;
         setCatalog(answer);
-        if (!answer.builtinScripts.some((entry) => entry.name === DEFAULT_SCRIPT) && answer.builtinScripts[0]) setScript(answer.builtinScripts[0].name);
+        if (!answer.builtinScripts.some((entry) => entry.name === preferredScript) && answer.builtinScripts[0]) setScript(answer.builtinScripts[0].name);
       })
       .catch((failure: unknown) => live && setCatalogError(toShownError(failure)));
     workspaceRef.current?.focus();
@@ -135,6 +138,7 @@ function NewRunForm({ onClose }: { onClose(): void }) {
         workspace: check?.resolved || workspace.trim(),
         agent,
         ...(title.trim() ? { title: title.trim() } : {}),
+        ...(worktree ? { worktree: true } : {}),
       });
       safeStorage()?.setItem(WORKSPACE_KEY, workspace.trim());
       // Shown at once; runs.changed brings the same summary (and what follows) within ~100 ms.
@@ -247,6 +251,13 @@ function NewRunForm({ onClose }: { onClose(): void }) {
               Title <small className="muted">(optional)</small>
             </span>
             <input type="text" value={title} maxLength={500} onChange={(event) => setTitle(event.target.value)} data-testid="new-run-title" />
+          </label>
+
+          <label className="field-inline">
+            <input type="checkbox" checked={worktree} onChange={(event) => setWorktree(event.target.checked)} disabled={check?.status === 'not_git'} data-testid="new-run-worktree" />
+            <span>
+              Work in a separate git worktree <small className="muted">(branch keel/&lt;run&gt; under the data folder; your checkout stays as it is)</small>
+            </span>
           </label>
 
           {error && <ErrorBox error={error} testId="new-run-error" />}

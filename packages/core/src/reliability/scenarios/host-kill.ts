@@ -17,6 +17,8 @@ import { describeError, randomInt, Tally, type Scenario } from '../scenario.js';
 
 /** A fresh run every this many kills keeps each reopen's work (and the scenario's time) flat. */
 const KILLS_PER_RUN = 25;
+/** A host that has not made its planned commits by then is killed anyway (the machine is slow). */
+const HOST_DEADLINE_MS = 60_000;
 const ACTIVE = new Set(['starting', 'running', 'awaiting_approval']);
 
 function processAlive(pid: number): boolean {
@@ -48,13 +50,25 @@ interface KillResult {
   runId: string;
   acks: Acknowledgement[];
   prompts: string[];
+  /** Killed at the deadline, before it made the planned number of commits. */
+  late: boolean;
 }
 
-/** Starts the host child, SIGKILLs it after `killAfterAcks` commits, resolves once it is gone. */
-function runAndKill(args: string[], killAfterAcks: number): Promise<KillResult> {
+/**
+ * Starts the host child, SIGKILLs it after `killAfterAcks` commits — or after `deadlineMs` if it
+ * has not made that many by then (a slow machine: the kill still lands mid-run, and `late` says
+ * so) — and resolves once it is gone, with everything it printed.
+ */
+function runAndKill(args: string[], killAfterAcks: number, deadlineMs: number): Promise<KillResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [hostChildMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const result: KillResult = { runId: '', acks: [], prompts: [] };
+    const result: KillResult = { runId: '', acks: [], prompts: [], late: false };
+    const deadline = setTimeout(() => {
+      if (killed) return;
+      killed = true;
+      result.late = true;
+      child.kill('SIGKILL');
+    }, deadlineMs);
     let stderr = '';
     let killed = false;
     let acksAfterReady = 0;
@@ -71,8 +85,12 @@ function runAndKill(args: string[], killAfterAcks: number): Promise<KillResult> 
         }
       }
     });
-    child.once('error', reject);
+    child.once('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
     child.once('close', (code, signal) => {
+      clearTimeout(deadline);
       if (killed && signal === 'SIGKILL') resolve(result);
       else {
         const lines = stderr.trim().split('\n');
@@ -105,10 +123,12 @@ export const hostKill: Scenario = {
       let recovered = false;
       try {
         const killAfter = randomInt(ctx.rand, 1, 200);
-        const result = await guarded(runAndKill([dataDir, workspace, script, runId, `host-kill prompt ${index}`], killAfter), `${label}: the host to stream`, 60_000);
-        runId = result.runId;
+        const result = await runAndKill([dataDir, workspace, script, runId, `host-kill prompt ${index}`], killAfter, HOST_DEADLINE_MS);
+        if (result.late) tally.problem(`${label}: the host made ${result.acks.length} of ${killAfter} commits in ${HOST_DEADLINE_MS / 1000} s and was killed then`);
         acks.push(...result.acks);
         for (const text of result.prompts) prompts.add(text);
+        if (!result.runId) throw new Error(`the host never became ready within ${HOST_DEADLINE_MS / 1000} s`);
+        runId = result.runId;
         recovered = await reopenAndCheck(dataDir, runId, acks, prompts, worst, tally, label);
       } catch (error) {
         tally.problem(`${label}: ${describeError(error)}`);

@@ -12,6 +12,7 @@ const TONE: Record<CheckpointItem['event'], string> = {
   restore_requested: 'info',
   restore_completed: 'ok',
   restore_failed: 'bad',
+  worktree: 'info',
 };
 
 const MARK: Record<CheckpointItem['event'], string> = {
@@ -22,6 +23,7 @@ const MARK: Record<CheckpointItem['event'], string> = {
   restore_requested: '↺',
   restore_completed: '↺',
   restore_failed: '✕',
+  worktree: '⎇',
 };
 
 function FileList({ item }: { item: CheckpointItem }) {

@@ -1,0 +1,12 @@
+import { openLedger, writeBundle, runDoctor } from '@keel/core';
+import fs from 'node:fs';
+const dataDir = '/tmp/b14/big';
+const ledger = await openLedger({ dataDir, readOnly: true });
+const runId = ledger.runs()[0].id;
+let t0 = performance.now();
+let last = 0;
+const r = await writeBundle({ ledger, dataDir, runIds: [runId], out: '/tmp/b14/big2.zip', onProgress: (p) => { const now = performance.now(); if (now - last > 5000) { last = now; console.log(((now - t0)/1000).toFixed(1), 's', p.entry, p.done, p.total); } } });
+console.log('bundle', ((performance.now() - t0)/1000).toFixed(1), 's');
+t0 = performance.now(); ledger.verify(runId); console.log('verify', ((performance.now() - t0)/1000).toFixed(1));
+t0 = performance.now(); await runDoctor({ dataDir, ledger }); console.log('doctor', ((performance.now() - t0)/1000).toFixed(1));
+await ledger.close(); fs.rmSync('/tmp/b14/big2.zip', { force: true });
