@@ -73,3 +73,26 @@ test('the turn diff at its end, the timeline in the header, and a confirmed rest
   const types = readLedger(keel.dataDir, runId).map((event) => event.type);
   expect(types.filter((type) => type.startsWith('checkpoint.'))).toEqual(['checkpoint.created', 'checkpoint.created', 'checkpoint.restore_requested', 'checkpoint.restore_completed']);
 });
+
+test('the New run dialog creates a run in its own worktree when asked', async ({ page }) => {
+  test.setTimeout(120_000);
+  const repo = busyRepo();
+  const before = userState(repo);
+  await page.goto(keel.url);
+  await page.getByTestId('new-run').click();
+  const dialog = page.getByTestId('new-run-dialog');
+  await dialog.getByTestId('new-run-workspace').fill(repo);
+  await dialog.getByTestId('new-run-source-builtin').check();
+  await expect(dialog.locator('[data-testid="new-run-script"] option[value="edit-and-test"]')).toBeAttached();
+  await dialog.getByTestId('new-run-script').selectOption('edit-and-test');
+  await dialog.getByTestId('new-run-title').fill('In a worktree');
+  await dialog.getByTestId('new-run-worktree').check();
+  await page.screenshot({ path: path.join(artifactsDir, 'checkpoints-new-run-worktree.png') });
+  await dialog.getByTestId('new-run-create').click();
+  await expect(dialog).toBeHidden();
+  const runId = (await page.locator('[data-testid="conversation"][data-run-id]').getAttribute('data-run-id'))!;
+  await expect(page.getByTestId('run-workspace')).toContainText(path.join('worktrees', runId));
+  await expect(page.locator('[data-testid="checkpoint-card"][data-event="worktree"]')).toContainText(`branch keel/${runId}`);
+  expect(fs.realpathSync(path.join(keel.dataDir, 'worktrees', runId, 'README.md'))).toBeTruthy();
+  expect(userState(repo)).toEqual({ ...before, branches: expect.stringContaining(`keel/${runId}`), heads: expect.stringContaining(`refs/heads/keel/${runId}`) });
+});

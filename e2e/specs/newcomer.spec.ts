@@ -72,6 +72,7 @@ test('point 1: send with Ctrl+Enter, press 1 — the approval is decided and not
   await expect(dialog).toBeHidden();
 
   const box = page.getByTestId('composer-input');
+  await expect(page.getByTestId('composer-reason')).toHaveAttribute('data-blocked', 'false', { timeout: 30_000 });
   await box.click();
   await box.fill('Write a greeting file and check it.');
   await box.press('Control+Enter');
@@ -233,6 +234,7 @@ test('point 8: the README walkthrough, step 6 — fault-crash: allow the write, 
   await expect(dialog).toBeHidden();
 
   const box = page.getByTestId('composer-input');
+  await expect(page.getByTestId('composer-reason')).toHaveAttribute('data-blocked', 'false', { timeout: 30_000 });
   await box.fill('Write hello.txt and check it');
   await box.press('Control+Enter');
   const pinned = page.getByTestId('pinned-approvals').getByTestId('pinned-approval');

@@ -223,6 +223,7 @@ describe('keel export otlp', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`Chain mismatch in run ${runId} at seq 4: the record hashes to`);
     expect(collector.received).toEqual([]);
+    expect(fs.existsSync(path.join(broken, 'sinks'))).toBe(false); // no position moved past it
   });
 
   it('refuses plain http to a non-loopback collector, and a missing endpoint, in plain words', async () => {

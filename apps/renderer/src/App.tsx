@@ -4,6 +4,7 @@ import { Header } from './components/Header.js';
 import { RunsPane } from './components/RunsPane.js';
 import { SidePane } from './components/SidePane.js';
 import { SettingsDialog } from './components/settings/SettingsDialog.js';
+import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
 import { useLayout } from './stores/layout.js';
 import { ReplayRoot } from './components/replay/ReplayRoot.js';
 
@@ -42,6 +43,7 @@ export function App() {
       </main>
       <ReplayRoot />
       <SettingsDialog />
+      <ShortcutsOverlay />
     </div>
   );
 }

@@ -38,3 +38,21 @@ describe('untitled runs', () => {
     expect(invoke).toHaveBeenCalledWith('run.rename', { runId: 'run-9', title: 'Fix login' });
   });
 });
+
+describe('shortcuts overlay', () => {
+  it('? opens the list of shortcuts (not while typing), ? or Escape closes it', async () => {
+    const { ShortcutsOverlay } = await import('../src/components/ShortcutsOverlay.js');
+    render(
+      <>
+        <textarea data-testid="box" />
+        <ShortcutsOverlay />
+      </>,
+    );
+    fireEvent.keyDown(screen.getByTestId('box'), { key: '?' });
+    expect(screen.queryByTestId('shortcuts-overlay')).toBeNull();
+    fireEvent.keyDown(document.body, { key: '?' });
+    expect(screen.getByTestId('shortcuts-overlay').textContent).toContain('Allow the oldest waiting approval once');
+    fireEvent.keyDown(document.body, { key: 'Escape' });
+    expect(screen.queryByTestId('shortcuts-overlay')).toBeNull();
+  });
+});

@@ -76,7 +76,7 @@ function printCard(card: Scorecard, files: { json: string; markdown: string }): 
 export function registerReliability(program: Command): void {
   withDataOption(program.command('reliability'))
     .description('inject real faults into real processes and write a scorecard (JSON + Markdown); exit 1 when an SLO misses')
-    .option('--quick', 'the quick profile: about a minute on two cores (default)')
+    .option('--quick', 'the quick profile: about 30 faults, a few minutes at most (default)')
     .option('--full', 'the full profile: 1,000 host kills, 200 agent kills, and more of every other fault')
     .option('--seed <n>', 'seed for every random choice (default: random); the same seed replays the same faults')
     .option('--scenario <name...>', `only these scenarios: ${ScenarioName.options.join(', ')}`)

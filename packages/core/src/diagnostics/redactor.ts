@@ -1,11 +1,26 @@
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { lintSource } from '@secretlint/core';
+import { secretLintProfiler } from '@secretlint/profiler';
 import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import { environmentValues, keelPatterns, type Detector, type SecretRange } from './secret-patterns.js';
 
 /** secretlint's recommended preset, as a detector over character ranges. */
 const SECRETLINT_PRESET_ID = '@secretlint/secretlint-rule-preset-recommend';
 const secretlintConfig = { rules: [{ id: SECRETLINT_PRESET_ID, rule: recommendedPreset }] };
+
+/**
+ * secretlint's core records a performance mark per rule per call in a process-wide profiler and
+ * searches all earlier ones on every mark: over a big bundle (thousands of calls) that grew
+ * quadratic (a 100,000-event run took minutes). Keel reads no profile: drop it after each call.
+ */
+async function forgetProfile(): Promise<void> {
+  // getEntries / getMeasures wait for pending measures and return the profiler's own arrays.
+  (await secretLintProfiler.getEntries()).length = 0;
+  (await secretLintProfiler.getMeasures()).length = 0;
+  performance.clearMarks();
+  performance.clearMeasures();
+}
 
 export const secretlintDetector: Detector = {
   id: SECRETLINT_PRESET_ID,
@@ -14,6 +29,7 @@ export const secretlintDetector: Detector = {
       source: { content: text, filePath: 'bundle-entry.txt', ext: '.txt', contentType: 'text' },
       options: { config: secretlintConfig, noPhysicFilePath: true },
     });
+    await forgetProfile();
     return result.messages.map((message) => ({
       start: message.range[0],
       end: message.range[1],

@@ -23,7 +23,7 @@ export function* readLines(file: string, from = 0): Generator<Line> {
     let carryStart = from;
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - from));
     for (;;) {
-      const read = fs.readSync(fd, chunk, 0, CHUNK, position);
+      const read = fs.readSync(fd, chunk, 0, chunk.length, position);
       if (read === 0) break;
       position += read;
       let data: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : Buffer.from(chunk.subarray(0, read));

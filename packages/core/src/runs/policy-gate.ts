@@ -16,6 +16,7 @@ import {
   evaluatePolicy,
   formatPolicyError,
   loadPolicy,
+  loadShellParser,
   requestInput,
   ruleKind,
   type EffectivePolicy,
@@ -96,7 +97,11 @@ export class PolicyGate {
   private readonly askedToolCalls = new Set<string>();
   private readonly openTools = new Map<string, { generation: number; action: Action }>();
 
-  constructor(private readonly options: PolicyGateOptions) {}
+  constructor(private readonly options: PolicyGateOptions) {
+    // The shell parser (WebAssembly) compiles once per process: start now, so the run's first
+    // prompt does not wait for it. A failure here shows again, with its cause, at the first load.
+    loadShellParser().catch(() => {});
+  }
 
   /** The policy in force (null before the first load). */
   get policy(): EffectivePolicy | null {

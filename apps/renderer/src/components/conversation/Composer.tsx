@@ -40,8 +40,10 @@ export function Composer({ runId, state, onRestart, turn }: { runId: string; sta
   const send = async () => {
     if (!canSend) return;
     const prompt = text;
-    if (await act('send', () => client.invoke('run.prompt', { runId, text: prompt }))) {
-      setText((current) => (current === prompt ? '' : current));
+    // The box empties at once (starting the agent can take seconds); a refused prompt comes back.
+    setText('');
+    if (!(await act('send', () => client.invoke('run.prompt', { runId, text: prompt })))) {
+      setText((current) => (current === '' ? prompt : current));
     }
   };
 
