@@ -194,15 +194,18 @@ export class PolicyGate {
 
   /**
    * `judge`, never throwing: an action the engine fails on (a bug, never an input) is asked
-   * about (denied unattended), with the failure as its why — never allowed.
+   * about when a person answers asks (an interactive run), and denied otherwise — `--approve
+   * all` answers asks without anybody looking, so there it would be an allow — with the
+   * failure as its why. Never allowed.
    */
   judgeSafely(action: Action, source: PolicyActionSource, extra: { toolCallId?: string; observed?: boolean } = {}): PolicyJudgement {
     try {
       return this.judge(action, source, extra);
     } catch (error) {
       const mode = this.options.approvalMode();
-      const unattended = !extra.observed && (mode === 'none' || mode === 'reads');
-      const why = `Keel could not evaluate the policy (${(error as Error).message}), so it is never allowed`.slice(0, 4000);
+      const unattended = !extra.observed && mode !== 'interactive';
+      const cause = error instanceof Error ? error.message : String(error);
+      const why = `Keel could not evaluate the policy (${cause}), so it is never allowed`.slice(0, 4000);
       const decision = unattended ? 'deny' : 'ask';
       const kind: PolicyDecidedKind = action.kind;
       const policyHash = this.current?.hash ?? '';
