@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
 import { quoteWord, type Action, type AppendInput, type PolicyActionSource } from '../contract/index.js';
+import { isSensitiveEnv } from '../policy/index.js';
 import type { AgentRequests, Generation, PermissionAnswer } from '../runtime/index.js';
 import { OutputBudget, readLines, readRegularFile, resolveInWorkspace, Terminals, writeRegularFile } from '../workspace/index.js';
 import type { ApprovalWaiters } from './approval-waiters.js';
@@ -29,6 +30,24 @@ function reasonFor(action: Action, reason: string): string {
   if (reason.trim() !== '' && reason.trim() !== action.title.trim()) return reason;
   const what = { exec: 'run a command', write: 'change a file', read: 'read a file', network: 'use the network', generic: 'do something that needs your permission' }[action.kind];
   return `The agent asks to ${what}.`;
+}
+
+/**
+ * The action a terminal/create request is judged as. Variables the agent sets for its command
+ * can change what runs (PATH, LD_PRELOAD, NODE_OPTIONS, ...): those are judged as `env
+ * NAME=VALUE command args`, the way the engine judges them in a command line, so neither an
+ * allow rule trusting a program found on Keel's PATH nor a grant for the bare command covers them.
+ */
+function terminalAction(request: { command: string; args: string[]; env?: Record<string, string> }, cwd: string): Action {
+  const env = Object.entries(request.env ?? {});
+  const badName = env.find(([name]) => name === '' || name.includes('=') || name.includes('\0'));
+  if (badName) throw new Error(`Refused to run ${request.command}: ${JSON.stringify(badName[0])} is not an environment variable name.`);
+  const assignments = env.filter(([name]) => isSensitiveEnv(name)).map(([name, value]) => `${name}=${value}`);
+  if (assignments.length > 0 && (request.command.startsWith('-') || request.command.includes('='))) {
+    throw new Error(`Refused to run ${JSON.stringify(request.command)} with ${assignments.map((word) => word.split('=')[0]).join(', ')} set: Keel cannot judge that command name.`);
+  }
+  const argv = [...(assignments.length > 0 ? ['env', ...assignments] : []), request.command, ...request.args];
+  return { kind: 'exec', title: argv.map(quoteWord).join(' '), command: argv[0]!, args: argv.slice(1), cwd };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -150,7 +169,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
           if (!live()) throw stale();
           const cwd = inWorkspace(request.cwd ?? workspace);
           if (!cwd.inside) throw new Error(`Refused to run a command in ${request.cwd}: it is outside the workspace.`);
-          const action: Action = { kind: 'exec', title: [request.command, ...request.args].map(quoteWord).join(' '), command: request.command, args: request.args, cwd: cwd.path };
+          const action = terminalAction(request, cwd.path);
           if (!(await permitted(action, 'The agent asks Keel to run this command for it.', 'keel.terminal'))) throw new Error(`Running ${action.title} was not allowed.`);
           if (!live()) throw stale();
           return terminals.start(request.command, request.args, cwd.path, { ...request.env, ...deps.env }, request.outputByteLimit);
