@@ -61,7 +61,7 @@ export const STOP_REASONS = {
   lockfile_violation: reason(
     'lockfile_violation',
     'user',
-    10,
+    11,
     false,
     "A turn changed a lockfile with packages the policy's deps section does not allow; review the turn's diff, restore its checkpoint or change the policy, then restart the runtime.",
   ),

@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { lintSource } from '@secretlint/core';
 import { secretLintProfiler } from '@secretlint/profiler';
 import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
@@ -12,14 +11,15 @@ const secretlintConfig = { rules: [{ id: SECRETLINT_PRESET_ID, rule: recommended
 /**
  * secretlint's core records a performance mark per rule per call in a process-wide profiler and
  * searches all earlier ones on every mark: over a big bundle (thousands of calls) that grew
- * quadratic (a 100,000-event run took minutes). Keel reads no profile: drop it after each call.
+ * quadratic (a 100,000-event run took minutes). Keel reads no profile: drop the profiler's
+ * lists after each call (node keeps one mark per name, so its own timeline stays bounded).
  */
 async function forgetProfile(): Promise<void> {
   // getEntries / getMeasures wait for pending measures and return the profiler's own arrays.
   (await secretLintProfiler.getEntries()).length = 0;
   (await secretLintProfiler.getMeasures()).length = 0;
-  performance.clearMarks();
-  performance.clearMeasures();
+  // Never clear the global performance marks: the profiler's observer measures between them
+  // later, and a missing mark throws outside any caller (it would crash the process).
 }
 
 export const secretlintDetector: Detector = {
