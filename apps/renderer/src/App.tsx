@@ -5,10 +5,12 @@ import { RunsPane } from './components/RunsPane.js';
 import { SidePane } from './components/SidePane.js';
 import { SettingsDialog } from './components/settings/SettingsDialog.js';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
+import { useAttentionTitle } from './lib/attention-title.js';
 import { useLayout } from './stores/layout.js';
 import { ReplayRoot } from './components/replay/ReplayRoot.js';
 
 export function App() {
+  useAttentionTitle();
   const sideOpen = useLayout((state) => state.sideOpen);
   const setSideOpen = useLayout((state) => state.setSideOpen);
   return (

@@ -56,3 +56,20 @@ describe('shortcuts overlay', () => {
     expect(screen.queryByTestId('shortcuts-overlay')).toBeNull();
   });
 });
+
+describe('tab title', () => {
+  it('counts the runs waiting for an approval', async () => {
+    const { attentionTitle, useAttentionTitle } = await import('../src/lib/attention-title.js');
+    const { useRuns } = await import('../src/stores/runs.js');
+    expect(attentionTitle(0)).toBe('Keel');
+    function Probe() {
+      useAttentionTitle();
+      return null;
+    }
+    render(<Probe />);
+    act(() => useRuns.setState({ runs: [{ id: 'a', state: 'awaiting_approval' }, { id: 'b', state: 'idle' }] as never }));
+    expect(document.title).toBe('(1) Keel — approval needed');
+    act(() => useRuns.setState({ runs: [] }));
+    expect(document.title).toBe('Keel');
+  });
+});

@@ -9,18 +9,12 @@ const SECRETLINT_PRESET_ID = '@secretlint/secretlint-rule-preset-recommend';
 const secretlintConfig = { rules: [{ id: SECRETLINT_PRESET_ID, rule: recommendedPreset }] };
 
 /**
- * secretlint's core records a performance mark per rule per call in a process-wide profiler and
- * searches all earlier ones on every mark: over a big bundle (thousands of calls) that grew
- * quadratic (a 100,000-event run took minutes). Keel reads no profile: drop the profiler's
- * lists after each call (node keeps one mark per name, so its own timeline stays bounded).
+ * secretlint's core records a performance mark per rule per call in a process-wide profiler,
+ * whose observer searches every earlier mark on each new one: over a big bundle (thousands of
+ * calls) that grew quadratic (a 100,000-event run took minutes, most of it in the profiler).
+ * Keel never reads the profile, so marking is turned off for the process.
  */
-async function forgetProfile(): Promise<void> {
-  // getEntries / getMeasures wait for pending measures and return the profiler's own arrays.
-  (await secretLintProfiler.getEntries()).length = 0;
-  (await secretLintProfiler.getMeasures()).length = 0;
-  // Never clear the global performance marks: the profiler's observer measures between them
-  // later, and a missing mark throws outside any caller (it would crash the process).
-}
+secretLintProfiler.mark = () => undefined;
 
 export const secretlintDetector: Detector = {
   id: SECRETLINT_PRESET_ID,
@@ -29,7 +23,6 @@ export const secretlintDetector: Detector = {
       source: { content: text, filePath: 'bundle-entry.txt', ext: '.txt', contentType: 'text' },
       options: { config: secretlintConfig, noPhysicFilePath: true },
     });
-    await forgetProfile();
     return result.messages.map((message) => ({
       start: message.range[0],
       end: message.range[1],

@@ -27,6 +27,22 @@ export interface RuleProposal {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * `<workspace>/.keel/policy.yaml`, refused when `.keel` or the file is a symlink or anything
+ * other than a plain directory and file: a repository (or an agent) could point them anywhere,
+ * and "Always allow this" writes only the workspace's own policy file.
+ */
+function workspacePolicyFile(workspace: string): string {
+  const file = path.join(workspace, WORKSPACE_POLICY_FILE);
+  for (const [target, want] of [[path.dirname(file), 'directory'], [file, 'file']] as const) {
+    const stat = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (stat && !(want === 'directory' ? stat.isDirectory() : stat.isFile())) {
+      refuse(`${target} is ${stat.isSymbolicLink() ? 'a symlink' : `not a ${want}`}; Keel writes a rule only into a plain ${WORKSPACE_POLICY_FILE} inside the workspace. Add it by hand.`);
+    }
+  }
+  return file;
+}
 /** Characters a pattern word would read as a glob, or a word split. */
 const NOT_LITERAL = /[\s*?[\]{}!\\]/;
 
@@ -141,7 +157,7 @@ export async function proposeRule(policy: EffectivePolicy, action: Action, conte
   if (asks.length === 0) refuse('The policy in force already allows this.');
   const rules = rulesFor(asks, workspace, action.title);
 
-  const file = path.join(workspace, WORKSPACE_POLICY_FILE);
+  const file = workspacePolicyFile(workspace);
   const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
   const base = current ?? 'schema_version: 1\n';
   const doc = parseDocument(base);
@@ -177,6 +193,7 @@ export async function proposeRule(policy: EffectivePolicy, action: Action, conte
 /** Writes a validated proposal atomically, unless the file changed since it was made. Returns the new sha256. */
 export function applyRuleProposal(proposal: RuleProposal): string {
   if (!proposal.valid) refuse(`The new policy file would be invalid: ${proposal.errors.join('; ')}`);
+  workspacePolicyFile(path.dirname(path.dirname(proposal.file))); // Checked again right before the write.
   const current = fs.existsSync(proposal.file) ? sha256(fs.readFileSync(proposal.file, 'utf8')) : null;
   if (current !== proposal.before) throw new KeelRpcError('conflict', `${proposal.file} changed since the rule was proposed; propose it again.`);
   fs.mkdirSync(path.dirname(proposal.file), { recursive: true });

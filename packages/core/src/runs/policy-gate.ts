@@ -193,10 +193,10 @@ export class PolicyGate {
   }
 
   /**
-   * `judge`, never throwing: an action the engine fails on (a bug, never an input) is asked
-   * about when a person answers asks (an interactive run), and denied otherwise — `--approve
-   * all` answers asks without anybody looking, so there it would be an allow — with the
-   * failure as its why. Never allowed.
+   * `judge`, never throwing: an action the engine fails on (a bug, never an input) is never
+   * allowed. It is asked about when a person answers asks (an interactive run), and denied in
+   * every other mode — `--approve all` included, which answers asks without anybody looking —
+   * with the failure as its why.
    */
   judgeSafely(action: Action, source: PolicyActionSource, extra: { toolCallId?: string; observed?: boolean } = {}): PolicyJudgement {
     try {
