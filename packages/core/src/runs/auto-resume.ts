@@ -60,9 +60,15 @@ export class AutoResumer {
       if (state.openTurn || run.runState !== 'idle') return;
       const text = `Keel continued the run by itself after ${stopReason} (${count} of ${limit} in a row; turn this off in Settings).`;
       await run.dispatch({ kind: 'recorded', generation: state.generation, body: { type: 'note', payload: { text } } });
-      await run.prompt(CONTINUE_PROMPT);
+      try {
+        await run.prompt(CONTINUE_PROMPT);
+      } catch (error) {
+        // A refused prompt (stopped, closing) leaves the run waiting for a person; the note above must not stand alone.
+        const why = error instanceof Error ? error.message : String(error);
+        await run.dispatch({ kind: 'recorded', generation: run.view.generation, body: { type: 'note', payload: { text: `Keel could not continue the run by itself: ${why}` } } });
+      }
     } catch {
-      // A refused prompt (read-only, stopped, closing) leaves the run waiting for a person, as before.
+      // The run is closed or read-only: nothing to record.
     }
   }
 
