@@ -93,6 +93,7 @@ export class PolicyGate {
   private recordedHash: string | null = null;
   private refused: string | null = null;
   private loading: Promise<void> | null = null;
+  private reloading: Promise<void> | null = null;
   private readonly decided = new Map<number, Set<string>>();
   private readonly askedToolCalls = new Set<string>();
   private readonly openTools = new Map<string, { generation: number; action: Action }>();
@@ -108,12 +109,25 @@ export class PolicyGate {
     return this.current;
   }
 
-  /** Reads the policy files again; records what changed. Concurrent calls share one load. */
+  /**
+   * Reads the policy files again; records what changed. A call made while a load runs gets one
+   * more load after it (that one may have read the files before they changed, as when a rule was
+   * just added), shared by every call made meanwhile.
+   */
   refresh(reason: 'changed' | 'rule_added' = 'changed'): Promise<void> {
-    this.loading ??= this.load(reason).finally(() => {
-      this.loading = null;
-    });
-    return this.loading;
+    if (!this.loading) {
+      this.loading = this.load(reason).finally(() => {
+        this.loading = null;
+      });
+      return this.loading;
+    }
+    this.reloading ??= this.loading
+      .catch(() => {})
+      .then(() => {
+        this.reloading = null;
+        return this.refresh(reason);
+      });
+    return this.reloading;
   }
 
   /** The policy in force, loaded first if it never was. */
@@ -126,25 +140,25 @@ export class PolicyGate {
     const { dataDir, workspace } = this.options;
     const result = await loadPolicy({ dataDir, workspace });
     const events: AppendInput[] = [];
+    let policy: EffectivePolicy;
+    let refused: string | null = null;
     if (result.ok) {
-      this.current = result.policy;
-      this.refused = null;
+      policy = result.policy;
     } else {
       const errors = result.errors.map(formatPolicyError).slice(0, 100);
-      const fingerprint = errors.join('\n');
+      refused = errors.join('\n');
       // Without any valid policy yet, Keel's built-in layer alone is in force.
-      this.current ??= combineLayers([{ name: 'builtin', file: null, policy: BUILTIN_POLICY }]);
-      if (fingerprint !== this.refused) {
-        events.push({ type: 'policy.refused', payload: { files: result.files, errors, kept: this.recordedHash ?? this.current.hash } });
-        this.refused = fingerprint;
-      }
+      policy = this.current ?? combineLayers([{ name: 'builtin', file: null, policy: BUILTIN_POLICY }]);
+      if (refused !== this.refused) events.push({ type: 'policy.refused', payload: { files: result.files, errors, kept: this.recordedHash ?? policy.hash } });
     }
-    const policy = this.current;
     if (policy.hash !== this.recordedHash) {
       events.push({ type: 'policy.loaded', payload: loadedPayload(policy, this.recordedHash === null ? 'run_start' : reason) });
     }
-    if (events.length === 0) return;
-    await this.options.record(events);
+    // In force only once its `policy.loaded` is durable (I1): no judgement names a policy the
+    // ledger does not have yet, and a failed append leaves the last recorded one in force.
+    if (events.length > 0) await this.options.record(events);
+    this.current = policy;
+    this.refused = refused;
     this.recordedHash = policy.hash;
   }
 
