@@ -139,6 +139,19 @@ describe('layers: the strictest decision among all matching rules of all layers 
   });
 });
 
+describe('the policy files themselves', () => {
+  it('an agent writing .keel/ (the policy that judges it), directly or by a redirection, is always asked, even where writes are allowed', () => {
+    const allowEverything = policyFrom('schema_version: 1\ndefaults: { exec: allow, write_inside: allow, unattended_ask: allow }\nrules:\n  - id: all-writes\n    write: ["**"]\n    decision: allow\n');
+    const ctx = world.context;
+    expect(evaluate(allowEverything, { write: '.keel/policy.yaml' }, ctx)).toMatchObject({ decision: 'ask', rule: 'keel.policy-files' });
+    expect(evaluate(allowEverything, { write: 'notes.md' }, ctx)).toMatchObject({ decision: 'allow', rule: 'all-writes' });
+    expect(decide(allowEverything, 'echo "defaults: {exec: allow}" >> .keel/policy.yaml')).toMatchObject({ decision: 'ask', rule: 'keel.policy-files' });
+    expect(decide(allowEverything, "sh -c 'cat x > .keel/policy.yaml'")).toMatchObject({ decision: 'ask', rule: 'keel.policy-files' });
+    // Unattended, that ask is the unattended_ask default (deny unless a person set it otherwise).
+    expect(decide(issue, 'echo x >> .keel/policy.yaml', { unattended: true })).toMatchObject({ decision: 'deny' });
+  });
+});
+
 describe('defaults per kind and the inputs other than commands', () => {
   it('write inside / outside the workspace (realpath), read inside / outside, network, push, deps', () => {
     const ctx = world.context;

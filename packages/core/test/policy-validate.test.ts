@@ -191,7 +191,7 @@ describe('loading the layers', () => {
     expect(both.policy.defaultLayers).toMatchObject({ exec: 'workspace', network: 'user', write_outside: 'builtin' });
     expect(both.policy.onViolation).toBe('stop');
     // Rules: all of them, in layer order.
-    expect(both.policy.rules.map((rule) => `${rule.layer}:${rule.id}`)).toEqual(['builtin:keel.shell-builtins', 'builtin:keel.wrappers', 'user:user-ls', 'workspace:ws-ls']);
+    expect(both.policy.rules.map((rule) => `${rule.layer}:${rule.id}`)).toEqual(['builtin:keel.shell-builtins', 'builtin:keel.wrappers', 'builtin:keel.policy-files', 'user:user-ls', 'workspace:ws-ls']);
     expect(both.policy.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(both.policy.hash).not.toBe(none.ok && none.policy.hash);
   });
@@ -222,7 +222,7 @@ describe('loading the layers', () => {
     const file = path.join(ws, 'other.yaml');
     fs.writeFileSync(file, ISSUE_POLICY);
     const loaded = await loadPolicy({ workspace: ws, file });
-    expect(loaded.ok && loaded.policy.rules.map((rule) => rule.id)).toEqual(['keel.shell-builtins', 'keel.wrappers', 'tests', 'no-force-push', 'sources', 'registry']);
+    expect(loaded.ok && loaded.policy.rules.map((rule) => rule.id)).toEqual(['keel.shell-builtins', 'keel.wrappers', 'keel.policy-files', 'tests', 'no-force-push', 'sources', 'registry']);
     const missing = await loadPolicy({ workspace: ws, file: path.join(ws, 'nope.yaml') });
     expect(!missing.ok && missing.errors[0]!.code).toBe('io');
   });

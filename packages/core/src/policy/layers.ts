@@ -48,6 +48,12 @@ export const BUILTIN_POLICY: PolicyFile = {
       decision: 'allow',
       why: 'A shell string or wrapped command is parsed and every command in it is judged on its own.',
     },
+    {
+      id: 'keel.policy-files',
+      write: ['.keel/**'],
+      decision: 'ask',
+      why: "The workspace policy is the person's: an agent's change to the files that decide what it may do always asks (edit .keel/ yourself, or use Always allow this).",
+    },
   ],
 };
 
