@@ -1,0 +1,47 @@
+// Persisted run-view snapshots are valid only for the fold version that wrote them
+// (replay/fold-version.ts). This test makes forgetting the bump visible: it fingerprints the
+// fold's sources, and when they change it fails until the fingerprint below is updated — the
+// moment to ask "does the same ledger now fold to a different view?" and, if so, to bump
+// RUN_VIEW_FOLD_VERSION (every stored snapshot is then rebuilt from its events).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { RUN_VIEW_FOLD_VERSION } from '../src/replay/fold-version.js';
+
+const FOLD_SOURCES = [
+  'replay/run-view-fold.ts',
+  'replay/view-items.ts',
+  'replay/recovery.ts',
+  'replay/progress.ts',
+  'replay/checkpoint-items.ts',
+  'replay/block-list.ts',
+  'replay/slots.ts',
+  'replay/decode.ts',
+  'replay/run-state.ts',
+  'contract/schemas/replay.ts',
+];
+
+/** Recorded with the version it belongs to: [version, sha256 of the sources]. */
+const RECORDED: [number, string] = [1, 'f6b4d03464496a65767802ce683d7aebfaa5768f12dc26c13422b5286ac6da6c'];
+
+function fingerprint(): string {
+  const hash = createHash('sha256');
+  for (const file of FOLD_SOURCES) {
+    hash.update(file).update('\0');
+    // Line endings and trailing spaces do not change what the fold does.
+    hash.update(fs.readFileSync(fileURLToPath(new URL(`../src/${file}`, import.meta.url)), 'utf8').replace(/[ \t]+$/gm, '').replace(/\r\n/g, '\n'));
+  }
+  return hash.digest('hex');
+}
+
+describe('the run-view fold version', () => {
+  it('is re-examined whenever the fold changes: its sources match the fingerprint recorded with this version', () => {
+    const now = fingerprint();
+    const [version, recorded] = RECORDED;
+    const advice =
+      `The fold's sources changed (fingerprint ${now}). If the same events can now fold to a different view, bump ` +
+      `RUN_VIEW_FOLD_VERSION in replay/fold-version.ts; then record [version, fingerprint] in this test.`;
+    expect({ version: RUN_VIEW_FOLD_VERSION, fingerprint: now }, advice).toEqual({ version, fingerprint: recorded });
+  });
+});
