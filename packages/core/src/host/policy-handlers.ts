@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { KeelRpcError, type PolicyOverview, type PolicyRule } from '../contract/index.js';
-import { applyRuleProposal, BUILTIN_POLICY, combineLayers, formatPolicyError, loadPolicy, policyFiles, policyLog, proposeRule, ruleKind, type EffectivePolicy } from '../policy/index.js';
+import { applyRuleProposal, checkRuleProposal, BUILTIN_POLICY, combineLayers, formatPolicyError, loadPolicy, policyFiles, policyLog, proposeRule, ruleKind, type EffectivePolicy } from '../policy/index.js';
 import type { RunManager } from '../runs/index.js';
 import type { ProcedureHandlers } from './router.js';
 
@@ -64,11 +64,19 @@ export function policyHandlers(deps: { runs: RunManager; dataDir: string }): Pol
     'policy.addRule': async ({ runId, approvalId, before }) => {
       const { controller, approval, proposal } = await proposalFor(runId, approvalId);
       if (proposal.before !== before) throw new KeelRpcError('conflict', `${proposal.file} changed since the rule was proposed; look at the new diff.`);
-      const after = applyRuleProposal(proposal);
+      // Intent first (I1): the rule is recorded, then written; a write that fails says so beside it.
+      const after = checkRuleProposal(proposal);
       await controller.dispatch({
         kind: 'policy_recorded',
         events: proposal.rules.map((rule) => ({ type: 'policy.rule_added', payload: { file: proposal.file, rule: rule as Record<string, unknown>, approvalId, before: proposal.before, after } })),
       });
+      try {
+        applyRuleProposal(proposal);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        await controller.dispatch({ kind: 'recorded', generation: controller.view.generation, body: { type: 'note', payload: { text: `The rule recorded above was not written to ${proposal.file}: ${why}` } } });
+        throw error;
+      }
       await controller.policy.refresh('rule_added');
       // "Always allow this" allows this one too, when it still waits.
       if (approval.status === 'pending' || approval.status === 'orphaned') await controller.decide(approvalId, 'allow_once');

@@ -38,4 +38,4 @@ export { MAX_SHELL_DEPTH, MAX_COMMAND_LENGTH } from './analysis.js';
 export { STARTER_POLICY, writeStarterPolicy } from './starter.js';
 export { requestInput, partSummary, decidedParts, ruleKind } from './requests.js';
 export { policyLog } from './log.js';
-export { proposeRule, applyRuleProposal, type RuleProposal } from './rule-proposal.js';
+export { proposeRule, checkRuleProposal, applyRuleProposal, type RuleProposal } from './rule-proposal.js';

@@ -191,14 +191,25 @@ export async function proposeRule(policy: EffectivePolicy, action: Action, conte
 }
 
 /** Writes a validated proposal atomically, unless the file changed since it was made. Returns the new sha256. */
-export function applyRuleProposal(proposal: RuleProposal): string {
+/**
+ * Checks that `proposal` can still be written as shown (valid, confined to the workspace, the file
+ * unchanged since it was proposed); returns the sha256 the file will have. The caller records its
+ * intent (policy.rule_added) with that digest, then writes with `applyRuleProposal`.
+ */
+export function checkRuleProposal(proposal: RuleProposal): string {
   if (!proposal.valid) refuse(`The new policy file would be invalid: ${proposal.errors.join('; ')}`);
   workspacePolicyFile(path.dirname(path.dirname(proposal.file))); // Checked again right before the write.
   const current = fs.existsSync(proposal.file) ? sha256(fs.readFileSync(proposal.file, 'utf8')) : null;
   if (current !== proposal.before) throw new KeelRpcError('conflict', `${proposal.file} changed since the rule was proposed; propose it again.`);
+  return sha256(proposal.text);
+}
+
+/** Writes the proposal atomically (after `checkRuleProposal`, checked again here); returns the file's new sha256. */
+export function applyRuleProposal(proposal: RuleProposal): string {
+  const after = checkRuleProposal(proposal);
   fs.mkdirSync(path.dirname(proposal.file), { recursive: true });
   const mode = fs.existsSync(proposal.file) ? fs.statSync(proposal.file).mode & 0o777 : 0o644;
   writeFileAtomic(proposal.file, proposal.text);
   fs.chmodSync(proposal.file, mode);
-  return sha256(proposal.text);
+  return after;
 }
