@@ -4,24 +4,15 @@
 // a missing file in plain words and lists imported runs apart from the user's own.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type LedgerEvent } from '../src/contract/index.js';
-import { memoryTransport } from '../src/host/router.js';
-import { openWorkstation, type Workstation } from '../src/host/workstation.js';
+import { describe, expect, it } from 'vitest';
+import { type LedgerEvent } from '../src/contract/index.js';
+import type { Workstation } from '../src/host/workstation.js';
 import { fold } from '../src/replay/index.js';
 import { readRunEvents } from '../src/runs/index.js';
+import { useWorkstations } from './fixtures/workstation-kit.js';
 import { tempDir } from './helpers.js';
 
-const opened: Workstation[] = [];
-afterEach(async () => {
-  for (const workstation of opened.splice(0)) await workstation.close();
-});
-
-async function start() {
-  const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
-  opened.push(workstation);
-  return { workstation, client: createClient(memoryTransport(workstation.router)) };
-}
+const { start } = useWorkstations();
 
 const IK = `ik:${'a'.repeat(64)}`;
 

@@ -1,22 +1,13 @@
 // Untitled runs get a title from their first prompt (recorded as run.renamed by first_prompt);
 // a person renames a run (by user); the run list (projection) and the view fold both show it; a
 // title given at creation is kept.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, titleFromPrompt } from '../src/contract/index.js';
-import { memoryTransport } from '../src/host/router.js';
-import { openWorkstation, type Workstation } from '../src/host/workstation.js';
+import { describe, expect, it } from 'vitest';
+import { titleFromPrompt } from '../src/contract/index.js';
+import type { Workstation } from '../src/host/workstation.js';
+import { useWorkstations } from './fixtures/workstation-kit.js';
 import { tempDir } from './helpers.js';
 
-const opened: Workstation[] = [];
-afterEach(async () => {
-  for (const workstation of opened.splice(0)) await workstation.close();
-});
-
-async function start() {
-  const workstation = await openWorkstation({ dataDir: tempDir(), mode: 'headless', heartbeatMs: 60_000 });
-  opened.push(workstation);
-  return { workstation, client: createClient(memoryTransport(workstation.router)) };
-}
+const { start } = useWorkstations();
 
 function renamed(workstation: Workstation, runId: string): Promise<string> {
   return new Promise((resolve) => {
