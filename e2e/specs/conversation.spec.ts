@@ -147,7 +147,12 @@ test('a run on a fresh folder: prompt, approve the write (button) and the check 
   const command = item(page, 'command');
   await expect(command.locator('[data-command-status="exited"]')).toBeVisible();
   await expect(command.getByTestId('command-status')).toHaveText('exit 0');
-  await expect(command.getByTestId('output')).toContainText('tests passed');
+  // The command's output is shown once: in the agent's tool call that embedded it; the
+  // "Keel ran" line points at that call and keeps its own copy behind a closed toggle.
+  await expect(command.locator('.command-card.linked')).toContainText('for the tool call above');
+  await expect(command.getByTestId('output')).toHaveAttribute('data-open', 'false');
+  await expect(command.getByTestId('output')).not.toContainText('tests passed');
+  await expect(item(page, 'tool').filter({ hasText: 'Run sh' }).getByTestId('output')).toContainText('tests passed');
   await expect(page.getByTestId('run-progress')).toHaveAttribute('aria-valuenow', '100');
 
   // The ledger agrees: both decided by the user, allow_once, one turn ended end_turn.
@@ -235,7 +240,7 @@ test('kill -9 of the agent while an approval is pending: recovery cards, the orp
   await expect(turnEnd(page, 'end_turn')).toBeVisible();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
   expect(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8')).toBe(GREETING);
-  await expect(item(page, 'command').getByTestId('output')).toContainText('tests passed');
+  await expect(item(page, 'tool').filter({ hasText: 'Run sh' }).getByTestId('output')).toContainText('tests passed');
 
   // Sending "Continue." brought the view back to the end (deciding the card above had
   // scrolled it up), and it followed the turn to its end.

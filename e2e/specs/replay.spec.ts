@@ -118,7 +118,8 @@ test('replay a finished run by keyboard, marker and deep link; export diagnostic
   // A tampered bundle is refused with a plain error.
   const tampered = path.join(path.dirname(bundle), 'tampered.zip');
   const bytes = fs.readFileSync(bundle);
-  bytes[Math.floor(bytes.length / 3)] ^= 0xff;
+  const at = Math.floor(bytes.length / 3);
+  bytes[at] = bytes[at]! ^ 0xff;
   fs.writeFileSync(tampered, bytes);
   await otherPage.getByTestId('bundle-path').fill(tampered);
   await otherPage.getByTestId('open-bundle').click();

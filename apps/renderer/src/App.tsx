@@ -5,6 +5,7 @@ import { RunsPane } from './components/RunsPane.js';
 import { SidePane } from './components/SidePane.js';
 import { SettingsDialog } from './components/settings/SettingsDialog.js';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay.js';
+import { CommandPalette } from './components/CommandPalette.js';
 import { useAttentionTitle } from './lib/attention-title.js';
 import { useLayout } from './stores/layout.js';
 import { ReplayRoot } from './components/replay/ReplayRoot.js';
@@ -46,6 +47,7 @@ export function App() {
       <ReplayRoot />
       <SettingsDialog />
       <ShortcutsOverlay />
+      <CommandPalette />
     </div>
   );
 }

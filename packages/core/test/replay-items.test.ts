@@ -306,6 +306,7 @@ describe('commands, file writes, skipped prompts', () => {
       ts: '2025-01-01T00:00:07.000Z',
       turn: 1,
       terminalId: 'term-1',
+      toolCallId: null,
       command: 'npm',
       args: ['test'],
       cwd: '/repo',
@@ -405,6 +406,8 @@ describe('commands, file writes, skipped prompts', () => {
     covered.push('policy.loaded', 'policy.refused', 'policy.decided', 'policy.rule_added');
     // Checkpoint events fold into checkpoint cards (checkpoint-items.test.ts).
     covered.push('checkpoint.created', 'checkpoint.skipped', 'checkpoint.restore_requested', 'checkpoint.restore_completed', 'checkpoint.restore_failed', 'workspace.drift', 'deps.changed', 'workspace.worktree');
+    // Run metadata events change the view's head, no transcript item (run-titles.test.ts, agent-check.test.ts).
+    covered.push('run.renamed', 'run.agent_changed');
     const all = EventBody.options.map((option) => option.shape.type.value);
     expect(all.filter((type) => !storyTypes.has(type) && !covered.includes(type))).toEqual([]);
   });

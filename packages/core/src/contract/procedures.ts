@@ -61,6 +61,16 @@ export const procedures = {
     input: z.object({ runId: RunId, approvalId: z.string().min(1).max(100), decision: ApprovalDecision }).strict(),
     output: z.object({}),
   }),
+  'agents.check': procedure({
+    description: 'Check an agent before a run uses it: the program on PATH, and for ACP an initialize handshake (10 s); the problem in plain words.',
+    input: z.object({ agent: AgentSpec, workspace: z.string().min(1).max(4096) }).strict(),
+    output: z.object({ ok: z.boolean(), problem: z.string().nullable() }),
+  }),
+  'run.setAgent': procedure({
+    description: "Change a run's agent (checked first; recorded as run.agent_changed). A running agent process restarts as the new agent.",
+    input: z.object({ runId: RunId, agent: AgentSpec }).strict(),
+    output: z.object({}),
+  }),
   'agents.list': procedure({
     description: 'What a new run can use: the built-in scripts, and agents found on PATH.',
     input: z.object({}).strict(),

@@ -12,6 +12,7 @@ import { createRouter, type Handlers, type Router } from './router.js';
 import { autoTitleRuns, runMetaProcedures } from './run-meta.js';
 import { settingsProcedures } from './settings-procedures.js';
 import { checkWorkspace, workspaceProcedures } from './workspace-procedures.js';
+import { agentProcedures, requireWorkingAgent } from './agent-procedures.js';
 import { SettingsStore } from './settings-store.js';
 import { followRunEvents } from './run-events.js';
 import { appLog, closeAppLog, openAppLog } from '../logging/index.js';
@@ -104,6 +105,8 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         // `~` expanded; a missing folder or a file said in plain words (a non-git folder is allowed: the dialog offers git init).
         const workspace = checkWorkspace(input.workspace);
         if (workspace.status !== 'git' && workspace.status !== 'not_git') throw new KeelRpcError('invalid_input', workspace.problem ?? 'That workspace cannot be used.');
+        // A custom agent is checked now (on PATH, answers the ACP handshake), not at the first prompt.
+        await requireWorkingAgent(input.agent, workspace.resolved);
         const controller = await runs.create({ ...input, workspace: workspace.resolved });
         return summary(controller.runId);
       },
@@ -133,6 +136,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       ...checkpointProcedures(runs, options.dataDir),
       ...settingsProcedures(settings),
       ...workspaceProcedures(),
+      ...agentProcedures(ledger, runs),
       ...runMetaProcedures(ledger),
       ...policyHandlers({ runs, dataDir: options.dataDir }),
       ...reliability.procedures,

@@ -39,6 +39,10 @@ export function foldProjection(base: RunProjection | null, event: LedgerEvent): 
     next.agent = payload.agent === undefined ? null : canonicalJson(payload.agent);
     next.title = typeof payload.title === 'string' ? payload.title : null;
   }
+  if (event.type === 'run.agent_changed' && event.seq > next.last_seq) {
+    const payload = event.payload as { agent?: unknown };
+    if (payload.agent !== undefined) next.agent = canonicalJson(payload.agent);
+  }
   if (event.type === 'run.renamed' && event.seq > next.last_seq) {
     const payload = event.payload as { title?: unknown };
     if (typeof payload.title === 'string') next.title = payload.title;

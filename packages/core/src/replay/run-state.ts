@@ -122,6 +122,7 @@ export function initialRunState(runId: string): RunState {
 /** The event types the run state reads; everything else (text, tools) passes by undecoded. */
 const READ: ReadonlySet<string> = new Set([
   'run.created',
+  'run.agent_changed',
   'run.state',
   'run.recovered',
   'session.bound',
@@ -173,6 +174,9 @@ function applyBody(state: RunState, body: EventBody, generation: number | null):
     }
     case 'tool.interrupted':
       for (const toolCallId of body.payload.toolCallIds) state.openTools.delete(toolCallId);
+      return;
+    case 'run.agent_changed':
+      state.agent = body.payload.agent;
       return;
     case 'run.created':
       state.workspace = body.payload.workspace;

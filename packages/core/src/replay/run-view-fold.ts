@@ -141,6 +141,9 @@ export class RunViewFold {
         head.title = title ?? null;
         return;
       }
+      case 'run.agent_changed':
+        head.agent = body.payload.agent;
+        return;
       case 'run.renamed':
         head.title = body.payload.title;
         return;
@@ -394,8 +397,13 @@ export class RunViewFold {
   }
 
   private toolUpdated(payload: PayloadOf<'tool.updated'>, event: LedgerEvent): void {
-    const { toolCallId, status, output, diff } = payload;
+    const { toolCallId, status, output, diff, terminalId } = payload;
     const [slot, item] = this.findTool(toolCallId) ?? this.addTool(toolCallId, '', null, undefined, event);
+    if (terminalId !== undefined) {
+      // The agent embedded Keel's command in this call: the command card becomes part of it.
+      const command = this.findKeyed(this.commands, terminalId, 'command');
+      if (command) this.items.set(command[0], commandItem(command[1], { lastSeq: event.seq, toolCallId }));
+    }
     this.items.set(
       slot,
       toolItem(item, {
@@ -426,6 +434,7 @@ export class RunViewFold {
       ts: event.ts,
       turn: this.turnNow(),
       terminalId,
+      toolCallId: null,
       command,
       args,
       cwd,

@@ -90,7 +90,7 @@ export function toolItem(base: ToolItem, change: ToolChange): ToolItem {
   };
 }
 
-type CommandChange = { [K in 'lastSeq' | 'command' | 'args' | 'cwd' | 'output' | 'status' | 'exitCode' | 'signal']?: CommandItem[K] };
+type CommandChange = { [K in 'lastSeq' | 'toolCallId' | 'command' | 'args' | 'cwd' | 'output' | 'status' | 'exitCode' | 'signal']?: CommandItem[K] };
 
 /** Like toolItem: one fixed shape, rebuilt on every streamed line of output. */
 export function commandItem(base: CommandItem, change: CommandChange): CommandItem {
@@ -101,6 +101,7 @@ export function commandItem(base: CommandItem, change: CommandChange): CommandIt
     ts: base.ts,
     turn: base.turn,
     terminalId: base.terminalId,
+    toolCallId: change.toolCallId !== undefined ? change.toolCallId : (base.toolCallId ?? null),
     command: change.command ?? base.command,
     args: change.args ?? base.args,
     cwd: change.cwd ?? base.cwd,

@@ -32,6 +32,7 @@ export function eventForUpdate(update: AgentUpdate, turn: number | null): { body
             toolCallId: update.toolCallId,
             ...(update.status ? { status: update.status } : {}),
             ...(update.output ? { output: update.output } : {}),
+            ...(update.terminalId ? { terminalId: update.terminalId } : {}),
             ...(update.diff ? { diff: update.diff } : {}),
           },
         },

@@ -7,6 +7,7 @@ export { ReceiptBus, type Receipt, type ReceiptKind } from './receipts.js';
 export { idempotencyKey } from './idempotency.js';
 export { actionKey } from './action-key.js';
 export { agentCatalog } from './agent-catalog.js';
+export { AGENT_CHECK_TIMEOUT_MS, checkAgent, resolveProgram, type AgentCheck } from './agent-check.js';
 export { AttentionTracker, type AttentionChange } from './attention.js';
 export { RunViews, SNAPSHOT_EVERY, type RunViewsOptions } from './run-views.js';
 export { decodeView, encodeView, loadViewSnapshot, RUN_VIEW_FOLD, saveViewSnapshot } from './run-view-snapshots.js';

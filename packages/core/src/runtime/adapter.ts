@@ -14,6 +14,8 @@ export type AgentUpdate =
       status?: 'pending' | 'in_progress' | 'completed' | 'failed';
       /** New output since the last update (appended by the fold). */
       output?: string;
+      /** A terminal the agent embedded in the call (ACP `terminal` content). */
+      terminalId?: string;
       diff?: { path: string; oldText: string | null; newText: string };
     };
 

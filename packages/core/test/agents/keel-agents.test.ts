@@ -258,9 +258,14 @@ for (const agent of AGENTS) describe.skipIf(!agent.available)(`keel run --agent 
   it('--approve none: Keel denies the command, nothing is written, the run still ends', async () => {
     const { model, data, ws, result, events } = await keelRun('none');
     expect(proofIn(ws)).toBeNull();
-    const [requested] = ofType(events, 'approval.requested');
-    expect(requested!.payload.action).toMatchObject({ kind: 'exec', command: agent.actionCommand });
-    expect(ofType(events, 'approval.decided').map((e) => [e.payload.decision, e.payload.by])).toEqual([['deny', 'auto']]);
+    // Nobody can answer: the policy's ask for the command becomes its unattended_ask (deny), with no approval card.
+    const denied = ofType(events, 'policy.decided').filter((e) => !e.payload.observed && e.payload.decision === 'deny');
+    // The command's strictest part decides (its redirection is a write, asked by default).
+    expect(denied.map((e) => e.payload.unattended)).toEqual([true]);
+    expect(denied[0]!.payload.action.parts?.map((part) => [part.kind, part.summary])).toEqual(
+      expect.arrayContaining([['exec', 'echo keel-through'], ['write', expect.stringContaining('proof.txt')]]),
+    );
+    expect(ofType(events, 'approval.requested')).toEqual([]);
     // Both agents hand the refusal to the model and let it finish the turn normally.
     expect(ofType(events, 'tool.updated').some((e) => e.payload.status === 'failed')).toBe(true);
     expect(model.requests.filter((r) => r.api === 'responses' || (r.api === 'messages' && r.reply !== 'side')).map((r) => r.reply)).toEqual(['tool_call', 'denied']);

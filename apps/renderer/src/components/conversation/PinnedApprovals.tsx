@@ -63,10 +63,12 @@ export function PinnedApprovals({ view, readOnly }: { view: RunView; readOnly: s
   if (pending.length === 0) return null;
   return (
     <section className="pinned-approvals" aria-label="Pending approvals" data-testid="pinned-approvals">
-      <div className="pinned-head small">
-        <strong>{pending.length === 1 ? '1 approval waiting' : `${pending.length} approvals waiting`}</strong>
-        {pending.length > 1 && <span className="muted"> · shortcuts answer the oldest first</span>}
-      </div>
+      {pending.length > 1 && (
+        <div className="pinned-head small">
+          <strong>{pending.length} approvals waiting</strong>
+          <span className="muted"> · shortcuts answer the oldest first</span>
+        </div>
+      )}
       {pending.map((item, index) => (
         <ApprovalCard key={item.approvalId} item={item} runId={view.runId} variant="pinned" shortcuts={index === 0 && !readOnly} readOnly={readOnly} />
       ))}

@@ -1,5 +1,8 @@
 import { stopReasonInfo, type RunSummary, type RunView } from '@keel/core/contract';
+import { useState } from 'react';
+import { createPortal } from 'react-dom';
 import { agentLabel } from '../../lib/agent.js';
+import { EditAgentDialog } from '../runs/EditAgentDialog.js';
 import { RunTitle } from './RunTitle.js';
 import { Disclosure } from '../items/Disclosure.js';
 import { CheckpointTimeline } from '../runs/checkpoints/CheckpointTimeline.js';
@@ -52,7 +55,10 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
         </div>
         <div>
           <dt>agent</dt>
-          <dd data-testid="run-agent">{agentLabel(view.agent)}</dd>
+          <dd data-testid="run-agent">
+            {agentLabel(view.agent)}
+            {!summary?.readOnly && !summary?.quarantined && <EditAgentButton view={view} />}
+          </dd>
         </div>
         <div>
           <dt>turn</dt>
@@ -129,5 +135,19 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
       )}
       <CheckpointTimeline view={view} readOnly={summary?.readOnly ? 'This run is read-only.' : null} />
     </header>
+  );
+}
+
+/** The ✎ beside the agent: change it (refused by the host while a turn runs, with the reason). */
+function EditAgentButton({ view }: { view: RunView }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button type="button" className="icon-button" title="Change the agent" aria-label="Change the agent" onClick={() => setOpen(true)} data-testid="edit-agent">
+        ✎
+      </button>
+      {/* A portal: the header clips what overflows it, and the dialog must cover the window. */}
+      {open && createPortal(<EditAgentDialog runId={view.runId} agent={view.agent} onClose={() => setOpen(false)} />, document.body)}
+    </>
   );
 }

@@ -55,10 +55,12 @@ export function ApprovalCard({
 }) {
   const { action } = item;
   const compact = variant === 'transcript' && item.status !== 'orphaned';
+  const pinned = variant === 'pinned';
+  if (pinned) return <PinnedCard item={item} runId={runId} shortcuts={shortcuts} readOnly={readOnly} />;
   return (
     <div
       className={`card approval-card status-${item.status}${compact ? ' compact' : ''}`}
-      data-testid={variant === 'pinned' ? 'pinned-approval' : 'approval-card'}
+      data-testid="approval-card"
       data-approval-id={item.approvalId}
       data-status={item.status}
       role="group"
@@ -80,13 +82,14 @@ export function ApprovalCard({
           </span>
         )}
       </div>
-      {compact ? (
+      {compact && item.status === 'pending' ? (
+        // One line: the request itself (with its buttons and facts) is pinned above the prompt box.
+        <span className="approval-outcome waiting small" data-testid="approval-pinned-ref">
+          Waiting for your answer ↓ pinned above the prompt box
+        </span>
+      ) : compact ? (
         <>
-          {item.status === 'pending' ? (
-            <p className="approval-outcome waiting small">Waiting for your answer — it is pinned above the prompt box.</p>
-          ) : (
-            <Outcome item={item} />
-          )}
+          <Outcome item={item} />
           <Disclosure stateKey={`${runId}:approval:${item.approvalId}:details`} summary={<span className="muted small">details</span>}>
             <ActionFacts item={item} withSource />
           </Disclosure>
@@ -102,14 +105,59 @@ export function ApprovalCard({
   );
 }
 
-function ActionFacts({ item, withSource = false }: { item: ApprovalItem; withSource?: boolean }) {
+/**
+ * The pinned copy, the one that is answered: kept compact so it never crowds the transcript —
+ * what is asked and who asks on the head line, the facts, the buttons with their keys.
+ */
+function PinnedCard({ item, runId, shortcuts, readOnly }: { item: ApprovalItem; runId: string; shortcuts: boolean; readOnly: string | null }) {
+  const { action } = item;
+  return (
+    <div
+      className={`card approval-card pinned status-${item.status}`}
+      data-testid="pinned-approval"
+      data-approval-id={item.approvalId}
+      data-status={item.status}
+      role="group"
+      aria-label={`Approval: ${action.title}`}
+    >
+      <div className="card-head">
+        <span className="approval-icon" aria-hidden="true">
+          ⚑
+        </span>
+        <ActionTitle item={item} />
+        <span className="chip" title={action.source ? `protocol kind: ${action.source}` : undefined}>
+          {action.kind}
+        </span>
+        <span className="muted small approval-meta">
+          asked by {item.source === 'keel' ? 'Keel' : 'the agent'} · generation {item.generation}
+          {item.status === 'pending' && item.timeoutMs ? ` · waits ${formatDuration(item.timeoutMs)}` : ''}
+        </span>
+      </div>
+      <ActionFacts item={item} withTitle={false} />
+      {item.status !== 'pending' && <Outcome item={item} />}
+      {isDecidable(item) && <DecisionButtons item={item} runId={runId} shortcuts={shortcuts} readOnly={readOnly} />}
+    </div>
+  );
+}
+
+function ActionTitle({ item }: { item: ApprovalItem }) {
+  return (
+    <span className="approval-title">
+      {item.source === 'keel' ? 'Keel' : 'The agent'} wants to {KIND_LABEL[item.action.kind] ?? 'act'}: <strong>{item.action.title}</strong>
+    </span>
+  );
+}
+
+function ActionFacts({ item, withSource = false, withTitle = true }: { item: ApprovalItem; withSource?: boolean; withTitle?: boolean }) {
   const { action } = item;
   const commandLine = action.command ? [action.command, ...(action.args ?? [])].map(quoteWord).join(' ') : null;
   return (
     <div className="approval-action">
-      <div className="approval-title">
-        {item.source === 'keel' ? 'Keel' : 'The agent'} wants to {KIND_LABEL[action.kind] ?? 'act'}: <strong>{action.title}</strong>
-      </div>
+      {withTitle && (
+        <div className="approval-title-row">
+          <ActionTitle item={item} />
+        </div>
+      )}
       <dl className="approval-facts">
         {commandLine && (
           <div>

@@ -6,14 +6,37 @@ import { OutputBlock } from './OutputBlock.js';
 export function CommandCard({ item, stateKey }: { item: ItemOfKind<'command'>; stateKey: string }) {
   const line = [item.command, ...item.args].map(quoteWord).join(' ');
   const failed = item.status === 'exited' && (item.exitCode !== 0 || item.signal !== null);
+  const badge = (
+    <span className={`status-badge ${item.status === 'running' ? 'tool-in_progress' : failed ? 'tool-failed' : 'tool-completed'}`} data-testid="command-status">
+      {item.status === 'running' ? 'running' : item.signal ? `killed (${item.signal})` : `exit ${item.exitCode ?? '?'}`}
+    </span>
+  );
+  if (item.toolCallId) {
+    // The agent's tool call above embeds this command: one line pointing at it. While it runs
+    // the live output shows here (the call has none yet); once it exited, the call holds the
+    // output and this copy stays behind a toggle.
+    return (
+      <div className={`card command-card linked${failed ? ' failed' : ''}`} data-command-status={item.status} data-tool-call-id={item.toolCallId}>
+        <div className="card-head">
+          <span className="who keel">Keel ran</span>
+          <code className="command-line">{line}</code>
+          {badge}
+          <span className="muted small">
+            in <code>{item.cwd}</code> · for the tool call above
+          </span>
+        </div>
+        {item.output && (
+          <OutputBlock stateKey={`${stateKey}:output`} output={item.output} label="terminal output" hiddenWhenClosed={item.status !== 'running'} />
+        )}
+      </div>
+    );
+  }
   return (
     <div className={`card command-card${failed ? ' failed' : ''}`} data-command-status={item.status}>
       <div className="card-head">
         <span className="who keel">Keel ran</span>
         <code className="command-line">{line}</code>
-        <span className={`status-badge ${item.status === 'running' ? 'tool-in_progress' : failed ? 'tool-failed' : 'tool-completed'}`} data-testid="command-status">
-          {item.status === 'running' ? 'running' : item.signal ? `killed (${item.signal})` : `exit ${item.exitCode ?? '?'}`}
-        </span>
+        {badge}
       </div>
       <div className="muted small">
         in <code>{item.cwd}</code>

@@ -267,7 +267,7 @@ function NewRunForm({ onClose }: { onClose(): void }) {
               Cancel
             </button>
             <button type="submit" className="primary" disabled={busy || workspaceBlocked !== null} title={workspaceBlocked ?? undefined} data-testid="new-run-create">
-              {busy ? 'Creating…' : 'Create run'}
+              {busy ? (source === 'builtin' ? 'Creating…' : 'Checking the agent…') : 'Create run'}
             </button>
           </div>
         </form>

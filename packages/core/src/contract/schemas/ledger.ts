@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkpointEventBodies } from './checkpoints.js';
 import { runMetaEventBodies } from './run-meta.js';
+import { runAgentEventBodies } from './run-agent.js';
 import { ApprovalPolicyContext, policyEventBodies } from './policy.js';
 
 /** The envelope version this build writes. Readers accept every version up to it (I10). */
@@ -249,6 +250,8 @@ export const EventBody = z.discriminatedUnion('type', [
     type: z.literal('tool.updated'),
     payload: z.object({
       toolCallId: z.string().min(1),
+      /** A terminal (Keel's command) the agent embedded in this call: its output belongs to the call. */
+      terminalId: z.string().min(1).optional(),
       status: z.enum(['pending', 'in_progress', 'completed', 'failed']).optional(),
       output: text.optional(),
       diff: z.object({ path: z.string(), oldText: z.string().nullable(), newText: z.string() }).optional(),
@@ -275,6 +278,7 @@ export const EventBody = z.discriminatedUnion('type', [
   ...checkpointEventBodies,
   ...policyEventBodies,
   ...runMetaEventBodies,
+  ...runAgentEventBodies,
 ]);
 export type EventBody = z.infer<typeof EventBody>;
 export type EventType = EventBody['type'];

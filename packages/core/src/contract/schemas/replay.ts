@@ -209,6 +209,8 @@ export const CommandItem = z.object({
   ts: z.string(),
   turn,
   terminalId: z.string(),
+  /** The agent's tool call this command ran for (its terminal was embedded in that call); null when unknown. */
+  toolCallId: z.string().nullable().optional(),
   command: z.string(),
   args: z.array(z.string()),
   cwd: z.string(),

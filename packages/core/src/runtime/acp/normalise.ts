@@ -134,6 +134,14 @@ function toolUpdates(update: ToolCallUpdate, seenOutput: Map<string, string>): A
     updates.push({ kind: 'tool_updated', toolCallId: update.toolCallId, ...(status ? { status } : {}), ...(output ? { output } : {}) });
   }
   for (const item of update.content ?? []) {
+    if (item.type === 'terminal') {
+      // Agents may repeat the embedded terminal on every update: record the link once.
+      const key = `terminal:${update.toolCallId}:${item.terminalId}`;
+      if (!seenOutput.has(key)) {
+        seenOutput.set(key, '');
+        updates.push({ kind: 'tool_updated', toolCallId: update.toolCallId, terminalId: item.terminalId });
+      }
+    }
     if (item.type !== 'diff') continue;
     updates.push({ kind: 'tool_updated', toolCallId: update.toolCallId, diff: { path: item.path, oldText: item.oldText ?? null, newText: item.newText } });
   }
