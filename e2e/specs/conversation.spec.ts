@@ -32,6 +32,18 @@ const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.
  * Resolves with what `check` finds in the run's ledger file: read now, then again on every
  * change the kernel reports for it (fs.watch, no polling); the timeout is a failure guard.
  */
+
+/**
+ * The run's events once the checkpoint of `turn` is recorded: it follows the turn's end, so the
+ * page's transcript (which shows it) and a fold of the ledger are compared at the same point.
+ */
+async function ledgerAfterCheckpoint(dataDir: string, runId: string, turn: number): Promise<LedgerEvent[]> {
+  const checkpointed = (events: LedgerEvent[]) =>
+    events.some((event) => (event.type === 'checkpoint.created' || event.type === 'checkpoint.skipped') && (event.payload as { turn: number }).turn === turn);
+  await expect.poll(() => checkpointed(readLedger(dataDir, runId)), { timeout: 30_000 }).toBe(true);
+  return readLedger(dataDir, runId);
+}
+
 function ledgerFact<T>(dataDir: string, runId: string, check: (events: LedgerEvent[]) => T | null | undefined | false, message: string, timeout = 30_000): Promise<T> {
   return waitUntil(() => check(readLedger(dataDir, runId)), timeout, message, fileChanges(ledgerFile(dataDir, runId)));
 }
@@ -156,7 +168,7 @@ test('a run on a fresh folder: prompt, approve the write (button) and the check 
   await expect(page.getByTestId('run-progress')).toHaveAttribute('aria-valuenow', '100');
 
   // The ledger agrees: both decided by the user, allow_once, one turn ended end_turn.
-  const events = readLedger(keel.dataDir, runId);
+  const events = await ledgerAfterCheckpoint(keel.dataDir, runId, 1);
   const decided = events.filter((event) => event.type === 'approval.decided').map((event) => event.payload);
   expect(decided).toEqual([
     expect.objectContaining({ approvalId: writeId, decision: 'allow_once', by: 'user' }),
@@ -250,7 +262,7 @@ test('kill -9 of the agent while an approval is pending: recovery cards, the orp
   await carriedCard.getByTestId('approval-ref').click();
   await expect(orphan).toBeInViewport();
 
-  const events = readLedger(keel.dataDir, runId);
+  const events = await ledgerAfterCheckpoint(keel.dataDir, runId, 2);
   expect(events.filter((e) => e.type === 'turn.ended').map((e) => (e.payload as { turn: number; stopReason: string }).stopReason)).toEqual([expect.not.stringMatching(/^end_turn$/), 'end_turn']);
   expect(countOf(events, 'prompt.sent'), 'no prompt sent twice').toBe(2);
   await expect(page.getByTestId('transcript')).toHaveAttribute('data-count', String(fold(events, runId).items.length));
@@ -290,7 +302,7 @@ test('reloading the page mid-stream shows every chunk once: nothing lost, nothin
   await expect(turnEnd(page, 'end_turn')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
 
-  const events = readLedger(keel.dataDir, run.id);
+  const events = await ledgerAfterCheckpoint(keel.dataDir, run.id, 1);
   const chunks = events.filter((event) => event.type === 'message.chunk').map((event) => (event.payload as { text: string }).text);
   expect(chunks.length).toBeGreaterThan(lines);
   const view: RunView = fold(events, run.id);

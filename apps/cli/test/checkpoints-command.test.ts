@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCheckpoint } from '@keel/core';
+import { createCheckpoint, createRunWorktree } from '@keel/core';
 import { requireBuilt, runKeel } from '../../../packages/core/test/fixtures/runtime-kit.js';
 import { busyRepo, keelRefs, removeTempDirs, tempDir, write } from '../../../packages/core/test/fixtures/checkpoint-kit.js';
 
@@ -23,6 +23,8 @@ beforeAll(async () => {
   await createCheckpoint(repo, { dataDir: data, runId: 'run-cli', turn: 2, budget: { maxBytes: 1024 } });
   // A run the ledger does not know (deleted): gc prunes it.
   await createCheckpoint(repo, { dataDir: data, runId: 'run-gone', turn: 0 });
+  // ...and its worktree, clean: gc removes it (the branch stays).
+  await createRunWorktree(repo, { dataDir: data, runId: 'run-gone' });
 });
 afterAll(removeTempDirs);
 
@@ -75,7 +77,9 @@ describe('keel gc', () => {
     const report = JSON.parse(result.stdout);
     expect(report.dryRun).toBe(true);
     expect(report.runsCleared).toEqual(['run-gone']);
+    expect(report.worktrees.removed.map((entry: { runId: string }) => entry.runId)).toEqual(['run-gone']);
     expect(keelRefs(repo)).toEqual(before);
+    expect(fs.existsSync(path.join(data, 'worktrees', 'run-gone'))).toBe(true);
   });
 
   it('prunes the run the ledger does not know, prints what it removed and the space', async () => {
@@ -85,6 +89,8 @@ describe('keel gc', () => {
     expect(result.stdout).toMatch(/1 checkpoint\(s\) of 1 run\(s\) removed; .* freed in the data directory/);
     expect(keelRefs(repo).some((ref) => ref.includes('run-gone'))).toBe(false);
     expect(keelRefs(repo).filter((ref) => ref.includes('run-cli'))).toHaveLength(2);
+    expect(result.stdout).toContain(`removed worktree ${path.join(data, 'worktrees', 'run-gone')} (run run-gone, deleted run;`);
+    expect(fs.existsSync(path.join(data, 'worktrees', 'run-gone'))).toBe(false);
   });
 
   it('rejects a malformed --older-than', async () => {

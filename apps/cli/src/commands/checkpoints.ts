@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { diffTurn, gcCheckpoints, LedgerError, listCheckpoints, openLedger, resolveDataDir, RunManager, type CheckpointListing, type GcResult } from '@keel/core';
+import { diffTurn, gcCheckpoints, gcWorktrees, ledgerRuns, LedgerError, listCheckpoints, openLedger, resolveDataDir, RunManager, type CheckpointListing, type GcResult, type WorktreeGcResult } from '@keel/core';
 import { dataDirFor } from './open-ledger.js';
 import { withDataOption } from './options.js';
 
@@ -152,8 +152,11 @@ async function restore(options: { data?: string; run: string; turn: number; file
   }
 }
 
-function printGc(result: GcResult): void {
+function printGc(result: GcResult, worktrees: WorktreeGcResult): void {
   const verb = result.dryRun ? 'would remove' : 'removed';
+  for (const kept of worktrees.kept) process.stdout.write(`kept worktree ${kept.path} (run ${kept.runId}): ${kept.why}\n`);
+  for (const entry of worktrees.removed) process.stdout.write(`${verb} worktree ${entry.path} (run ${entry.runId}, ${entry.reason.replace('_', ' ')}; ${bytes(entry.bytes)}; its branch keel/${entry.runId} is kept)\n`);
+  for (const problem of worktrees.problems) process.stderr.write(`warning: ${problem}\n`);
   for (const skipped of result.skippedRuns) process.stdout.write(`kept run ${skipped.runId}: ${skipped.why}\n`);
   for (const entry of result.removed) {
     const what = entry.ref ?? entry.sidecar ?? `${entry.kind} ${entry.n}`;
@@ -170,7 +173,7 @@ function printGc(result: GcResult): void {
 
 export function registerGc(program: Command): void {
   withDataOption(program.command('gc'))
-    .description('prune the checkpoints (refs, sidecars, private repositories) of old or deleted runs; never the ledger')
+    .description('prune the checkpoints (refs, sidecars, private repositories) and clean worktrees of old or deleted runs; never the ledger, a dirty worktree or a branch')
     .option('--dry-run', 'print what would be removed, remove nothing')
     .option('--older-than <age>', "prune runs whose newest checkpoint is older than this (7d, 12h, 2w)", parseAge)
     .option('--keep-last <n>', 'always keep the checkpoints of the n most recently checkpointed runs', parseCount)
@@ -179,7 +182,11 @@ export function registerGc(program: Command): void {
     .action(async (options: { data?: string; dryRun?: boolean; olderThan?: number; keepLast?: number; workspace?: string[]; json?: boolean }) => {
       const dataDir = resolveDataDir({ flag: options.data });
       const result = await gcCheckpoints({ dataDir, dryRun: options.dryRun, olderThanMs: options.olderThan, keepLast: options.keepLast, workspaces: options.workspace });
-      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else printGc(result);
+      // Worktrees of runs gone from the ledger, or whose checkpoints went for age just now.
+      const knownRuns = ledgerRuns(dataDir, []);
+      const expiredRuns = new Set(result.runsCleared.filter((runId) => knownRuns?.has(runId)));
+      const worktrees = await gcWorktrees({ dataDir, knownRuns, expiredRuns, dryRun: options.dryRun });
+      if (options.json) process.stdout.write(`${JSON.stringify({ ...result, worktrees }, null, 2)}\n`);
+      else printGc(result, worktrees);
     });
 }

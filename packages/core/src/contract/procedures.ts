@@ -127,8 +127,9 @@ export const procedures = {
     output: z.object({}),
   }),
   'policy.show': procedure({
-    description: "The policy a workspace's files give now (layers, rules, defaults, hash, validation), and the hash in force in a run.",
-    input: z.object({ runId: RunId.optional(), workspace: z.string().min(1).max(4096).optional() }).strict(),
+    // Only a run's workspace (or none: the built-in and user layers): the renderer names no paths (I11).
+    description: "The policy a run's workspace files give now (layers, rules, defaults, hash, validation), and the hash in force in the run.",
+    input: z.object({ runId: RunId.optional() }).strict(),
     output: PolicyOverview,
   }),
   'policy.decisions': procedure({

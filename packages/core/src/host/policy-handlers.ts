@@ -39,8 +39,8 @@ export function policyHandlers(deps: { runs: RunManager; dataDir: string }): Pol
   };
 
   return {
-    'policy.show': async ({ runId, workspace: given }) => {
-      const workspace = given ?? (runId ? workspaceOf(runId) : null);
+    'policy.show': async ({ runId }) => {
+      const workspace = runId ? workspaceOf(runId) : null;
       const loaded = await loadPolicy({ dataDir, workspace });
       const files = policyFiles({ dataDir, workspace }).map(({ name, file }) => ({ layer: name, file, exists: fs.existsSync(file) }));
       const runHash = runId ? (policyLog(runId, runs.events(runId)).entries.findLast((entry) => entry.type === 'policy.loaded')?.payload as { hash: string } | undefined)?.hash ?? null : null;

@@ -220,7 +220,7 @@ export async function gcCheckpoints(options: GcOptions): Promise<GcResult> {
 }
 
 /** Run ids that have a ledger log; null (treat no run as deleted) when the ledger is missing. */
-function ledgerRuns(dataDir: string, problems: string[]): ReadonlySet<string> | null {
+export function ledgerRuns(dataDir: string, problems: string[]): ReadonlySet<string> | null {
   const { logDir } = ledgerPaths(dataDir);
   const names = safeReaddir(logDir);
   if (names.length === 0) {

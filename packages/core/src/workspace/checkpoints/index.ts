@@ -8,7 +8,7 @@ export { lockfileChanges, depsChangedInTurn, parseLockfile, parseNpmLock, parseP
 export type { LockfileForensics, PackageVersions } from './lockfiles.js';
 export { listCheckpoints, type CheckpointListing, type RunCheckpoints } from './list.js';
 export { readSidecar, readSidecars, type SidecarProblem } from './sidecar.js';
-export { gcCheckpoints, type GcOptions, type GcResult, type GcRemoval } from './gc.js';
+export { gcCheckpoints, ledgerRuns, type GcOptions, type GcResult, type GcRemoval } from './gc.js';
 export { benchCheckpoints, type CheckpointBenchOptions, type CheckpointBenchResult } from './bench.js';
 export { resolveCheckpointRepo, resolveCommit, listRefs, checkpointRef, safetyRef, runPaths, CHECKPOINT_REFS, SAFETY_REFS, type CheckpointRepo, type RefEntry } from './repo.js';
 export { gitVersion, observeGitCalls, type GitCallObserver } from './git.js';
