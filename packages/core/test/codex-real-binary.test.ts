@@ -206,9 +206,11 @@ describe.skipIf(reason !== null)('Codex adapter over the real codex app-server 0
 
       // Second turn: kill the app-server while Codex waits for Keel's approval.
       const pending = first.adapter.prompt('again', 'ik:2');
+      // Handle the rejection before the kill: it may land while killGroup still awaits the exit.
+      const rejected = expect(pending).rejects.toThrow('agent process exited');
       await host.waitFor(() => host.asks.length === 3);
       await killGroup(first.child);
-      await expect(pending).rejects.toThrow('agent process exited');
+      await rejected;
 
       const replayHost = new Host();
       const second = launch(home, cwd, replayHost);
