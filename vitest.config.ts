@@ -9,6 +9,10 @@ export default defineConfig({
     alias: [
       { find: /^@keel\/core\/contract$/, replacement: src('./packages/core/src/contract/index.ts') },
       { find: /^@keel\/core\/version$/, replacement: src('./packages/core/src/contract/version.ts') },
+      { find: /^@keel\/core\/quiet-listing$/, replacement: src('./packages/core/src/ledger/quiet-listing.ts') },
+      { find: /^@keel\/core\/reconcile-gate$/, replacement: src('./packages/core/src/runs/reconcile-gate.ts') },
+      { find: /^@keel\/core\/data-dir$/, replacement: src('./packages/core/src/host/data-dir.ts') },
+      { find: /^@keel\/core\/run-list-marks$/, replacement: src('./packages/core/src/host/run-list-marks.ts') },
       { find: /^@keel\/core\/replay$/, replacement: src('./packages/core/src/replay/index.ts') },
       { find: /^@keel\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@keel\/main\/headless$/, replacement: src('./apps/main/src/headless/index.ts') },

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { openLedger, runSpanIdOf, traceIdOf } from '@keel/core';
-import { closed, stderrOf } from '../../../packages/core/test/fixtures/ledger-kit.js';
+import { closed, lineLog, stderrOf } from '../../../packages/core/test/fixtures/ledger-kit.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../packages/core/test/fixtures/otlp-receiver.js';
 import { keelBin, removeTempDirs, repoRoot, requireBuilt, runKeel, tempDir } from '../../../packages/core/test/fixtures/runtime-kit.js';
 
@@ -131,17 +131,9 @@ describe('keel export otlp', () => {
     });
     const child = spawn(process.execPath, [keelBin, 'export', 'otlp', '--endpoint', `http://127.0.0.1:${port}/v1/traces`, '--data', data], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const exit = closed(child);
-    const stderr = stderrOf(child);
-    await new Promise<void>((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error(`no retry line within 30 s: ${stderr()}`)), 30_000);
-      child.stderr!.on('data', () => {
-        if (stderr().includes('unavailable')) {
-          clearTimeout(guard);
-          resolve();
-        }
-      });
-    });
-    expect(stderr()).toMatch(/collector http:\/\/127\.0\.0\.1:\d+ unavailable .*; retrying in \d+ ms/);
+    const stderr = lineLog(child.stderr!);
+    const retry = await stderr.until((lines) => lines.find((line) => line.includes('unavailable')), 'a retry line');
+    expect(retry).toMatch(/collector http:\/\/127\.0\.0\.1:\d+ unavailable .*; retrying in \d+ ms/);
     const collector = await receiver(port);
     expect((await exit).code).toBe(0);
     expect(ids(collector.received)).toEqual(ids(reference));

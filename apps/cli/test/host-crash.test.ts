@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger, readRunEvents, RunManager, type LedgerEvent, type RunSummary } from '@keel/core';
 import {
   FAST_RESTART,
   fromGenerationAfter,
+  jsonLines,
   keelBin,
   ofType,
   processAlive,
@@ -20,6 +20,7 @@ import {
   tempDir,
   waitForEvent,
 } from '../../../packages/core/test/fixtures/runtime-kit.js';
+import { lineLog } from '../../../packages/core/test/fixtures/ledger-kit.js';
 
 beforeAll(requireBuilt);
 
@@ -80,20 +81,14 @@ describe('kill -9 of the host', () => {
     const hostExit = new Promise<NodeJS.Signals | null>((resolve) => host.once('exit', (_code, signal) => resolve(signal)));
 
     // Wait (on the host's own event stream) until the whole greeting is committed.
-    const seen: LedgerEvent[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error(`the host never streamed the greeting; stderr:\n${stderr}`)), 20_000);
-      let text = '';
-      createInterface({ input: host.stdout }).on('line', (line) => {
-        const event = JSON.parse(line) as LedgerEvent;
-        seen.push(event);
-        if (event.type === 'message.chunk') text += (event.payload as { text: string }).text;
-        if (text === GREETING) {
-          clearTimeout(guard);
-          resolve();
-        }
-      });
-    });
+    const stdout = lineLog(host.stdout, () => `stderr:\n${stderr}`);
+    const greeted = (lines: readonly string[]) =>
+      jsonLines(lines.join('\n'))
+        .filter((event) => event.type === 'message.chunk')
+        .map((event) => (event.payload as { text: string }).text)
+        .join('') === GREETING;
+    await stdout.until(greeted, 'the host to stream the greeting', 20_000);
+    const seen: LedgerEvent[] = jsonLines(stdout.lines.join('\n'));
     const runId = seen[0]!.run_id;
     const started = ofType(seen, 'runtime.started')[0]!;
     const agentPid = started.payload.pid;

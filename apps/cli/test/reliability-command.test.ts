@@ -29,7 +29,23 @@ describe('keel reliability', () => {
     expect(Scorecard.parse(JSON.parse(fs.readFileSync(path.join(out, files[0]!), 'utf8')))).toEqual(card);
   });
 
-  it('refuses an unknown scenario, a bad seed and two profiles, in plain words, with exit 1', async () => {
+  it('exits 1 and prints MISS when a measured SLO misses its target (a real recovery against a 0 ms p95 target), the scenario itself passing', { timeout: 150_000 }, async () => {
+    const out = tempDir('keel-rel-miss-');
+    const result = await runKeel(['reliability', '--scenario', 'agent-kill-mid-stream', '--seed', '5', '--target', 'recovery_p95=0', '--out', out], { guardMs: 140_000 });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).toContain('Keel reliability scorecard: FAIL');
+    expect(result.stdout).toMatch(/MISS\s+Recovery time p95/);
+    const json = fs.readdirSync(out).find((name) => name.endsWith('.json'))!;
+    const card = Scorecard.parse(JSON.parse(fs.readFileSync(path.join(out, json), 'utf8')));
+    expect(card.scenarios.map((scenario) => scenario.verdict)).toEqual(['passed']);
+    const p95 = card.slos.find((slo) => slo.id === 'recovery_p95')!;
+    expect(p95).toMatchObject({ target: 0, verdict: 'missed' });
+    expect(p95.value).toBeGreaterThan(0);
+    expect(card.slos.filter((slo) => slo.verdict === 'missed').map((slo) => slo.id)).toEqual(['recovery_p95']);
+    expect(card.verdict).toBe('fail');
+  });
+
+  it('refuses an unknown scenario, a bad seed, two profiles and a bad target, in plain words, with exit 1', { timeout: 90_000 }, async () => {
     const unknown = await runKeel(['reliability', '--scenario', 'meteor-strike']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('There is no scenario "meteor-strike". Scenarios: agent-kill-mid-stream');
@@ -39,6 +55,12 @@ describe('keel reliability', () => {
     const both = await runKeel(['reliability', '--quick', '--full']);
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('Choose one of --quick and --full.');
+    const target = await runKeel(['reliability', '--target', 'speed=3']);
+    expect(target.code).toBe(1);
+    expect(target.stderr).toContain('There is no SLO "speed". SLOs: recovery_success');
+    const shape = await runKeel(['reliability', '--target', 'recovery_p95']);
+    expect(shape.code).toBe(1);
+    expect(shape.stderr).toContain('--target must look like recovery_p95=2000, got "recovery_p95".');
   });
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMirror, LATEST_MIRROR_VERSION, migrateMirror, mirrorMigrations, openLedger } from '@keel/core';
-import { closed, onLines, stderrOf } from '../../../packages/core/test/fixtures/ledger-kit.js';
+import { closed, lineLog, stderrOf } from '../../../packages/core/test/fixtures/ledger-kit.js';
 import { findPostgres, startPostgres, type TestPostgres } from '../../../packages/core/test/fixtures/postgres-kit.js';
 import { keelBin, removeTempDirs, repoRoot, requireBuilt, runKeel, tempDir } from '../../../packages/core/test/fixtures/runtime-kit.js';
 
@@ -157,16 +157,8 @@ describe.skipIf(skipReason)('keel sink postgres (real PostgreSQL)', () => {
     const exit = closed(child);
     const stderr = stderrOf(child);
     // Killed the moment the first batch is committed: the rest of the copy is in flight.
-    await new Promise<void>((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error(`no batch committed within 30 s: ${stderr()}`)), 30_000);
-      onLines(child, (line) => {
-        if (line.startsWith('copied ')) {
-          clearTimeout(guard);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-    });
+    await lineLog(child.stdout!, stderr).until((lines) => lines.some((line) => line.startsWith('copied ')), 'a committed batch');
+    child.kill('SIGKILL');
     expect((await exit).signal).toBe('SIGKILL');
     const partial = [...(await mirrorCounts(url)).values()].reduce((sum, run) => sum + run.rows, 0);
     expect(partial).toBeGreaterThan(0);
@@ -258,23 +250,8 @@ describe.skipIf(skipReason)('keel sink postgres (real PostgreSQL)', () => {
     const child = spawn(process.execPath, [keelBin, 'sink', 'postgres', '--url', url, '--data', data, '--interval', '50'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const exit = closed(child);
     const stderr = stderrOf(child);
-    const lines: string[] = [];
-    const waiters: Array<() => void> = [];
-    onLines(child, (line) => {
-      lines.push(line);
-      for (const wake of waiters.splice(0)) wake();
-    });
-    const waitLine = (text: string) =>
-      new Promise<void>((resolve, reject) => {
-        const guard = setTimeout(() => reject(new Error(`no "${text}" within 30 s; stdout ${lines.join('|')}; stderr ${stderr()}`)), 30_000);
-        const check = () => {
-          if (lines.some((line) => line.includes(text))) {
-            clearTimeout(guard);
-            resolve();
-          } else waiters.push(check);
-        };
-        check();
-      });
+    const stdout = lineLog(child.stdout!, stderr);
+    const waitLine = (text: string) => stdout.until((lines) => lines.some((line) => line.includes(text)), `"${text}"`);
     try {
       await waitLine(`copied ${runId} seq 1..6`);
       // The writer opens the ledger (and its lock) while the mirror keeps reading it.

@@ -14,7 +14,7 @@ afterEach(() => {
   delete document.documentElement.dataset.theme;
 });
 
-const settings = { schema_version: 1, autoResume: true, autoResumeLimit: 3, idleStopMinutes: 30, approvalTimeoutSeconds: 900, theme: 'system', defaultScript: 'edit-and-test' } as const;
+const settings = { schema_version: 1, autoResume: true, autoResumeLimit: 3, idleStopMinutes: 30, approvalTimeoutSeconds: 900, theme: 'system', defaultScript: 'edit-and-test', liveOtlpExport: false } as const;
 const view = (patch: object = {}) => ({ settings: { ...settings, ...patch }, file: '/data/settings.json', dataDir: '/data' });
 
 describe('settings dialog', () => {
@@ -45,5 +45,32 @@ describe('settings dialog', () => {
     fireEvent.blur(idle);
     await act(async () => {});
     expect(screen.getByTestId('settings-error').textContent).toContain('That setting is not valid');
+  });
+
+  it('the live export switch saves the setting and shows where spans go and what went wrong', async () => {
+    let stored = view();
+    let status = { state: 'off', endpoint: null, spansSent: 0, lastSentAt: null, problem: null, restarts: 0 };
+    const { client, invoke } = mockClient({
+      'settings.get': () => stored,
+      'agents.list': () => ({ builtinScripts: [], detected: [] }),
+      'sinks.liveExport': () => status,
+      'settings.update': ({ patch }: { patch: Record<string, unknown> }) => {
+        stored = view({ ...stored.settings, ...patch });
+        status = { ...status, state: 'retrying', endpoint: 'http://127.0.0.1:4318/v1/traces', spansSent: 12, problem: 'collector http://127.0.0.1:4318 unavailable' } as never;
+        return stored;
+      },
+    });
+    useSettings.setState({ open: true });
+    renderWithClient(<SettingsDialog />, client);
+    await act(async () => {});
+    expect(screen.getByTestId('settings-live-export-status').textContent).toContain('Off.');
+    fireEvent.click(screen.getByTestId('settings-live-export'));
+    await act(async () => {});
+    await act(async () => {});
+    expect(invoke).toHaveBeenCalledWith('settings.update', { patch: { liveOtlpExport: true } });
+    const line = screen.getByTestId('settings-live-export-status').textContent;
+    expect(line).toContain('Waiting for the collector (retrying).');
+    expect(line).toContain('http://127.0.0.1:4318/v1/traces, 12 spans sent');
+    expect(line).toContain('collector http://127.0.0.1:4318 unavailable');
   });
 });

@@ -434,9 +434,9 @@ describe('built-in agent: faults', () => {
 });
 
 describe('built-in agent: catalog, command and fault syntax', () => {
-  it('ships the five scripts, all valid; names resolve to the shipped files', () => {
+  it('ships the six scripts, all valid; names resolve to the shipped files', () => {
     const scripts = listBuiltinScripts();
-    expect(scripts.map((script) => script.name)).toEqual(['edit-and-test', 'fault-crash', 'fault-hang', 'hello', 'long-stream']);
+    expect(scripts.map((script) => script.name)).toEqual(['edit-and-test', 'fault-crash', 'fault-hang', 'hello', 'long-stream', 'markdown']);
     expect(resolveBuiltinScript('hello')).toBe(scripts.find((script) => script.name === 'hello')!.path);
     expect(() => resolveBuiltinScript('nope')).toThrow(/Unknown built-in agent script "nope" \(known: edit-and-test, /);
     // fault-crash exits right after the first permission, before the write.

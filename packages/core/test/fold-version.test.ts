@@ -19,11 +19,13 @@ const FOLD_SOURCES = [
   'replay/slots.ts',
   'replay/decode.ts',
   'replay/run-state.ts',
+  'replay/usage.ts',
+  'contract/schemas/usage.ts',
   'contract/schemas/replay.ts',
 ];
 
 /** Recorded with the version it belongs to: [version, sha256 of the sources]. */
-const RECORDED: [number, string] = [2, 'f6b4d03464496a65767802ce683d7aebfaa5768f12dc26c13422b5286ac6da6c'];
+const RECORDED: [number, string] = [3, 'ea5c41b4791a2766faa4dfc0b5bf02bd200f6b79f4bf2cab1bcdb1b0bfe82552'];
 
 function fingerprint(): string {
   const hash = createHash('sha256');

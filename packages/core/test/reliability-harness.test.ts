@@ -30,7 +30,7 @@ describe('formulas (one per number)', () => {
   });
 
   it('every SLO meets its target on a clean tally, and each planted failure misses exactly its SLO', () => {
-    const clean = result({ attempts: 1000, recovered: 1000, acknowledged: 500, orphanedApprovals: 2, orphanedApprovalsHonoured: 2, staleSessions: 4, staleSessionsRemapped: 4 }, [100, 200, 4000]);
+    const clean = result({ attempts: 1000, recovered: 1000, acknowledged: 500, promptsChecked: 40, orphanedApprovals: 2, orphanedApprovalsHonoured: 2, staleSessions: 4, staleSessionsRemapped: 4 }, [100, 200, 4000]);
     const slos = evaluateSlos([clean]);
     expect(slos.map((slo) => [slo.id, slo.value, slo.verdict])).toEqual([
       ['recovery_success', 100, 'met'],
@@ -53,6 +53,9 @@ describe('formulas (one per number)', () => {
     // Nothing measured is no data, not a pass or a miss; a skipped scenario counts for nothing.
     const none = evaluateSlos([{ ...result({ attempts: 3 }), verdict: 'skipped' }]);
     expect(none.every((slo) => slo.verdict === 'no_data')).toBe(true);
+    // Scenarios that never prompt across a fault say nothing about duplicated prompts (not a vacuous 0).
+    const unprompted = evaluateSlos([result({ attempts: 10, recovered: 10, acknowledged: 10 })]);
+    expect(unprompted.find((slo) => slo.id === 'duplicated_prompts')).toMatchObject({ value: null, verdict: 'no_data' });
   });
 
   it('a scenario seed depends on the run seed and the name only', () => {

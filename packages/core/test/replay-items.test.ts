@@ -408,6 +408,8 @@ describe('commands, file writes, skipped prompts', () => {
     covered.push('checkpoint.created', 'checkpoint.skipped', 'checkpoint.restore_requested', 'checkpoint.restore_completed', 'checkpoint.restore_failed', 'workspace.drift', 'deps.changed', 'workspace.worktree');
     // Run metadata events change the view's head, no transcript item (run-titles.test.ts, agent-check.test.ts).
     covered.push('run.renamed', 'run.agent_changed');
+    // Usage reports change the view's usage, no transcript item (usage.test.ts).
+    covered.push('usage.reported');
     const all = EventBody.options.map((option) => option.shape.type.value);
     expect(all.filter((type) => !storyTypes.has(type) && !covered.includes(type))).toEqual([]);
   });

@@ -6,6 +6,7 @@ import {
   reliabilityDir,
   runHarness,
   ScenarioName,
+  SloId,
   writeScorecard,
   type HarnessProfile,
   type HarnessProgressEvent,
@@ -21,6 +22,7 @@ interface ReliabilityOptions {
   scenario?: string[];
   json?: boolean;
   out?: string;
+  target?: string[];
   data?: string;
 }
 
@@ -35,6 +37,21 @@ export function parseScenarios(names: readonly string[]): ScenarioName[] {
     if (!parsed.success) throw new Error(`There is no scenario "${name}". Scenarios: ${ScenarioName.options.join(', ')}.`);
     return parsed.data;
   });
+}
+
+/** `--target recovery_p95=2000`: an SLO's target replaced for this run (in the SLO's unit: %, ms or a count). */
+export function parseTargets(pairs: readonly string[]): Partial<Record<SloId, number>> {
+  const targets: Partial<Record<SloId, number>> = {};
+  for (const pair of pairs) {
+    const match = /^([a-z_0-9]+)=(-?[0-9]+(?:\.[0-9]+)?)$/.exec(pair);
+    if (!match) throw new Error(`--target must look like recovery_p95=2000, got "${pair}".`);
+    const id = SloId.safeParse(match[1]);
+    if (!id.success) throw new Error(`There is no SLO "${match[1]}". SLOs: ${SloId.options.join(', ')}.`);
+    const value = Number(match[2]);
+    if (value < 0) throw new Error(`--target ${id.data} must not be negative, got ${value}.`);
+    targets[id.data] = value;
+  }
+  return targets;
 }
 
 /** A progress line per scenario: a bar on a terminal (rewritten in place), one line per finished scenario otherwise. */
@@ -82,15 +99,17 @@ export function registerReliability(program: Command): void {
     .option('--scenario <name...>', `only these scenarios: ${ScenarioName.options.join(', ')}`)
     .option('--json', 'print the scorecard as JSON')
     .option('--out <dir>', 'write the scorecard files here (default: <data>/reliability)')
+    .option('--target <slo=value...>', `replace an SLO's target for this run, e.g. recovery_p95=2000 (SLOs: ${SloId.options.join(', ')})`)
     .action(async (options: ReliabilityOptions) => {
       if (options.quick && options.full) throw new Error('Choose one of --quick and --full.');
       const profile: HarnessProfile = options.full ? 'full' : 'quick';
       const seed = options.seed === undefined ? randomSeed() : parseSeed(options.seed);
       const scenarios = parseScenarios(options.scenario ?? []);
+      const targets = parseTargets(options.target ?? []);
       const outDir = options.out ? path.resolve(options.out) : reliabilityDir(dataDirFor(options.data, 'create'));
       const tty = Boolean(process.stderr.isTTY) && !options.json;
       if (!options.json) process.stderr.write(`keel reliability --${profile} --seed ${seed}\n`);
-      const card = await runHarness({ profile, seed, scenarios, onProgress: options.json ? undefined : progressPrinter(tty) });
+      const card = await runHarness({ profile, seed, scenarios, targets, onProgress: options.json ? undefined : progressPrinter(tty) });
       const files = writeScorecard(outDir, card);
       if (options.json) process.stdout.write(`${JSON.stringify(card, null, 2)}\n`);
       else printCard(card, files);

@@ -1,14 +1,39 @@
 import type { Command } from 'commander';
-import { LedgerError, openLedger, RunManager, whyNotWritable, type RunSummary } from '@keel/core';
-import { dataDirFor } from './open-ledger.js';
+import type { RunSummary } from '@keel/core/contract';
+import { requireDataDir, resolveDataDir, whyNotWritable } from '@keel/core/data-dir';
+import { readQuietLedger } from '@keel/core/quiet-listing';
+import { reconcileMayAct } from '@keel/core/reconcile-gate';
 import { withDataOption } from './options.js';
+import { registerRunsManage, withRunListMarks } from './runs-manage.js';
 
 /**
- * Opens the data dir as the host (reconciling runs a killed host left) unless a live Keel holds
+ * The runs as the projection holds them, when opening the data dir as a host would do nothing
+ * (issue 16: `keel runs` in O(runs) without loading the rest of Keel): every log ends at its
+ * verified marker, and no run is left for reconciliation. Null otherwise.
+ */
+function listQuiet(dataDir: string): RunSummary[] | null {
+  const quiet = readQuietLedger(dataDir);
+  if (!quiet) return null;
+  try {
+    return reconcileMayAct(dataDir, quiet.runs, (runId) => quiet.lastGenerationExited(runId)) ? null : quiet.runs;
+  } finally {
+    quiet.close();
+  }
+}
+
+/**
+ * Lists from the projection when there is nothing to recover or reconcile; otherwise opens the
+ * data dir as the host (recovering, reconciling runs a killed host left) unless a live Keel holds
  * it or it cannot be written (a read-only filesystem): then lists read-only, and says so.
  */
 async function listRuns(data: string | undefined): Promise<{ runs: RunSummary[]; note: string | null }> {
-  const dataDir = dataDirFor(data, 'read');
+  const dataDir = requireDataDir(resolveDataDir({ flag: data }));
+  const notWritable = whyNotWritable(dataDir);
+  if (!notWritable) {
+    const quiet = listQuiet(dataDir);
+    if (quiet) return { runs: quiet, note: null };
+  }
+  const { LedgerError, openLedger, RunManager } = await import('@keel/core');
   const listReadOnly = async (note: string) => {
     const ledger = await openLedger({ dataDir, readOnly: true });
     try {
@@ -17,7 +42,6 @@ async function listRuns(data: string | undefined): Promise<{ runs: RunSummary[];
       await ledger.close();
     }
   };
-  const notWritable = whyNotWritable(dataDir);
   if (notWritable) return listReadOnly(notWritable);
   try {
     const ledger = await openLedger({ dataDir });
@@ -35,11 +59,14 @@ async function listRuns(data: string | undefined): Promise<{ runs: RunSummary[];
 }
 
 export function registerRuns(program: Command): void {
-  withDataOption(program.command('runs'))
+  const runsCommand = withDataOption(program.command('runs'));
+  registerRunsManage(runsCommand);
+  runsCommand
     .description('list runs: id, agent, workspace, state, stop reason, quarantine')
     .option('--json', 'print JSON')
     .action(async (options: { data?: string; json?: boolean }) => {
-      const { runs, note } = await listRuns(options.data);
+      const { runs: listed, note } = await listRuns(options.data);
+      const runs = withRunListMarks(options.data, listed);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         return;
@@ -51,7 +78,7 @@ export function registerRuns(program: Command): void {
       }
       for (const run of runs) {
         const agent = run.agent ? `${run.agent.kind}${run.agent.script ? `:${run.agent.script}` : ''}` : '?';
-        const flags = [run.quarantined ? `QUARANTINED (${run.quarantineReason})` : '', run.readOnly ? 'read-only' : ''].filter(Boolean).join(' ');
+        const flags = [run.quarantined ? `QUARANTINED (${run.quarantineReason})` : '', run.readOnly ? 'read-only' : '', run.archived ? 'archived' : ''].filter(Boolean).join(' ');
         process.stdout.write(
           `${run.id}  ${agent.padEnd(22)} ${run.state.padEnd(18)} ${(run.stopReason ?? '-').padEnd(18)} ${run.workspace ?? '?'}${flags ? `  ${flags}` : ''}\n`,
         );

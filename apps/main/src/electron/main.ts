@@ -100,7 +100,14 @@ function start(): void {
     await app.whenReady();
     denyAllPermissions(session.defaultSession);
     serveAppScheme(rendererDistDir());
-    installAppMenu();
+    // File > Export diagnostics… / Open bundle…: the renderer acts on the run it shows, through the
+    // same procedures as its buttons (app.menu stream); nothing happens before the Workstation is open.
+    const menuCommand = (command: 'export-diagnostics' | 'open-bundle') => {
+      void workstation?.then((opened) => {
+        if (!opened.menuCommand(command)) console.warn(`[keel] ${command}: no window is listening`);
+      });
+    };
+    installAppMenu({ exportDiagnostics: () => menuCommand('export-diagnostics'), openBundle: () => menuCommand('open-bundle') });
     const dataDir = ensureDataDir(app.getPath('userData'));
     workstation = openWorkstation({
       dataDir,
@@ -127,7 +134,10 @@ function start(): void {
     });
     const opened = await workstation;
     if (shutDown) return; // quit while opening; will-quit closes it
-    watchAttention(opened);
+    watchAttention(opened, () => {
+      focusMainWindow();
+      return mainWindow;
+    });
     bridge = registerIpcBridge({
       ipcMain,
       router: opened.router,

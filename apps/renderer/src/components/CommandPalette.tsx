@@ -4,9 +4,10 @@ import { useKeel } from '../lib/client-context.js';
 import { describeError } from '../lib/errors.js';
 import { modKey } from '../lib/keyboard.js';
 import { useLayout } from '../stores/layout.js';
-import { useRuns, useSelectedRun } from '../stores/runs.js';
+import { useRunListFilter, useRuns, useSelectedRun } from '../stores/runs.js';
 import { useSettings } from '../stores/settings.js';
 import { useUi } from '../stores/ui.js';
+import { useSearchUi } from './conversation/search/search-ui.js';
 
 /** The palette's key: Ctrl+K (⌘K on a Mac), from anywhere, text fields included. */
 export const isPaletteKey = (event: KeyboardEvent) => (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k';
@@ -24,6 +25,7 @@ export function CommandPalette() {
   const runs = useRuns((state) => state.runs);
   const selected = useSelectedRun();
   const sideOpen = useLayout((state) => state.sideOpen);
+  const showArchived = useRunListFilter((state) => state.filter.showArchived);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -78,6 +80,15 @@ export function CommandPalette() {
                     Cancel the running turn
                   </Command.Item>
                   <Command.Item
+                    value="Find in transcript"
+                    onSelect={() => {
+                      close();
+                      useSearchUi.getState().openSearch();
+                    }}
+                  >
+                    Find in the transcript ({modKey()}+F)
+                  </Command.Item>
+                  <Command.Item
                     value="Export diagnostics"
                     onSelect={() =>
                       void call(
@@ -87,6 +98,12 @@ export function CommandPalette() {
                     }
                   >
                     Export diagnostics of this run
+                  </Command.Item>
+                  <Command.Item
+                    value={selected?.archived ? 'Unarchive run' : 'Archive run'}
+                    onSelect={() => void call(() => client.invoke('run.archive', { runId, archived: !selected?.archived }))}
+                  >
+                    {selected?.archived ? 'Unarchive this run' : 'Archive this run'}
                   </Command.Item>
                 </>
               )}
@@ -107,6 +124,15 @@ export function CommandPalette() {
                 }}
               >
                 {sideOpen ? 'Hide the side pane' : 'Show the side pane'}
+              </Command.Item>
+              <Command.Item
+                value={showArchived ? 'Hide archived runs' : 'Show archived runs'}
+                onSelect={() => {
+                  close();
+                  useRunListFilter.getState().setFilter({ showArchived: !showArchived });
+                }}
+              >
+                {showArchived ? 'Hide archived runs' : 'Show archived runs'}
               </Command.Item>
             </Command.Group>
             {runs.length > 0 && (

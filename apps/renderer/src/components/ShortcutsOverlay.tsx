@@ -4,6 +4,7 @@ import { isTypingTarget, modKey } from '../lib/keyboard.js';
 const SHORTCUTS: ReadonlyArray<[keys: string, what: string]> = [
   [`${modKey()}+Enter`, 'Send the prompt'],
   [`${modKey()}+K`, 'Command palette: new run, switch run, restart, cancel, export diagnostics, settings, side pane'],
+  [`${modKey()}+F`, 'Find in the transcript (Enter / Shift+Enter: next / previous match, Esc: close)'],
   ['1 / A', 'Allow the oldest waiting approval once (1 also from the empty prompt box)'],
   ['2 / R', 'Allow it for this run'],
   ['3 / D', 'Deny it'],

@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { ReliabilityPane } from './ReliabilityPane.js';
 import { PolicyView } from './policy/PolicyView.js';
 import { ImportedView } from './replay/ImportedView.js';
+import { ChangesView } from './changes/ChangesView.js';
 
 /**
  * The right pane: one view at a time, chosen by tabs. Each capability adds its view here as one
@@ -15,6 +16,7 @@ interface SideView {
 
 const VIEWS: SideView[] = [
   { id: 'reliability', label: 'Reliability', render: () => <ReliabilityPane /> },
+  { id: 'changes', label: 'Changes', render: () => <ChangesView /> },
   { id: 'policy', label: 'Policy', render: () => <PolicyView /> },
   { id: 'imported', label: 'Imported', render: () => <ImportedView /> },
 ];

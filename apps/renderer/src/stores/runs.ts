@@ -1,5 +1,6 @@
 import type { KeelClient, RunSummary } from '@keel/core/contract';
 import { create } from 'zustand';
+import { NO_FILTER, type RunListFilter } from '../components/runs/list/run-filter.js';
 import { describeError } from '../lib/errors.js';
 
 const SELECTED_KEY = 'keel.selectedRun';
@@ -34,7 +35,14 @@ export const useRuns = create<RunsState>((set) => ({
   loaded: false,
   error: null,
   selectedRunId: storedSelection(),
-  setRuns: (runs) => set({ runs: runs.slice().sort(byActivity), loaded: true, error: null }),
+  // A snapshot is the whole list: a run deleted (here or in another tab) leaves it, and the selection with it.
+  setRuns: (runs) =>
+    set((state) => ({
+      runs: runs.slice().sort(byActivity),
+      loaded: true,
+      error: null,
+      selectedRunId: state.selectedRunId && !runs.some((run) => run.id === state.selectedRunId) && state.loaded ? null : state.selectedRunId,
+    })),
   mergeRuns: (changed) =>
     set((state) => {
       const byId = new Map(state.runs.map((run) => [run.id, run]));
@@ -55,6 +63,58 @@ export const useRuns = create<RunsState>((set) => ({
     set({ selectedRunId });
   },
 }));
+
+const FILTER_KEY = 'keel.runList';
+
+function storage(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The remembered filter; anything unreadable falls back to no filter. */
+export function storedFilter(stored = storage()?.getItem(FILTER_KEY) ?? null): RunListFilter {
+  if (!stored) return NO_FILTER;
+  try {
+    const value = JSON.parse(stored) as Partial<RunListFilter>;
+    const text = (v: unknown) => (typeof v === 'string' ? v : null);
+    return {
+      query: text(value.query) ?? '',
+      state: text(value.state),
+      agent: text(value.agent),
+      workspace: text(value.workspace),
+      showArchived: value.showArchived === true,
+      groupByWorkspace: value.groupByWorkspace === true,
+    };
+  } catch {
+    return NO_FILTER;
+  }
+}
+
+interface RunListFilterState {
+  filter: RunListFilter;
+  setFilter(change: Partial<RunListFilter>): void;
+  clearFilter(): void;
+}
+
+/** Search, filters, "show archived" and grouping of the run list, remembered across reloads (localStorage). */
+export const useRunListFilter = create<RunListFilterState>((set, get) => {
+  const save = (filter: RunListFilter) => {
+    try {
+      storage()?.setItem(FILTER_KEY, JSON.stringify(filter));
+    } catch {
+      // Remembering is a convenience only.
+    }
+    set({ filter });
+  };
+  return {
+    filter: storedFilter(),
+    setFilter: (change) => save({ ...get().filter, ...change }),
+    clearFilter: () => save({ ...NO_FILTER, groupByWorkspace: get().filter.groupByWorkspace, showArchived: get().filter.showArchived }),
+  };
+});
 
 /** The summary of the selected run, if the list has it. */
 export const useSelectedRun = () => useRuns((state) => state.runs.find((run) => run.id === state.selectedRunId) ?? null);

@@ -3,9 +3,12 @@ import { procedure } from './define.js';
 import { AgentCatalog, AppInfo } from './schemas/app.js';
 import { RunView } from './schemas/replay.js';
 import { replayViewerProcedures } from './schemas/replay-viewer.js';
+import { changesProcedures } from './schemas/changes.js';
+import { runListProcedures } from './schemas/run-list.js';
 import { PolicyLog, PolicyOverview, PolicyRuleProposal } from './schemas/policy.js';
 import { CheckpointDiffView, RestoreOutcome, RunCheckpointsView } from './schemas/checkpoints.js';
 import { SettingsPatch, SettingsView } from './schemas/settings.js';
+import { LiveExportStatus } from './schemas/sinks.js';
 import { WorkspaceCheck } from './schemas/workspace-check.js';
 import { AgentSpec, ApprovalDecision, ApprovalMode, RunId, RunSummary, VerifyReport } from './schemas/ledger.js';
 import { ReliabilityOverview, RunReliabilityFacts, ScenarioName } from './schemas/reliability.js';
@@ -106,6 +109,11 @@ export const procedures = {
     input: z.object({ patch: SettingsPatch }).strict(),
     output: SettingsView,
   }),
+  'sinks.liveExport': procedure({
+    description: 'How the live OpenTelemetry exporter is doing: off, running or retrying, where it sends, spans sent, the last problem.',
+    input: z.object({}).strict(),
+    output: LiveExportStatus,
+  }),
   'checkpoints.list': procedure({
     description: "A run's checkpoints (turn, commit, files changed; skipped ones with the reason), from its hidden refs and sidecars.",
     input: z.object({ runId: RunId }).strict(),
@@ -165,6 +173,8 @@ export const procedures = {
     output: RunReliabilityFacts,
   }),
   ...replayViewerProcedures,
+  ...changesProcedures,
+  ...runListProcedures,
 } as const;
 
 export type Procedures = typeof procedures;

@@ -3,11 +3,13 @@ import { stream } from './define.js';
 import { Heartbeat } from './schemas/app.js';
 import { LedgerEvent, RunId, RunSummary } from './schemas/ledger.js';
 import { HarnessProgress } from './schemas/reliability.js';
+import { AppMenuCommand, BundleExportProgress } from './schemas/diagnostics.js';
 
 /**
  * What `runs.changed` sends: first (and again after every re-subscribe) the whole list, then
  * the summaries that changed since the previous message, at most one message per ~100 ms.
- * Runs are never removed, so a list plus changes keyed by id is the whole state.
+ * A run deleted from the list sends the whole list again (a snapshot), so a list plus changes
+ * keyed by id is the whole state.
  */
 export const RunListUpdate = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('snapshot'), runs: z.array(RunSummary) }).strict(),
@@ -37,6 +39,16 @@ export const streams = {
     description: "The host's reliability harness: its current status first (idle, running with the scenario and counts, finished, failed), then every change.",
     params: z.object({}).strict(),
     event: HarnessProgress,
+  }),
+  'diagnostics.progress': stream({
+    description: "The host's diagnostics bundle export: its state first (idle, running with bytes done of total, finished, failed), then every change.",
+    params: z.object({}).strict(),
+    event: BundleExportProgress,
+  }),
+  'app.menu': stream({
+    description: 'Commands chosen in the native application menu (the Electron door), for the renderer to carry out on the run it shows.',
+    params: z.object({}).strict(),
+    event: AppMenuCommand,
   }),
 } as const;
 

@@ -12,9 +12,10 @@ export const importedDir = (dataDir: string) => path.join(dataDir, 'imported');
 /** What an import found, written beside the bundle's files. */
 export const IMPORT_REPORT = 'import.json';
 
-type Parsed = { kind: 'record'; event: LedgerEvent } | { kind: 'trailer'; headHash: string; count: number; lastSeq: number } | { kind: 'bad'; reason: string };
+export type Parsed = { kind: 'record'; event: LedgerEvent } | { kind: 'trailer'; headHash: string; count: number; lastSeq: number } | { kind: 'bad'; reason: string };
 
-function parseLine(line: string): Parsed {
+/** One line of a ledger slice: a record, the export trailer, or a damaged line (with why). */
+export function parseLine(line: string): Parsed {
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -45,8 +45,8 @@ export function listImportedRuns(dataDir: string): ImportedRun[] {
   return runs;
 }
 
-/** The events of an imported run, read from its (redacted) ledger slice. */
-export function readImportedEvents(dataDir: string, bundleId: string, runId: string): LedgerEvent[] {
+/** The file of an imported run's (redacted) ledger slice. */
+export function importedSliceFile(dataDir: string, bundleId: string, runId: string): string {
   const dir = path.join(importedDir(dataDir), bundleId);
   const manifestFile = path.join(dir, MANIFEST_ENTRY);
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(bundleId) || !fs.existsSync(manifestFile)) {
@@ -55,5 +55,10 @@ export function readImportedEvents(dataDir: string, bundleId: string, runId: str
   const manifest = BundleManifest.parse(JSON.parse(fs.readFileSync(manifestFile, 'utf8')));
   const run = manifest.runs.find((each) => each.run_id === runId);
   if (!run) throw new Error(`Bundle ${bundleId} holds no run ${runId}.`);
-  return [...sliceEvents(fs.readFileSync(path.join(dir, ...run.ledger_entry.split('/')), 'utf8'))];
+  return path.join(dir, ...run.ledger_entry.split('/'));
+}
+
+/** The events of an imported run, read from its (redacted) ledger slice. */
+export function readImportedEvents(dataDir: string, bundleId: string, runId: string): LedgerEvent[] {
+  return [...sliceEvents(fs.readFileSync(importedSliceFile(dataDir, bundleId, runId), 'utf8'))];
 }

@@ -5,5 +5,6 @@ export { keelPatterns, environmentValues, entropy, type Detector, type SecretRan
 export { writeBundle, MANIFEST_ENTRY, type WriteBundleOptions, type BundleProgress } from './bundle-writer.js';
 export { inspectBundle, openBundle, readManifest, safeEntryName, BundleError, DEFAULT_BUNDLE_LIMITS, type BundleLimits } from './bundle-reader.js';
 export { importBundle, checkSlice, sliceEvents, importedDir } from './bundle-import.js';
-export { listImportedRuns, readImportedEvents, type ImportedRun } from './imported-runs.js';
+export { listImportedRuns, readImportedEvents, importedSliceFile, type ImportedRun } from './imported-runs.js';
+export { readSliceFrom, type SliceRecord } from './slice-reader.js';
 export { collectVersions, type Versions } from './versions.js';

@@ -6,10 +6,20 @@ import type { Ledger } from '../ledger/index.js';
 import type { ProcedureHandlers } from './router.js';
 import { runDoctor } from './doctor.js';
 import type { ReplayService } from './replay-service.js';
+import { DiagnosticsActivity } from './diagnostics-activity.js';
+import { BundleUploads } from './bundle-upload.js';
 
 type DiagnosticsHandlers = Pick<
   ProcedureHandlers,
-  'replay.open' | 'replay.stateAt' | 'replay.events' | 'diagnostics.export' | 'diagnostics.import' | 'diagnostics.imported'
+  | 'replay.open'
+  | 'replay.stateAt'
+  | 'replay.events'
+  | 'diagnostics.export'
+  | 'diagnostics.import'
+  | 'diagnostics.uploadStart'
+  | 'diagnostics.uploadChunk'
+  | 'diagnostics.uploadFinish'
+  | 'diagnostics.imported'
 >;
 
 export interface DiagnosticsDoors {
@@ -22,10 +32,25 @@ export interface DiagnosticsDoors {
 const source = ({ runId, bundleId }: { runId: string; bundleId?: string | undefined }) => (bundleId ? { runId, bundleId } : { runId });
 
 /** The replay viewer's and the diagnostics bundle's procedures (issue 14). */
-export function diagnosticsProcedures(ledger: Ledger, dataDir: string, replay: ReplayService, doors: DiagnosticsDoors): DiagnosticsHandlers {
+export function diagnosticsProcedures(
+  ledger: Ledger,
+  dataDir: string,
+  replay: ReplayService,
+  doors: DiagnosticsDoors,
+  activity: DiagnosticsActivity = new DiagnosticsActivity(),
+  uploads: BundleUploads = new BundleUploads(dataDir),
+): DiagnosticsHandlers {
+  const importFile = async (file: string) => {
+    try {
+      return await importBundle(file, dataDir);
+    } catch (error) {
+      if (error instanceof BundleError || (error as NodeJS.ErrnoException).code === 'ENOENT') throw new KeelRpcError('invalid_input', (error as Error).message);
+      throw error;
+    }
+  };
   return {
     'replay.open': (input) => replay.timeline(source(input)),
-    'replay.stateAt': (input) => replay.stateAt(source(input), input.seq),
+    'replay.stateAt': (input) => replay.stateAt(source(input), input.seq, input),
     'replay.events': (input) => replay.events(source(input), input.fromSeq, input.limit ?? 200),
     'diagnostics.export': async ({ runIds }) => {
       const name = `keel-diagnostics-${new Date().toISOString().replace(/[:.]/g, '-')}.zip`;
@@ -38,9 +63,21 @@ export function diagnosticsProcedures(ledger: Ledger, dataDir: string, replay: R
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         out = path.join(dir, name);
       }
+      if (activity.progress.state === 'running') throw new KeelRpcError('conflict', 'A diagnostics bundle is already being written; wait for it to finish.');
+      activity.report({ state: 'running', runIds, entry: '', done: 0, total: 0 });
       try {
-        return await writeBundle({ ledger, dataDir, runIds, out, doctor: () => runDoctor({ dataDir, ledger }) });
+        const written = await writeBundle({
+          ledger,
+          dataDir,
+          runIds,
+          out,
+          doctor: () => runDoctor({ dataDir, ledger }),
+          onProgress: ({ entry, done, total }) => activity.report({ state: 'running', runIds, entry, done, total }),
+        });
+        activity.report({ state: 'finished', runIds, file: written.file });
+        return written;
       } catch (error) {
+        activity.report({ state: 'failed', runIds, message: (error as Error).message });
         if (error instanceof RedactionError) throw new KeelRpcError('internal', error.message);
         throw new KeelRpcError('invalid_input', (error as Error).message);
       }
@@ -51,11 +88,16 @@ export function diagnosticsProcedures(ledger: Ledger, dataDir: string, replay: R
         if (!doors.chooseBundleToOpen) throw new KeelRpcError('invalid_input', 'There is no file picker in headless mode; type the bundle path.');
         return null;
       }
+      return importFile(chosen);
+    },
+    'diagnostics.uploadStart': ({ name, size }) => uploads.start(name, size),
+    'diagnostics.uploadChunk': ({ uploadId, offset, data }) => uploads.chunk(uploadId, offset, data),
+    'diagnostics.uploadFinish': async ({ uploadId }) => {
+      const uploaded = uploads.finish(uploadId);
       try {
-        return await importBundle(chosen, dataDir);
-      } catch (error) {
-        if (error instanceof BundleError || (error as NodeJS.ErrnoException).code === 'ENOENT') throw new KeelRpcError('invalid_input', (error as Error).message);
-        throw error;
+        return await importFile(uploaded.file);
+      } finally {
+        uploaded.done();
       }
     },
     'diagnostics.imported': () => listImportedRuns(dataDir),

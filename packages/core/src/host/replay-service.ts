@@ -1,6 +1,7 @@
 import { KeelRpcError } from '../contract/errors.js';
 import {
   MAX_REPLAY_MARKERS,
+  REPLAY_WINDOW_ITEMS,
   type LedgerEvent,
   type ReplayEventRow,
   type ReplayMarker,
@@ -8,9 +9,9 @@ import {
   type ReplayTimeline,
   type RunView,
 } from '../contract/index.js';
-import { listImportedRuns, readImportedEvents } from '../diagnostics/index.js';
+import { importedSliceFile, listImportedRuns, readSliceFrom } from '../diagnostics/index.js';
 import { genesisHash, hashOf, type Ledger } from '../ledger/index.js';
-import { markerOf, ReplayIndex } from '../replay/index.js';
+import { markerOf, ReplayIndex, type ReplayEventSource } from '../replay/index.js';
 
 const PAGE = 5_000;
 
@@ -28,11 +29,37 @@ interface Opened {
 
 const keyOf = (source: ReplaySource) => `${source.bundleId ?? ''}/${source.runId}`;
 
+/** A run's events re-read from the ledger by seq (the cursor is the last seq read), a page at a time. */
+export function ledgerSource(ledger: Ledger, runId: string): ReplayEventSource {
+  return {
+    *after(cursor, pageHint) {
+      let from = cursor + 1;
+      const limit = Math.min(PAGE, Math.max(64, pageHint));
+      for (;;) {
+        const page = ledger.read(runId, { fromSeq: from, limit });
+        yield* page;
+        if (page.length < limit) return;
+        from = page[page.length - 1]!.seq + 1;
+      }
+    },
+  };
+}
+
+/** An imported run's events re-read from its slice file (the cursor is a byte offset). */
+function sliceSource(file: string): ReplayEventSource {
+  return {
+    *after(cursor, pageHint) {
+      for (const { event } of readSliceFrom(file, cursor, Math.min(4 << 20, Math.max(64 << 10, pageHint * 1024)))) yield event;
+    },
+  };
+}
+
 /**
  * The host side of the replay viewer: one ReplayIndex per open run (the last few opened are
  * kept), fed from the ledger — and kept current for a live run on every call — or from an
  * imported bundle's slice. While indexing it checks the hash chain record by record and
- * collects the timeline markers, so a scrub never reads the ledger again.
+ * collects the timeline markers. The index keeps marks of the fold, not the events: a scrub
+ * re-reads at most one mark's worth of events (ReplayIndex, DEFAULT_SNAPSHOT_EVERY).
  */
 export class ReplayService {
   private readonly open = new Map<string, Opened>();
@@ -57,10 +84,11 @@ export class ReplayService {
     };
   }
 
-  stateAt(source: ReplaySource, seq: number): { seq: number; view: RunView } {
+  /** The state at `seq` with a window of its transcript (by default the last REPLAY_WINDOW_ITEMS items). */
+  stateAt(source: ReplaySource, seq: number, window: { itemsFrom?: number | undefined; itemsLimit?: number | undefined } = {}): { seq: number; view: RunView; itemCount: number; itemsFrom: number } {
     const run = this.get(source);
     const at = Math.min(seq, run.index.lastSeq);
-    return { seq: at, view: run.index.stateAt(at) };
+    return { seq: at, ...run.index.windowAt(at, window.itemsLimit ?? REPLAY_WINDOW_ITEMS, window.itemsFrom) };
   }
 
   events(source: ReplaySource, fromSeq: number, limit: number): { rows: ReplayEventRow[]; lastSeq: number } {
@@ -90,10 +118,10 @@ export class ReplayService {
     return run;
   }
 
-  private fresh(source: ReplaySource, redacted: Set<number>, readOnly: boolean): Opened {
+  private fresh(source: ReplaySource, events: ReplayEventSource, redacted: Set<number>, readOnly: boolean): Opened {
     return {
       source,
-      index: new ReplayIndex({ runId: source.runId }),
+      index: new ReplayIndex({ runId: source.runId, source: events }),
       markers: [],
       markersTruncated: false,
       prevHash: genesisHash(source.runId),
@@ -103,14 +131,15 @@ export class ReplayService {
     };
   }
 
-  private add(run: Opened, event: LedgerEvent): void {
+  /** `cursor`: where the run's source resumes after this event. */
+  private add(run: Opened, event: LedgerEvent, cursor: number): void {
     if (run.firstBadSeq === null) {
       const { hash, ...unhashed } = event;
       const linked = event.prev === run.prevHash && event.seq === run.index.lastSeq + 1;
       if (!linked || (!run.redacted.has(event.seq) && hashOf(unhashed) !== hash)) run.firstBadSeq = event.seq;
     }
     run.prevHash = event.hash;
-    run.index.append(event);
+    run.index.append(event, cursor);
     const marker = markerOf(event);
     if (marker) {
       if (run.markers.length < MAX_REPLAY_MARKERS) run.markers.push(marker);
@@ -121,7 +150,7 @@ export class ReplayService {
   private fromLedger(source: ReplaySource): Opened {
     const summary = this.ledger.run(source.runId);
     if (!summary) throw new KeelRpcError('not_found', `No run ${source.runId}.`);
-    return this.fresh(source, new Set(), summary.readOnly || summary.quarantined);
+    return this.fresh(source, ledgerSource(this.ledger, source.runId), new Set(), summary.readOnly || summary.quarantined);
   }
 
   /** Appends what the ledger committed since the last call (a live run grows while it is watched). */
@@ -129,7 +158,7 @@ export class ReplayService {
     let from = run.index.lastSeq + 1;
     for (;;) {
       const page = this.ledger.read(run.source.runId, { fromSeq: from, limit: PAGE });
-      for (const event of page) this.add(run, event);
+      for (const event of page) this.add(run, event, event.seq);
       if (page.length < PAGE) return;
       from = page[page.length - 1]!.seq + 1;
     }
@@ -138,8 +167,9 @@ export class ReplayService {
   private fromBundle(source: ReplaySource, bundleId: string): Opened {
     const imported = listImportedRuns(this.dataDir).find((each) => each.bundleId === bundleId && each.runId === source.runId);
     if (!imported) throw new KeelRpcError('not_found', `No imported run ${source.runId} in bundle ${bundleId}.`);
-    const run = this.fresh(source, new Set(imported.redactedSeqs), true);
-    for (const event of readImportedEvents(this.dataDir, bundleId, source.runId)) this.add(run, event);
+    const file = importedSliceFile(this.dataDir, bundleId, source.runId);
+    const run = this.fresh(source, sliceSource(file), new Set(imported.redactedSeqs), true);
+    for (const { event, end } of readSliceFrom(file)) this.add(run, event, end);
     return run;
   }
 }

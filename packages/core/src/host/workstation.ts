@@ -1,15 +1,20 @@
 import type { AppInfo, AppMode, EngineHealth, HealthStatus } from '../contract/schemas/app.js';
 import type { RunSummary } from '../contract/schemas/ledger.js';
+import type { AppMenuCommand } from '../contract/schemas/diagnostics.js';
 import { KeelRpcError } from '../contract/errors.js';
 import { KEEL_VERSION } from '../contract/version.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
 import { agentCatalog, AutoResumer, IdleStopper, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
 import { checkpointProcedures } from './checkpoint-procedures.js';
+import { changesProcedures } from './changes-procedures.js';
 import { inspectDataDir } from './data-dir.js';
 import { policyHandlers } from './policy-handlers.js';
 import { reliabilityHandlers } from './reliability-handlers.js';
 import { createRouter, type Handlers, type Router } from './router.js';
 import { autoTitleRuns, runMetaProcedures } from './run-meta.js';
+import { finishPendingDeletes, runListHandlers } from './run-list.js';
+import { RunListMarks } from './run-list-marks.js';
+import type { RunListUpdate } from '../contract/streams.js';
 import { settingsProcedures } from './settings-procedures.js';
 import { checkWorkspace, workspaceProcedures } from './workspace-procedures.js';
 import { agentProcedures, requireWorkingAgent } from './agent-procedures.js';
@@ -18,6 +23,9 @@ import { followRunEvents } from './run-events.js';
 import { appLog, closeAppLog, openAppLog } from '../logging/index.js';
 import { diagnosticsProcedures, type DiagnosticsDoors } from './diagnostics-procedures.js';
 import { ReplayService } from './replay-service.js';
+import { DiagnosticsActivity } from './diagnostics-activity.js';
+import { BundleUploads } from './bundle-upload.js';
+import { LiveOtlpExport } from '../sinks/index.js';
 
 export interface WorkstationOptions extends DiagnosticsDoors {
   dataDir: string;
@@ -38,7 +46,11 @@ export interface Workstation {
   readonly router: Router;
   readonly ledger: Ledger;
   readonly runs: RunManager;
+  /** The live OTLP exporter's supervisor (the `liveOtlpExport` setting). */
+  readonly liveExport: LiveOtlpExport;
   info(): AppInfo;
+  /** A command of the native application menu, for the renderer (`app.menu`); false when no renderer listens. */
+  menuCommand(command: AppMenuCommand['command']): boolean;
   close(): Promise<void>;
 }
 
@@ -57,13 +69,23 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   // The approval timeout setting applies to runs opened from now on (tests pass their own tuning).
   const tuning = { approvalTimeoutMs: settings.current().approvalTimeoutSeconds * 1000, ...options.runtime };
   const runs = await RunManager.open({ ledger, dataDir: options.dataDir, tuning });
+  const runListMarks = new RunListMarks(options.dataDir);
+  if (runListMarks.problem) appLog().warn(runListMarks.problem);
+  await finishPendingDeletes({ ledger, dataDir: options.dataDir, marks: runListMarks }).catch((error: unknown) =>
+    appLog().error({ err: error }, 'could not finish deleting the files of a deleted run'),
+  );
   const stopAutoTitle = autoTitleRuns(ledger);
   const idleStop = new IdleStopper(runs, { idleMs: () => settings.current().idleStopMinutes * 60_000 });
   const autoResume = new AutoResumer(ledger, runs, () => ({ enabled: settings.current().autoResume, limit: settings.current().autoResumeLimit }));
   const views = new RunViews(ledger);
   const replay = new ReplayService(ledger, options.dataDir);
-  const runList = runListFeed(ledger);
+  const diagnostics = new DiagnosticsActivity();
+  const uploads = new BundleUploads(options.dataDir);
+  const runList = runListFeed(ledger, runListMarks);
   const reliability = reliabilityHandlers({ ledger, dataDir: options.dataDir });
+  // Opt-in: new events as OpenTelemetry spans, from a child process that reads the ledger read-only.
+  const liveExport = new LiveOtlpExport({ dataDir: options.dataDir, onProblem: (message) => appLog().warn(message) });
+  await liveExport.set(settings.current().liveOtlpExport);
   const summary = (runId: string) => {
     const found = ledger.run(runId);
     if (!found) throw new KeelRpcError('not_found', `No run ${runId}.`);
@@ -110,7 +132,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         const controller = await runs.create({ ...input, workspace: workspace.resolved });
         return summary(controller.runId);
       },
-      'runs.list': () => ledger.runs(),
+      'runs.list': () => runListMarks.list(ledger.runs()),
       'run.view': ({ runId }) => {
         summary(runId);
         return views.view(runId);
@@ -134,13 +156,23 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         return {};
       },
       ...checkpointProcedures(runs, options.dataDir),
-      ...settingsProcedures(settings),
+      ...changesProcedures(runs, options.dataDir),
+      ...settingsProcedures(settings, (view) => liveExport.set(view.settings.liveOtlpExport)),
+      'sinks.liveExport': () => liveExport.current(),
       ...workspaceProcedures(),
       ...agentProcedures(ledger, runs),
       ...runMetaProcedures(ledger),
+      ...runListHandlers({
+        ledger,
+        runs,
+        dataDir: options.dataDir,
+        marks: runListMarks,
+        onChanged: (runId) => runList.mark(runId),
+        onRemoved: () => runList.resnapshot(),
+      }),
       ...policyHandlers({ runs, dataDir: options.dataDir }),
       ...reliability.procedures,
-      ...diagnosticsProcedures(ledger, options.dataDir, replay, options),
+      ...diagnosticsProcedures(ledger, options.dataDir, replay, options, diagnostics, uploads),
     },
     streams: {
       'app.health': (params, sink) => {
@@ -161,14 +193,15 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         };
       },
       'runs.changed': (_params, sink) => {
-        sink.next({ kind: 'snapshot', runs: ledger.runs() });
-        return runList.subscribe((runs) => sink.next({ kind: 'changed', runs }));
+        sink.next({ kind: 'snapshot', runs: runListMarks.list(ledger.runs()) });
+        return runList.subscribe((update) => sink.next(update));
       },
       'run.events': ({ runId, fromSeq }, sink) => {
         summary(runId);
         return followRunEvents(ledger, runId, fromSeq ?? 1, sink);
       },
       ...reliability.streams,
+      ...diagnostics.streams(),
     },
   };
 
@@ -177,18 +210,25 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
     router: createRouter(handlers),
     ledger,
     runs,
+    liveExport,
     info,
+    menuCommand(command) {
+      diagnostics.menuCommand(command);
+      return diagnostics.menuListenerCount > 0;
+    },
     async close() {
       for (const timer of timers) clearInterval(timer);
       timers.clear();
       runList.close();
       reliability.close();
+      await liveExport.close();
       autoResume.close();
       stopAutoTitle();
       idleStop.close();
       await runs.close();
       views.close();
       replay.close();
+      uploads.close();
       await ledger.close();
       closeAppLog();
     },
@@ -203,8 +243,8 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
  * A subscriber that joins while a window is open may get a change its snapshot already shows;
  * applying a summary twice changes nothing.
  */
-function runListFeed(ledger: Ledger) {
-  const listeners = new Set<(runs: RunSummary[]) => void>();
+function runListFeed(ledger: Ledger, marks: RunListMarks) {
+  const listeners = new Set<(update: RunListUpdate) => void>();
   const marked = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -213,27 +253,38 @@ function runListFeed(ledger: Ledger) {
     const changed: RunSummary[] = [];
     for (const runId of marked) {
       const found = ledger.run(runId);
-      if (found) changed.push(found);
+      const shown = found && marks.present(found);
+      if (shown) changed.push(shown);
     }
     marked.clear();
     if (changed.length === 0) return;
+    publish({ kind: 'changed', runs: changed });
+  };
+  const publish = (update: RunListUpdate) => {
     for (const listener of [...listeners]) {
       try {
-        listener(changed);
+        listener(update);
       } catch (error) {
         // One broken subscriber must not starve the others or throw out of a timer (the host).
         appLog().error({ err: error }, 'a runs.changed subscriber failed');
       }
     }
   };
-  const stopListening = ledger.onCommit((event) => {
+  const mark = (runId: string) => {
     if (listeners.size === 0) return;
-    marked.add(event.run_id);
+    marked.add(runId);
     timer ??= setTimeout(send, RUN_LIST_WINDOW_MS);
-  });
+  };
+  const stopListening = ledger.onCommit((event) => mark(event.run_id));
 
   return {
-    subscribe(listener: (runs: RunSummary[]) => void): () => void {
+    /** A run's mark changed (archived): its summary goes out in the next window. */
+    mark,
+    /** A run left the list (deleted): every subscriber gets the whole list again. */
+    resnapshot() {
+      if (listeners.size > 0) publish({ kind: 'snapshot', runs: marks.list(ledger.runs()) });
+    },
+    subscribe(listener: (update: RunListUpdate) => void): () => void {
       listeners.add(listener);
       return () => {
         listeners.delete(listener);

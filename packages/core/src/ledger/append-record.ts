@@ -19,36 +19,36 @@ export function parseAppendInput(input: unknown): AppendInput {
 }
 
 /**
- * The record that follows `after` in a run's chain: the event, its NDJSON line with the newline
- * (`line`) and the same line as text for SQLite (`text`). Refuses what has no JSON encoding or
- * exceeds MAX_RECORD_BYTES.
+ * The record that follows `after` in a run's chain: the event, its NDJSON line without the
+ * newline (`text`, written to the log and to SQLite as it is) and the line's size in the log
+ * with its newline (`bytes`). Refuses what has no JSON encoding or exceeds MAX_RECORD_BYTES.
  */
 export function sealRecord(
   runId: string,
   body: AppendInput,
   after: { lastSeq: number; lastHash: string },
   now: () => Date,
-): { event: LedgerEvent; line: Buffer; text: string } {
+): { event: LedgerEvent; text: string; bytes: number } {
   let sealed: ReturnType<typeof seal>;
   try {
-    // Keys in canonical (sorted) order, so the top level stringifies natively (hash-chain.ts).
-    sealed = seal({
-      ...(body.generation === undefined ? {} : { generation: body.generation }),
-      payload: body.payload,
-      prev: after.lastHash,
-      run_id: runId,
-      schema_version: LEDGER_SCHEMA_VERSION,
-      seq: after.lastSeq + 1,
-      ts: now().toISOString(),
-      type: body.type,
-    } as Parameters<typeof seal>[0]);
+    // Keys in canonical (sorted) order, so the top level stringifies natively (hash-chain.ts);
+    // two literals rather than a spread, so the record keeps a fast object shape.
+    const seq = after.lastSeq + 1;
+    const ts = now().toISOString();
+    const { generation, payload, type } = body;
+    sealed = seal(
+      (generation === undefined
+        ? { payload, prev: after.lastHash, run_id: runId, schema_version: LEDGER_SCHEMA_VERSION, seq, ts, type }
+        : { generation, payload, prev: after.lastHash, run_id: runId, schema_version: LEDGER_SCHEMA_VERSION, seq, ts, type }) as Parameters<typeof seal>[0],
+    );
   } catch (error) {
     throw new LedgerError('invalid_event', `Refused a "${body.type}" event that has no JSON encoding: ${(error as Error).message}`);
   }
   const { event, line } = sealed;
-  const bytes = Buffer.from(`${line}\n`);
-  if (bytes.length > MAX_RECORD_BYTES) {
-    throw new LedgerError('record_too_large', `A ${body.type} record of ${bytes.length} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit.`);
+  // Measured, not encoded: the batch is encoded once when it is written (group-commit.ts).
+  const bytes = Buffer.byteLength(line) + 1;
+  if (bytes > MAX_RECORD_BYTES) {
+    throw new LedgerError('record_too_large', `A ${body.type} record of ${bytes} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit.`);
   }
-  return { event, line: bytes, text: line };
+  return { event, text: line, bytes };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from './sqlite-store.js';
 import { openLedger } from './ledger.js';
+import { measureAppendCpu, type AppendCpuFigures } from './append-cpu-bench.js';
 
 export interface LatencyFigures {
   events: number;
@@ -19,6 +20,8 @@ export interface LedgerBenchResult {
   keel_critical: LatencyFigures;
   keel_group_64: { events: number; events_per_s: number; appenders: number; p99_ms: number };
   keel_reopen_ms: number;
+  /** CPU per appended event, Keel beside raw write + fdatasync + prepared insert of the same bytes (issue 16). */
+  append_cpu: AppendCpuFigures;
 }
 
 export interface LedgerBenchOptions {
@@ -142,6 +145,7 @@ export async function benchLedger(options: LedgerBenchOptions): Promise<LedgerBe
   const sqlite = rawSqlite(sub('raw-sqlite'), n(3000), 100, n(500));
   const critical = await keelCritical(sub('keel-critical'), n(3000));
   const group = await keelGroup(sub('keel-group'), 64, n(800));
+  const appendCpu = await measureAppendCpu(sub('append-cpu'), n(40_000));
   fs.rmSync(options.dir, { recursive: true, force: true });
   return {
     record_bytes: critical.recordBytes,
@@ -151,5 +155,6 @@ export async function benchLedger(options: LedgerBenchOptions): Promise<LedgerBe
     keel_critical: critical.figures,
     keel_group_64: group.group,
     keel_reopen_ms: round(group.reopenMs),
+    append_cpu: appendCpu,
   };
 }

@@ -12,9 +12,10 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 interface Pending {
   entry: RunEntry;
   event: LedgerEvent;
-  line: Buffer;
-  /** The same line as text, for SQLite. */
+  /** The NDJSON line without its newline, as the log and SQLite get it. */
   text: string;
+  /** Its size in the log, newline included. */
+  bytes: number;
   resolve(event: LedgerEvent): void;
   reject(error: Error): void;
 }
@@ -48,10 +49,10 @@ export class GroupCommit {
   }
 
   /** Queues a sealed record; resolves once it is durable in both stores. */
-  add(entry: RunEntry, event: LedgerEvent, line: Buffer, text: string, durability: Durability): Promise<LedgerEvent> {
+  add(entry: RunEntry, event: LedgerEvent, text: string, bytes: number, durability: Durability): Promise<LedgerEvent> {
     return new Promise<LedgerEvent>((resolve, reject) => {
-      this.queue.push({ entry, event, line, text, resolve, reject });
-      this.queuedBytes += line.length;
+      this.queue.push({ entry, event, text, bytes, resolve, reject });
+      this.queuedBytes += bytes;
       this.schedule(durability);
     });
   }
@@ -86,17 +87,20 @@ export class GroupCommit {
       this.rejectAll(batch, this.failed);
       return;
     }
-    const lines = new Map<RunEntry, Buffer[]>();
+    // Each run's lines of the batch, encoded once (one buffer, one write).
+    const texts = new Map<RunEntry, string[]>();
     for (const pending of batch) {
-      const list = lines.get(pending.entry);
-      if (list) list.push(pending.line);
-      else lines.set(pending.entry, [pending.line]);
+      const list = texts.get(pending.entry);
+      if (list) list.push(pending.text);
+      else texts.set(pending.entry, [pending.text]);
     }
+    const lines = new Map<RunEntry, Buffer>();
+    for (const [entry, list] of texts) lines.set(entry, Buffer.from(`${list.join('\n')}\n`));
     const before = new Map<RunEntry, number>();
     try {
-      for (const [entry, chunks] of lines) {
+      for (const [entry, data] of lines) {
         before.set(entry, entry.log.size);
-        entry.log.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+        entry.log.write(data);
       }
       for (const entry of lines.keys()) {
         entry.log.sync();
@@ -108,7 +112,7 @@ export class GroupCommit {
       // Each log's verified marker moves with the rows: this ledger wrote and synced those bytes itself.
       const markers = new Map<RunEntry, MarkerUpdate>();
       for (const pending of batch) {
-        const bytes = (markers.get(pending.entry)?.logBytes ?? before.get(pending.entry)!) + pending.line.length;
+        const bytes = (markers.get(pending.entry)?.logBytes ?? before.get(pending.entry)!) + pending.bytes;
         markers.set(pending.entry, { runId: pending.event.run_id, throughSeq: pending.event.seq, logBytes: bytes, headHash: pending.event.hash });
       }
       this.options.store.insertBatch(
@@ -120,7 +124,7 @@ export class GroupCommit {
       this.fail(error instanceof Error ? error : new Error(String(error)), batch);
       return;
     }
-    for (const [entry, chunks] of lines) entry.log.size += chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    for (const [entry, data] of lines) entry.log.size += data.length;
     for (const pending of batch) pending.resolve(pending.event);
     for (const pending of batch) this.options.publish(pending.event);
   }

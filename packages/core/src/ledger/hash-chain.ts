@@ -55,6 +55,55 @@ function stringifiesCanonically(value: unknown): boolean {
   }
 }
 
+const NOT_PLAIN = Symbol('not plain data');
+/** Array-index keys: JSON.stringify puts them first in numeric order, canonicalJson sorts them as text. */
+const INDEX_KEY = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * A copy of `value` with every object's keys inserted in code-unit order, so JSON.stringify of
+ * it is canonicalJson of `value`; NOT_PLAIN for anything where the two could differ (not a
+ * plain object or array, toJSON, index-like keys, holes, non-finite numbers, functions, symbols,
+ * bigints): the caller then encodes key by key.
+ */
+function sortedCopy(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : NOT_PLAIN;
+    case 'object': {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) return NOT_PLAIN;
+          const item = sortedCopy(value[i]);
+          if (item === NOT_PLAIN) return NOT_PLAIN;
+          out[i] = item;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      // Null prototype: a "__proto__" key stays an own member, as canonicalJson sees it.
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const key of keys) {
+        if (INDEX_KEY.test(key)) return NOT_PLAIN;
+        const member = sortedCopy(record[key]);
+        if (member === NOT_PLAIN) return NOT_PLAIN;
+        out[key] = member;
+      }
+      return out;
+    }
+    default:
+      return NOT_PLAIN;
+  }
+}
+
 /**
  * canonicalJson, faster: a subtree that already stringifies canonically goes through the native
  * JSON.stringify; the rest is encoded key by key as canonicalJson does (the same bytes either
@@ -63,6 +112,10 @@ function stringifiesCanonically(value: unknown): boolean {
 export function canonicalRecordJson(value: unknown): string {
   if (typeof value !== 'object' || value === null) return canonicalJson(value);
   if (stringifiesCanonically(value)) return JSON.stringify(value);
+  // Keys out of order (a parsed payload has its schema's key order): a key-sorted copy, when
+  // every node is plain data, stringifies natively in one pass.
+  const sorted = sortedCopy(value);
+  if (sorted !== NOT_PLAIN) return JSON.stringify(sorted);
   if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalRecordJson(item))).join(',')}]`;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson(value);
   const record = value as Record<string, unknown>;

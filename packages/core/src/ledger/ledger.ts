@@ -10,7 +10,7 @@ import {
   type RunSummary,
   type VerifyReport,
 } from '../contract/schemas/ledger.js';
-import { ensurePrivateDir } from '../fsutil/index.js';
+import { ensurePrivateDir, fsyncDir } from '../fsutil/index.js';
 import { parseAppendInput, sealRecord } from './append-record.js';
 import { backfillRun, type RunBackfill } from './backfill.js';
 import { BackgroundCheck } from './background-check.js';
@@ -168,12 +168,12 @@ export class Ledger {
       if (!RunId.safeParse(runId).success) throw new LedgerError('invalid_event', `"${runId}" is not a valid run id.`);
       const body = parseAppendInput(input);
       const entry = this.entryFor(runId, body.type, recoveryRecord);
-      const { event, line, text } = sealRecord(runId, body, entry, () => this.now());
+      const { event, text, bytes } = sealRecord(runId, body, entry, () => this.now());
       // Registered only now: a refused run.created leaves no half-created run behind.
       if (!this.entries.has(runId)) this.entries.set(runId, entry);
       entry.lastSeq = event.seq;
       entry.lastHash = event.hash;
-      return this.groupCommit.add(entry, event, line, text, options.durability ?? 'critical');
+      return this.groupCommit.add(entry, event, text, bytes, options.durability ?? 'critical');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -330,6 +330,33 @@ export class Ledger {
       entry.log = new RunLog(this.paths.logOf(runId));
     }
     return { appended: result.appended };
+  }
+
+  /**
+   * Deletes a run from the ledger, files and all: the person asked for it (run list management,
+   * `keel runs delete --files`). SQLite's rows go first, then the NDJSON log and the `.broken-*`
+   * copies beside it: a crash in between leaves the log, which the next open backfills (the run
+   * comes back rather than half-gone). The caller makes sure no controller writes to the run.
+   */
+  forgetRun(runId: string): { removedFiles: string[] } {
+    this.assertWritable();
+    if (!RunId.safeParse(runId).success || (!this.store.run(runId) && !fs.existsSync(this.paths.logOf(runId)))) {
+      throw new LedgerError('unknown_run', `Run ${runId} does not exist.`);
+    }
+    this.groupCommit.flushQueued();
+    this.entries.get(runId)?.log.close();
+    this.entries.delete(runId);
+    this.store.forgetRun(runId);
+    const removedFiles: string[] = [];
+    const log = this.paths.logOf(runId);
+    for (const name of fs.existsSync(this.paths.logDir) ? fs.readdirSync(this.paths.logDir) : []) {
+      const file = `${this.paths.logDir}/${name}`;
+      if (file !== log && !name.startsWith(`${runId}.ndjson.broken-`)) continue;
+      fs.rmSync(file, { force: true });
+      removedFiles.push(file);
+    }
+    if (removedFiles.length > 0) fsyncDir(this.paths.logDir);
+    return { removedFiles };
   }
 
   /** Writes what is queued (unless failed), then releases files, database and lock. */

@@ -255,6 +255,34 @@ export class SqliteStore {
       .all(runId) as string[];
   }
 
+  /**
+   * Whether a run's newest agent generation has a recorded exit (true when none ever started):
+   * its newest runtime fact is `runtime.exited` of the highest generation started. Two index
+   * reads of the process facts; what readRunState's lastGenerationExited says of the same facts.
+   */
+  lastGenerationExited(runId: string): boolean {
+    const row = this.statement(
+      `SELECT
+        (SELECT max(json_extract(record, '$.payload.generation')) FROM events INDEXED BY events_process_facts
+          WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type = 'runtime.started') AS started,
+        (SELECT type || ' ' || json_extract(record, '$.payload.generation') FROM events INDEXED BY events_process_facts
+          WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type IN ('runtime.started', 'runtime.exited') ORDER BY seq DESC LIMIT 1) AS last`,
+    ).get(runId, runId) as { started: number | null; last: string | null };
+    return row.started === null || row.last === `runtime.exited ${row.started}`;
+  }
+
+  /** The broken-file names a run's `ledger.repaired` events in SQLite give. */
+  repairedBrokenFiles(runId: string): Set<string> {
+    const records = this.statement("SELECT record FROM events WHERE run_id = ? AND type = 'ledger.repaired'").pluck().all(runId) as string[];
+    return new Set(records.map((record) => String((JSON.parse(record) as { payload?: { brokenFile?: unknown } }).payload?.brokenFile)));
+  }
+
+  /** Every run's projected head hash (the `runs` table's last_hash), in one read. */
+  runHeads(): Map<string, string> {
+    const rows = this.db.prepare('SELECT id, last_hash FROM runs').all() as Array<{ id: string; last_hash: string }>;
+    return new Map(rows.map((row) => [row.id, row.last_hash]));
+  }
+
   /** Every events row of a run, every column, in seq order (one statement, one snapshot). */
   *rows(runId: string): Generator<StoredEventRow> {
     yield* this.db
@@ -342,6 +370,15 @@ export class SqliteStore {
       if (current && current.quarantineReason === reason && current.quarantined === (reason !== null)) return;
     }
     this.statement('UPDATE runs SET quarantined = ?, quarantine_reason = ? WHERE id = ?').run(reason === null ? 0 : 1, reason, runId);
+    this.touched.add(runId);
+  }
+
+  /** Removes every row of a run (events, projection, marker, fold snapshots) in one transaction: `Ledger.forgetRun`. */
+  forgetRun(runId: string): void {
+    this.db.transaction(() => {
+      for (const table of ['events', 'backfill_markers', 'fold_snapshots']) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+    })();
     this.touched.add(runId);
   }
 

@@ -59,7 +59,7 @@ export function checkDurability(
  * Prompts the agent received more than once. `sent` is what the run recorded as sent
  * (`prompt.sent` texts), `received` the user messages in the agent's own history.
  */
-export function countDuplicatedPrompts(sent: readonly string[], received: readonly string[]): { duplicated: number; problems: string[] } {
+export function countDuplicatedPrompts(sent: readonly string[], received: readonly string[]): { duplicated: number; checked: number; problems: string[] } {
   const times = new Map<string, number>();
   for (const text of received) times.set(text, (times.get(text) ?? 0) + 1);
   const sentTimes = new Map<string, number>();
@@ -75,7 +75,7 @@ export function countDuplicatedPrompts(sent: readonly string[], received: readon
       problems.push(`the agent received "${text.slice(0, 60)}" ${n} times (sent ${sentTimes.get(text) ?? 0})`);
     }
   }
-  return { duplicated, problems };
+  return { duplicated, checked: sent.length, problems };
 }
 
 interface Payloads {

@@ -22,6 +22,7 @@ export const zeroCounters = (): ScenarioCounters => ({
   unexpected: 0,
   recovered: 0,
   duplicatedPrompts: 0,
+  promptsChecked: 0,
   orphanedApprovals: 0,
   orphanedApprovalsHonoured: 0,
   staleSessions: 0,
@@ -108,8 +109,9 @@ export const SLO_DEFINITIONS: readonly SloDefinition[] = [
     unit: 'count',
     comparator: '<=',
     target: 0,
-    // Counted only where prompts were sent across a fault (scenarios that never prompt have no say).
-    value: (total) => (total.attempts === 0 ? null : total.duplicatedPrompts),
+    // Counted only where prompts sent across a fault were checked: a scorecard whose scenarios
+    // never prompt has no data here rather than a vacuous 0.
+    value: (total) => (total.promptsChecked === 0 ? null : total.duplicatedPrompts),
   },
 ];
 
@@ -118,21 +120,22 @@ export function sloVerdict(comparator: SloResult['comparator'], target: number, 
   return (comparator === '>=' ? value >= target : value <= target) ? 'met' : 'missed';
 }
 
-/** Every SLO over the scenarios that ran (skipped ones count for nothing). */
-export function evaluateSlos(scenarios: readonly ScenarioResult[]): SloResult[] {
+/** Every SLO over the scenarios that ran (skipped ones count for nothing), against its target or the one given. */
+export function evaluateSlos(scenarios: readonly ScenarioResult[], targets: Partial<Record<SloId, number>> = {}): SloResult[] {
   const ran = scenarios.filter((scenario) => scenario.verdict !== 'skipped');
   const total = ran.reduce((sum, scenario) => addCounters(sum, scenario.counters), zeroCounters());
   const recoveryMs = ran.flatMap((scenario) => scenario.recoveryMs);
   return SLO_DEFINITIONS.map((definition) => {
     const value = definition.value(total, recoveryMs);
+    const target = targets[definition.id] ?? definition.target;
     return {
       id: definition.id,
       label: definition.label,
       unit: definition.unit,
       comparator: definition.comparator,
-      target: definition.target,
+      target,
       value,
-      verdict: sloVerdict(definition.comparator, definition.target, value),
+      verdict: sloVerdict(definition.comparator, target, value),
     };
   });
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KEEL_VERSION } from '../contract/version.js';
-import { RELIABILITY_SCHEMA_VERSION, type HarnessProfile, type ScenarioName, type ScenarioResult, type Scorecard } from '../contract/schemas/reliability.js';
+import { RELIABILITY_SCHEMA_VERSION, type HarnessProfile, type ScenarioName, type SloId, type ScenarioResult, type Scorecard } from '../contract/schemas/reliability.js';
 import { mulberry32 } from '../replay/index.js';
 import { evaluateSlos, overallVerdict, scenarioPassed, summarizeDurations, zeroCounters } from './formulas.js';
 import { describeError } from './scenario.js';
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   workDir?: string;
   keepWorkDir?: boolean;
   onProgress?: (event: HarnessProgressEvent) => void;
+  /** SLO targets replacing the built-in ones (a stricter local gate); the scorecard records the targets used. */
+  targets?: Partial<Record<SloId, number>>;
   /** Stops the run at the next fault boundary (the host closing); the run then rejects. */
   signal?: AbortSignal;
 }
@@ -100,7 +102,7 @@ export async function runHarness(options: HarnessOptions): Promise<Scorecard> {
   } finally {
     if (!options.workDir && !options.keepWorkDir) fs.rmSync(root, { recursive: true, force: true });
   }
-  const slos = evaluateSlos(results);
+  const slos = evaluateSlos(results, options.targets);
   return {
     schema_version: RELIABILITY_SCHEMA_VERSION,
     keelVersion: KEEL_VERSION,

@@ -26,13 +26,13 @@ export function renderMarkdown(card: Scorecard): string {
     '',
     '## Scenarios',
     '',
-    '| Scenario | Verdict | Attempts | Recovered | Acknowledged | Lost | Unexpected | Dup. prompts | Orphans honoured | Remaps | Recovery p50 / p95 / max |',
+    '| Scenario | Verdict | Attempts | Recovered | Acknowledged | Lost | Unexpected | Dup. prompts (checked) | Orphans honoured | Remaps | Recovery p50 / p95 / max |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...card.scenarios.map((s) => {
       const c = s.counters;
       const recovery = s.recovery ? `${Math.round(s.recovery.p50)} / ${Math.round(s.recovery.p95)} / ${Math.round(s.recovery.max)} ms` : '—';
       const verdict = s.verdict === 'skipped' ? `skipped: ${s.skipReason ?? ''}` : s.verdict;
-      return `| ${s.name} | ${verdict} | ${c.attempts} | ${c.recovered} | ${c.acknowledged} | ${c.lost} | ${c.unexpected} | ${c.duplicatedPrompts} | ${c.orphanedApprovalsHonoured}/${c.orphanedApprovals} | ${c.staleSessionsRemapped}/${c.staleSessions} | ${recovery} |`;
+      return `| ${s.name} | ${verdict} | ${c.attempts} | ${c.recovered} | ${c.acknowledged} | ${c.lost} | ${c.unexpected} | ${c.duplicatedPrompts} (${c.promptsChecked}) | ${c.orphanedApprovalsHonoured}/${c.orphanedApprovals} | ${c.staleSessionsRemapped}/${c.staleSessions} | ${recovery} |`;
     }),
   ];
   const problems = card.scenarios.filter((s) => s.problems.length > 0);

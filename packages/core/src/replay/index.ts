@@ -1,7 +1,7 @@
 export { initialView, apply, fold } from './fold.js';
 export { RunViewFold, type FoldMark } from './run-view-fold.js';
 export { RUN_VIEW_FOLD_VERSION } from './fold-version.js';
-export { ReplayIndex, DEFAULT_SNAPSHOT_EVERY, type ReplayIndexOptions } from './replay-index.js';
+export { ReplayIndex, DEFAULT_SNAPSHOT_EVERY, type ReplayIndexOptions, type ReplayEventSource, type ReplayWindow } from './replay-index.js';
 export { planProgress } from './progress.js';
 export { markerOf } from './markers.js';
 export { measureReplay, type ReplayMeasurement, type MeasureReplayOptions } from './bench.js';
@@ -18,3 +18,13 @@ export {
   type UserDecision,
 } from './run-state.js';
 export { mulberry32, syntheticRun } from './synthetic.js';
+export {
+  attentionNotices,
+  rememberStates,
+  waitingCount,
+  AWAITING_APPROVAL,
+  type AttentionContext,
+  type AttentionKind,
+  type AttentionNotice,
+  type AttentionRun,
+} from './attention.js';

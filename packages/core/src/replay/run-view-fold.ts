@@ -19,6 +19,7 @@ import {
 } from './recovery.js';
 import { approvalStatusAfter } from './run-state.js';
 import { Slots, type SlotsBase } from './slots.js';
+import { usageReported, usageToolCall, usageTurnEnded, usageTurnStarted } from './usage.js';
 import { commandItem, emptyHead, keyOf, textItem, toolItem, withDiff, type CommandItem, type Head, type KeyedKind, type TextKind, type ToolItem } from './view-items.js';
 
 type IgnoreReason = Exclude<keyof IgnoredEvents, 'unknownTypes'>;
@@ -161,6 +162,7 @@ export class RunViewFold {
         const { turn, text, ik } = body.payload;
         head.currentTurn = turn;
         head.turnOpen = true;
+        head.usage = usageTurnStarted(head.usage, ts);
         this.items.push({ kind: 'prompt', seq, ts, turn, text, ik });
         return;
       }
@@ -188,6 +190,7 @@ export class RunViewFold {
       case 'turn.ended': {
         const { turn, stopReason } = body.payload;
         head.turnOpen = false;
+        head.usage = usageTurnEnded(head.usage, ts);
         this.items.push({ kind: 'turn_end', seq, ts, turn, stopReason });
         return;
       }
@@ -196,6 +199,9 @@ export class RunViewFold {
         return;
       case 'note':
         this.items.push({ kind: 'note', seq, ts, text: body.payload.text });
+        return;
+      case 'usage.reported':
+        head.usage = usageReported(head.usage, body.payload);
         return;
       case 'prompt.skipped':
         this.items.push({ kind: 'note', seq, ts, text: promptSkippedText(body.payload) });
@@ -457,6 +463,7 @@ export class RunViewFold {
     const slot = this.items.length;
     this.items.push(item);
     this.tools.set(toolCallId, slot);
+    this.head.usage = usageToolCall(this.head.usage);
     return [slot, item];
   }
 

@@ -1,5 +1,5 @@
 // The transcript items and head a run-view fold builds, each in one fixed shape.
-import { REPLAY_VIEW_SCHEMA_VERSION, type ItemOfKind, type RunView, type ToolDiffView, type TranscriptItem } from '../contract/index.js';
+import { emptyRunUsage, REPLAY_VIEW_SCHEMA_VERSION, type ItemOfKind, type RunView, type ToolDiffView, type TranscriptItem } from '../contract/index.js';
 import { planProgress } from './progress.js';
 
 /** Everything in a RunView but the transcript. */
@@ -49,6 +49,7 @@ export function emptyHead(runId: string): Head {
     pendingApprovals: [],
     restarts: 0,
     runtimeStopped: false,
+    usage: emptyRunUsage(),
   };
 }
 

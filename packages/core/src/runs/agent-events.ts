@@ -39,6 +39,20 @@ export function eventForUpdate(update: AgentUpdate, turn: number | null): { body
         // A call's end is read by the run state (open tool calls): never left behind a later decision.
         durability: update.status === 'completed' || update.status === 'failed' ? 'critical' : 'stream',
       };
+    case 'usage':
+      return {
+        body: {
+          type: 'usage.reported',
+          payload: {
+            ...inTurn,
+            source: update.source,
+            ...(update.tokens ? { tokens: update.tokens } : {}),
+            ...(update.cost ? { cost: update.cost } : {}),
+            ...(update.context ? { context: update.context } : {}),
+          },
+        },
+        durability: 'stream',
+      };
     case 'user_message':
       return null; // The prompt is already recorded as prompt.sent.
   }

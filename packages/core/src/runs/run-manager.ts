@@ -8,6 +8,7 @@ import { resumeInterruptedRestores } from './checkpoint-effects.js';
 import { RunController, type RunControllerOptions } from './run-controller.js';
 import { readRunEvents } from './run-events.js';
 import { clearStorageFailure, readStorageFailure } from './storage-failure.js';
+import { ACTIVE_STATES, leftLive } from './reconcile-gate.js';
 
 export type RuntimeTuning = Omit<RunControllerOptions, 'ledger' | 'runId' | 'dataDir'>;
 
@@ -17,11 +18,8 @@ export interface RunManagerOptions {
   tuning?: RuntimeTuning;
 }
 
-const ACTIVE: ReadonlySet<RunStateName> = new Set(['starting', 'running', 'awaiting_approval']);
-
-/** A host died with this run live: mid-turn, or idle with an agent whose exit nobody recorded. */
-const leftLive = (facts: { state: RunStateName; lastGenerationExited: boolean }) =>
-  ACTIVE.has(facts.state) || (facts.state === 'idle' && !facts.lastGenerationExited);
+// Shared with `keel runs`, which lists without opening the runs when nothing here would act.
+const ACTIVE = ACTIVE_STATES;
 
 /**
  * All runs of one host. On open it reconciles what a killed host left behind (I4): runs the
@@ -101,6 +99,14 @@ export class RunManager {
   /** The runs this host has open (a controller each), for host-wide chores such as the idle stop. */
   open(): RunController[] {
     return [...this.controllers.values()];
+  }
+
+  /** Closes a run's controller, if open (its agent stops as an expected exit): before the run is deleted. */
+  async release(runId: string): Promise<void> {
+    const controller = this.controllers.get(runId);
+    if (!controller) return;
+    this.controllers.delete(runId);
+    await controller.close();
   }
 
   events(runId: string): LedgerEvent[] {

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
-import type { Ledger } from '../ledger/index.js';
+import { packSnapshot, unpackSnapshot, type Ledger } from '../ledger/index.js';
 import { RUN_VIEW_FOLD_VERSION } from '../replay/index.js';
 
 /** The `fold` name run-view snapshots are stored under. */
@@ -47,14 +47,20 @@ export async function decodeView(data: string): Promise<RunView | null> {
 
 /** The newest stored run view of `runId` at or before `atOrBefore`, at this build's fold version. */
 export async function loadViewSnapshot(ledger: Ledger, runId: string, atOrBefore?: number): Promise<RunView | null> {
-  const stored = ledger.snapshots.nearest(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, atOrBefore);
+  const stored = ledger.snapshots.nearestBytes(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, atOrBefore);
   if (!stored) return null;
-  const view = await decodeView(stored.data);
+  let text: string;
+  try {
+    text = await unpackSnapshot(stored.bytes);
+  } catch {
+    return null; // damaged packing: derived data, folded again
+  }
+  const view = await decodeView(text);
   return view && view.lastSeq === stored.seq && view.runId === runId ? view : null;
 }
 
-/** Stores a run view (a fold of committed events only) as the snapshot at its lastSeq. */
+/** Stores a run view (a fold of committed events only) as the snapshot at its lastSeq, packed. */
 export async function saveViewSnapshot(ledger: Ledger, view: RunView): Promise<void> {
-  const data = await encodeView(view);
+  const data = await packSnapshot(await encodeView(view));
   ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
 }

@@ -1,4 +1,5 @@
 import type { Action, ProtocolErrorKind } from '../contract/schemas/ledger.js';
+import type { ContextWindow, TokenCounts, UsageCost } from '../contract/schemas/usage.js';
 
 /** What an agent reports, normalised across ACP and Codex. */
 export type AgentUpdate =
@@ -17,7 +18,12 @@ export type AgentUpdate =
       /** A terminal the agent embedded in the call (ACP `terminal` content). */
       terminalId?: string;
       diff?: { path: string; oldText: string | null; newText: string };
-    };
+    }
+  /**
+   * What the agent says it used: `tokens` since this process's previous report (a delta), the
+   * session's cumulative `cost`, its `context` window now. `source` names the protocol message.
+   */
+  | { kind: 'usage'; source: string; tokens?: TokenCounts; cost?: UsageCost & { session: string }; context?: ContextWindow };
 
 /** An agent asking to do something; the adapter has already normalised it. */
 export interface PermissionAsk {

@@ -16,3 +16,4 @@ export { TraceFold, genAiSystemOf } from './otlp/trace-fold.js';
 export { parseOtlpHeaders, resolveOtlpTarget, type OtlpTarget } from './otlp/endpoint-config.js';
 export { ExportPositionFile } from './otlp/position.js';
 export { exportOtlp, OtlpExportError, type OtlpExportOptions } from './otlp/exporter.js';
+export { LiveOtlpExport, liveExportMain, type LiveExportOptions } from './otlp/live-export.js';

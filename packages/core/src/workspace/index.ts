@@ -5,3 +5,4 @@ export { OutputBudget, TERMINAL_RECORD_LIMIT } from './output-budget.js';
 export * from './checkpoints/index.js';
 export { createRunWorktree, checkRunWorktree, worktreeBranch, worktreePath, type RunWorktree, type WorktreeCheck } from './worktrees.js';
 export { gcWorktrees, type WorktreeGcOptions, type WorktreeGcResult, type WorktreeGcRemoval } from './worktree-gc.js';
+export { runChanges, runChangeFile, ChangesRangeError, ChangeFileRefusedError, type ChangesScope } from './changes.js';

@@ -9,6 +9,7 @@ import { CheckpointTimeline } from '../runs/checkpoints/CheckpointTimeline.js';
 import { StateBadge } from '../StateBadge.js';
 import { ReplayButton } from '../replay/ReplayRoot.js';
 import { ExportDiagnosticsButton } from '../replay/ExportDiagnostics.js';
+import { UsageFacts } from '../usage/UsageFacts.js';
 
 const PLAN_MARK = { completed: '✓', in_progress: '◐', pending: '○' } as const;
 
@@ -74,6 +75,7 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
             {view.restarts}
           </dd>
         </div>
+        <UsageFacts usage={view.usage} />
       </dl>
       {stop && (
         <p

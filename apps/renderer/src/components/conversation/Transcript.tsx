@@ -3,6 +3,12 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
 import { useUi } from '../../stores/ui.js';
 import { itemSeq, TranscriptItemView, type ItemContext } from '../items/TranscriptItemView.js';
+import { expandForMatch } from './search/reveal.js';
+import { SearchBar } from './search/SearchBar.js';
+import { firstMatchOf } from './search/search-index.js';
+import { useSearchHighlights } from './search/search-highlights.js';
+import { useTranscriptSearch } from './search/use-transcript-search.js';
+import './search/search.css';
 
 /** A first guess per kind; every row is measured once rendered. */
 function estimateHeight(item: TranscriptItem | undefined): number {
@@ -33,7 +39,8 @@ const STICK_PX = 48;
 /**
  * The run's transcript, virtualized: only the rows on screen (and a few around them) exist in
  * the DOM, each measured as it renders, so a run of 100,000 events scrolls like a short one.
- * While the view is at the bottom it stays there as items arrive or grow.
+ * While the view is at the bottom it stays there as items arrive or grow. Ctrl/Cmd+F searches
+ * the items (in the store, not the DOM) and moves the list to each match (search/).
  */
 export function Transcript({ view, context }: { view: RunView; context: ItemContext }) {
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -83,6 +90,22 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
     // Only a new reveal request moves the view.
   }, [reveal]);
 
+  // Search: over the items, off the render path; the list moves to the active match.
+  const search = useTranscriptSearch(items, () => virtualizer.getVirtualItems()[0]?.index ?? 0);
+  const { active } = search;
+  useEffect(() => {
+    if (!active) return;
+    const item = items[active.index];
+    if (item) expandForMatch(view.runId, item, search.query);
+    virtualizer.scrollToIndex(active.index, { align: 'center' });
+    // Only a new reveal (a new search, next, previous) moves the view.
+  }, [search.reveal]);
+  useSearchHighlights(scrollRef, search.open ? search.query : '', active, search.reveal);
+  const closeSearch = () => {
+    search.close();
+    scrollRef.current?.focus({ preventScroll: true });
+  };
+
   // From the virtualizer's own numbers: reading the DOM here would force a layout per render.
   const distanceFromEnd = virtualizer.getTotalSize() - (virtualizer.scrollOffset ?? 0) - (virtualizer.scrollRect?.height ?? 0);
   const atEnd = items.length === 0 || distanceFromEnd <= STICK_PX * 2;
@@ -95,6 +118,7 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
         <div className="transcript-canvas" style={{ height: virtualizer.getTotalSize() }}>
           {rows.map((row) => {
             const item = items[row.index]!;
+            const hit = search.matches.kept > 0 && firstMatchOf(search.matches, row.index) !== -1;
             return (
               <div
                 key={row.key}
@@ -103,7 +127,8 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
                 data-testid="transcript-item"
                 data-kind={item.kind}
                 data-seq={itemSeq(item)}
-                className={`transcript-row${flash && item.kind === 'approval' && item.approvalId === flash ? ' flash' : ''}`}
+                data-search-hit={hit || undefined}
+                className={`transcript-row${flash && item.kind === 'approval' && item.approvalId === flash ? ' flash' : ''}${active?.index === row.index ? ' search-current' : ''}`}
                 style={{ transform: `translateY(${row.start}px)` }}
               >
                 <TranscriptItemView item={item} context={context} />
@@ -112,6 +137,7 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
           })}
         </div>
       </div>
+      {search.open && <SearchBar search={search} onClose={closeSearch} />}
       {!atEnd && (
         <button type="button" className="jump-latest" onClick={() => virtualizer.scrollToEnd()} data-testid="transcript-latest">
           ↓ Latest

@@ -1,41 +1,33 @@
 import type { ImportedRunSummary } from '@keel/core/contract';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useKeel } from '../../lib/client-context.js';
 import { describeError } from '../../lib/errors.js';
+import { importBundleFile, uploadBundle, useDiagnostics } from './diagnostics-store.js';
 import { useReplay } from './replay-store.js';
 
-/** Runs from imported diagnostics bundles, read-only, apart from the user's own; "Open bundle…". */
+/**
+ * Runs from imported diagnostics bundles, read-only, apart from the user's own: "Import bundle…"
+ * (pick a file: uploaded to the host), "Open bundle…" (a path on the host, or the app's dialog),
+ * or drop a bundle anywhere on the window (DiagnosticsDoor). What an import did shows in the
+ * diagnostics notice.
+ */
 export function ImportedView() {
   const { client } = useKeel();
   const [runs, setRuns] = useState<ImportedRunSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
   const [path, setPath] = useState('');
+  const imports = useDiagnostics((state) => state.imports);
+  const busy = useDiagnostics((state) => state.importing !== null);
+  const picker = useRef<HTMLInputElement>(null);
   const load = useCallback(() => {
     client
       .invoke('diagnostics.imported', {})
       .then((list) => (setRuns(list), setError(null)))
       .catch((failure: unknown) => setError(describeError(failure)));
   }, [client]);
-  useEffect(load, [load]);
+  useEffect(load, [load, imports]);
 
-  const open = async (file?: string) => {
-    setNote(null);
-    setError(null);
-    try {
-      const result = await client.invoke('diagnostics.import', file ? { file } : {});
-      if (!result) return;
-      const problems = result.runs.flatMap((run) => run.problems);
-      setNote(
-        `${result.already ? 'Already imported' : 'Imported'} bundle ${result.bundle_id}: ${result.runs
-          .map((run) => `${run.run_id} (${run.verified} verified${run.redacted.length ? `, ${run.redacted.length} redacted` : ''})`)
-          .join(', ')}${problems.length ? ` — ${problems.length} problem(s): ${problems.join('; ')}` : ''}`,
-      );
-      load();
-    } catch (failure) {
-      setError(describeError(failure));
-    }
-  };
+  const open = (file?: string) => importBundleFile(client, file);
 
   return (
     <div className="imported-view" data-testid="imported-view">
@@ -58,13 +50,26 @@ export function ImportedView() {
           Open bundle…
         </button>
       </form>
-      {note && (
-        <div className="small status-ok" role="status" data-testid="import-result">
-          {note}
-        </div>
-      )}
+      <div className="imported-upload">
+        <button type="button" onClick={() => picker.current?.click()} disabled={busy} data-testid="import-bundle">
+          Import bundle…
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          accept=".zip,application/zip"
+          hidden
+          data-testid="bundle-file"
+          onChange={(event) => {
+            const file = event.target.files?.[0];
+            event.target.value = '';
+            if (file) void uploadBundle(client, file);
+          }}
+        />
+        <span className="muted small">or drop a bundle (.zip) anywhere on the window</span>
+      </div>
       {error && (
-        <div className="small status-failed" role="alert" data-testid="import-error">
+        <div className="small status-failed" role="alert" data-testid="imported-list-error">
           {error}
         </div>
       )}

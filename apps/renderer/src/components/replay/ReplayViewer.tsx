@@ -1,4 +1,4 @@
-import type { ReplayEventRow, ReplaySource, ReplayTimeline, RunView } from '@keel/core/contract';
+import { MAX_REPLAY_WINDOW_ITEMS, REPLAY_WINDOW_ITEMS, type ReplayEventRow, type ReplaySource, type ReplayTimeline, type RunView } from '@keel/core/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useKeel } from '../../lib/client-context.js';
 import { describeError } from '../../lib/errors.js';
@@ -26,25 +26,33 @@ function useTimeline(source: ReplaySource): { timeline: ReplayTimeline | null; e
   return { timeline, error };
 }
 
-/** The view and the raw record at `seq`, latest request wins (a drag sends many). */
-function useStateAt(source: ReplaySource, seq: number | null): { view: RunView | null; row: ReplayEventRow | null; error: string | null } {
+interface StateAt {
+  view: RunView | null;
+  /** Transcript items at this seq in all; `view.items` are the last `limit` of them. */
+  itemCount: number;
+  row: ReplayEventRow | null;
+  error: string | null;
+}
+
+/** The view (its last `limit` transcript items) and the raw record at `seq`, latest request wins (a drag sends many). */
+function useStateAt(source: ReplaySource, seq: number | null, limit: number): StateAt {
   const { client } = useKeel();
-  const [state, setState] = useState<{ view: RunView | null; row: ReplayEventRow | null; error: string | null }>({ view: null, row: null, error: null });
+  const [state, setState] = useState<StateAt>({ view: null, itemCount: 0, row: null, error: null });
   const latest = useRef(0);
   useEffect(() => {
     if (seq === null) return;
     const ask = ++latest.current;
     Promise.all([
-      client.invoke('replay.stateAt', { ...source, seq }),
+      client.invoke('replay.stateAt', { ...source, seq, itemsLimit: limit }),
       seq > 0 ? client.invoke('replay.events', { ...source, fromSeq: seq, limit: 1 }) : Promise.resolve({ rows: [], lastSeq: 0 }),
     ])
       .then(([at, page]) => {
-        if (ask === latest.current) setState({ view: at.view, row: page.rows[0] ?? null, error: null });
+        if (ask === latest.current) setState({ view: at.view, itemCount: at.itemCount, row: page.rows[0] ?? null, error: null });
       })
       .catch((failure: unknown) => {
         if (ask === latest.current) setState((previous) => ({ ...previous, error: describeError(failure) }));
       });
-  }, [client, source, seq]);
+  }, [client, source, seq, limit]);
   return state;
 }
 
@@ -53,7 +61,8 @@ export function ReplayViewer({ source }: { source: ReplaySource }) {
   const { seq: wanted, setSeq, close } = useReplay();
   const { timeline, error } = useTimeline(source);
   const seq = timeline ? Math.min(wanted ?? timeline.lastSeq, timeline.lastSeq) : null;
-  const { view, row, error: stateError } = useStateAt(source, seq);
+  const [limit, setLimit] = useState(REPLAY_WINDOW_ITEMS);
+  const { view, itemCount, row, error: stateError } = useStateAt(source, seq, limit);
   const onSeq = useCallback((next: number) => setSeq(next), [setSeq]);
   const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => dialog.current?.focus(), []);
@@ -106,6 +115,16 @@ export function ReplayViewer({ source }: { source: ReplaySource }) {
                     state {view.state} · turn {view.currentTurn} · {view.eventCount} events folded
                   </div>
                   {view.items.length === 0 && <div className="muted">Nothing yet at this point.</div>}
+                  {itemCount > view.items.length && (
+                    <div className="muted small" data-testid="replay-window">
+                      the last {view.items.length} of {itemCount} transcript items{' '}
+                      {limit < MAX_REPLAY_WINDOW_ITEMS && (
+                        <button type="button" className="link" onClick={() => setLimit(Math.min(MAX_REPLAY_WINDOW_ITEMS, limit + REPLAY_WINDOW_ITEMS))}>
+                          show {REPLAY_WINDOW_ITEMS} earlier
+                        </button>
+                      )}
+                    </div>
+                  )}
                   {view.items.map((item) => (
                     <TranscriptItemView key={`${item.kind}-${itemSeq(item)}`} item={item} context={{ runId: source.runId, readOnly: 'replay' }} />
                   ))}

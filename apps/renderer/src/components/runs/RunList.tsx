@@ -1,12 +1,16 @@
-import { stopReasonInfo, type RunSummary } from '@keel/core/contract';
-import { agentLabel, baseName } from '../../lib/agent.js';
-import { absoluteTime, relativeTime, useNow } from '../../lib/time.js';
-import { useRuns } from '../../stores/runs.js';
+import type { RunSummary } from '@keel/core/contract';
+import { baseName } from '../../lib/agent.js';
+import { useNow } from '../../lib/time.js';
+import { useRunListFilter, useRuns } from '../../stores/runs.js';
 import { useUi } from '../../stores/ui.js';
-import { StateBadge } from '../StateBadge.js';
+import { filterRuns, groupByWorkspace, isNarrowed } from './list/run-filter.js';
+import { RunListToolbar } from './list/RunListToolbar.js';
+import { RunRow } from './list/RunRow.js';
 
+/** The run list: search and filters above, rows (optionally grouped by workspace) below. */
 export function RunList() {
   const { runs, loaded, error, selectedRunId, select } = useRuns();
+  const { filter, clearFilter, setFilter } = useRunListFilter();
   const openNewRun = useUi((state) => state.setNewRunOpen);
   const now = useNow();
   if (!loaded) {
@@ -23,63 +27,49 @@ export function RunList() {
       </div>
     );
   }
+  const shown = filterRuns(runs, filter);
+  const rows = (list: RunSummary[]) =>
+    list.map((run) => <RunRow key={run.id} run={run} selected={run.id === selectedRunId} now={now} onSelect={() => select(run.id)} />);
   return (
     <>
+      <RunListToolbar runs={runs} />
       {error && <p className="list-note status-degraded">Run list may be stale: {error}</p>}
-      <ul className="run-list" role="listbox" aria-label="Runs" data-testid="run-list">
-        {runs.map((run) => (
-          <RunRow key={run.id} run={run} selected={run.id === selectedRunId} now={now} onSelect={() => select(run.id)} />
-        ))}
-      </ul>
-    </>
-  );
-}
-
-function RunRow({ run, selected, now, onSelect }: { run: RunSummary; selected: boolean; now: number; onSelect(): void }) {
-  const stop = run.stopReason && run.stopReason !== 'end_turn' ? stopReasonInfo(run.stopReason) : null;
-  return (
-    <li
-      role="option"
-      aria-selected={selected}
-      tabIndex={0}
-      className={`run-row${selected ? ' selected' : ''}`}
-      data-testid="run-item"
-      data-run-id={run.id}
-      data-state={run.state}
-      onClick={onSelect}
-      onKeyDown={(event) => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          onSelect();
-        }
-      }}
-    >
-      <div className={`run-title${run.title ? '' : ' untitled'}`} title={run.title ? `${run.title}\n${run.id}` : run.id}>
-        {run.title || 'Untitled run'}
-      </div>
-      <div className="run-row-meta muted">
-        <StateBadge state={run.state} />
-        <span className="run-workspace" title={run.workspace ?? undefined}>
-          {run.workspace ? baseName(run.workspace) : 'no workspace'}
-        </span>
-        <time dateTime={run.updated} title={absoluteTime(run.updated)}>
-          {relativeTime(run.updated, now)}
-        </time>
-      </div>
-      <div className="run-row-meta muted">
-        <span className="run-agent">{agentLabel(run.agent)}</span>
-      </div>
-      {(stop || run.quarantined || run.readOnly) && (
-        <div className="run-row-flags">
-          {stop && (
-            <span className={`stop-chip family-${stop.family}`} title={stop.diagnosis}>
-              {stop.code}
-            </span>
+      {shown.length === 0 ? (
+        <div className="list-note muted" data-testid="run-list-none">
+          {isNarrowed(filter) ? (
+            <>
+              No run matches.{' '}
+              <button type="button" className="link" onClick={clearFilter}>
+                Clear filters
+              </button>
+            </>
+          ) : (
+            <>
+              Every run is archived.{' '}
+              <button type="button" className="link" onClick={() => setFilter({ showArchived: true })}>
+                Show archived
+              </button>
+            </>
           )}
-          {run.quarantined && <span className="flag bad" title={run.quarantineReason ?? undefined}>quarantined</span>}
-          {run.readOnly && !run.quarantined && <span className="flag">{run.origin === 'imported' ? 'imported' : 'read-only'}</span>}
         </div>
+      ) : filter.groupByWorkspace ? (
+        <div role="listbox" aria-label="Runs" data-testid="run-list">
+          {groupByWorkspace(shown).map((group) => (
+            <section key={group.workspace} className="run-group" aria-label={group.workspace || 'no workspace'} data-testid="run-group">
+              <h3 className="run-group-head" title={group.workspace || undefined}>
+                {group.workspace ? baseName(group.workspace) : 'no workspace'} <span className="muted">({group.runs.length})</span>
+              </h3>
+              <ul className="run-list" role="group">
+                {rows(group.runs)}
+              </ul>
+            </section>
+          ))}
+        </div>
+      ) : (
+        <ul className="run-list" role="listbox" aria-label="Runs" data-testid="run-list">
+          {rows(shown)}
+        </ul>
       )}
-    </li>
+    </>
   );
 }

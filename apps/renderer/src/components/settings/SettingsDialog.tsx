@@ -2,6 +2,8 @@ import type { Settings, SettingsPatch } from '@keel/core/contract';
 import { useEffect, useId, useState } from 'react';
 import { useKeel } from '../../lib/client-context.js';
 import { loadSettings, saveSettings, useSettings } from '../../stores/settings.js';
+import { LiveExportSetting } from './LiveExportSetting.js';
+import { NotificationsSetting } from './NotificationsSetting.js';
 
 /** Settings: each change is saved at once (atomically, by the host) and said so. */
 export function SettingsDialog() {
@@ -63,6 +65,7 @@ function SettingsForm({ onClose }: { onClose(): void }) {
                 times in a row
               </span>
             </label>
+            <NotificationsSetting enabled={settings.notifications} save={save} />
             <label className="field">
               <span>Stop an idle agent after (minutes; 0 = never)</span>
               <input
@@ -103,6 +106,7 @@ function SettingsForm({ onClose }: { onClose(): void }) {
                 ))}
               </select>
             </label>
+            <LiveExportSetting enabled={settings.liveOtlpExport} onChange={(enabled) => void save({ liveOtlpExport: enabled }, 'live export')} />
             <div className="field">
               <span>Data directory</span>
               <code data-testid="settings-data-dir">{view!.dataDir}</code>

@@ -121,3 +121,19 @@ export const BundleWriteResult = z.object({
   redactions: count,
 });
 export type BundleWriteResult = z.infer<typeof BundleWriteResult>;
+
+/**
+ * What `diagnostics.progress` sends about the host's bundle export: its state first, then every
+ * change. `done` and `total` are input bytes over every entry (the ledger and raw logs dominate).
+ */
+export const BundleExportProgress = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('idle') }).strict(),
+  z.object({ state: z.literal('running'), runIds: z.array(z.string()), entry: z.string(), done: count, total: count }).strict(),
+  z.object({ state: z.literal('finished'), runIds: z.array(z.string()), file: z.string().nullable() }).strict(),
+  z.object({ state: z.literal('failed'), runIds: z.array(z.string()), message: z.string() }).strict(),
+]);
+export type BundleExportProgress = z.infer<typeof BundleExportProgress>;
+
+/** Commands of the native application menu (Electron) that the renderer carries out on what it shows. */
+export const AppMenuCommand = z.object({ command: z.enum(['export-diagnostics', 'open-bundle']) }).strict();
+export type AppMenuCommand = z.infer<typeof AppMenuCommand>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkpointEventBodies } from './checkpoints.js';
 import { runMetaEventBodies } from './run-meta.js';
 import { runAgentEventBodies } from './run-agent.js';
+import { usageEventBodies } from './usage.js';
 import { ApprovalPolicyContext, policyEventBodies } from './policy.js';
 
 /** The envelope version this build writes. Readers accept every version up to it (I10). */
@@ -279,6 +280,7 @@ export const EventBody = z.discriminatedUnion('type', [
   ...policyEventBodies,
   ...runMetaEventBodies,
   ...runAgentEventBodies,
+  ...usageEventBodies,
 ]);
 export type EventBody = z.infer<typeof EventBody>;
 export type EventType = EventBody['type'];
@@ -370,6 +372,8 @@ export const RunSummary = z.object({
   title: z.string().nullable(),
   /** The stop reason of the latest state change, if any (a code of STOP_REASONS). */
   stopReason: z.string().nullable(),
+  /** The person archived it (run list management, <data>/run-list.json); set by the host's run list. */
+  archived: z.boolean().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -41,6 +41,8 @@ export const ScenarioCounters = z
     unexpected: count,
     recovered: count,
     duplicatedPrompts: count,
+    /** Prompts sent across a fault whose deliveries were counted (the duplicated-prompts SLO's denominator; absent in older scorecards). */
+    promptsChecked: count.default(0),
     orphanedApprovals: count,
     orphanedApprovalsHonoured: count,
     staleSessions: count,

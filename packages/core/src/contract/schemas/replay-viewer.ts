@@ -48,6 +48,15 @@ export const ReplayEventRow = z.object({
 });
 export type ReplayEventRow = z.infer<typeof ReplayEventRow>;
 
+/** Transcript items sent per replay.stateAt by default, and at most: a long run's transcript is never sent whole. */
+export const REPLAY_WINDOW_ITEMS = 200;
+export const MAX_REPLAY_WINDOW_ITEMS = 2_000;
+
+/** The largest bundle a browser may upload (headless mode); bigger ones: `keel bundle import FILE`. */
+export const MAX_BUNDLE_UPLOAD_BYTES = 256 * 1024 * 1024;
+/** Bytes per upload chunk (sent as base64). */
+export const BUNDLE_UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
 /** A run from an imported bundle, as listed under "Imported". */
 export const ImportedRunSummary = z.object({
   bundleId: BundleId,
@@ -69,9 +78,14 @@ export const replayViewerProcedures = {
     output: ReplayTimeline,
   }),
   'replay.stateAt': procedure({
-    description: "The run's transcript state exactly as it stood after `seq` (core's replay index; 0 is the start).",
-    input: ReplaySource.extend({ seq }).strict(),
-    output: z.object({ seq, view: RunView }),
+    description:
+      "The run's state exactly as it stood after `seq` (core's replay index; 0 is the start), with a window of its transcript: `view.items` are items `itemsFrom`.. of `itemCount` (by default the last REPLAY_WINDOW_ITEMS).",
+    input: ReplaySource.extend({
+      seq,
+      itemsFrom: z.number().int().nonnegative().optional(),
+      itemsLimit: z.number().int().min(1).max(MAX_REPLAY_WINDOW_ITEMS).optional(),
+    }).strict(),
+    output: z.object({ seq, view: RunView, itemCount: seq, itemsFrom: seq }),
   }),
   'replay.events': procedure({
     description: 'A page of raw ledger records from `fromSeq`, each with whether the chain verifies up to it.',
@@ -89,6 +103,28 @@ export const replayViewerProcedures = {
       'Import a diagnostics bundle read-only under "Imported" (checksums, paths, size limits and format checked first). Without `file` the app shows an open dialog; null: the user cancelled.',
     input: z.object({ file: z.string().min(1).max(4096).optional() }).strict(),
     output: BundleImportResult.nullable(),
+  }),
+  'diagnostics.uploadStart': procedure({
+    description:
+      'Start uploading a bundle from the page (a dropped or picked file: headless mode has no dialog). A size over MAX_BUNDLE_UPLOAD_BYTES or a name that is not a .zip is refused before any byte is sent.',
+    input: z.object({ name: z.string().min(1).max(1024), size: z.number().int().nonnegative() }).strict(),
+    output: z.object({ uploadId: z.string() }),
+  }),
+  'diagnostics.uploadChunk': procedure({
+    description: 'The next chunk of an upload, in order from byte 0 (base64). The first must start like a zip, or the upload is refused.',
+    input: z
+      .object({
+        uploadId: z.string().min(1).max(64),
+        offset: z.number().int().nonnegative(),
+        data: z.string().max(Math.ceil(BUNDLE_UPLOAD_CHUNK_BYTES / 3) * 4),
+      })
+      .strict(),
+    output: z.object({ received: z.number().int().nonnegative() }),
+  }),
+  'diagnostics.uploadFinish': procedure({
+    description: 'Import a completely uploaded bundle, read-only under "Imported" (the same checks as diagnostics.import); the uploaded file is deleted either way.',
+    input: z.object({ uploadId: z.string().min(1).max(64) }).strict(),
+    output: BundleImportResult,
   }),
   'diagnostics.imported': procedure({
     description: 'Runs of every imported bundle, never mixed with the user\'s own.',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Action, AgentSpec, ApprovalDecision, RunStateName } from './ledger.js';
 import { ApprovalPolicyContext } from './policy.js';
 import { CheckpointItem } from './checkpoints.js';
+import { RunUsage } from './usage.js';
 
 /**
  * The transcript-level state of a run: a pure fold of its ledger events (I1). The CLI
@@ -298,6 +299,8 @@ export const RunView = z.object({
   restarts: count,
   /** Whether the agent runtime is stopped (restarts exhausted or fatal), needing a manual restart. */
   runtimeStopped: z.boolean(),
+  /** Tokens, cost, duration and tool calls so far (issue 15 point 25). */
+  usage: RunUsage,
   /** In order of first appearance; positions never change, so an index is a stable key. */
   items: z.array(TranscriptItem),
 });

@@ -22,6 +22,10 @@ export const Settings = z.object({
   theme: Theme.default('system'),
   /** The built-in script the New run dialog offers first. */
   defaultScript: z.string().min(1).max(200).default('edit-and-test'),
+  /** Send new events as OpenTelemetry spans to the collector configured for `keel export otlp` (opt-in). */
+  liveOtlpExport: z.boolean().default(false),
+  /** Tell the person (desktop notification, tab title, favicon and dock badges) when a run waits for an approval or finishes while Keel is not in front. */
+  notifications: z.boolean().default(true),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -70,3 +70,33 @@ export const OtlpExportReport = z.object({
   spans: z.number().int().nonnegative(),
 });
 export type OtlpExportReport = z.infer<typeof OtlpExportReport>;
+
+/**
+ * The live OTLP exporter (the `liveOtlpExport` setting): a child process following the ledger
+ * read-only and sending new events' spans as they close. `off` when the setting is off.
+ */
+export const LiveExportState = z.enum(['off', 'starting', 'running', 'retrying', 'failed']);
+export type LiveExportState = z.infer<typeof LiveExportState>;
+
+/** A line the live exporter child prints on stdout (JSON), read by the host that supervises it. */
+export const LiveExportLine = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('started'), endpoint: z.string() }),
+  z.object({ kind: z.literal('batch'), runId: z.string(), spans: z.number().int().nonnegative(), toSeq: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('retrying'), message: z.string() }),
+  z.object({ kind: z.literal('failed'), message: z.string() }),
+]);
+export type LiveExportLine = z.infer<typeof LiveExportLine>;
+
+export const LiveExportStatus = z.object({
+  state: LiveExportState,
+  /** The traces URL in use (null before the child has resolved it, or when it could not). */
+  endpoint: z.string().nullable(),
+  /** Spans the collector acknowledged since the app started. */
+  spansSent: z.number().int().nonnegative(),
+  lastSentAt: z.string().nullable(),
+  /** The last problem in plain words (no endpoint configured, collector unreachable…), null when none. */
+  problem: z.string().nullable(),
+  /** Times the child was started again after it died. */
+  restarts: z.number().int().nonnegative(),
+});
+export type LiveExportStatus = z.infer<typeof LiveExportStatus>;

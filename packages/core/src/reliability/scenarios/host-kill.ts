@@ -215,7 +215,7 @@ async function resume(dataDir: string, runId: string, tally: Tally): Promise<boo
     const received = agentReceivedPrompts(dataDir, runId);
     const duplicates = countDuplicatedPrompts(sent, received);
     for (const problem of duplicates.problems) tally.problem(`resume: ${problem}`);
-    tally.add({ duplicatedPrompts: duplicates.duplicated });
+    tally.add({ duplicatedPrompts: duplicates.duplicated, promptsChecked: duplicates.checked });
     if (reason !== 'end_turn') tally.problem(`resume: the resumed turn ended ${reason}, expected end_turn`);
     return reason === 'end_turn' && duplicates.duplicated === 0;
   } finally {

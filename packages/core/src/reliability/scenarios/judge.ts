@@ -19,7 +19,7 @@ export function judgeRun(run: ScenarioRun, tally: Tally, label: string): void {
   for (const event of stale.slice(0, 3)) tally.problem(`${label}: generation ${event.generation} recorded ${event.type} (#${event.seq}) after it exited`);
   const duplicates = countDuplicatedPrompts(run.sentPrompts(), run.agentReceived());
   for (const problem of duplicates.problems) tally.problem(`${label}: ${problem}`);
-  tally.add({ unexpected: stale.length, duplicatedPrompts: duplicates.duplicated });
+  tally.add({ unexpected: stale.length, duplicatedPrompts: duplicates.duplicated, promptsChecked: duplicates.checked });
   for (const episode of recoveryEpisodes(events)) {
     if (episode.recoveryMs !== null) tally.recoveryMs.push(episode.recoveryMs);
   }

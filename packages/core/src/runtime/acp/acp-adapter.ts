@@ -12,6 +12,7 @@ import {
 } from '../adapter.js';
 import { agentErrorText, saysEngineGone } from './engine-gone.js';
 import { actionOf, optionFor, updatesOf } from './normalise.js';
+import { usageFromPromptResponse, usageFromUpdate } from './usage.js';
 
 /** JSON-RPC / ACP "resource not found", which agents answer for an unknown session. */
 const RESOURCE_NOT_FOUND = -32002;
@@ -71,6 +72,11 @@ export function createAcpAdapter(channel: MessageChannel, host: AgentRequests, o
   const app = client({ name: 'keel' })
     .onNotification(methods.client.session.update, ({ params }) => {
       if (sessionId !== null && params.sessionId !== sessionId) return;
+      if (params.update.sessionUpdate === 'usage_update') {
+        const usage = usageFromUpdate(params.update, params.sessionId);
+        if (usage && !replaying) host.update(usage, false);
+        return;
+      }
       for (const update of updatesOf(params.update, seenOutput)) {
         if (replaying && update.kind === 'user_message') {
           // Chunks of one user message share a messageId (or, without ids, arrive back to back).
@@ -204,6 +210,8 @@ export function createAcpAdapter(channel: MessageChannel, host: AgentRequests, o
         if (saysEngineGone(error, { sessionId: id })) throw new AgentEngineGoneError(agentErrorText(error));
         throw new AgentRequestError(agentErrorText(error));
       }
+      const usage = usageFromPromptResponse(response);
+      if (usage) host.update(usage, false);
       return { stopReason: ACP_STOP_REASONS.has(response.stopReason) ? response.stopReason : 'agent_error' };
     },
 

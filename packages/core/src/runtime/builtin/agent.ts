@@ -6,6 +6,7 @@ import type { Script } from './script.js';
 import type { SessionState, SessionStore } from './session-store.js';
 import { never } from './sleep.js';
 import type { StdoutSink } from './stdout-sink.js';
+import { BUILTIN_CONTEXT_SIZE, turnUsage } from './usage.js';
 import { runPrompt } from './turn.js';
 
 export interface BuiltinAgentDeps {
@@ -111,9 +112,13 @@ export function createBuiltinAgent(deps: BuiltinAgentDeps): AgentApp {
         try {
           const turnDeps = { ...deps, clientCapabilities };
           const prompt = { text: promptText(params.prompt), ...(params._meta ? { meta: params._meta } : {}) };
+          const turnStart = session.state.history.length;
           const stopReason = await runPrompt(turnDeps, client, session.state, prompt, controller.signal);
           log(`session ${params.sessionId}: prompt answered (${stopReason})`);
-          return { stopReason };
+          // Usage as real agents report it: the context window (stable ACP) and the turn's tokens (unstable ACP).
+          const { contextUsed, ...usage } = turnUsage(session.state.history, turnStart);
+          await client.notify('session/update', { sessionId: params.sessionId, update: { sessionUpdate: 'usage_update', used: contextUsed, size: BUILTIN_CONTEXT_SIZE } }).catch(() => {});
+          return { stopReason, usage };
         } catch (error) {
           if (error instanceof EngineGoneFault) {
             // Like claude-agent-acp after its engine died: the session is dropped from memory (a

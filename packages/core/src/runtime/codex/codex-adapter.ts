@@ -26,6 +26,7 @@ import {
 } from './protocol.js';
 import { INVALID_PARAMS, METHOD_NOT_FOUND, NO_RESPONSE, RpcHandlerError, RpcPeer, RpcResponseError, type RpcId } from './rpc.js';
 import { stopReasonOf, type TurnResult } from './stop-reason.js';
+import { TokenUsageDeltas, TokenUsageUpdated } from './usage.js';
 
 export interface CodexAdapterOptions {
   cwd: string;
@@ -65,6 +66,7 @@ export function createCodexAdapter(channel: MessageChannel, host: AgentRequests,
   let threadId: string | null = null;
   let active: ActiveTurn | null = null;
   const items = new ItemTranslator();
+  const tokenUsage = new TokenUsageDeltas();
   /** Approvals waiting on the host, by Codex's request id; aborted when Codex withdraws them. */
   const asks = new Map<string, AbortController>();
 
@@ -153,6 +155,7 @@ export function createCodexAdapter(channel: MessageChannel, host: AgentRequests,
   }
 
   function receiveNotification(method: string, raw: unknown): void {
+    if (method === 'thread/tokenUsage/updated') return receiveTokenUsage(raw);
     if (!Object.hasOwn(Notifications, method)) return; // Codex sends many notifications Keel does not use.
     const result = Notifications[method as NotificationMethod].safeParse(raw);
     if (!result.success) {
@@ -202,6 +205,18 @@ export function createCodexAdapter(channel: MessageChannel, host: AgentRequests,
       case 'turn/plan/updated':
         return emit(items.plan(params as NotificationParams<'turn/plan/updated'>), method, raw);
     }
+  }
+
+  /** The thread's token totals: recorded as the delta since this process's previous report, in or between turns. */
+  function receiveTokenUsage(raw: unknown): void {
+    const result = TokenUsageUpdated.safeParse(raw);
+    if (!result.success) {
+      host.protocolError('invalid_message', 'Codex sent thread/tokenUsage/updated with unexpected params', sample(raw));
+      return;
+    }
+    if (threadId === null || result.data.threadId !== threadId) return; // another thread (a sub-agent's)
+    const update = tokenUsage.next(result.data);
+    if (update) host.update(update, false);
   }
 
   function adoptTurnId(turn: ActiveTurn, turnId: string): void {
