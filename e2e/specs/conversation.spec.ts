@@ -352,7 +352,9 @@ test('a 100,000-event run written through the ledger opens and scrolls; a ~2,000
     // The streamed run: all of it folded on the page, as in the ledger.
     const streamed = readLedger(dataDir, result.streaming.runId);
     expect(countOf(streamed, 'message.chunk')).toBeGreaterThanOrEqual(10_000);
-    // Reopened last: the long run again, whole.
+    // Reopened last: the streamed run, whole; then the long run again, whole.
+    await expect(page.getByTestId('transcript')).toHaveAttribute('data-count', String(fold(streamed, result.streaming.runId).items.length));
+    await page.locator(`[data-testid="run-item"][data-run-id="${generated.runId}"]`).click();
     await expect(page.getByTestId('transcript')).toHaveAttribute('data-count', String(items));
     await page.screenshot({ path: path.join(artifactsDir, 'conversation-100k.png') });
 

@@ -93,7 +93,7 @@ test('replay a finished run by keyboard, marker and deep link; export diagnostic
     await linked.close();
   }
 
-  // A second Keel opens the bundle under "Imported" and scrubs it (read-only).
+  // A second Keel opens the bundle under "Imported" and scrubs it (read-only): typed path first.
   const other = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const otherPage = await other.newPage();
   await otherPage.goto(second.url);
@@ -101,7 +101,7 @@ test('replay a finished run by keyboard, marker and deep link; export diagnostic
   await otherPage.getByTestId('bundle-path').fill(bundle);
   await otherPage.getByTestId('open-bundle').click();
   await expect(otherPage.getByTestId('import-result')).toContainText(`${runId} (${lastSeq} verified)`);
-  await otherPage.getByTestId('replay-imported').click();
+  // An import opens its run in the replay viewer at once.
   await expect(otherPage.getByTestId('replay-viewer')).toContainText('imported · read-only');
   await expect(position(otherPage)).toHaveText(`seq ${lastSeq} / ${lastSeq}`);
   await otherPage.getByTestId('replay-slider').focus();
@@ -111,6 +111,7 @@ test('replay a finished run by keyboard, marker and deep link; export diagnostic
   await expect(otherPage.getByTestId('replay-inspector')).toContainText('run.created');
   await expect(otherPage.getByTestId('export-diagnostics')).toHaveCount(0);
   await otherPage.getByTestId('replay-close').click();
+  await expect(otherPage.getByTestId('replay-imported')).toHaveCount(1);
   await otherPage.screenshot({ path: path.join(artifactsDir, 'replay-imported.png') });
   // Never mixed with the second Keel's own runs.
   expect(fs.existsSync(path.join(second.dataDir, 'ledger', `${runId}.ndjson`))).toBe(false);
@@ -125,4 +126,85 @@ test('replay a finished run by keyboard, marker and deep link; export diagnostic
   await otherPage.getByTestId('open-bundle').click();
   await expect(otherPage.getByTestId('import-error')).toBeVisible();
   await other.close();
+});
+
+/** Drops `file` (bytes read here, in the test) on the page's window as a user dragging it from the desktop would. */
+async function dropFile(page: Page, name: string, bytes: Buffer): Promise<void> {
+  const transfer = await page.evaluateHandle(
+    ({ name: fileName, base64 }) => {
+      const binary = atob(base64);
+      const data = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) data[i] = binary.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], fileName, { type: 'application/zip' }));
+      return dt;
+    },
+    { name, base64: bytes.toString('base64') },
+  );
+  await page.dispatchEvent('body', 'dragenter', { dataTransfer: transfer });
+  await expect(page.getByTestId('bundle-drop')).toBeVisible();
+  await page.dispatchEvent('body', 'dragover', { dataTransfer: transfer });
+  await page.dispatchEvent('body', 'drop', { dataTransfer: transfer });
+}
+
+test('a bundle dropped on the window or picked with "Import bundle…" uploads and opens under Imported; too large and not-a-bundle files are refused, light and dark', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const workspace = fs.realpathSync(fs.mkdtempSync(path.join(keel.dataDir, '..', 'keel-e2e-drop-ws-')));
+  const { client, close } = connectClient(keel);
+  let runId: string;
+  let bundle: string;
+  try {
+    const run = await client.invoke('runs.create', { workspace, agent: { kind: 'builtin', script: 'hello' }, approvalMode: 'all', title: 'Drop me' });
+    runId = run.id;
+    await client.invoke('run.prompt', { runId, text: 'Say hello' });
+    // Wait on the ledger, not a clock: the turn has ended when turn.ended is there.
+    await expect.poll(() => readLedger(keel.dataDir, runId).some((event) => event.type === 'turn.ended'), { timeout: 60_000 }).toBe(true);
+    bundle = (await client.invoke('diagnostics.export', { runIds: [runId] })).file!;
+  } finally {
+    close();
+  }
+  const lastSeq = readLedger(keel.dataDir, runId).length;
+  const bytes = fs.readFileSync(bundle);
+
+  for (const scheme of ['light', 'dark'] as const) {
+    const fresh = await startKeel();
+    try {
+      const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1400, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(fresh.url);
+      await page.getByRole('tab', { name: 'Imported' }).click();
+
+      // Not a bundle: refused in plain words, nothing imported.
+      await dropFile(page, 'notes.zip', Buffer.from('just some text, not a zip at all\n'.repeat(10)));
+      await expect(page.getByTestId('import-error')).toContainText('not a zip, so not a diagnostics bundle');
+      await dropFile(page, 'notes.txt', Buffer.from('hello'));
+      await expect(page.getByTestId('import-error')).toContainText('notes.txt is not a diagnostics bundle');
+      await page.screenshot({ path: path.join(artifactsDir, `replay-drop-refused-${scheme}.png`) });
+      expect(fs.existsSync(path.join(fresh.dataDir, 'imported')) ? fs.readdirSync(path.join(fresh.dataDir, 'imported')).filter((name) => !name.startsWith('.')) : []).toEqual([]);
+
+      if (scheme === 'light') {
+        // Dropped: uploaded over the page's connection, imported, opened in the replay viewer.
+        await dropFile(page, path.basename(bundle), bytes);
+      } else {
+        // Picked with "Import bundle…".
+        await page.getByTestId('bundle-file').setInputFiles(bundle);
+      }
+      await expect(page.getByTestId('import-result')).toContainText(`${runId} (${lastSeq} verified)`);
+      await expect(page.getByTestId('replay-viewer')).toContainText('imported · read-only');
+      await expect(position(page)).toHaveText(`seq ${lastSeq} / ${lastSeq}`);
+      await page.getByTestId('replay-slider').focus();
+      await page.keyboard.press('Home');
+      await page.keyboard.press('ArrowRight');
+      await expect(page.getByTestId('replay-inspector')).toContainText('run.created');
+      await page.screenshot({ path: path.join(artifactsDir, `replay-drop-imported-${scheme}.png`) });
+      await page.getByTestId('replay-close').click();
+      await expect(page.getByTestId('replay-imported')).toHaveCount(1);
+      expect(fs.existsSync(path.join(fresh.dataDir, 'ledger', `${runId}.ndjson`))).toBe(false);
+      // The uploaded copy is gone once imported.
+      expect(fs.readdirSync(path.join(fresh.dataDir, 'imported', '.uploads'))).toEqual([]);
+      await context.close();
+    } finally {
+      await fresh.stop();
+    }
+  }
 });

@@ -1,7 +1,7 @@
 import type { Browser, Page } from '@playwright/test';
 import type { KeelClient } from '@keel/core/contract';
 
-export declare const TARGETS: { firstRenderMs: number; longestTaskMs: number };
+export declare const TARGETS: { firstRenderMs: number; longestTaskMs: number; reopenStreamMs: number };
 
 export interface MainThreadFigures {
   /** Longest top-level task of the renderer's main thread (Chromium trace), ms. */
@@ -30,6 +30,7 @@ export interface UiBenchResult {
   open: { domMs: number; firstRenderMs: number; mainThread: MainThreadFigures };
   /** The same run opened again later: the host's folded view is warm. */
   reopen: { domMs: number; firstRenderMs: number; mainThread: MainThreadFigures };
+  reopenStream: { domMs: number; firstRenderMs: number };
   scroll: { stops: ScrollStop[]; mainThread: MainThreadFigures };
   streaming: { runId: string; chunks: number; seconds: number | null; perSecond: number | null; mainThread: MainThreadFigures };
 }

@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { countOf, readLedger } from './ledger-file.mjs';
 
-export const TARGETS = { firstRenderMs: 500, longestTaskMs: 50 };
+/** `reopenStreamMs`: issue 15 point 15 (reopening a 10,000-line stream took 7.7 s; target < 1 s). */
+export const TARGETS = { firstRenderMs: 500, longestTaskMs: 50, reopenStreamMs: 1000 };
 
 const TRACE_CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'];
 
@@ -295,6 +296,11 @@ export async function runUiBench({ browser, page, keel, client, generatedRunId, 
   const reopen = await measureOpen(page, generatedRunId);
   result.reopen = { ...reopen, mainThread: await stopRecording() };
   log(`first render, reopened (host view warm): ${reopen.firstRenderMs} ms`);
+
+  // 5. Back to the streamed run (its >10,000 chunks were folded live; it was left for step 4).
+  const again = await measureOpen(page, run.id);
+  result.reopenStream = again;
+  log(`first render of the streamed run, reopened: ${again.firstRenderMs} ms (${rate.chunks} chunks)`);
   return result;
 }
 
@@ -309,6 +315,7 @@ export function summaryLines(result) {
     `first render: ${first} ms   (target < ${TARGETS.firstRenderMs} ms: ${mark(first < TARGETS.firstRenderMs)}; first open after the server started, the host folds the run cold; longest task while opening ${result.open.mainThread.longestTaskMs} ms)`,
     `first render, reopened: ${again} ms   (target < ${TARGETS.firstRenderMs} ms: ${mark(again < TARGETS.firstRenderMs)}; host view warm; longest task ${result.reopen.mainThread.longestTaskMs} ms)`,
     `longest task while scrolling: ${scroll} ms   (target: no task > ${TARGETS.longestTaskMs} ms: ${mark(scroll <= TARGETS.longestTaskMs)}; ${result.scroll.mainThread.tasksOver50Ms} tasks over 50 ms, longest frame ${result.scroll.mainThread.longestFrameMs} ms)`,
+    `first render of the ${result.streaming.chunks}-chunk streamed run, reopened: ${result.reopenStream.firstRenderMs} ms   (target < ${TARGETS.reopenStreamMs} ms: ${mark(result.reopenStream.firstRenderMs < TARGETS.reopenStreamMs)})`,
     `longest task while streaming ~2000 ev/s: ${stream} ms   (target: no task > ${TARGETS.longestTaskMs} ms: ${mark(stream <= TARGETS.longestTaskMs)}; ${result.streaming.mainThread.tasksOver50Ms} tasks over 50 ms, measured ${result.streaming.perSecond} chunks/s)`,
   ];
 }

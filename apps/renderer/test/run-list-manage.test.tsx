@@ -5,7 +5,8 @@
 // unless the box is ticked) and show its refusal in its words.
 import { KeelRpcError, type RunSummary } from '@keel/core/contract';
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CommandPalette } from '../src/components/CommandPalette.js';
 import { RunList } from '../src/components/runs/RunList.js';
 import { NO_FILTER } from '../src/components/runs/list/run-filter.js';
 import { storedFilter, useRunListFilter, useRuns } from '../src/stores/runs.js';
@@ -35,6 +36,16 @@ const RUNS = [
   run('r-tests', { title: 'Add tests', state: 'failed', updated: '2025-01-03T00:00:00.000Z' }),
   run('r-old', { title: 'Old spike', archived: true, workspace: '/home/me/site', updated: '2025-01-02T00:00:00.000Z' }),
 ];
+
+beforeAll(() => {
+  // jsdom lays nothing out: cmdk scrolls the chosen item into view, and measures the list.
+  Element.prototype.scrollIntoView = function scrollIntoView() {};
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+});
 
 const shownIds = () => screen.queryAllByTestId('run-item').map((row) => row.getAttribute('data-run-id'));
 const settle = () => act(async () => {});
@@ -164,5 +175,20 @@ describe('run list: archive and delete', () => {
     useRuns.getState().select('r-docs');
     useRuns.getState().setRuns(RUNS.filter((r) => r.id !== 'r-docs'));
     expect(useRuns.getState().selectedRunId).toBeNull();
+  });
+
+  it('the command palette archives the selected run and shows or hides archived runs', async () => {
+    const { client, invoke } = mockClient({ 'run.archive': () => ({}) });
+    useRuns.getState().select('r-docs');
+    renderWithClient(<CommandPalette />, client);
+    const command = async (words: string) => {
+      act(() => void fireEvent.keyDown(window, { key: 'k', ctrlKey: true }));
+      fireEvent.change(screen.getByTestId('palette-input'), { target: { value: words } });
+      await act(async () => void fireEvent.keyDown(screen.getByTestId('palette-input'), { key: 'Enter' }));
+    };
+    await command('archive run');
+    expect(invoke).toHaveBeenCalledWith('run.archive', { runId: 'r-docs', archived: true });
+    await command('show archived');
+    expect(useRunListFilter.getState().filter.showArchived).toBe(true);
   });
 });

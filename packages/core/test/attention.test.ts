@@ -49,6 +49,13 @@ describe('attention notices', () => {
     expect(attentionNotices(before, [same], away)).toEqual([]);
   });
 
+  it('an agent that starts and is ready is no news; one that cannot start is', () => {
+    const starting = rememberStates(new Map(), [runAfter('run-s', [created(), state({ state: 'starting' })])]);
+    expect(attentionNotices(starting, [runAfter('run-s', [created(), state({ state: 'idle' })])], away)).toEqual([]);
+    const failed = runAfter('run-s', [created(), state({ state: 'stopped', stopReason: 'agent_unavailable' })]);
+    expect(attentionNotices(starting, [failed], away)).toMatchObject([{ kind: 'stopped' }]);
+  });
+
   it('an idle run that goes idle again or a run being created is no "finished"; an untitled run is named by its id', () => {
     const idle = rememberStates(new Map(), [runAfter('run-c', [created(), state({ state: 'created' })])]);
     expect(attentionNotices(idle, [runAfter('run-c', [created(), state({ state: 'idle' })])], away)).toEqual([]);

@@ -17,7 +17,7 @@ type Handlers = ReturnType<typeof import('@keel/core').runListHandlers>;
  * app or stop Keel first, never a second writer. Keel's core is loaded only here (issue 16).
  */
 async function withRunList<T>(data: string | undefined, runId: string, work: (handlers: Handlers) => Promise<T>): Promise<T> {
-  const { KeelRpcError, LedgerError, openLedger, RunId, RunManager, runListHandlers } = await import('@keel/core');
+  const { KeelRpcError, LedgerError, openLedger, RunId, RunListMarks: Marks, RunManager, runListHandlers } = await import('@keel/core');
   const id = RunId.safeParse(runId);
   if (!id.success) throw new Error(`"${runId}" is not a run id: ${id.error.issues[0]?.message ?? 'invalid'}.`);
   const dataDir = requireDataDir(resolveDataDir({ flag: data }));
@@ -33,7 +33,7 @@ async function withRunList<T>(data: string | undefined, runId: string, work: (ha
   try {
     const runs = await RunManager.open({ ledger, dataDir });
     try {
-      const marks = new RunListMarks(dataDir);
+      const marks = new Marks(dataDir);
       return await work(runListHandlers({ ledger, runs, dataDir, marks, onChanged: () => {}, onRemoved: () => {} }));
     } catch (error) {
       throw error instanceof KeelRpcError ? new Error(error.message) : error;

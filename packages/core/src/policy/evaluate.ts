@@ -28,6 +28,11 @@ export interface PolicyContext {
   cwd?: string;
   /** Nobody can answer: `ask` becomes the policy's unattended_ask, and unknown becomes deny. */
   unattended?: boolean;
+  /**
+   * Asks are answered without anybody looking (`--approve all`): an ask about something not
+   * statically known is denied as when nobody can answer, since nobody judges what it means.
+   */
+  approveAll?: boolean;
   /** $HOME for `~` (default process.env.HOME). */
   home?: string;
   /** $PATH for resolving bare program names (default process.env.PATH). */
@@ -188,7 +193,7 @@ function depsSetting(policy: EffectivePolicy, subject: Resolved): Candidate | nu
 }
 
 /** The verdict for one resolved action. */
-export function decideAction(policy: EffectivePolicy, subject: Resolved, unattended: boolean): PolicyVerdict {
+export function decideAction(policy: EffectivePolicy, subject: Resolved, unattended: boolean, approveAll = false): PolicyVerdict {
   const { action } = subject;
   const candidates: Candidate[] = policy.rules
     .filter((rule) => ruleMatches(rule, subject))
@@ -213,6 +218,9 @@ export function decideAction(policy: EffectivePolicy, subject: Resolved, unatten
       const becomes = policy.defaults.unattended_ask;
       verdict = { ...verdict, decision: becomes, why: `${verdict.why} (unattended: ask becomes ${becomes})` };
     }
+  } else if (approveAll && verdict.decision === 'ask' && action.unknown !== undefined) {
+    // `--approve all` answers asks about actions Keel can show as they are; nobody looks at this one.
+    verdict = { ...verdict, decision: 'deny', why: `${verdict.why} (--approve all approves only what is statically known)` };
   }
   return verdict;
 }
@@ -229,7 +237,7 @@ export function evaluate(policy: EffectivePolicy, input: PolicyInput, context: P
   const cache: TrustCache = new Map();
   const actions: EvaluatedAction[] = normaliseInput(input, context).map((action) => {
     const subject = resolve(action, context, workspace, home, cache);
-    return { ...subject.action, ...decideAction(policy, subject, context.unattended === true) } as EvaluatedAction;
+    return { ...subject.action, ...decideAction(policy, subject, context.unattended === true, context.approveAll === true) } as EvaluatedAction;
   });
   let top: EvaluatedAction | undefined;
   for (const action of actions) if (top === undefined || STRICTNESS[action.decision] > STRICTNESS[top.decision]) top = action;

@@ -33,9 +33,11 @@ export interface AttentionContext {
 }
 
 export const AWAITING_APPROVAL = 'awaiting_approval';
-/** States of a run whose agent is working (or asking): leaving them for a resting state is news. */
-const WORKING = new Set(['starting', 'running', AWAITING_APPROVAL]);
+/** States of a run in a turn (working or asking): leaving them for a resting state is news. */
+const IN_TURN = new Set(['running', AWAITING_APPROVAL]);
 const RESTING = new Set(['idle', 'completed', 'failed', 'stopped', 'interrupted']);
+/** An agent that was starting and is ready (idle) is no news; one that could not start is. */
+const FAILED_START = new Set(['failed', 'stopped']);
 
 /** Runs waiting for a person: the tab title's and the badges' count. */
 export function waitingCount(runs: Iterable<{ state: string }>): number {
@@ -60,7 +62,7 @@ export function attentionNotices(before: ReadonlyMap<string, string>, runs: read
     if (context.focused) continue;
     if (run.state === AWAITING_APPROVAL) {
       notices.push({ runId: run.id, kind: 'approval', title: 'Keel: an agent is waiting for you', body: `${nameOf(run)} asks for an approval.` });
-    } else if (WORKING.has(previous) && RESTING.has(run.state)) {
+    } else if ((IN_TURN.has(previous) && RESTING.has(run.state)) || (previous === 'starting' && FAILED_START.has(run.state))) {
       const stop = run.stopReason ? stopReasonInfo(run.stopReason) : null;
       if (stop === null || stop.family === 'completed') {
         notices.push({ runId: run.id, kind: 'finished', title: 'Keel: a run finished', body: `${nameOf(run)} finished its turn.` });

@@ -14,6 +14,12 @@ export interface AgentRequestsDeps {
   workspace: string;
   /** Added to the environment of every command Keel runs for the agent. */
   env: Record<string, string>;
+  /**
+   * The run's variables, as the agent process has them over Keel's own: a command Keel runs for
+   * the agent starts from them (then the agent's own `env`), so it runs with the PATH the policy
+   * judged it with (runs/policy-gate.ts `env`).
+   */
+  runEnv?: Record<string, string>;
   waiters: ApprovalWaiters;
   /** Judges every request before the decider sees it (I8); follows tool calls for what the agent did unasked. */
   policy: PolicyGate;
@@ -172,7 +178,7 @@ export function serveAgentRequests(generation: Generation, deps: AgentRequestsDe
           const action = terminalAction(request, cwd.path);
           if (!(await permitted(action, 'The agent asks Keel to run this command for it.', 'keel.terminal'))) throw new Error(`Running ${action.title} was not allowed.`);
           if (!live()) throw stale();
-          return terminals.start(request.command, request.args, cwd.path, { ...request.env, ...deps.env }, request.outputByteLimit);
+          return terminals.start(request.command, request.args, cwd.path, { ...deps.runEnv, ...request.env, ...deps.env }, request.outputByteLimit);
         }),
       output: async (terminalId) => terminals.output(terminalId),
       waitForExit: (terminalId) => busy(() => terminals.waitForExit(terminalId)),

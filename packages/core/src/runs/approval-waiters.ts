@@ -1,4 +1,6 @@
-import type { Action } from '../contract/index.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { quoteWord, type Action } from '../contract/index.js';
 import type { PermissionAnswer } from '../runtime/index.js';
 
 interface Waiter {
@@ -70,13 +72,36 @@ export class ApprovalWaiters {
   }
 }
 
-function covers(granted: Action, action: Action): boolean {
+/** The directory a command runs in, as a real path when it exists (a symlinked spelling is the same place). */
+function realCwd(cwd: string | undefined): string | undefined {
+  if (cwd === undefined) return undefined;
+  try {
+    return fs.realpathSync(cwd);
+  } catch {
+    return path.resolve(cwd);
+  }
+}
+
+/**
+ * Whether an allowed request covers a later action. Paths: each wanted path was granted. A
+ * command: the same words (compared as words: `["a b"]` is not `["a", "b"]`) in the same
+ * directory (`rm -rf build` granted in one folder says nothing about another). A granted
+ * command line (a shell string, no argv) covers the argv that quotes back to exactly that line.
+ */
+export function covers(granted: Action, action: Action): boolean {
   if (granted.kind !== action.kind) return false;
-  if (action.kind === 'write' || action.kind === 'read') return (action.paths ?? []).every((path) => granted.paths?.includes(path));
+  if (action.kind === 'write' || action.kind === 'read') return (action.paths ?? []).every((target) => granted.paths?.includes(target));
   if (action.kind === 'exec') {
-    const wanted = [action.command, ...(action.args ?? [])].join(' ');
-    const allowed = [granted.command, ...(granted.args ?? [])].join(' ');
-    return wanted === allowed || (granted.command !== undefined && granted.args === undefined && granted.command === wanted);
+    if (granted.command === undefined || action.command === undefined) return false;
+    if (realCwd(granted.cwd) !== realCwd(action.cwd)) return false;
+    if (granted.args === undefined) {
+      const line = action.args === undefined ? action.command : [action.command, ...action.args].map(quoteWord).join(' ');
+      return line === granted.command;
+    }
+    if (action.args === undefined) return false;
+    const wanted = [action.command, ...action.args];
+    const allowed = [granted.command, ...granted.args];
+    return wanted.length === allowed.length && wanted.every((word, index) => word === allowed[index]);
   }
   return false;
 }

@@ -169,6 +169,8 @@ export class PolicyGate {
     const mode = this.options.approvalMode();
     // Observed actions already happened: the question is only what the policy says of them.
     const unattended = !extra.observed && (mode === 'none' || mode === 'reads');
+    // `--approve all` answers asks without anybody looking: only about what Keel can show as it is.
+    const approveAll = !extra.observed && mode === 'all';
     const input = requestInput(action);
     let verdict: Pick<PolicyDecidedPayload, 'decision' | 'rule' | 'layer' | 'why'>;
     let kind: PolicyDecidedKind;
@@ -176,15 +178,19 @@ export class PolicyGate {
     if (input === null) {
       kind = action.kind === 'generic' ? 'generic' : action.kind;
       const why = `no rule: Keel cannot tell what this ${action.kind === 'generic' ? 'request' : `${action.kind} request`} touches`;
+      // A generic request (a protocol question that names no action) is still answered by `--approve all`.
       verdict = unattended
         ? { decision: 'deny', rule: null, layer: null, why: `${why} (unattended: nobody can answer)` }
-        : { decision: 'ask', rule: null, layer: null, why };
+        : approveAll && action.kind !== 'generic'
+          ? { decision: 'deny', rule: null, layer: null, why: `${why} (--approve all approves only what is statically known)` }
+          : { decision: 'ask', rule: null, layer: null, why };
     } else {
       const { env } = this.options;
       const evaluation = evaluatePolicy(policy, input, {
         workspace: this.options.workspace,
         ...(action.cwd ? { cwd: action.cwd } : {}),
         unattended,
+        approveAll,
         ...(env?.PATH !== undefined ? { path: env.PATH } : {}),
         ...(env?.HOME !== undefined ? { home: env.HOME } : {}),
       });

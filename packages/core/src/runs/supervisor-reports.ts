@@ -5,6 +5,9 @@ import { buildHandoff } from './handoff.js';
 import type { RunController } from './run-controller.js';
 import { readRunEvents } from './run-events.js';
 
+const definedOnly = (env: NodeJS.ProcessEnv | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(env ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
 /** What the supervisor reports about a run's generations, each turned into a decider input. */
 export function supervisorReports(run: RunController): SupervisorReports {
   const state = (): Readonly<RunState> => run.view;
@@ -14,6 +17,7 @@ export function supervisorReports(run: RunController): SupervisorReports {
         workspace: state().workspace,
         // Commands Keel runs for the agent carry its tag too: a detached one is swept with it.
         env: { [GENERATION_TAG_VAR]: generation.tag },
+        runEnv: definedOnly(run.options.env),
         waiters: run.waiters,
         policy: run.policy,
         dispatch: (input) => run.dispatch(input),

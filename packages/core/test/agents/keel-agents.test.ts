@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentPaths } from '../../../../scripts/agents/paths.mjs';
 import type { AgentSpec, LedgerEvent } from '../../src/contract/schemas/ledger.js';
+import type { RunUsage } from '../../src/contract/schemas/usage.js';
 import { openLedger } from '../../src/ledger/index.js';
 import { readRunEvents } from '../../src/runs/index.js';
 import { createRun, keelBin, ofType, removeTempDirs, requireBuilt, tempDir, type RunHarness } from '../fixtures/runtime-kit.js';
@@ -252,6 +253,20 @@ for (const agent of AGENTS) describe.skipIf(!agent.available)(`keel run --agent 
     expect(replay.code, replay.stderr).toBe(0);
     const view = JSON.parse(replay.stdout) as { stopReason: string; pendingApprovals: unknown[]; lastSeq: number };
     expect(view).toMatchObject({ stopReason: 'end_turn', pendingApprovals: [], lastSeq: events.at(-1)!.seq });
+    // Usage as the real agent reports it (issue 15 point 25): the scripted model answers each of
+    // its two calls with 100 input and 20 output tokens; only Claude Code reports a cost (its own).
+    const { usage } = view as unknown as { usage: RunUsage };
+    expect(usage.tokens).toMatchObject({ input: 200, output: 40, total: 240 });
+    expect(usage.context).toMatchObject({ used: 120 });
+    expect(usage.context!.size).toBeGreaterThan(0);
+    expect(usage.toolCalls).toBe(new Set(tool.map((e) => e.payload.toolCallId)).size);
+    const turnSpan = Date.parse(ofType(events, 'turn.ended')[0]!.ts) - Date.parse(ofType(events, 'prompt.sent')[0]!.ts);
+    expect(usage.durationMs).toBe(turnSpan);
+    if (agent.name === 'codex') expect(usage.cost).toEqual([]);
+    else {
+      expect(usage.cost).toEqual([{ amount: expect.any(Number), currency: 'USD' }]);
+      expect(usage.cost[0]!.amount).toBeGreaterThan(0);
+    }
     expectNoLeaks(result.agentPids);
   }, 90_000);
 

@@ -69,7 +69,8 @@ export function DiagnosticsDoor() {
     };
   }, [client]);
 
-  const menuExport = exportResult && exportResult.runId !== selectedId ? exportResult : null;
+  // The run header shows the result of its own run's export; anything else (the menu with another or no run) shows here.
+  const menuExport = exportResult && (exportResult.runId === null || exportResult.runId !== selectedId) ? exportResult : null;
   return (
     <>
       {dragging && (
