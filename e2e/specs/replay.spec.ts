@@ -2,6 +2,7 @@
 // the built-in agent opened in replay mode, scrubbed with the keyboard and by marker, a deep link
 // to a seq, "Export diagnostics…" writing a bundle, and a second Keel opening that bundle under
 // "Imported" and scrubbing it. Real `keel serve` (two of them), real agent. Light and dark.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -147,7 +148,7 @@ async function dropFile(page: Page, name: string, bytes: Buffer): Promise<void> 
   await page.dispatchEvent('body', 'drop', { dataTransfer: transfer });
 }
 
-test('a bundle dropped on the window or picked with "Import bundle…" uploads and opens under Imported; too large and not-a-bundle files are refused, light and dark', async ({ browser }) => {
+test('a bundle dropped on the window or picked with "Import bundle…" uploads and opens under Imported; files that are not bundles are refused, light and dark', async ({ browser }) => {
   test.setTimeout(180_000);
   const workspace = fs.realpathSync(fs.mkdtempSync(path.join(keel.dataDir, '..', 'keel-e2e-drop-ws-')));
   const { client, close } = connectClient(keel);
@@ -157,13 +158,19 @@ test('a bundle dropped on the window or picked with "Import bundle…" uploads a
     const run = await client.invoke('runs.create', { workspace, agent: { kind: 'builtin', script: 'hello' }, approvalMode: 'all', title: 'Drop me' });
     runId = run.id;
     await client.invoke('run.prompt', { runId, text: 'Say hello' });
-    // Wait on the ledger, not a clock: the turn has ended when turn.ended is there.
-    await expect.poll(() => readLedger(keel.dataDir, runId).some((event) => event.type === 'turn.ended'), { timeout: 60_000 }).toBe(true);
+    // Wait on the ledger, not a clock: the turn is over once its checkpoint (which follows turn.ended) is recorded.
+    const settled = () => {
+      const events = readLedger(keel.dataDir, runId);
+      const ended = events.findIndex((event) => event.type === 'turn.ended');
+      return ended >= 0 && events.slice(ended).some((event) => event.type === 'checkpoint.created' || event.type === 'checkpoint.skipped');
+    };
+    await expect.poll(settled, { timeout: 60_000 }).toBe(true);
     bundle = (await client.invoke('diagnostics.export', { runIds: [runId] })).file!;
   } finally {
     close();
   }
-  const lastSeq = readLedger(keel.dataDir, runId).length;
+  const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], { encoding: 'utf8' })) as { runs: Array<{ run_id: string; last_seq: number }> };
+  const lastSeq = manifest.runs.find((each) => each.run_id === runId)!.last_seq;
   const bytes = fs.readFileSync(bundle);
 
   for (const scheme of ['light', 'dark'] as const) {

@@ -39,7 +39,10 @@ describe('packed fold snapshots', () => {
     const { ledger, runId } = await runOf(3_000);
     try {
       const expected = fold(readAll(ledger, runId), runId);
+      // Small views stay plain text (PACK_FROM_BYTES); this one is packed on purpose.
       await saveViewSnapshot(ledger, expected);
+      expect(ledger.snapshots.nearestBytes(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)!.bytes[0]).toBe('{'.charCodeAt(0));
+      await saveViewSnapshot(ledger, expected, 0);
       const stored = ledger.snapshots.nearestBytes(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)!;
       expect(stored.bytes[0]).toBe(0);
       const text = await encodeView(expected);

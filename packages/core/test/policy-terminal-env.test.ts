@@ -34,9 +34,9 @@ rules:
 type Variable = { name: string; value: string };
 const agent = (env: Variable[]) => ({ kind: 'acp' as const, command: [process.execPath, AGENT, '--command', 'git', '--args', '--version', '--env-json', JSON.stringify(env)] });
 
-async function runOnce(env: Variable[]) {
+async function runOnce(env: Variable[], runEnv?: NodeJS.ProcessEnv) {
   const workspace = plantedWorkspace();
-  const harness = await createRun({ workspace, agent: agent(env), approvalMode: 'none' });
+  const harness = await createRun({ workspace, agent: agent(env), approvalMode: 'none', ...(runEnv ? { tuning: { env: runEnv } } : {}) });
   const { turn } = await harness.controller.prompt('run it');
   expect(await harness.controller.waitForTurn(turn)).toBe('end_turn');
   const said = harness
@@ -85,6 +85,20 @@ describe('terminal/create with the agent\'s own variables', () => {
     expect(said).toContain('ran: exit 0');
     expect(harness.of('terminal.started')).toHaveLength(1);
     expect(fs.existsSync(path.join(workspace, 'pwned'))).toBe(false);
+    await harness.close();
+  });
+
+  it('a command Keel runs for the agent gets the run\'s PATH, the one the policy judged it with (not Keel\'s own)', async () => {
+    // The run's environment puts a tool directory outside the workspace first (as a configured
+    // agent's PATH may): the allow rule trusts the `git` found there, so that `git` must be the one that runs.
+    const tools = tempDir('keel-policy-env-tools-');
+    fs.mkdirSync(path.join(tools, 'bin'));
+    fs.writeFileSync(path.join(tools, 'bin', 'git'), '#!/bin/sh\necho "$@" > "$(dirname "$0")/../ran"\n', { mode: 0o755 });
+    const { harness, said, decided } = await runOnce([{ name: 'GREETING', value: 'hello' }], { PATH: `${path.join(tools, 'bin')}:${process.env.PATH}` });
+    expect(decided).toHaveLength(1);
+    expect(decided[0]!.payload).toMatchObject({ decision: 'allow', rule: 'git-version', source: 'keel.terminal' });
+    expect(said).toContain('ran: exit 0');
+    expect(fs.readFileSync(path.join(tools, 'ran'), 'utf8')).toBe('--version\n');
     await harness.close();
   });
 });

@@ -139,6 +139,39 @@ describe('run list management', () => {
     expect(JSON.parse(fs.readFileSync(runListFile(dataDir), 'utf8')).runs[doomed.id]).toMatchObject({ files: 'deleted' });
   });
 
+  it('delete with files removes a run’s clean worktree and keeps its branch', async () => {
+    const dataDir = tempDir();
+    const { workstation, client } = await start({ dataDir });
+    const repo = busyRepo();
+    const run = await client.invoke('runs.create', { workspace: repo, agent: HELLO, worktree: true });
+    const { turn } = await client.invoke('run.prompt', { runId: run.id, text: 'Say hello' });
+    await workstation.runs.get(run.id).waitForTurn(turn);
+    const worktree = path.join(dataDir, 'worktrees', run.id);
+    expect(fs.existsSync(worktree)).toBe(true);
+    const outcome = await client.invoke('run.delete', { runId: run.id, deleteFiles: true });
+    expect(outcome).toMatchObject({ filesDeleted: true, worktreeRemoved: true, notes: [] });
+    expect(fs.existsSync(worktree)).toBe(false);
+    expect(git(repo, ['branch', '--list', `keel/${run.id}`]).trim()).toBe(`keel/${run.id}`);
+  });
+
+  it('an imported (read-only) run, which cannot be renamed, can be archived and deleted with its files', async () => {
+    const source = await start();
+    const run = await finishedRun(source.client, source.workstation, tempDir('keel-ws-'));
+    const exported = path.join(tempDir('keel-export-'), 'run.ndjson');
+    source.workstation.ledger.export(run.id, exported, { trailer: true });
+    const dataDir = tempDir();
+    const { workstation, client } = await start({ dataDir });
+    workstation.ledger.import(exported, { requireTrailer: true });
+    expect(workstation.ledger.run(run.id)).toMatchObject({ readOnly: true, origin: 'imported' });
+    await expect(client.invoke('run.rename', { runId: run.id, title: 'Mine' })).rejects.toMatchObject({ code: 'forbidden' });
+    await client.invoke('run.archive', { runId: run.id, archived: true });
+    expect((await client.invoke('runs.list', {}))[0]).toMatchObject({ id: run.id, archived: true, readOnly: true });
+    expect(await client.invoke('run.delete', { runId: run.id, deleteFiles: true })).toMatchObject({ filesDeleted: true, notes: [] });
+    expect(fs.existsSync(ledgerPaths(dataDir).logOf(run.id))).toBe(false);
+    expect(await client.invoke('runs.list', {})).toEqual([]);
+    expect(workstation.ledger.verify().ok).toBe(true);
+  });
+
   it('a run waiting for an approval is refused in plain words, its files untouched', async () => {
     const dataDir = tempDir();
     const { workstation, client } = await start({ dataDir });

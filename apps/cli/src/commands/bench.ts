@@ -133,6 +133,8 @@ function printReplay(result: ReplayLedgerFigures & { machine: ReturnType<typeof 
     ['full read + fold from seq 1 (no marks)', `${result.full_fold_ms} ms`],
     ['Keel stateAt (as replay.stateAt sends it)', p(result.state_at)],
     ['  raw: read the same events, no fold', p(result.raw_read)],
+    ['Keel stateAt, CPU time', p(result.state_at_cpu)],
+    ['  raw read, CPU time', p(result.raw_read_cpu)],
     ['Keel stateAt through the host service', p(result.service_state_at)],
     ['Keel stateAt, whole transcript copied', p(result.state_at_full_view)],
   ];

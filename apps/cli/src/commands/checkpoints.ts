@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { diffTurn, gcCheckpoints, gcWorktrees, ledgerRuns, LedgerError, listCheckpoints, openLedger, resolveDataDir, RunManager, type CheckpointListing, type GcResult, type WorktreeGcResult } from '@keel/core';
+import { diffTurn, gcCheckpoints, gcWorktrees, ledgerRuns, LedgerError, listCheckpoints, openLedger, resolveDataDir, RunManager, whyNotWritable, type CheckpointListing, type GcResult, type WorktreeGcResult } from '@keel/core';
 import { dataDirFor } from './open-ledger.js';
 import { withDataOption } from './options.js';
 
@@ -125,11 +125,20 @@ export function registerCheckpoints(program: Command): void {
 
 async function restore(options: { data?: string; run: string; turn: number; file?: string[]; json?: boolean }): Promise<number> {
   const dataDir = dataDirFor(options.data, 'write');
+  // A restore is recorded in the run's ledger (intent first, then the outcome), so it needs the
+  // ledger's writer lock: one writer per data directory, never beside a running app or server.
+  const notWritable = whyNotWritable(dataDir);
+  if (notWritable) throw new Error(`${notWritable} keel checkpoints restore records the restore there, so it cannot run.`);
   let ledger;
   try {
     ledger = await openLedger({ dataDir });
   } catch (error) {
-    if (error instanceof LedgerError && error.code === 'locked') throw new Error(`${error.message} Restore from the running Keel (the run header's checkpoint timeline), or close it first.`);
+    if (error instanceof LedgerError && error.code === 'locked') {
+      throw new Error(
+        `${error.message} A Keel app or server has this data directory (${dataDir}) open, and a restore must be recorded by the one process that writes it; nothing was restored. ` +
+          "Restore from the app instead (the Restore button on the run header's checkpoint timeline), or close the app or server and run this again.",
+      );
+    }
     throw error;
   }
   const manager = await RunManager.open({ ledger, dataDir });

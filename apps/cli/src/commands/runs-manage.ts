@@ -6,7 +6,8 @@ import { withDataOption } from './options.js';
 
 /** The listed runs as the app's run list has them: deleted ones left out, archived ones marked. */
 export function withRunListMarks(data: string | undefined, runs: RunSummary[]): RunSummary[] {
-  return new RunListMarks(resolveDataDir({ flag: data })).list(runs);
+  // Listing never writes: an unreadable run-list.json is left for the app to set aside.
+  return new RunListMarks(resolveDataDir({ flag: data }), { readOnly: true }).list(runs);
 }
 
 type Handlers = ReturnType<typeof import('@keel/core').runListHandlers>;

@@ -29,6 +29,9 @@ export interface ReplayLedgerFigures {
   state_at: Percentiles;
   /** The same with the whole transcript materialised (ReplayIndex.stateAt: a copy of every item so far). */
   state_at_full_view: Percentiles;
+  /** CPU time (user + system) of the same lookups: what the machine's load does not inflate. */
+  state_at_cpu: Percentiles;
+  raw_read_cpu: Percentiles;
   /** Raw baseline, same seqs, same run: reading the same events from the ledger without folding. */
   raw_read: Percentiles;
   /** The host's replay.stateAt (ReplayService, without the IPC hop), same seqs. */
@@ -79,15 +82,25 @@ export async function measureReplayLedger(options: { dataDir: string; events?: n
     const keel: number[] = [];
     const full: number[] = [];
     const raw: number[] = [];
+    const keelCpu: number[] = [];
+    const rawCpu: number[] = [];
+    const cpuMs = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return (used.user + used.system) / 1000;
+    };
     for (const seq of seqs) {
       // The raw side reads exactly the events stateAt re-folds: from the mark at or before seq up to seq.
       const base = Math.floor(seq / every) * every;
+      let cpu = process.cpuUsage();
       started = performance.now();
       if (seq > base) ledger.read(runId, { fromSeq: base + 1, limit: seq - base });
       raw.push(performance.now() - started);
+      rawCpu.push(cpuMs(cpu));
+      cpu = process.cpuUsage();
       started = performance.now();
       index.windowAt(seq, REPLAY_WINDOW_ITEMS);
       keel.push(performance.now() - started);
+      keelCpu.push(cpuMs(cpu));
       started = performance.now();
       index.stateAt(seq);
       full.push(performance.now() - started);
@@ -124,6 +137,8 @@ export async function measureReplayLedger(options: { dataDir: string; events?: n
       index_heap_mb: Math.round(indexHeap),
       state_at: percentiles(keel),
       state_at_full_view: percentiles(full),
+      state_at_cpu: percentiles(keelCpu),
+      raw_read_cpu: percentiles(rawCpu),
       raw_read: percentiles(raw),
       service_state_at: percentiles(viaService),
       full_fold_ms: round(fullFoldMs),

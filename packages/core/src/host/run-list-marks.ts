@@ -11,7 +11,7 @@ export const runListFile = (dataDir: string) => path.join(dataDir, 'run-list.jso
 /**
  * The person's marks on the run list (issue 15 point 20): archived runs, deleted runs, and
  * whether a deleted run's files went. Kept in `<data>/run-list.json`, replaced atomically on
- * every change, never in the runs' ledgers (ADR 0016). A file that cannot be read is set aside
+ * every change, never in the runs' ledgers (ADR 0019). A file that cannot be read is set aside
  * as `run-list.json.broken` and the list starts empty: every run shows again, nothing is lost.
  */
 export class RunListMarks {
@@ -19,7 +19,11 @@ export class RunListMarks {
   /** Why the file could not be read, if it could not (for the app log). */
   readonly problem: string | null = null;
 
-  constructor(private readonly dataDir: string) {
+  /** `readOnly`: a listing beside a running Keel or on a read-only disk: a broken file is left where it is. */
+  constructor(
+    private readonly dataDir: string,
+    options: { readOnly?: boolean } = {},
+  ) {
     const file = runListFile(dataDir);
     this.marks = {};
     let text: string;
@@ -33,7 +37,12 @@ export class RunListMarks {
       if (parsed.schema_version > RUN_LIST_SCHEMA_VERSION) throw new Error(`it was written by a newer Keel (schema_version ${parsed.schema_version})`);
       this.marks = parsed.runs;
     } catch (error) {
-      this.problem = `Could not read ${file} (${error instanceof Error ? error.message : String(error)}); it was kept as run-list.json.broken and every run is listed.`;
+      const why = error instanceof Error ? error.message : String(error);
+      if (options.readOnly) {
+        this.problem = `Could not read ${file} (${why}); every run is listed.`;
+        return;
+      }
+      this.problem = `Could not read ${file} (${why}); it was kept as run-list.json.broken and every run is listed.`;
       try {
         fs.renameSync(file, `${file}.broken`);
       } catch {

@@ -51,7 +51,9 @@ export function eventForUpdate(update: AgentUpdate, turn: number | null): { body
             ...(update.context ? { context: update.context } : {}),
           },
         },
-        durability: 'stream',
+        // A few per turn (Claude Code sends ~5), the last just before turn.ended: committed
+        // like it, so a crash never leaves a finished turn without its usage.
+        durability: 'critical',
       };
     case 'user_message':
       return null; // The prompt is already recorded as prompt.sent.

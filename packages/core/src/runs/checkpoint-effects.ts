@@ -51,6 +51,8 @@ export class CheckpointRunner {
   private readonly abort = new AbortController();
   private readonly stopObserving: () => void;
   private lastRestore: RestoreResult | ResumeResult | null = null;
+  /** The restored worktree's commit when a restore completed after the last checkpoint: the next checkpoint's parent. */
+  private restoredSince: string | null = null;
 
   constructor(
     private readonly run: CheckpointRunHost,
@@ -127,6 +129,9 @@ export class CheckpointRunner {
   private observe(event: LedgerEvent): void {
     if (!this.known) return;
     if (event.type === 'checkpoint.created' || event.type === 'checkpoint.skipped') this.known.add((event.payload as { turn: number }).turn);
+    // A restore is a diff boundary: the next turn's changes are measured from the restored tree.
+    if (event.type === 'checkpoint.created') this.restoredSince = null;
+    if (event.type === 'checkpoint.restore_completed') this.restoredSince = (event.payload as { restoredCommit?: string }).restoredCommit ?? null;
   }
 
   private knownTurns(): Set<number> {
@@ -143,7 +148,9 @@ export class CheckpointRunner {
     const scope = { dataDir: this.dataDir, runId: this.run.runId };
     switch (effect.kind) {
       case 'checkpoint': {
-        const result = await createCheckpoint(workspace, { ...scope, turn: effect.turn, budget: this.tuning.budget, signal: this.abort.signal });
+        this.knownTurns();
+        const parent = this.restoredSince ?? undefined;
+        const result = await createCheckpoint(workspace, { ...scope, turn: effect.turn, budget: this.tuning.budget, signal: this.abort.signal, ...(parent ? { preferredParent: parent } : {}) });
         if (this.abort.signal.aborted && result.kind === 'skipped') return; // Closing: the next start takes it.
         const outcome =
           result.kind === 'created'
@@ -165,7 +172,10 @@ export class CheckpointRunner {
       }
       case 'drift_check': {
         await this.checkWorktree();
-        const drift = await driftSince(workspace, { ...scope, budget: this.tuning.budget ?? {}, signal: this.abort.signal });
+        // After a restore (and no checkpoint since), drift is measured from the restored tree.
+        this.knownTurns();
+        const since = this.restoredSince ? { since: { commit: this.restoredSince } } : {};
+        const drift = await driftSince(workspace, { ...scope, ...since, budget: this.tuning.budget ?? {}, signal: this.abort.signal });
         if (drift.kind !== 'drift') return;
         const { kind: _kind, ...payload } = drift;
         await this.run.dispatch({ kind: 'drift_checked', drift: payload });

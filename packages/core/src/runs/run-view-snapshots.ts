@@ -59,8 +59,15 @@ export async function loadViewSnapshot(ledger: Ledger, runId: string, atOrBefore
   return view && view.lastSeq === stored.seq && view.runId === runId ? view : null;
 }
 
-/** Stores a run view (a fold of committed events only) as the snapshot at its lastSeq, packed. */
-export async function saveViewSnapshot(ledger: Ledger, view: RunView): Promise<void> {
-  const data = await packSnapshot(await encodeView(view));
+/**
+ * Snapshots this large are stored packed (fold-snapshots.ts): reading a large one back from
+ * SQLite costs CPU per page; a small one is read in a few pages anyway and stays plain text.
+ */
+export const PACK_FROM_BYTES = 256 * 1024;
+
+/** Stores a run view (a fold of committed events only) as the snapshot at its lastSeq. */
+export async function saveViewSnapshot(ledger: Ledger, view: RunView, packFromBytes = PACK_FROM_BYTES): Promise<void> {
+  const text = await encodeView(view);
+  const data = text.length >= packFromBytes ? await packSnapshot(text) : text;
   ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
 }

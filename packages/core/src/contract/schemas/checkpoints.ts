@@ -106,6 +106,12 @@ export type RestoredFile = z.infer<typeof RestoredFile>;
 export const CheckpointRestoreCompletedPayload = z.object({
   targetTurn: CheckpointTurn.nullable(),
   targetCommit: GitObjectId,
+  /**
+   * The worktree right after the restore, as a commit (the target itself after a whole restore):
+   * the next checkpoint's parent, so the next turn's files changed are measured from it.
+   * Absent in older ledgers, or when git could not write it.
+   */
+  restoredCommit: GitObjectId.optional(),
   /** The checkpoint of the worktree as it was before the restore: restoring it undoes this one. */
   safetyRef: CheckpointRefName,
   safetyCommit: GitObjectId,

@@ -4,7 +4,7 @@ import { RunId } from './ledger.js';
 
 /**
  * Run list management (issue 15 point 20): which runs the person archived or deleted. Kept in
- * `<data>/run-list.json`, written atomically, beside the ledger and not in it (ADR 0016): the
+ * `<data>/run-list.json`, written atomically, beside the ledger and not in it (ADR 0019): the
  * list is the person's view of their runs, it must work for imported, read-only and
  * quarantined runs whose ledgers Keel may not write, and "delete, keep the files" must leave
  * the ledger byte for byte as it was.

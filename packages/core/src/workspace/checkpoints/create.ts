@@ -45,6 +45,11 @@ export interface CreateCheckpointOptions {
   signal?: AbortSignal | undefined;
   /** The parent commit; default: the run's checkpoint with the highest turn below this one. */
   parent?: string | null | undefined;
+  /**
+   * The parent to use instead of the previous checkpoint, when it still exists (the restored
+   * worktree after a restore: a diff boundary); if git no longer has it, the previous checkpoint.
+   */
+  preferredParent?: string | undefined;
   /** Write the sidecar (default true). */
   sidecar?: boolean | undefined;
   /** Internal: a safety checkpoint taken before a restore goes to refs/keel/safety/. */
@@ -139,6 +144,7 @@ async function checkpointIn(
   // The parent: given, else the previous checkpoint its sidecar records (no git call), else the refs.
   let parent: string | null;
   if (options.parent !== undefined) parent = options.parent;
+  else if (options.preferredParent !== undefined) parent = options.preferredParent;
   else {
     const recorded = latestCreatedBelow(options.dataDir, options.runId, options.turn);
     parent = recorded?.created && recorded.repo.gitDir === repo.gitDir ? recorded.created.commit : await previousCheckpoint(repo, options.runId, options.turn, signal);

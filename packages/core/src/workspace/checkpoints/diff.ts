@@ -10,7 +10,7 @@ import {
 } from '../../contract/schemas/checkpoints.js';
 import { DEFAULT_CHECKPOINT_BUDGET, worktreeTreeFromCache } from './create.js';
 import { GitCallError } from './git.js';
-import { checkpointRef, CHECKPOINT_REFS, listRefs, repoGit, resolveCheckpointRepo, resolveCommit, runPaths, type CheckpointRepo } from './repo.js';
+import { checkpointRef, CHECKPOINT_REFS, listRefs, repoGit, resolveCheckpointRepo, resolveCommit, runPaths, type CheckpointRepo, type RefEntry } from './repo.js';
 import type { RestoreTarget } from './restore.js';
 import { emptyTreeLike, removeIndex } from './worktree-tree.js';
 import { diffstatOf, diffTrees, NUMSTAT_FILE_LIMIT, publicChange } from './tree-diff.js';
@@ -129,15 +129,28 @@ export interface CheckpointScope {
   gitDir?: string | undefined;
 }
 
-/** What turn N changed: its checkpoint against the run's previous checkpoint (its commit parent). */
+/**
+ * What a turn's checkpoint is measured from: its commit parent — the run's previous checkpoint,
+ * or the restored worktree when a restore came between them (a restore is a diff boundary) —
+ * else, for a checkpoint without a parent, the previous checkpoint's ref.
+ */
+export async function turnBase(repo: CheckpointRepo, refs: readonly RefEntry[], entry: RefEntry): Promise<{ commit: string | null; fromTurn: number | null }> {
+  const previous = refs.filter((ref) => ref.n < entry.n).at(-1) ?? null;
+  const line = (await repoGit(repo, { args: ['rev-list', '--parents', '-n', '1', entry.commit] }).catch(() => '')).trim().split(' ');
+  const parent = line[0] === entry.commit ? (line[1] ?? null) : null;
+  if (parent === null) return { commit: entry.n === 0 ? null : (previous?.commit ?? null), fromTurn: entry.n === 0 ? null : (previous?.n ?? null) };
+  return { commit: parent, fromTurn: previous?.n ?? null };
+}
+
+/** What turn N changed: its checkpoint against what it is measured from (`turnBase`). */
 export async function diffTurn(workspace: string, scope: CheckpointScope & { turn: number }, options: DiffOptions = {}): Promise<CheckpointDiff & { turn: number; fromTurn: number | null }> {
   const repo = await resolveCheckpointRepo(workspace, { ...scope, create: false });
   const refs = await listRefs(repo, `${CHECKPOINT_REFS}${scope.runId}/`);
   const entry = refs.find((ref) => ref.n === scope.turn);
   if (!entry) throw new Error(`Run ${scope.runId} has no checkpoint for turn ${scope.turn}.`);
-  const previous = refs.filter((ref) => ref.n < scope.turn).at(-1) ?? null;
-  const diff = await diffBetween(repo, previous?.commit ?? null, entry.commit, options);
-  return { ...diff, turn: scope.turn, fromTurn: previous?.n ?? null };
+  const base = await turnBase(repo, refs, entry);
+  const diff = await diffBetween(repo, base.commit, entry.commit, options);
+  return { ...diff, turn: scope.turn, fromTurn: base.fromTurn };
 }
 
 export type DriftResult =

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { DepsChangedPayload, LockfileChange, LockfileKind } from '../../contract/schemas/checkpoints.js';
 import { CHECKPOINT_REFS, listRefs, repoGit, resolveCheckpointRepo, type CheckpointRepo } from './repo.js';
 import { diffstatOf, diffTrees } from './tree-diff.js';
-import type { CheckpointScope } from './diff.js';
+import { turnBase, type CheckpointScope } from './diff.js';
 
 /**
  * Lockfile forensics: the packages a change to a lockfile added, removed or moved to another
@@ -239,8 +239,9 @@ export async function depsChangedInTurn(workspace: string, scope: CheckpointScop
   const refs = await listRefs(repo, `${CHECKPOINT_REFS}${scope.runId}/`);
   const entry = refs.find((ref) => ref.n === scope.turn);
   if (!entry) throw new Error(`Run ${scope.runId} has no checkpoint for turn ${scope.turn}.`);
-  const previous = refs.filter((ref) => ref.n < scope.turn).at(-1) ?? null;
-  const forensics = await lockfileChanges(repo, previous?.commit ?? null, entry.commit);
+  // From what the turn is measured from: after a restore, the restored tree (a diff boundary).
+  const base = await turnBase(repo, refs, entry);
+  const forensics = await lockfileChanges(repo, base.commit, entry.commit);
   if (forensics.lockfiles.length === 0) return null;
-  return { turn: scope.turn, fromTurn: previous?.n ?? null, ...forensics };
+  return { turn: scope.turn, fromTurn: base.fromTurn, ...forensics };
 }

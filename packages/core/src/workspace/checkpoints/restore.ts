@@ -155,13 +155,15 @@ async function runJournal(repo: CheckpointRepo, journal: JournalContent, changes
   if (journal.phase === 'applying' && options.mode === 'finish') {
     try {
       const touched = await moveTo(repo, 'target', journal, changes, options, paths.tmpDir);
-      const mismatch = await verify(repo, journal.targetTree, changes, paths);
+      const { mismatch, tree: after } = await verifyTree(repo, journal.targetTree, changes, paths);
       if (mismatch.length === 0) {
+        const restoredCommit = await restoredCommitOf(repo, journal, after ?? journal.safetyTree);
         fs.rmSync(paths.journal, { force: true });
         return {
           kind: 'completed',
           ...base,
           targetCommit: journal.targetCommit,
+          ...(restoredCommit ? { restoredCommit } : {}),
           safetyCommit: journal.safetyCommit,
           filesTouched: touched.length,
           files: touched.slice(0, MAX_LISTED_FILES),
@@ -292,15 +294,39 @@ function clearWayFor(repo: CheckpointRepo, file: string): void {
 
 /** Paths of `changes` whose worktree content differs from `tree` (an empty list: all match). */
 async function verify(repo: CheckpointRepo, tree: string, changes: TreeChange[], paths: RunPaths): Promise<string[]> {
-  if (changes.length === 0) return [];
+  return (await verifyTree(repo, tree, changes, paths)).mismatch;
+}
+
+/** `verify`, with the tree of the worktree it wrote (null when nothing needed checking). */
+async function verifyTree(repo: CheckpointRepo, tree: string, changes: TreeChange[], paths: RunPaths): Promise<{ mismatch: string[]; tree: string | null }> {
+  if (changes.length === 0) return { mismatch: [], tree: null };
   const baseIndex = fs.existsSync(paths.indexCache) ? paths.indexCache : repo.userIndex;
   const worktree = await writeWorktreeTree(repo, { baseIndex, tmpDir: paths.tmpDir, maxBytes: Number.MAX_SAFE_INTEGER });
-  if (worktree.kind !== 'tree') return ['(the worktree tree could not be written)'];
+  if (worktree.kind !== 'tree') return { mismatch: ['(the worktree tree could not be written)'], tree: null };
   removeIndex(worktree.index);
-  if (worktree.tree === tree) return [];
+  if (worktree.tree === tree) return { mismatch: [], tree: worktree.tree };
   const wanted = new Set(changes.map((change) => change.path));
   const differ = await repoGit(repo, { args: ['diff-tree', '-r', '-z', '--no-renames', '--name-only', tree, worktree.tree] });
-  return splitZ(differ).filter((file) => wanted.has(file));
+  return { mismatch: splitZ(differ).filter((file) => wanted.has(file)), tree: worktree.tree };
+}
+
+/**
+ * The worktree right after a restore, as a commit: the next checkpoint's parent, so the next
+ * turn's "files changed" are measured from the restored tree (a restore is a diff boundary).
+ * The target checkpoint itself when the worktree is exactly it (a whole restore); otherwise a
+ * commit of the restored tree on the safety checkpoint. Undefined when git could not write it:
+ * the next checkpoint then falls back to the run's previous one.
+ */
+async function restoredCommitOf(repo: CheckpointRepo, journal: JournalContent, tree: string): Promise<string | undefined> {
+  if (tree === journal.targetTree) return journal.targetCommit;
+  try {
+    const stamp = `${Math.floor(Date.now() / 1000)} +0000`;
+    const env = { GIT_AUTHOR_NAME: 'Keel', GIT_AUTHOR_EMAIL: 'keel@localhost', GIT_AUTHOR_DATE: stamp, GIT_COMMITTER_NAME: 'Keel', GIT_COMMITTER_EMAIL: 'keel@localhost', GIT_COMMITTER_DATE: stamp };
+    const message = `Keel restore: run ${journal.runId}${journal.targetTurn === null ? '' : `, turn ${journal.targetTurn}`}\n\nKeel-Run: ${journal.runId}\n`;
+    return (await repoGit(repo, { env, args: ['commit-tree', tree, '-p', journal.safetyCommit, '-m', message] })).trim();
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- after a crash ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { absoluteTime, relativeTime } from '../../../lib/time.js';
 import { StateBadge } from '../../StateBadge.js';
 import { RunRowActions } from './RunRowActions.js';
 
-/** One run in the run list: title, state, workspace, time, agent, flags, and its actions (⋯). */
+/** One run in the run list: title, state, workspace, time, agent, flags, and its actions (⋯). A per-row fact (e.g. usage) is one more child here. */
 export function RunRow({ run, selected, now, onSelect }: { run: RunSummary; selected: boolean; now: number; onSelect(): void }) {
   const stop = run.stopReason && run.stopReason !== 'end_turn' ? stopReasonInfo(run.stopReason) : null;
   return (
