@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { traceIdOf } from '../src/sinks/index.js';
 import { startOtlpReceiver, type OtlpReceiver } from './fixtures/otlp-receiver.js';
 import { useWorkstations } from './fixtures/workstation-kit.js';
-import { waitUntil } from './fixtures/wait-kit.js';
+import { fileChanges, waitUntil } from './fixtures/wait-kit.js';
 import { requireBuilt } from './fixtures/runtime-kit.js';
 import { tempDir } from './helpers.js';
 import type { LiveExportStatus } from '../src/contract/index.js';
@@ -52,6 +52,20 @@ function exporterPids(dataDir: string): number[] {
 const statusUntil = (workstation: Workstation, check: (status: LiveExportStatus) => boolean, what: string) =>
   waitUntil(() => check(workstation.liveExport.current()), 60_000, what, (onChange) => workstation.liveExport.onStatus(onChange));
 
+/** The export position of `runId` (the last seq the collector acknowledged), from the position file. */
+function exportedThrough(dataDir: string, runId: string): number {
+  const dir = path.join(dataDir, 'sinks');
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (!/^otlp-.*\.json$/.test(name)) continue;
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as { runs: Record<string, number> }).runs[runId] ?? 0;
+    } catch {
+      return 0; // being replaced
+    }
+  }
+  return 0;
+}
+
 function configure(dataDir: string, endpoint: string) {
   fs.mkdirSync(path.join(dataDir, 'sinks'), { recursive: true });
   fs.writeFileSync(path.join(dataDir, 'sinks', 'settings.json'), JSON.stringify({ schema_version: 1, otlp: { endpoint } }));
@@ -79,7 +93,15 @@ describe('the live OTLP exporter setting', () => {
     const running = await client.invoke('sinks.liveExport', {});
     expect(running).toMatchObject({ state: 'running', endpoint: receiver.url, problem: null, restarts: 0 });
 
-    // kill -9 of the exporter: the host starts it again, and it resumes from its position.
+    // kill -9 of the exporter once everything of turn 1 (its checkpoint included) is acknowledged
+    // and its position recorded: the host starts it again, and it resumes from that position.
+    const checkpointed = () => workstation.ledger.read(run.id, { fromSeq: 1, limit: 10_000 }).some((event) => event.type.startsWith('checkpoint.') && (event.payload as { turn?: number }).turn === first.turn);
+    await waitUntil(
+      () => checkpointed() && exportedThrough(dataDir, run.id) === workstation.ledger.run(run.id)!.lastSeq,
+      60_000,
+      'turn 1 exported through its last seq',
+      fileChanges(path.join(dataDir, 'sinks', 'position')),
+    );
     const [pid] = exporterPids(dataDir);
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGKILL');

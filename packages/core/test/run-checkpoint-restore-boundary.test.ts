@@ -58,9 +58,11 @@ describe('after a restore, the next turn is measured from the restored tree', ()
     const diff = await diffTurn(repo, { dataDir: harness.dataDir, runId: harness.runId, turn: 3 });
     expect(diff.files.map((file) => file.path)).toEqual(['b.txt']);
     expect(diff.files[0]!.patch).toContain('+b.txt 3');
+    expect([diff.fromTurn, diff.afterRestore, diff.from]).toEqual([1, true, restored.payload.targetCommit]);
     // Turn 2's own diff is unchanged by the restore.
     const turn2 = await diffTurn(repo, { dataDir: harness.dataDir, runId: harness.runId, turn: 2 });
     expect(turn2.files.map((file) => file.path).sort()).toEqual(['a.txt', 'c.txt']);
+    expect([turn2.fromTurn, turn2.afterRestore]).toEqual([1, false]);
     await harness.close();
   }, 90_000);
 
@@ -74,6 +76,7 @@ describe('after a restore, the next turn is measured from the restored tree', ()
     expect(created.payload.files.map((file) => [file.path, file.status])).toEqual([['d.txt', 'added']]);
     const diff = await diffTurn(repo, { dataDir: harness.dataDir, runId: harness.runId, turn: 3 });
     expect(diff.files.map((file) => file.path)).toEqual(['d.txt']);
+    expect([diff.fromTurn, diff.afterRestore, diff.from]).toEqual([null, true, restored.payload.restoredCommit]);
     await harness.close();
   }, 90_000);
 

@@ -97,7 +97,13 @@ export function registerCheckpoints(program: Command): void {
         process.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
         return;
       }
-      const from = diff.fromTurn === null ? 'nothing' : diff.fromTurn === 0 ? 'the baseline' : `turn ${diff.fromTurn}`;
+      const from = diff.afterRestore
+        ? `the tree a restore left${diff.fromTurn === null ? '' : ` (${diff.fromTurn === 0 ? 'the baseline' : `turn ${diff.fromTurn}`}, restored whole)`}`
+        : diff.fromTurn === null
+          ? 'nothing'
+          : diff.fromTurn === 0
+            ? 'the baseline'
+            : `turn ${diff.fromTurn}`;
       const { files, insertions, deletions } = diff.diffstat;
       process.stdout.write(`turn ${options.turn} against ${from}: ${files} file(s)${insertions === null ? '' : `, +${insertions} -${deletions}`}\n`);
       for (const file of diff.files) {

@@ -28,7 +28,7 @@ export function checkpointProcedures(runs: RunManager, dataDir: string): Checkpo
       }
       const files = file ? diff.files.filter((entry) => entry.path === file) : diff.files;
       if (file && files.length === 0) throw new KeelRpcError('not_found', `Turn ${turn} did not change ${file}.`);
-      return { turn: diff.turn, fromTurn: diff.fromTurn, from: diff.from, to: diff.to, files, diffstat: diff.diffstat };
+      return { turn: diff.turn, fromTurn: diff.fromTurn, ...(diff.afterRestore ? { afterRestore: true } : {}), from: diff.from, to: diff.to, files, diffstat: diff.diffstat };
     },
     'checkpoints.restore': async ({ runId, turn, files }) => {
       const result: RestoreResult | ResumeResult = await runs.get(runId).checkpoints.restore(turn, files ?? null);

@@ -305,6 +305,8 @@ export const CheckpointDiffView = z.object({
   turn: CheckpointTurn,
   /** The checkpoint the turn is compared with (null: the empty tree). */
   fromTurn: CheckpointTurn.nullable(),
+  /** A restore came before the turn: it is compared with the restored tree (`from`; `fromTurn` is the checkpoint restored whole, or null). */
+  afterRestore: z.boolean().optional(),
   from: z.string().nullable(),
   to: z.string(),
   files: z.array(CheckpointFileDiff),

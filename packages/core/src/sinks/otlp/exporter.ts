@@ -115,14 +115,18 @@ async function exportRun(run: RunSummary, options: OtlpExportOptions, position: 
   let pending: SpanRecord[] = [];
   let sent = 0;
   let readTo = state.readTo;
+  // The position moves before the batch is reported: what is reported sent is never sent again.
+  // (A crash between the collector's answer and the position's write repeats that one batch, with
+  // the same span ids: the one window an acknowledged-then-recorded position cannot close.)
   const flush = async () => {
-    if (pending.length > 0) {
-      if (!(await sender.send(pending))) return false;
-      sent += pending.length;
-      options.onBatch?.({ runId: run.id, spans: pending.length, toSeq: readTo });
-      pending = [];
-    }
+    const spans = pending.length;
+    if (spans > 0 && !(await sender.send(pending))) return false;
+    pending = [];
     position.advance(run.id, readTo);
+    if (spans > 0) {
+      sent += spans;
+      options.onBatch?.({ runId: run.id, spans, toSeq: readTo });
+    }
     return true;
   };
   while (readTo < run.lastSeq) {

@@ -131,26 +131,29 @@ export interface CheckpointScope {
 
 /**
  * What a turn's checkpoint is measured from: its commit parent — the run's previous checkpoint,
- * or the restored worktree when a restore came between them (a restore is a diff boundary) —
- * else, for a checkpoint without a parent, the previous checkpoint's ref.
+ * or the restored worktree when a restore came between them (a restore is a diff boundary;
+ * `fromTurn` is then the checkpoint the restore put back whole, or null) — else, for a
+ * checkpoint without a parent, the previous checkpoint's ref.
  */
-export async function turnBase(repo: CheckpointRepo, refs: readonly RefEntry[], entry: RefEntry): Promise<{ commit: string | null; fromTurn: number | null }> {
+export async function turnBase(repo: CheckpointRepo, refs: readonly RefEntry[], entry: RefEntry): Promise<{ commit: string | null; fromTurn: number | null; afterRestore: boolean }> {
   const previous = refs.filter((ref) => ref.n < entry.n).at(-1) ?? null;
   const line = (await repoGit(repo, { args: ['rev-list', '--parents', '-n', '1', entry.commit] }).catch(() => '')).trim().split(' ');
   const parent = line[0] === entry.commit ? (line[1] ?? null) : null;
-  if (parent === null) return { commit: entry.n === 0 ? null : (previous?.commit ?? null), fromTurn: entry.n === 0 ? null : (previous?.n ?? null) };
-  return { commit: parent, fromTurn: previous?.n ?? null };
+  if (parent === null) return { commit: entry.n === 0 ? null : (previous?.commit ?? null), fromTurn: entry.n === 0 ? null : (previous?.n ?? null), afterRestore: false };
+  if (parent === previous?.commit) return { commit: parent, fromTurn: previous.n, afterRestore: false };
+  // Any other parent is the tree a restore left: an earlier checkpoint (a whole restore) or a tree of its own (null).
+  return { commit: parent, fromTurn: refs.find((ref) => ref.commit === parent)?.n ?? null, afterRestore: true };
 }
 
 /** What turn N changed: its checkpoint against what it is measured from (`turnBase`). */
-export async function diffTurn(workspace: string, scope: CheckpointScope & { turn: number }, options: DiffOptions = {}): Promise<CheckpointDiff & { turn: number; fromTurn: number | null }> {
+export async function diffTurn(workspace: string, scope: CheckpointScope & { turn: number }, options: DiffOptions = {}): Promise<CheckpointDiff & { turn: number; fromTurn: number | null; afterRestore: boolean }> {
   const repo = await resolveCheckpointRepo(workspace, { ...scope, create: false });
   const refs = await listRefs(repo, `${CHECKPOINT_REFS}${scope.runId}/`);
   const entry = refs.find((ref) => ref.n === scope.turn);
   if (!entry) throw new Error(`Run ${scope.runId} has no checkpoint for turn ${scope.turn}.`);
   const base = await turnBase(repo, refs, entry);
   const diff = await diffBetween(repo, base.commit, entry.commit, options);
-  return { ...diff, turn: scope.turn, fromTurn: base.fromTurn };
+  return { ...diff, turn: scope.turn, fromTurn: base.fromTurn, afterRestore: base.afterRestore };
 }
 
 export type DriftResult =
