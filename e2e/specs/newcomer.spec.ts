@@ -13,49 +13,20 @@ import { artifactsDir, repoRoot, startKeel, type RunningKeel } from '../support/
 
 const GREETING = "Hello from Keel's built-in agent.\n";
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 
 test.setTimeout(120_000);
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-});
+const item = transcriptItem;
+const screenshots = screenshotBoth;
 
-const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-const item = (page: Page, kind: string) => page.locator(`[data-testid="transcript-item"][data-kind="${kind}"]`);
-
-/** Both colour schemes of the same state: the page re-renders with prefers-color-scheme. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`) });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}-dark.png`) });
-  await page.emulateMedia({ colorScheme: 'light' });
+async function createRun(server: RunningKeel, agent: AgentSpec, title: string): Promise<string> {
+  return createRunOver(server, agent, title);
 }
 
-async function createRun(server: RunningKeel, agent: object, title: string): Promise<string> {
-  const { client, close } = connectClient(server);
-  try {
-    const run = await client.invoke('runs.create', { workspace: tempDir('keel-e2e-ws-'), agent: agent as never, ...(title ? { title } : {}) });
-    return run.id;
-  } finally {
-    close();
-  }
-}
-
-/** Opens the app and waits until it is connected (the machine may be loaded: wait on the UI, not a clock). */
+/** Opens the app and waits until it is connected. */
 async function gotoApp(page: Page, url = keel.url): Promise<void> {
-  await page.goto(url);
-  await expect(page.locator('.connection-banner')).toHaveAttribute('data-status', 'connected', { timeout: 30_000 });
-}
-
-async function openRun(page: Page, runId: string): Promise<void> {
-  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click({ timeout: 30_000 });
-  await expect(page.locator(`[data-testid="conversation"][data-run-id="${runId}"]`)).toBeVisible();
+  await gotoConnected(page, url);
 }
 
 test('point 1: send with Ctrl+Enter, press 1 — the approval is decided and nothing is typed into the box', async ({ page }) => {

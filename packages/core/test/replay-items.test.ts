@@ -191,10 +191,10 @@ describe('recovery cards (I4, I6, I9)', () => {
       [20, 'session'],
     ]);
     expect(cards(story)).toEqual([
-      { recovery: 'agent_exited', generation: 1, text: 'The agent process (generation 1) exited with code 17.', outcome: null, detail: 'boom' },
+      { recovery: 'agent_exited', generation: 1, text: 'Agent process #1 exited with code 17.', outcome: null, detail: 'boom' },
       expect.objectContaining({ recovery: 'approvals_reset' }),
       { recovery: 'restarting', generation: 2, text: 'Restarting the agent in 20 ms (attempt 1).', outcome: null, detail: 'agent_restarted' },
-      { recovery: 'agent_started', generation: 2, text: 'Agent generation 2 started.', outcome: null, detail: null },
+      { recovery: 'agent_started', generation: 2, text: 'Agent process #2 started.', outcome: null, detail: null },
       { recovery: 'session', generation: 2, text: 'Session restored (replayed by the agent).', outcome: 'replayed', detail: null },
     ]);
     expect(cards([step('runtime.exited', { generation: 3, code: 0, signal: null, expected: true })])).toEqual([]);
@@ -210,11 +210,11 @@ describe('recovery cards (I4, I6, I9)', () => {
         step('runtime.hang', { generation: 4, idleMs: 45_000 }),
       ]).map((card) => [card.recovery, card.generation, card.text]),
     ).toEqual([
-      ['agent_exited', 2, 'The agent process (generation 2) was killed by SIGKILL.'],
-      ['agent_exited', 3, 'The agent process (generation 3) exited.'],
+      ['agent_exited', 2, 'Agent process #2 was killed by SIGKILL.'],
+      ['agent_exited', 3, 'Agent process #3 exited.'],
       ['restarting', 4, 'Restarting the agent in 1.5 s (attempt 3).'],
-      ['hang', 4, 'The agent (generation 4) did not respond for 2 min; Keel stopped it.'],
-      ['hang', 4, 'The agent (generation 4) did not respond for 45 s; Keel stopped it.'],
+      ['hang', 4, 'The agent (process #4) did not respond for 2 min; Keel stopped it.'],
+      ['hang', 4, 'The agent (process #4) did not respond for 45 s; Keel stopped it.'],
     ]);
   });
 
@@ -259,8 +259,8 @@ describe('recovery cards (I4, I6, I9)', () => {
         outcome: null,
         detail: 'host_interrupted',
       },
-      { recovery: 'protocol_error', generation: 1, text: 'The agent (generation 1) sent a line that is not JSON.', outcome: 'garbage', detail: 'not JSON: "hello"' },
-      { recovery: 'protocol_error', generation: 1, text: 'The agent (generation 1) sent a message over the size limit.', outcome: 'oversize', detail: 'a 9 MB line' },
+      { recovery: 'protocol_error', generation: 1, text: 'The agent (process #1) sent a line that is not JSON.', outcome: 'garbage', detail: 'not JSON: "hello"' },
+      { recovery: 'protocol_error', generation: 1, text: 'The agent (process #1) sent a message over the size limit.', outcome: 'oversize', detail: 'a 9 MB line' },
       {
         recovery: 'runtime_stopped',
         generation: 1,
@@ -393,7 +393,7 @@ describe('commands, file writes, skipped prompts', () => {
     ]);
     expect(cards[0]!.text).toContain('turn 3');
     expect(cards[0]!.text).toContain('oldest parts cut');
-    expect(cards[1]!.text).toBe('Keel stopped 1 process that generation 1 had started and that had left its process group.');
+    expect(cards[1]!.text).toBe('Keel stopped 1 process that agent process #1 had started and that had left its process group.');
   });
 
   it('no event type of this build is counted as unknown, and the story matches the schema', () => {
@@ -518,9 +518,9 @@ describe('a real ledger from Keel\'s runtime (built-in agent, fault-crash, inter
     expect(recovery.map((item) => item.recovery)).toEqual(['agent_exited', 'restarting', 'agent_started', 'session']);
     expect(recovery.map((item) => item.seq)).toEqual([...recovery.map((item) => item.seq)].sort((a, b) => a - b));
     expect(recovery.map((item) => item.text)).toEqual([
-      'The agent process (generation 1) exited with code 17.',
+      'Agent process #1 exited with code 17.',
       expect.stringMatching(/^Restarting the agent in \d+ ms \(attempt 1\)\.$/),
-      'Agent generation 2 started.',
+      'Agent process #2 started.',
       'Session restored (replayed by the agent).',
     ]);
     expect(recovery.map((item) => item.generation)).toEqual([1, 2, 2, 2]);

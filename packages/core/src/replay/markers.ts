@@ -21,7 +21,7 @@ export function markerOf(event: LedgerEvent): ReplayMarker | null {
     case 'approval.requested':
       return at('approval', `approval: ${oneLine(str((payload.action as Payload | undefined)?.title), 60)}`);
     case 'runtime.started':
-      return typeof payload.generation === 'number' && payload.generation > 1 ? at('restart', `agent restarted (generation ${payload.generation})`) : null;
+      return typeof payload.generation === 'number' && payload.generation > 1 ? at('restart', `agent restarted (process #${payload.generation})`) : null;
     case 'runtime.protocol_error':
       return at('error', `protocol error (${str(payload.kind)})`);
     case 'runtime.hang':

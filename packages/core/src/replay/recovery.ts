@@ -28,7 +28,7 @@ export function agentExitedText({ generation, code, signal }: PayloadOf<'runtime
   // A wrapper (npm) can exit 0 when its native child was killed: an exit Keel did not ask for is a crash.
   const how =
     signal !== null ? `was killed by ${signal}` : code === 0 ? 'exited (code 0) without being asked to; Keel treats that as a crash' : code !== null ? `exited with code ${code}` : 'exited';
-  return `The agent process (generation ${generation}) ${how}.`;
+  return `Agent process #${generation} ${how}.`;
 }
 
 export function restartingText({ delayMs, attempt }: PayloadOf<'runtime.restarting'>): string {
@@ -36,7 +36,7 @@ export function restartingText({ delayMs, attempt }: PayloadOf<'runtime.restarti
 }
 
 export function agentStartedText({ generation }: PayloadOf<'runtime.started'>): string {
-  return `Agent generation ${generation} started.`;
+  return `Agent process #${generation} started.`;
 }
 
 const SESSION_TEXT: Record<Exclude<SessionOutcome, 'new' | 'fresh'>, string> = {
@@ -72,7 +72,7 @@ export function runtimeStoppedText({ stopReason }: PayloadOf<'runtime.stopped'>)
 }
 
 export function hangText({ generation, idleMs }: PayloadOf<'runtime.hang'>): string {
-  return `The agent (generation ${generation}) did not respond for ${duration(idleMs)}; Keel stopped it.`;
+  return `The agent (process #${generation}) did not respond for ${duration(idleMs)}; Keel stopped it.`;
 }
 
 const PROTOCOL_ERROR_TEXT: Record<ProtocolErrorKind, string> = {
@@ -84,7 +84,7 @@ const PROTOCOL_ERROR_TEXT: Record<ProtocolErrorKind, string> = {
 };
 
 export function protocolErrorText({ generation, kind }: PayloadOf<'runtime.protocol_error'>): string {
-  return `The agent (generation ${generation}) sent ${PROTOCOL_ERROR_TEXT[kind]}.`;
+  return `The agent (process #${generation}) sent ${PROTOCOL_ERROR_TEXT[kind]}.`;
 }
 
 export function promptSkippedText({ turn, reason }: PayloadOf<'prompt.skipped'>): string {
@@ -98,5 +98,5 @@ export function handoffText({ turn, text, truncated }: PayloadOf<'session.handof
 
 export function sweptText({ generation, processes }: PayloadOf<'runtime.swept'>): string {
   const what = processes.length === 1 ? '1 process' : `${processes.length} processes`;
-  return `Keel stopped ${what} that generation ${generation} had started and that had left its process group.`;
+  return `Keel stopped ${what} that agent process #${generation} had started and that had left its process group.`;
 }

@@ -144,7 +144,11 @@ export function RecoveryCard({
           ⟳
         </span>
         <span className="who">{title}</span>
-        {item.generation !== null && <span className="muted small">generation {item.generation}</span>}
+        {item.generation !== null && (
+          <span className="muted small" title={`Generation ${item.generation}: each start of the agent's process is a new generation.`}>
+            agent process #{item.generation}
+          </span>
+        )}
       </div>
       <p className="recovery-text">{item.text}</p>
       {item.detail &&

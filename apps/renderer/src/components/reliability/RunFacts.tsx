@@ -70,7 +70,7 @@ export function RunFacts() {
               <span className="recovery-step">restart ({episode.reason})</span>
               <span className="recovery-gap">{episode.recoveryMs === null ? '—' : `${Math.round(episode.recoveryMs)} ms`}</span>
               <span className={`recovery-step ${episode.boundAt ? '' : 'status-failed'}`}>
-                {episode.boundAt ? `bound, generation ${episode.generation} (${episode.outcome})` : 'never bound'}
+                {episode.boundAt ? `bound, agent process #${episode.generation} (${episode.outcome})` : 'never bound'}
               </span>
             </li>
           ))}
