@@ -14,14 +14,9 @@ import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-serve
 /** Turn 1 writes hello.txt and runs a check (edit-and-test's turn), turn 2 edits src/app.ts. */
 const SCRIPT = fileURLToPath(new URL('../../packages/core/test/fixtures/checkpoint-turns.json', import.meta.url));
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
+test.afterAll(() => {
   removeTempDirs();
 });
 
@@ -47,7 +42,7 @@ test('the Changes tab lists what the run changed, shows each diff unified or sid
     const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     await page.goto(keel.url);
-    await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+    await runRow(page, runId).click();
     await page.locator('#side-tab-changes').click();
     const view = page.getByTestId('changes-view');
     const files = view.getByTestId('changes-file');
@@ -86,7 +81,7 @@ test('the Changes tab lists what the run changed, shows each diff unified or sid
     if (scheme === 'light') {
       // Side by side is remembered across a reload.
       await page.reload();
-      await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+      await runRow(page, runId).click();
       await page.locator('#side-tab-changes').click();
       await expect(page.getByTestId('changes-diff-table')).toHaveAttribute('data-layout', 'split');
       await page.getByTestId('changes-unified').click();
@@ -107,7 +102,7 @@ test('a run that has changed nothing yet says so', async ({ page }) => {
   }
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto(keel.url);
-  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+  await runRow(page, runId).click();
   await page.locator('#side-tab-changes').click();
   const empty = page.getByTestId('changes-empty');
   await expect(empty).toContainText('No changes yet.');

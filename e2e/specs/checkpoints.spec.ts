@@ -10,14 +10,9 @@ import { connectClient } from '../support/client.mjs';
 import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
 import { readLedger } from '../support/ledger-file.mjs';
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
+test.afterAll(() => {
   removeTempDirs();
 });
 
@@ -40,7 +35,7 @@ test('the turn diff at its end, the timeline in the header, and a confirmed rest
     const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(keel.url);
-    await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+    await runRow(page, runId).click();
     // The turn's checkpoint card, at its end, with the file it changed and its diff.
     const card = page.locator('[data-testid="checkpoint-card"][data-event="created"]').filter({ hasText: 'Checkpoint of turn 1' });
     await expect(card).toBeVisible({ timeout: 30_000 });

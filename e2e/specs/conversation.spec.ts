@@ -16,17 +16,9 @@ import { runUiBench, summaryLines, TARGETS } from '../support/ui-bench.mjs';
 
 const GREETING = "Hello from Keel's built-in agent.\n";
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-});
 
-const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 
 /**
  * Resolves with what `check` finds in the run's ledger file: read now, then again on every
@@ -65,7 +57,7 @@ async function createRunInDialog(page: Page, options: { workspace: string; scrip
   const conversation = page.locator('[data-testid="conversation"][data-run-id]');
   await expect(conversation).toBeVisible();
   const runId = (await conversation.getAttribute('data-run-id'))!;
-  await expect(page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`)).toBeVisible();
+  await expect(runRow(page, runId)).toBeVisible();
   await expect(page.getByTestId('run-header')).toContainText(options.title);
   return runId;
 }
@@ -93,7 +85,7 @@ async function blurTextFields(page: Page): Promise<void> {
 }
 
 const item = (page: Page, kind: string) => page.locator(`[data-testid="transcript-item"][data-kind="${kind}"]`);
-const turnEnd = (page: Page, stopReason: string): Locator => item(page, 'turn_end').locator(`[data-stop-reason="${stopReason}"]`);
+const turnEnd = (page: Page, stopReason: string): Locator => transcriptItem(page, 'turn_end').locator(`[data-stop-reason="${stopReason}"]`);
 const recovery = (page: Page, kind: string): Locator => page.locator(`[data-testid="recovery-card"][data-recovery="${kind}"]`);
 
 async function expectPinnedWrite(page: Page, workspace: string): Promise<Locator> {
@@ -125,7 +117,7 @@ test('a run on a fresh folder: prompt, approve the write (button) and the check 
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'created');
 
   await sendPrompt(page, 'Write a greeting file and check it.');
-  await expect(item(page, 'prompt')).toContainText('Write a greeting file and check it.');
+  await expect(transcriptItem(page, 'prompt')).toContainText('Write a greeting file and check it.');
 
   // 1. The write, approved with the button.
   const write = await expectPinnedWrite(page, workspace);
@@ -145,7 +137,7 @@ test('a run on a fresh folder: prompt, approve the write (button) and the check 
   await expect(turnEnd(page, 'end_turn')).toBeVisible();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
   await expect(page.getByTestId('pinned-approvals')).toHaveCount(0);
-  await expect(page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`)).toHaveAttribute('data-state', 'idle');
+  await expect(runRow(page, runId)).toHaveAttribute('data-state', 'idle');
 
   // Both decisions show as the user's, in the transcript.
   for (const id of [writeId, checkId]) {
@@ -155,8 +147,8 @@ test('a run on a fresh folder: prompt, approve the write (button) and the check 
   }
   // The file Keel wrote, on disk, and the command's output in the transcript.
   expect(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8')).toBe(GREETING);
-  await expect(item(page, 'file_write')).toContainText('hello.txt');
-  const command = item(page, 'command');
+  await expect(transcriptItem(page, 'file_write')).toContainText('hello.txt');
+  const command = transcriptItem(page, 'command');
   await expect(command.locator('[data-command-status="exited"]')).toBeVisible();
   await expect(command.getByTestId('command-status')).toHaveText('exit 0');
   // The command's output is shown once: in the agent's tool call that embedded it; the
@@ -164,7 +156,7 @@ test('a run on a fresh folder: prompt, approve the write (button) and the check 
   await expect(command.locator('.command-card.linked')).toContainText('for the tool call above');
   await expect(command.getByTestId('output')).toHaveAttribute('data-open', 'false');
   await expect(command.getByTestId('output')).not.toContainText('tests passed');
-  await expect(item(page, 'tool').filter({ hasText: 'Run sh' }).getByTestId('output')).toContainText('tests passed');
+  await expect(transcriptItem(page, 'tool').filter({ hasText: 'Run sh' }).getByTestId('output')).toContainText('tests passed');
   await expect(page.getByTestId('run-progress')).toHaveAttribute('aria-valuenow', '100');
 
   // The ledger agrees: both decided by the user, allow_once, one turn ended end_turn.
@@ -220,8 +212,8 @@ test('kill -9 of the agent while an approval is pending: recovery cards, the orp
   await expect(page.getByTestId('pinned-approvals')).toHaveCount(0);
   // The interrupted turn ends; the run waits for the next prompt.
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
-  await expect(item(page, 'turn_end')).toHaveCount(1);
-  await expect(item(page, 'turn_end').locator('[data-stop-reason]')).not.toHaveAttribute('data-stop-reason', 'end_turn');
+  await expect(transcriptItem(page, 'turn_end')).toHaveCount(1);
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason]')).not.toHaveAttribute('data-stop-reason', 'end_turn');
   expect(fs.existsSync(path.join(workspace, 'hello.txt')), 'the orphaned write did not happen').toBe(false);
   // The orphaned card and the recovery cards below it, in one screenshot.
   for (const card of [orphan, recovery(page, 'agent_exited'), recovery(page, 'session')]) await expect(card).toBeInViewport();
@@ -252,7 +244,7 @@ test('kill -9 of the agent while an approval is pending: recovery cards, the orp
   await expect(turnEnd(page, 'end_turn')).toBeVisible();
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
   expect(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8')).toBe(GREETING);
-  await expect(item(page, 'tool').filter({ hasText: 'Run sh' }).getByTestId('output')).toContainText('tests passed');
+  await expect(transcriptItem(page, 'tool').filter({ hasText: 'Run sh' }).getByTestId('output')).toContainText('tests passed');
 
   // Sending "Continue." brought the view back to the end (deciding the card above had
   // scrolled it up), and it followed the turn to its end.
@@ -288,10 +280,10 @@ test('reloading the page mid-stream shows every chunk once: nothing lost, nothin
   close();
 
   await page.goto(keel.url);
-  await page.locator(`[data-testid="run-item"][data-run-id="${run.id}"]`).click();
+  await runRow(page, run.id).click();
   await expect(page.locator(`[data-testid="conversation"][data-run-id="${run.id}"]`)).toBeVisible();
   await sendPrompt(page, 'Stream a long answer.');
-  await expect(item(page, 'message')).toBeVisible();
+  await expect(transcriptItem(page, 'message')).toBeVisible();
   const before = await ledgerFact(keel.dataDir, run.id, (events) => countOf(events, 'message.chunk') >= 200 && events, 'the stream is under way');
   expect(countOf(before, 'turn.ended'), 'the turn is still streaming when the page reloads').toBe(0);
 
@@ -314,7 +306,7 @@ test('reloading the page mid-stream shows every chunk once: nothing lost, nothin
 
   // The page folded the same items: as many as the ledger's fold, and the same message text.
   await expect(page.getByTestId('transcript')).toHaveAttribute('data-count', String(view.items.length));
-  const card = item(page, 'message');
+  const card = transcriptItem(page, 'message');
   await expect(card.locator('.long-text-toggle')).toContainText(`of ${message.text.length.toLocaleString('en-US')} characters`);
   await card.locator('.long-text-toggle').click();
   const shown = await card.locator('.markdown.plain > div').evaluate((element) => element.textContent ?? '');
@@ -354,7 +346,7 @@ test('a 100,000-event run written through the ledger opens and scrolls; a ~2,000
     expect(countOf(streamed, 'message.chunk')).toBeGreaterThanOrEqual(10_000);
     // Reopened last: the streamed run, whole; then the long run again, whole.
     await expect(page.getByTestId('transcript')).toHaveAttribute('data-count', String(fold(streamed, result.streaming.runId).items.length));
-    await page.locator(`[data-testid="run-item"][data-run-id="${generated.runId}"]`).click();
+    await runRow(page, generated.runId).click();
     await expect(page.getByTestId('transcript')).toHaveAttribute('data-count', String(items));
     await page.screenshot({ path: path.join(artifactsDir, 'conversation-100k.png') });
 

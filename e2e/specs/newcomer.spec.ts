@@ -5,11 +5,10 @@
 // Every wait is on a UI state or a ledger fact; screenshots light and dark under e2e/artifacts.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { connectClient } from '../support/client.mjs';
-import { artifactsDir, repoRoot, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { createRunOver, gotoConnected, openRun, runRow, screenshotBoth, sharedKeel, tempDir, transcriptItem } from '../support/keel-page.js';
+import { artifactsDir, repoRoot, startKeel } from '../support/keel-server.js';
 
 const GREETING = "Hello from Keel's built-in agent.\n";
 
@@ -17,21 +16,9 @@ const keel = sharedKeel();
 
 test.setTimeout(120_000);
 
-const item = transcriptItem;
-const screenshots = screenshotBoth;
-
-async function createRun(server: RunningKeel, agent: AgentSpec, title: string): Promise<string> {
-  return createRunOver(server, agent, title);
-}
-
-/** Opens the app and waits until it is connected. */
-async function gotoApp(page: Page, url = keel.url): Promise<void> {
-  await gotoConnected(page, url);
-}
-
 test('point 1: send with Ctrl+Enter, press 1 — the approval is decided and nothing is typed into the box', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
-  await gotoApp(page);
+  await gotoConnected(page, keel.url);
   await page.getByTestId('new-run').click();
   const dialog = page.getByTestId('new-run-dialog');
   const workspace = tempDir('keel-e2e-ws-');
@@ -52,14 +39,14 @@ test('point 1: send with Ctrl+Enter, press 1 — the approval is decided and not
   const pinned = page.getByTestId('pinned-approvals').getByTestId('pinned-approval');
   await expect(pinned).toHaveCount(1, { timeout: 30_000 });
   await expect(page.getByTestId('composer-reason')).toContainText('press 1 allow once');
-  await screenshots(page, 'newcomer-approval-keys');
+  await screenshotBoth(page, 'newcomer-approval-keys');
 
   // The README's own flow: focus is still in the (empty) prompt box; 1 allows the write.
   await page.keyboard.press('1');
   await expect(box).toHaveValue('');
   await expect(pinned.locator('.approval-title')).toContainText('run a command', { timeout: 30_000 });
   await page.keyboard.press('1');
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
   await expect(box).toHaveValue('');
   expect(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8')).toBe(GREETING);
 });
@@ -101,7 +88,7 @@ test('point 2: a second tab without the token works, a restarted server keeps it
     expect(own.token).not.toBe(stored.token);
     expect(new URL(own.url).port).toBe(String(stored.port));
     await expect(first.getByTestId('token-rejected')).toContainText('keel open', { timeout: 30_000 });
-    await screenshots(first, 'newcomer-token-rejected');
+    await screenshotBoth(first, 'newcomer-token-rejected');
 
     // `keel open --print` prints the new URL; it opens the app.
     const printed = execFileSync(process.execPath, [path.join(repoRoot, 'apps/cli/bin/keel.js'), 'open', '--print', '--data', dataDir], { encoding: 'utf8' }).trim();
@@ -124,9 +111,9 @@ test('point 2: a second tab without the token works, a restarted server keeps it
 
 async function hungTurn(page: Page, title: string): Promise<string> {
   test.setTimeout(120_000);
-  const runId = await createRun(keel, { kind: 'builtin', script: 'hello', faults: ['hang-at-step=3'] }, title);
+  const runId = await createRunOver(keel, { kind: 'builtin', script: 'hello', faults: ['hang-at-step=3'] }, title);
   await page.setViewportSize({ width: 1440, height: 900 });
-  await gotoApp(page);
+  await gotoConnected(page, keel.url);
   await openRun(page, runId);
   await page.getByTestId('composer-input').fill('Say hello.');
   await page.getByTestId('composer-send').click();
@@ -142,20 +129,20 @@ test('point 3: Cancel ends a hung agent\'s turn `cancelled` within the grace; th
   await page.getByTestId('composer-cancel').click();
   await expect(page.getByTestId('composer-force-stop')).toBeVisible();
   await expect(page.getByTestId('composer-reason')).toContainText('Force stop ends the turn now');
-  await screenshots(page, 'newcomer-cancel-pending');
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="cancelled"]')).toBeVisible({ timeout: 20_000 });
+  await screenshotBoth(page, 'newcomer-cancel-pending');
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="cancelled"]')).toBeVisible({ timeout: 20_000 });
   const took = Date.now() - asked;
   expect(took, `the turn ended ${took} ms after Cancel`).toBeLessThan(15_000);
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
   await expect(page.getByTestId('plan-stale')).toContainText('plan left unfinished when turn 1 ended');
   await expect(page.getByTestId('composer-force-stop')).toHaveCount(0);
-  await expect(item(page, 'note').filter({ hasText: 'did not stop within' })).toHaveCount(1);
-  await screenshots(page, 'newcomer-cancelled');
+  await expect(transcriptItem(page, 'note').filter({ hasText: 'did not stop within' })).toHaveCount(1);
+  await screenshotBoth(page, 'newcomer-cancelled');
 
   // The next prompt starts the agent again (the same session, resumed) and the turn finishes.
   await page.getByTestId('composer-input').fill('Try again.');
   await page.getByTestId('composer-send').click();
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
 });
 
 test('point 3: Force stop ends the hung turn at once', async ({ page }) => {
@@ -165,30 +152,30 @@ test('point 3: Force stop ends the hung turn at once', async ({ page }) => {
   await expect(force).toBeEnabled();
   const asked = Date.now();
   await force.click();
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="cancelled"]')).toBeVisible();
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="cancelled"]')).toBeVisible();
   expect(Date.now() - asked).toBeLessThan(5_000);
-  await expect(item(page, 'note').filter({ hasText: 'Force stop' })).toHaveCount(1);
+  await expect(transcriptItem(page, 'note').filter({ hasText: 'Force stop' })).toHaveCount(1);
 });
 
 
 test('point 7: after the agent dies mid-turn, the run continues by itself and says so', async ({ page }) => {
-  const runId = await createRun(keel, { kind: 'builtin', script: 'hello', faults: ['exit-at-step=3'] }, 'Agent dies mid-turn');
+  const runId = await createRunOver(keel, { kind: 'builtin', script: 'hello', faults: ['exit-at-step=3'] }, 'Agent dies mid-turn');
   await page.setViewportSize({ width: 1440, height: 900 });
-  await gotoApp(page);
+  await gotoConnected(page, keel.url);
   await openRun(page, runId);
   await page.getByTestId('composer-input').fill('Say hello.');
   await page.getByTestId('composer-send').click();
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="agent_restarted"]')).toBeVisible({ timeout: 30_000 });
-  await expect(item(page, 'note').filter({ hasText: 'Keel continued the run by itself after agent_restarted' })).toBeVisible({ timeout: 30_000 });
-  await expect(item(page, 'prompt').filter({ hasText: 'Continue where you stopped.' })).toHaveCount(1);
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="agent_restarted"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'note').filter({ hasText: 'Keel continued the run by itself after agent_restarted' })).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'prompt').filter({ hasText: 'Continue where you stopped.' })).toHaveCount(1);
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('run-state')).toHaveAttribute('data-state', 'idle');
-  await screenshots(page, 'newcomer-auto-resume');
+  await screenshotBoth(page, 'newcomer-auto-resume');
 });
 
 test('point 8: the README walkthrough, step 6 — fault-crash: allow the write, the crash, the recovery, the run continues by itself, carry-over, end_turn', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 1100 });
-  await gotoApp(page);
+  await gotoConnected(page, keel.url);
   await page.getByTestId('new-run').click();
   const dialog = page.getByTestId('new-run-dialog');
   const workspace = tempDir('keel-e2e-ws-');
@@ -215,29 +202,29 @@ test('point 8: the README walkthrough, step 6 — fault-crash: allow the write, 
   const recovery = (kind: string) => page.locator(`[data-testid="recovery-card"][data-recovery="${kind}"]`);
   await expect(recovery('agent_exited')).toBeVisible({ timeout: 30_000 });
   await expect(recovery('session')).toBeVisible({ timeout: 30_000 });
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="agent_restarted"]')).toBeVisible();
-  await expect(item(page, 'note').filter({ hasText: 'Keel continued the run by itself' })).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="agent_restarted"]')).toBeVisible();
+  await expect(transcriptItem(page, 'note').filter({ hasText: 'Keel continued the run by itself' })).toBeVisible({ timeout: 30_000 });
   await expect(page.locator('[data-testid="approval-card"]').getByTestId('approval-outcome').filter({ hasText: 'by carry-over from' })).toHaveCount(1, { timeout: 30_000 });
   await expect(pinned.locator('.approval-title')).toContainText('run a command', { timeout: 30_000 });
-  await screenshots(page, 'newcomer-walkthrough-recovery');
+  await screenshotBoth(page, 'newcomer-walkthrough-recovery');
   await pinned.locator('[data-testid="approval-decide"][data-decision="allow_once"]').click();
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
   expect(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8')).toBe(GREETING);
 });
 
 test('points 16–18: an untitled run is titled from its first prompt and renamed; at 900 px the side pane starts hidden and is remembered; plain words for turn ends', async ({ page }) => {
   test.setTimeout(120_000);
-  const runId = await createRun(keel, { kind: 'builtin', script: 'hello' }, '');
+  const runId = await createRunOver(keel, { kind: 'builtin', script: 'hello' }, '');
   await page.setViewportSize({ width: 900, height: 800 });
-  await gotoApp(page);
+  await gotoConnected(page, keel.url);
   await expect(page.getByTestId('side-show')).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Reliability' })).toHaveCount(0);
-  const row = page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`);
+  const row = runRow(page, runId);
   await expect(row.locator('.run-title')).toHaveText('Untitled run');
   await openRun(page, runId);
   await page.getByTestId('composer-input').fill('Greet the new teammate\nwith a short hello');
   await page.getByTestId('composer-send').click();
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toContainText('Turn 1 finished', { timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toContainText('Turn 1 finished', { timeout: 30_000 });
   await expect(row.locator('.run-title')).toHaveText('Greet the new teammate');
   await expect(page.getByTestId('run-title')).toHaveText('Greet the new teammate');
   await page.getByTestId('run-rename').click();
@@ -245,7 +232,7 @@ test('points 16–18: an untitled run is titled from its first prompt and rename
   await page.getByTestId('run-rename-input').press('Enter');
   await expect(page.getByTestId('run-title')).toHaveText('Hello for Sam');
   await expect(row.locator('.run-title')).toHaveText('Hello for Sam');
-  await screenshots(page, 'newcomer-narrow-side-hidden');
+  await screenshotBoth(page, 'newcomer-narrow-side-hidden');
 
   await page.getByTestId('side-show').click();
   await expect(page.getByRole('heading', { name: 'Reliability' })).toBeVisible();
@@ -259,7 +246,7 @@ test('points 16–18: an untitled run is titled from its first prompt and rename
 
 test('point 23: Settings — data directory shown, a change saved to settings.json at once, the theme forced dark and back', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
-  await gotoApp(page);
+  await gotoConnected(page, keel.url);
   await page.getByTestId('open-settings').click();
   const dialog = page.getByTestId('settings-dialog');
   await expect(dialog.getByTestId('settings-data-dir')).toHaveText(keel.dataDir);

@@ -11,17 +11,9 @@ import { connectClient } from '../support/client.mjs';
 import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
 import { readLedger } from '../support/ledger-file.mjs';
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-});
 
-const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 
 declare global {
   interface Window {
@@ -73,7 +65,7 @@ test('in the background: an approval and a finished run notify, badge the title 
   try {
     const run = await client.invoke('runs.create', { workspace: tempDir('keel-e2e-notify-'), agent: { kind: 'builtin', script: 'edit-and-test' }, title: 'Greeting file' });
     await page.goto(keel.url);
-    await page.locator(`[data-testid="run-item"][data-run-id="${run.id}"]`).click();
+    await runRow(page, run.id).click();
     await expect(page.locator(`[data-testid="conversation"][data-run-id="${run.id}"]`)).toBeVisible();
     await expect(page).toHaveTitle('Keel');
     expect(await page.evaluate(() => Notification.permission)).toBe('granted');
@@ -125,7 +117,7 @@ test('the run header shows what the agent reported: tokens, context, time and to
     const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     await page.goto(keel.url);
-    await page.locator(`[data-testid="run-item"][data-run-id="${run.id}"]`).click();
+    await runRow(page, run.id).click();
     await expect(page.getByTestId('run-tokens')).toHaveText(`${tokens.input} in · ${tokens.output} out`);
     await expect(page.getByTestId('run-context')).toHaveText('0%');
     await expect(page.getByTestId('run-duration')).toHaveText(/^\d+(\.\d)? s$/);

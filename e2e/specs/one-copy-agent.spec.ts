@@ -2,53 +2,21 @@
 // tool call, with "Keel ran" as a one-line reference), the pinned approval compact; a custom
 // agent checked when the run is created (plain words in the dialog); a run's agent changed.
 // Screenshots light and dark under e2e/artifacts.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { connectClient } from '../support/client.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { createRunOver, openRun, runRow, screenshotBoth, sharedKeel, tempDir, transcriptItem } from '../support/keel-page.js';
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 test.setTimeout(120_000);
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-});
 
-const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-const item = (page: Page, kind: string) => page.locator(`[data-testid="transcript-item"][data-kind="${kind}"]`);
-
-async function screenshots(page: Page, name: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`) });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}-dark.png`) });
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
-async function createRun(agent: object, title: string): Promise<string> {
-  const { client, close } = connectClient(keel);
-  try {
-    return (await client.invoke('runs.create', { workspace: tempDir('keel-e2e-ws-'), agent: agent as never, title })).id;
-  } finally {
-    close();
-  }
-}
-
-async function openRun(page: Page, runId: string): Promise<void> {
+async function openApp(page: Page, runId: string): Promise<void> {
   await page.goto(keel.url);
-  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click({ timeout: 30_000 });
-  await expect(page.locator(`[data-testid="conversation"][data-run-id="${runId}"]`)).toBeVisible();
+  await openRun(page, runId);
 }
 
 test('point 9: the check’s output is shown once, in its tool call; "Keel ran" is one line; each approval once', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
-  const runId = await createRun({ kind: 'builtin', script: 'edit-and-test' }, 'Shown once');
-  await openRun(page, runId);
+  const runId = await createRunOver(keel, { kind: 'builtin', script: 'edit-and-test' }, 'Shown once');
+  await openApp(page, runId);
   await expect(page.getByTestId('composer-reason')).toHaveAttribute('data-blocked', 'false', { timeout: 30_000 });
   await page.getByTestId('composer-input').fill('Write a greeting file and check it.');
   await page.getByTestId('composer-send').click();
@@ -61,23 +29,23 @@ test('point 9: the check’s output is shown once, in its tool call; "Keel ran" 
     const placeholder = page.locator(`[data-testid="approval-card"][data-approval-id="${id}"]`);
     await expect(placeholder.getByTestId('approval-pinned-ref')).toBeVisible();
     await expect(placeholder.locator('.approval-facts, [data-decision]')).toHaveCount(0);
-    if (title === 'run a command') await screenshots(page, 'one-copy-approval');
+    if (title === 'run a command') await screenshotBoth(page, 'one-copy-approval');
     await pinned.locator('[data-testid="approval-decide"][data-decision="allow_once"]').click();
   }
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
 
-  const tool = item(page, 'tool').filter({ hasText: 'Run sh' });
+  const tool = transcriptItem(page, 'tool').filter({ hasText: 'Run sh' });
   await expect(tool.getByTestId('output')).toContainText('tests passed');
   // Two lines: shown as they are, no arrow beside them.
   await expect(tool.getByTestId('output').locator('.disclosure-toggle')).toHaveCount(0);
-  const command = item(page, 'command');
+  const command = transcriptItem(page, 'command');
   await expect(command).toContainText('for the tool call above');
   await expect(command.getByTestId('output').locator('.disclosure-toggle')).toHaveAttribute('aria-expanded', 'false');
   await expect(command.locator('pre')).toHaveCount(0);
   // The output is on screen once in the whole transcript.
   await expect(page.locator('pre.output', { hasText: 'tests passed' })).toHaveCount(1);
   await command.scrollIntoViewIfNeeded();
-  await screenshots(page, 'one-copy-command');
+  await screenshotBoth(page, 'one-copy-command');
 });
 
 test('point 5: a custom agent that is not on PATH is refused in the New run dialog; a run’s agent is changed', async ({ page }) => {
@@ -91,11 +59,11 @@ test('point 5: a custom agent that is not on PATH is refused in the New run dial
   await dialog.getByTestId('new-run-create').click();
   await expect(dialog.getByTestId('new-run-error')).toContainText('“keel-no-such-agent” was not found on PATH. Install it, or type its full path.');
   await expect(dialog).toBeVisible();
-  await screenshots(page, 'agent-check-error');
+  await screenshotBoth(page, 'agent-check-error');
   await dialog.getByTestId('new-run-cancel').click();
 
-  const runId = await createRun({ kind: 'builtin', script: 'hello' }, 'Agent changed');
-  await openRun(page, runId);
+  const runId = await createRunOver(keel, { kind: 'builtin', script: 'hello' }, 'Agent changed');
+  await openApp(page, runId);
   await expect(page.getByTestId('run-agent')).toContainText('built-in: hello');
   await page.getByTestId('edit-agent').click();
   const edit = page.getByTestId('edit-agent-dialog');
@@ -104,27 +72,27 @@ test('point 5: a custom agent that is not on PATH is refused in the New run dial
   await edit.getByTestId('edit-agent-command').fill("sh -c 'exit 3'");
   await edit.getByTestId('edit-agent-save').click();
   await expect(edit.getByTestId('edit-agent-error')).toContainText('It exited (code 3) before answering the ACP handshake');
-  await screenshots(page, 'agent-edit-error');
+  await screenshotBoth(page, 'agent-edit-error');
   await edit.getByTestId('edit-agent-builtin').check();
   await edit.getByTestId('edit-agent-script').selectOption('edit-and-test');
   await edit.getByTestId('edit-agent-save').click();
   await expect(edit).toBeHidden();
   await expect(page.getByTestId('run-agent')).toContainText('built-in: edit-and-test');
-  await expect(page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`)).toContainText('built-in: edit-and-test');
+  await expect(runRow(page, runId)).toContainText('built-in: edit-and-test');
 });
 
 test('point 24: Ctrl+K opens the command palette; typing a run’s name switches to it; the ? list names it', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
-  const first = await createRun({ kind: 'builtin', script: 'hello' }, 'Palette first');
-  const second = await createRun({ kind: 'builtin', script: 'hello' }, 'Palette second');
-  await openRun(page, first);
+  const first = await createRunOver(keel, { kind: 'builtin', script: 'hello' }, 'Palette first');
+  const second = await createRunOver(keel, { kind: 'builtin', script: 'hello' }, 'Palette second');
+  await openApp(page, first);
   await page.getByTestId('composer-input').click();
   // From the prompt box too: Ctrl+K is not text.
   await page.keyboard.press('Control+k');
   const palette = page.getByTestId('command-palette');
   await expect(palette).toBeVisible();
   await expect(page.getByTestId('palette-input')).toBeFocused();
-  await screenshots(page, 'command-palette');
+  await screenshotBoth(page, 'command-palette');
   await page.keyboard.type('Palette second');
   await page.keyboard.press('Enter');
   await expect(palette).toBeHidden();

@@ -8,17 +8,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
 import { readLedger } from '../support/ledger-file.mjs';
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-});
 
-const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 const POLICY = `# This project's policy.
 schema_version: 1
 defaults:
@@ -95,7 +87,7 @@ test('the approval card shows the rule and its why; "Always allow this" adds the
   const dark = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1440, height: 900 } });
   const darkPage = await dark.newPage();
   await darkPage.goto(keel.url);
-  await darkPage.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+  await runRow(darkPage, runId).click();
   await darkPage.getByRole('tab', { name: 'Policy' }).click();
   await expect(darkPage.getByTestId('policy-view').getByTestId('policy-decision')).toHaveCount(2);
   await darkPage.screenshot({ path: path.join(artifactsDir, 'policy-view-dark.png') });

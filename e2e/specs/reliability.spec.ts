@@ -11,15 +11,10 @@ import type { HarnessProgress } from '@keel/core/contract';
 import { connectClient } from '../support/client.mjs';
 import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 const workspaces: string[] = [];
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
+test.afterAll(() => {
   for (const dir of workspaces) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -74,7 +69,7 @@ test('empty state, live harness progress, tiles with a trend after two scorecard
     workspaces.push(workspace);
     const run = await client.invoke('runs.create', { workspace, agent: { kind: 'builtin', script: 'hello', faults: ['exit-at-step=2'] }, approvalMode: 'all', title: 'Dies once' });
     await client.invoke('run.prompt', { runId: run.id, text: 'Say hello' });
-    await page.locator(`[data-testid="run-item"][data-run-id="${run.id}"]`).click();
+    await runRow(page, run.id).click();
     const facts = pane(page).getByTestId('run-facts');
     await expect(facts).toContainText('Restarts1', { timeout: 60_000 });
     await expect(pane(page).getByTestId('recovery-timeline')).toContainText(/restart \(agent_restarted\)/, { timeout: 60_000 });
@@ -83,7 +78,7 @@ test('empty state, live harness progress, tiles with a trend after two scorecard
 
     const dark = await (await browser.newContext({ colorScheme: 'dark', viewport: { width: 1400, height: 1000 } })).newPage();
     await dark.goto(keel.url);
-    await dark.locator(`[data-testid="run-item"][data-run-id="${run.id}"]`).click();
+    await runRow(dark, run.id).click();
     await expect(pane(dark).getByTestId('slo-tiles').locator('.slo-tile')).toHaveCount(6);
     await expect(pane(dark).getByTestId('recovery-timeline')).toContainText('bound, generation 2');
     await dark.screenshot({ path: path.join(artifactsDir, 'reliability-dark.png'), fullPage: true });

@@ -47,7 +47,7 @@ test('replay a finished run by keyboard, marker and deep link; export diagnostic
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   await page.goto(keel.url);
-  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click();
+  await runRow(page, runId).click();
   await expect(page.locator('[data-testid="transcript-item"][data-kind="turn_end"]')).toBeVisible({ timeout: 30_000 });
   const lastSeq = readLedger(keel.dataDir, runId).length;
 

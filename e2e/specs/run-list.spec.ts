@@ -3,34 +3,16 @@
 // delete one keeping its files and one with them; the choices survive a reload. Real `keel
 // serve`, real runs of the built-in agent. Screenshots light and dark under e2e/artifacts.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { connectClient } from '../support/client.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { runRow, screenshotBoth, sharedKeel, tempDir } from '../support/keel-page.js';
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 test.setTimeout(180_000);
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-});
 
-const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 const rows = (page: Page) => page.getByTestId('run-item');
-const row = (page: Page, runId: string) => page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`);
 const logOf = (runId: string) => path.join(keel.dataDir, 'ledger', `${runId}.ndjson`);
-
-async function screenshots(page: Page, name: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`) });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}-dark.png`) });
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 test('search, filter, group, archive, show archived, delete (files kept, then removed); choices remembered', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -55,16 +37,16 @@ test('search, filter, group, archive, show archived, delete (files kept, then re
 
   await page.goto(keel.url);
   await expect(rows(page)).toHaveCount(4, { timeout: 30_000 });
-  await expect(row(page, ids.login!)).toHaveAttribute('data-state', 'idle', { timeout: 60_000 });
+  await expect(runRow(page, ids.login!)).toHaveAttribute('data-state', 'idle', { timeout: 60_000 });
 
   // Search: every word, over title, id, workspace and agent.
   await page.getByTestId('run-search').fill('login fix');
   await expect(rows(page)).toHaveCount(1);
-  await expect(row(page, ids.login!)).toBeVisible();
-  await screenshots(page, 'run-list-search');
+  await expect(runRow(page, ids.login!)).toBeVisible();
+  await screenshotBoth(page, 'run-list-search');
   await page.getByTestId('run-search').fill('edit-and-test');
   await expect(rows(page)).toHaveCount(1);
-  await expect(row(page, ids.tests!)).toBeVisible();
+  await expect(runRow(page, ids.tests!)).toBeVisible();
   await page.getByTestId('run-search').fill('');
 
   // Filters: state (the fold's names), agent, workspace.
@@ -76,7 +58,7 @@ test('search, filter, group, archive, show archived, delete (files kept, then re
   await expect(rows(page)).toHaveCount(2);
   await page.getByTestId('run-filter-agent').selectOption('built-in: hello');
   await expect(rows(page)).toHaveCount(2);
-  await screenshots(page, 'run-list-filters');
+  await screenshotBoth(page, 'run-list-filters');
   await page.getByTestId('run-filter-clear').click();
   await expect(rows(page)).toHaveCount(4);
 
@@ -86,47 +68,47 @@ test('search, filter, group, archive, show archived, delete (files kept, then re
   await expect(groups).toHaveCount(2);
   await expect(groups.nth(0).locator('h3')).toHaveText(`${path.basename(shop)} (2)`);
   await expect(groups.nth(1).locator('h3')).toHaveText(`${path.basename(site)} (2)`);
-  await screenshots(page, 'run-list-grouped');
+  await screenshotBoth(page, 'run-list-grouped');
 
   // Archive: hidden, counted, shown again on request with its flag.
-  await row(page, ids.spike!).getByTestId('run-actions').click();
-  await row(page, ids.spike!).getByTestId('run-archive').click();
-  await expect(row(page, ids.spike!)).toHaveCount(0);
+  await runRow(page, ids.spike!).getByTestId('run-actions').click();
+  await runRow(page, ids.spike!).getByTestId('run-archive').click();
+  await expect(runRow(page, ids.spike!)).toHaveCount(0);
   await expect(page.getByTestId('run-archived-toggle').locator('..')).toHaveText('Show archived (1)');
   await page.getByTestId('run-archived-toggle').check();
-  await expect(row(page, ids.spike!).getByTestId('run-archived-flag')).toBeVisible();
-  await row(page, ids.spike!).getByTestId('run-actions').click();
-  await expect(row(page, ids.spike!).getByTestId('run-unarchive')).toBeVisible();
-  await screenshots(page, 'run-list-archived');
+  await expect(runRow(page, ids.spike!).getByTestId('run-archived-flag')).toBeVisible();
+  await runRow(page, ids.spike!).getByTestId('run-actions').click();
+  await expect(runRow(page, ids.spike!).getByTestId('run-unarchive')).toBeVisible();
+  await screenshotBoth(page, 'run-list-archived');
   await page.keyboard.press('Escape');
   await page.getByTestId('run-archived-toggle').uncheck();
 
   // Delete, keeping the files: gone from the list, the ledger still on disk.
-  await row(page, ids.docs!).getByTestId('run-actions').click();
-  await row(page, ids.docs!).getByTestId('run-delete').click();
+  await runRow(page, ids.docs!).getByTestId('run-actions').click();
+  await runRow(page, ids.docs!).getByTestId('run-delete').click();
   const dialog = page.getByTestId('delete-run-dialog');
   await expect(dialog).toContainText('Its ledger and checkpoints stay on disk, untouched');
-  await screenshots(page, 'run-list-delete-dialog');
+  await screenshotBoth(page, 'run-list-delete-dialog');
   await dialog.getByTestId('delete-run-confirm').click();
   await expect(dialog).toHaveCount(0);
-  await expect(row(page, ids.docs!)).toHaveCount(0);
+  await expect(runRow(page, ids.docs!)).toHaveCount(0);
   expect(fs.existsSync(logOf(ids.docs!))).toBe(true);
 
   // Delete with its files: the box ticked, the ledger goes.
-  await row(page, ids.tests!).getByTestId('run-actions').click();
-  await row(page, ids.tests!).getByTestId('run-delete').click();
+  await runRow(page, ids.tests!).getByTestId('run-actions').click();
+  await runRow(page, ids.tests!).getByTestId('run-delete').click();
   await dialog.getByTestId('delete-run-files').check();
   await expect(dialog.getByTestId('delete-run-confirm')).toHaveText('Delete run and its files');
-  await screenshots(page, 'run-list-delete-files');
+  await screenshotBoth(page, 'run-list-delete-files');
   await dialog.getByTestId('delete-run-confirm').click();
-  await expect(row(page, ids.tests!)).toHaveCount(0);
+  await expect(runRow(page, ids.tests!)).toHaveCount(0);
   await expect.poll(() => fs.existsSync(logOf(ids.tests!))).toBe(false);
 
   // After a reload: grouping remembered, the deleted runs gone, the archived one still hidden.
   await page.reload();
   await expect(page.getByTestId('run-group-toggle')).toBeChecked({ timeout: 30_000 });
   await expect(rows(page)).toHaveCount(1);
-  await expect(row(page, ids.login!)).toBeVisible();
+  await expect(runRow(page, ids.login!)).toBeVisible();
   await expect(page.getByTestId('run-archived-toggle').locator('..')).toHaveText('Show archived (1)');
-  await screenshots(page, 'run-list-after-reload');
+  await screenshotBoth(page, 'run-list-after-reload');
 });

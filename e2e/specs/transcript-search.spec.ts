@@ -4,52 +4,20 @@
 // virtualized transcript — also over a generated 100,000-event run, timed.
 // Every wait is on a UI state; screenshots light and dark under e2e/artifacts.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { connectClient } from '../support/client.mjs';
 import { generateRun } from '../support/generate-run.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { createRunOver, gotoConnected, openRun, screenshotBoth, sharedKeel, tempDir, transcriptItem } from '../support/keel-page.js';
+import { startKeel, type RunningKeel } from '../support/keel-server.js';
 
-let keel: RunningKeel;
+const keel = sharedKeel();
 
 test.setTimeout(120_000);
 
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-});
-
-const tempDir = (prefix: string) => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-const item = (page: Page, kind: string) => page.locator(`[data-testid="transcript-item"][data-kind="${kind}"]`);
-
-async function screenshots(page: Page, name: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`) });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: path.join(artifactsDir, `${name}-dark.png`) });
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
-async function createRun(server: RunningKeel, script: string, title: string): Promise<string> {
-  const { client, close } = connectClient(server);
-  try {
-    const run = await client.invoke('runs.create', { workspace: tempDir('keel-e2e-ws-'), agent: { kind: 'builtin', script }, title });
-    return run.id;
-  } finally {
-    close();
-  }
-}
-
 async function openApp(page: Page, server: RunningKeel, runId: string): Promise<void> {
-  await page.goto(server.url);
-  await expect(page.locator('.connection-banner')).toHaveAttribute('data-status', 'connected', { timeout: 30_000 });
-  await page.locator(`[data-testid="run-item"][data-run-id="${runId}"]`).click({ timeout: 30_000 });
+  await gotoConnected(page, server.url);
   // A 100,000-event run takes a while to open on a loaded machine.
-  await expect(page.locator(`[data-testid="conversation"][data-run-id="${runId}"]`)).toBeVisible({ timeout: 60_000 });
+  await openRun(page, runId, { timeout: 60_000 });
 }
 
 /** Console messages about the Content-Security-Policy: the highlighter must work under it as is. */
@@ -64,7 +32,7 @@ function cspViolations(page: Page): string[] {
 test('point 14: a GFM table and highlighted code blocks with a working Copy button, under the real CSP, light and dark', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: keel.origin });
   const violations = cspViolations(page);
-  const runId = await createRun(keel, 'markdown', 'Markdown report');
+  const runId = await createRunOver(keel, { kind: 'builtin', script: 'markdown' }, 'Markdown report');
   await page.setViewportSize({ width: 1440, height: 900 });
   await openApp(page, keel, runId);
   // The highlighter is not part of the first load: no shiki chunk until a code block needs it.
@@ -74,7 +42,7 @@ test('point 14: a GFM table and highlighted code blocks with a working Copy butt
 
   await page.getByTestId('composer-input').fill('Report on the checks.');
   await page.getByTestId('composer-send').click();
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
 
   const table = page.getByTestId('md-table').locator('table');
   await expect(table.locator('th')).toHaveText(['Check', 'Command', 'Result', 'Time', 'Notes']);
@@ -105,20 +73,20 @@ test('point 14: a GFM table and highlighted code blocks with a working Copy butt
   expect(copied).toBe(await ts.locator('pre').innerText());
   expect(copied.startsWith("import { parse } from './parser.js';")).toBe(true);
 
-  await item(page, 'message').first().scrollIntoViewIfNeeded();
-  await screenshots(page, 'transcript-markdown');
+  await transcriptItem(page, 'message').first().scrollIntoViewIfNeeded();
+  await screenshotBoth(page, 'transcript-markdown');
   await ts.scrollIntoViewIfNeeded();
-  await screenshots(page, 'transcript-markdown-code');
+  await screenshotBoth(page, 'transcript-markdown-code');
   expect(violations).toEqual([]);
 });
 
 test('point 21: Ctrl+F from the prompt box searches the transcript; Enter / Shift+Enter step, the count says where; Esc closes', async ({ page }) => {
-  const runId = await createRun(keel, 'markdown', 'Search me');
+  const runId = await createRunOver(keel, { kind: 'builtin', script: 'markdown' }, 'Search me');
   await page.setViewportSize({ width: 1440, height: 900 });
   await openApp(page, keel, runId);
   await page.getByTestId('composer-input').fill('Report on the checks.');
   await page.getByTestId('composer-send').click();
-  await expect(item(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
+  await expect(transcriptItem(page, 'turn_end').locator('[data-stop-reason="end_turn"]')).toBeVisible({ timeout: 30_000 });
 
   await page.getByTestId('composer-input').click();
   await page.keyboard.press('Control+f');
@@ -141,7 +109,7 @@ test('point 21: Ctrl+F from the prompt box searches the transcript; Enter / Shif
   // The matches in the rows on screen are marked (CSS highlights), the current one apart.
   expect(await page.evaluate(() => (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights.get('keel-search')?.size ?? 0)).toBeGreaterThan(1);
   expect(await page.evaluate(() => (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights.get('keel-search-current')?.size ?? 0)).toBe(1);
-  await screenshots(page, 'transcript-search');
+  await screenshotBoth(page, 'transcript-search');
 
   await page.keyboard.press('Escape');
   await expect(bar).toBeHidden();
@@ -199,7 +167,7 @@ test('point 21: search over a generated 100,000-event run answers within two sec
     await expect(page.locator('.transcript-row.search-current')).toBeInViewport();
     await input.press('Shift+Enter');
     await expect(page.locator('.transcript-row.search-current')).toHaveAttribute('data-index', first!);
-    await screenshots(page, 'transcript-search-100k');
+    await screenshotBoth(page, 'transcript-search-100k');
   } finally {
     await own.stop();
   }

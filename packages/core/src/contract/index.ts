@@ -19,6 +19,7 @@ export * from './schemas/settings.js';
 export * from './schemas/workspace-check.js';
 export * from './schemas/run-meta.js';
 export * from './schemas/usage.js';
+export * from './usage-steps.js';
 export * from './schemas/run-list.js';
 export * from './schemas/reliability.js';
 export * from './stop-reasons.js';

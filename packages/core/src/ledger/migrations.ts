@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import type { LedgerEvent } from '../contract/schemas/ledger.js';
+import { foldUsageColumn, USAGE_EVENT_TYPES, type ToolCallSeen } from './usage-projection.js';
 
 /** A numbered, forward-only schema change. `PRAGMA user_version` holds the last applied number. */
 export interface Migration {
@@ -138,6 +140,24 @@ export const migrations: readonly Migration[] = [
       db.exec(`CREATE INDEX IF NOT EXISTS events_process_facts ON events (run_id, seq) WHERE ${PROCESS_FACTS_WHERE};`);
     },
   },
+  {
+    version: 9,
+    name: 'runs projection: usage',
+    up(db) {
+      // Issue 15 point 25: the run list shows each run's usage from its row. `run_tool_calls`
+      // holds the tool call ids each run has seen (usage counts distinct ones). Idempotent.
+      const columns = db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>;
+      if (!columns.some((column) => column.name === 'usage')) db.exec('ALTER TABLE runs ADD COLUMN usage TEXT;');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS run_tool_calls (
+          run_id TEXT NOT NULL,
+          tool_call_id TEXT NOT NULL,
+          PRIMARY KEY (run_id, tool_call_id)
+        ) WITHOUT ROWID;
+      `);
+      backfillUsage(db);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
@@ -158,4 +178,31 @@ export function migrate(db: Database, upTo = LATEST_SCHEMA_VERSION): number[] {
     applied.push(migration.version);
   }
   return applied;
+}
+
+/**
+ * Folds every run's usage from its stored events, in seq order (the events that move usage
+ * only), with the store's own fold; a record that is not JSON is passed over (verify reports it).
+ */
+function backfillUsage(db: Database): void {
+  db.exec('DELETE FROM run_tool_calls;');
+  const insertToolCall = db.prepare('INSERT OR IGNORE INTO run_tool_calls (run_id, tool_call_id) VALUES (?, ?)');
+  const isNewToolCall: ToolCallSeen = (runId, toolCallId) => insertToolCall.run(runId, toolCallId).changes === 1;
+  const setUsage = db.prepare('UPDATE runs SET usage = ? WHERE id = ?');
+  const types = USAGE_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
+  const records = db.prepare(`SELECT record FROM events WHERE run_id = ? AND type IN (${types}) ORDER BY seq`).pluck();
+  for (const runId of db.prepare('SELECT id FROM runs').pluck().all() as string[]) {
+    let usage: string | null = null;
+    for (const record of records.all(runId) as unknown[]) {
+      let event: LedgerEvent | null;
+      try {
+        event = JSON.parse(String(record)) as LedgerEvent | null;
+      } catch {
+        continue;
+      }
+      if (event === null || typeof event !== 'object' || event.run_id !== runId) continue;
+      usage = foldUsageColumn(usage, event, isNewToolCall);
+    }
+    setUsage.run(usage, runId);
+  }
 }

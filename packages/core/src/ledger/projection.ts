@@ -1,5 +1,6 @@
 import type { LedgerEvent } from '../contract/schemas/ledger.js';
 import { canonicalJson } from '../contract/canonical-json.js';
+import { foldUsageColumn, type ToolCallSeen } from './usage-projection.js';
 
 /**
  * The columns of the `runs` table that are derived from the run's events. The store writes them
@@ -19,19 +20,24 @@ export interface RunProjection {
   agent: string | null;
   title: string | null;
   stop_reason: string | null;
+  /** The run's usage (RunUsage) as canonical JSON; null until an event moves it (see usage-projection.ts). */
+  usage: string | null;
 }
 
-export const PROJECTED_COLUMNS = ['state', 'created', 'updated', 'last_seq', 'last_hash', 'workspace', 'agent', 'title', 'stop_reason'] as const;
+export const PROJECTED_COLUMNS = ['state', 'created', 'updated', 'last_seq', 'last_hash', 'workspace', 'agent', 'title', 'stop_reason', 'usage'] as const;
 
 /**
  * Folds one event into a run's projection. `base` is the row so far (null for a run with none;
  * a row with `last_seq` 0 holds no events yet). Events at or below `last_seq` fill a gap: they
- * may set the creation facts but never move the newest-event columns back.
+ * may set the creation facts but never move the newest-event columns back; usage folds every
+ * event as it comes (token deltas and tool calls add up in any order; a gap filled out of order
+ * may time a turn or pick a session's cost differently, and verify then reports the column).
+ * `isNewToolCall` remembers the run's tool call ids (usage counts distinct ones).
  */
-export function foldProjection(base: RunProjection | null, event: LedgerEvent): RunProjection {
+export function foldProjection(base: RunProjection | null, event: LedgerEvent, isNewToolCall: ToolCallSeen): RunProjection {
   const next: RunProjection = base
     ? { ...base }
-    : { state: 'created', created: event.ts, updated: event.ts, last_seq: 0, last_hash: '', workspace: null, agent: null, title: null, stop_reason: null };
+    : { state: 'created', created: event.ts, updated: event.ts, last_seq: 0, last_hash: '', workspace: null, agent: null, title: null, stop_reason: null, usage: null };
   if (next.last_seq === 0 || event.seq === 1) next.created = event.ts;
   if (event.type === 'run.created') {
     const payload = event.payload as { workspace?: unknown; agent?: unknown; title?: unknown };
@@ -47,6 +53,7 @@ export function foldProjection(base: RunProjection | null, event: LedgerEvent): 
     const payload = event.payload as { title?: unknown };
     if (typeof payload.title === 'string') next.title = payload.title;
   }
+  next.usage = foldUsageColumn(next.usage, event, isNewToolCall);
   if (event.seq > next.last_seq) {
     // The run list orders by activity: Keel stopping an idle agent on purpose (at shutdown, on
     // idle stop) is not activity, so a server restart does not reorder the list or reset its times.

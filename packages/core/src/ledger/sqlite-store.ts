@@ -5,6 +5,7 @@ import { hashAndLine } from './hash-chain.js';
 import { migrate, PROCESS_FACTS_WHERE } from './migrations.js';
 import { nativeBindingOption } from './native-binding.js';
 import { foldProjection, type RunProjection } from './projection.js';
+import { parseUsage, type ToolCallSeen } from './usage-projection.js';
 import fs from 'node:fs';
 import type { VerifiedMarker } from './verified-marker.js';
 
@@ -34,6 +35,8 @@ export interface RunRow {
   agent: string | null;
   title: string | null;
   stop_reason: string | null;
+  /** Absent in a keel.db before schema 9 (a read-only store may read one). */
+  usage?: string | null;
 }
 
 export interface BatchRecord {
@@ -45,6 +48,16 @@ export interface BatchRecord {
 export interface MarkerUpdate extends VerifiedMarker {
   runId: string;
 }
+
+const SELECT_PROJECTION = 'SELECT state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason, usage FROM runs WHERE id = ?';
+const WRITE_PROJECTION = `
+  INSERT INTO runs (id, state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason, usage)
+  VALUES (@id, @state, @created, @updated, @last_seq, @last_hash, @workspace, @agent, @title, @stop_reason, @usage)
+  ON CONFLICT(id) DO UPDATE SET state = excluded.state, created = excluded.created, updated = excluded.updated,
+    last_seq = excluded.last_seq, last_hash = excluded.last_hash, workspace = excluded.workspace, agent = excluded.agent,
+    title = excluded.title, stop_reason = excluded.stop_reason, usage = excluded.usage
+`;
+const INSERT_TOOL_CALL = 'INSERT OR IGNORE INTO run_tool_calls (run_id, tool_call_id) VALUES (?, ?)';
 
 /** SQLite's codes for the synchronous pragma. */
 const SYNCHRONOUS = { normal: 1, full: 2 } as const;
@@ -99,6 +112,7 @@ function summaryOf(row: RunRow): RunSummary {
     agent,
     title: row.title,
     stopReason: row.stop_reason,
+    ...(row.usage === undefined ? {} : { usage: Object.freeze(parseUsage(row.usage)) }),
   });
 }
 
@@ -119,8 +133,6 @@ export class SqliteStore {
   private readonly touched = new Set<string>();
   private readonly selectRun: Database.Statement;
   private readonly insertEvent: Database.Statement;
-  private readonly selectProjection: Database.Statement;
-  private readonly writeProjection: Database.Statement;
   private upsertMarkerStatement: Database.Statement | null = null;
   private readonly insertBatchTx: (records: readonly BatchRecord[], markers: readonly MarkerUpdate[]) => void;
 
@@ -130,16 +142,11 @@ export class SqliteStore {
     this.insertEvent = db.prepare(
       'INSERT OR IGNORE INTO events (run_id, seq, ts, type, generation, hash, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    this.selectProjection = db.prepare(
-      'SELECT state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason FROM runs WHERE id = ?',
-    );
-    this.writeProjection = db.prepare(`
-      INSERT INTO runs (id, state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason)
-      VALUES (@id, @state, @created, @updated, @last_seq, @last_hash, @workspace, @agent, @title, @stop_reason)
-      ON CONFLICT(id) DO UPDATE SET state = excluded.state, created = excluded.created, updated = excluded.updated,
-        last_seq = excluded.last_seq, last_hash = excluded.last_hash, workspace = excluded.workspace, agent = excluded.agent,
-        title = excluded.title, stop_reason = excluded.stop_reason
-    `);
+    // Prepared on first use (a read-only store may sit on a keel.db of an older schema).
+    const selectProjection = () => this.statement(SELECT_PROJECTION);
+    const writeProjection = () => this.statement(WRITE_PROJECTION);
+    // A tool call id new to its run (usage counts distinct ones): one primary-key insert, in the batch's transaction.
+    const isNewToolCall: ToolCallSeen = (runId, toolCallId) => this.statement(INSERT_TOOL_CALL).run(runId, toolCallId).changes === 1;
     this.insertBatchTx = db.transaction((records: readonly BatchRecord[], markers: readonly MarkerUpdate[]) => {
       // Each touched run's projection: its stored row with this batch's new events folded in
       // (the same fold verify checks the table against).
@@ -147,10 +154,10 @@ export class SqliteStore {
       for (const { event, line } of records) {
         const inserted = this.insertEvent.run(event.run_id, event.seq, event.ts, event.type, event.generation ?? null, event.hash, line);
         if (inserted.changes === 0) continue;
-        const base = projections.get(event.run_id) ?? (this.selectProjection.get(event.run_id) as RunProjection | undefined) ?? null;
-        projections.set(event.run_id, foldProjection(base, event));
+        const base = projections.get(event.run_id) ?? (selectProjection().get(event.run_id) as RunProjection | undefined) ?? null;
+        projections.set(event.run_id, foldProjection(base, event, isNewToolCall));
       }
-      for (const [id, projection] of projections) this.writeProjection.run({ id, ...projection });
+      for (const [id, projection] of projections) writeProjection().run({ id, ...projection });
       if (markers.length > 0) {
         const at = new Date().toISOString();
         for (const marker of markers) this.upsertMarker.run(marker.runId, marker.throughSeq, marker.logBytes, marker.headHash, at);
@@ -376,7 +383,7 @@ export class SqliteStore {
   /** Removes every row of a run (events, projection, marker, fold snapshots) in one transaction: `Ledger.forgetRun`. */
   forgetRun(runId: string): void {
     this.db.transaction(() => {
-      for (const table of ['events', 'backfill_markers', 'fold_snapshots']) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      for (const table of ['events', 'backfill_markers', 'fold_snapshots', 'run_tool_calls']) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
       this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
     })();
     this.touched.add(runId);

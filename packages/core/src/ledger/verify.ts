@@ -4,6 +4,7 @@ import { canonicalJson } from '../contract/canonical-json.js';
 import { genesisHash, hashAndLine } from './hash-chain.js';
 import { scanLog } from './log-scan.js';
 import { PROJECTED_COLUMNS, foldProjection, type RunProjection } from './projection.js';
+import { toolCallsInMemory } from './usage-projection.js';
 import { checkRecord } from './record-check.js';
 import type { RunRow, SqliteStore, StoredEventRow } from './sqlite-store.js';
 
@@ -92,6 +93,7 @@ function summarizeSqlite(store: SqliteStore, runId: string, problems: string[], 
   let chainValid = true;
   let prev = genesisHash(runId);
   let projection: RunProjection | null = null;
+  const isNewToolCall = toolCallsInMemory();
   for (const row of store.rows(runId)) {
     count += 1;
     if (row.seq !== maxSeq + 1 && contiguous) {
@@ -105,7 +107,7 @@ function summarizeSqlite(store: SqliteStore, runId: string, problems: string[], 
       if (check?.ok) {
         event = check.event;
         prev = event.hash;
-        projection = foldProjection(projection, event);
+        projection = foldProjection(projection, event, isNewToolCall);
       } else {
         chainValid = false;
         problems.push(`SQLite: record ${row.seq}: ${check ? check.reason : `the record column holds ${shown(row.record) ?? 'NULL'}`}`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkpointEventBodies } from './checkpoints.js';
 import { runMetaEventBodies } from './run-meta.js';
 import { runAgentEventBodies } from './run-agent.js';
-import { usageEventBodies } from './usage.js';
+import { RunUsage, usageEventBodies } from './usage.js';
 import { ApprovalPolicyContext, policyEventBodies } from './policy.js';
 
 /** The envelope version this build writes. Readers accept every version up to it (I10). */
@@ -374,6 +374,8 @@ export const RunSummary = z.object({
   stopReason: z.string().nullable(),
   /** The person archived it (run list management, <data>/run-list.json); set by the host's run list. */
   archived: z.boolean().optional(),
+  /** The run's usage from the runs projection (the same steps as the run view's fold); absent from a keel.db before schema 9. */
+  usage: RunUsage.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
