@@ -2,7 +2,6 @@
 // `keel <command> ...` loads only that command's module (commands.ts); anything else — help,
 // no command, an unknown or newly added one — builds the whole program (program.ts).
 import { KEEL_VERSION } from '@keel/core/version';
-import { commandFor, programShell } from './commands.js';
 
 function fail(error: unknown): void {
   process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -15,6 +14,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${KEEL_VERSION}\n`);
     return;
   }
+  // commander and the command table load only past --version.
+  const { commandFor, programShell } = await import('./commands.js');
   const register = args[0] === undefined ? null : await commandFor(args[0]);
   if (register) {
     const program = programShell();
