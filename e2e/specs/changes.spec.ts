@@ -3,13 +3,13 @@
 // Changes tab of the side pane with the files and their diffs, one turn at a time, side by side
 // (remembered across a reload), the wide view; screenshots light and dark. The user's index,
 // HEAD and stash are untouched by any of it.
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { busyRepo, removeTempDirs, userState } from '../../packages/core/test/fixtures/checkpoint-kit.js';
 import { connectClient } from '../support/client.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { runRow, sharedKeel } from '../support/keel-page.js';
+import { artifactsDir } from '../support/keel-server.js';
 
 /** Turn 1 writes hello.txt and runs a check (edit-and-test's turn), turn 2 edits src/app.ts. */
 const SCRIPT = fileURLToPath(new URL('../../packages/core/test/fixtures/checkpoint-turns.json', import.meta.url));

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { busyRepo, keelRefs, removeTempDirs, userState, worktreeFiles } from '../../packages/core/test/fixtures/checkpoint-kit.js';
 import { connectClient } from '../support/client.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { runRow, sharedKeel } from '../support/keel-page.js';
+import { artifactsDir } from '../support/keel-server.js';
 import { readLedger } from '../support/ledger-file.mjs';
 
 const keel = sharedKeel();

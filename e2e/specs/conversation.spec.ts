@@ -2,15 +2,14 @@
 // agent. Every wait is on a UI state (test ids, data-* attributes) or a ledger fact (the run's
 // NDJSON log, read-only); no sleeps.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fold } from '@keel/core';
 import type { LedgerEvent, RunView } from '@keel/core/contract';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { fileChanges, waitUntil } from '../../packages/core/test/fixtures/wait-kit.js';
 import { connectClient } from '../support/client.mjs';
-import { generateRun } from '../support/generate-run.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { keelOverGeneratedRun, runRow, sharedKeel, tempDir, transcriptItem } from '../support/keel-page.js';
+import { artifactsDir } from '../support/keel-server.js';
 import { countOf, latestAgentPid, ledgerFile, readLedger } from '../support/ledger-file.mjs';
 import { runUiBench, summaryLines, TARGETS } from '../support/ui-bench.mjs';
 
@@ -84,7 +83,6 @@ async function blurTextFields(page: Page): Promise<void> {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
 }
 
-const item = (page: Page, kind: string) => page.locator(`[data-testid="transcript-item"][data-kind="${kind}"]`);
 const turnEnd = (page: Page, stopReason: string): Locator => transcriptItem(page, 'turn_end').locator(`[data-stop-reason="${stopReason}"]`);
 const recovery = (page: Page, kind: string): Locator => page.locator(`[data-testid="recovery-card"][data-recovery="${kind}"]`);
 
@@ -320,13 +318,7 @@ test('reloading the page mid-stream shows every chunk once: nothing lost, nothin
 
 test('a 100,000-event run written through the ledger opens and scrolls; a ~2,000 events/s stream follows (figures reported, not asserted)', async ({ browser, page }, testInfo) => {
   test.setTimeout(240_000);
-  // Generated before the server starts: `keel serve` holds the ledger lock while it runs.
-  const scratch = tempDir('keel-e2e-bench-');
-  const dataDir = path.join(scratch, 'data');
-  const workspace = path.join(scratch, 'generated-ws');
-  fs.mkdirSync(workspace);
-  const generated = await generateRun({ dataDir, total: 100_000, workspace });
-  const own = await startKeel({ dataDir });
+  const { own, generated, scratch, dataDir } = await keelOverGeneratedRun('keel-e2e-bench-', 100_000);
   const { client, close } = connectClient(own);
   try {
     const result = await runUiBench({ browser, page, keel: own, client, generatedRunId: generated.runId, scratchDir: scratch, log: (line) => console.log(`ui-bench: ${line}`) });

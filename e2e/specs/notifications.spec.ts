@@ -2,13 +2,12 @@
 // and the real built-in agent, in Chromium with the notification permission granted. The page is
 // put "in the background" by overriding document.hasFocus (headless Chromium has no window
 // focus to lose); every wait is on the page or on a ledger fact, never a sleep.
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { LedgerEvent } from '@keel/core/contract';
 import { expect, test, type Page } from '@playwright/test';
 import { connectClient } from '../support/client.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { runRow, sharedKeel, tempDir } from '../support/keel-page.js';
+import { artifactsDir } from '../support/keel-server.js';
 import { readLedger } from '../support/ledger-file.mjs';
 
 const keel = sharedKeel();

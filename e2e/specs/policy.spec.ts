@@ -2,10 +2,10 @@
 // the approval card's rule and why, "Always allow this" (a diff, then the file written and the
 // request allowed), and the Policy view with the run's decisions. Light and dark screenshots.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { runRow, sharedKeel, tempDir } from '../support/keel-page.js';
+import { artifactsDir } from '../support/keel-server.js';
 import { readLedger } from '../support/ledger-file.mjs';
 
 const keel = sharedKeel();

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { HarnessProgress } from '@keel/core/contract';
 import { connectClient } from '../support/client.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { runRow, sharedKeel } from '../support/keel-page.js';
+import { artifactsDir } from '../support/keel-server.js';
 
 const keel = sharedKeel();
 const workspaces: string[] = [];

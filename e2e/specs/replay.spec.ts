@@ -7,21 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { connectClient } from '../support/client.mjs';
-import { artifactsDir, startKeel, type RunningKeel } from '../support/keel-server.js';
+import { runRow, sharedKeel } from '../support/keel-page.js';
+import { artifactsDir, startKeel } from '../support/keel-server.js';
 import { readLedger } from '../support/ledger-file.mjs';
 
-let keel: RunningKeel;
-let second: RunningKeel;
-
-test.beforeAll(async () => {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  keel = await startKeel();
-  second = await startKeel();
-});
-test.afterAll(async () => {
-  await keel?.stop();
-  await second?.stop();
-});
+const keel = sharedKeel();
+const second = sharedKeel();
 
 const position = (page: Page) => page.getByTestId('replay-position');
 const withParams = (url: string, params: Record<string, string>) => {

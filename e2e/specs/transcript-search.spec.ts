@@ -3,12 +3,9 @@
 // highlighter (under the page's real CSP) with a Copy button, and Ctrl/Cmd+F search in the
 // virtualized transcript — also over a generated 100,000-event run, timed.
 // Every wait is on a UI state; screenshots light and dark under e2e/artifacts.
-import fs from 'node:fs';
-import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { generateRun } from '../support/generate-run.mjs';
-import { createRunOver, gotoConnected, openRun, screenshotBoth, sharedKeel, tempDir, transcriptItem } from '../support/keel-page.js';
-import { startKeel, type RunningKeel } from '../support/keel-server.js';
+import { createRunOver, gotoConnected, keelOverGeneratedRun, openRun, screenshotBoth, sharedKeel, transcriptItem } from '../support/keel-page.js';
+import type { RunningKeel } from '../support/keel-server.js';
 
 const keel = sharedKeel();
 
@@ -122,12 +119,7 @@ test('point 21: Ctrl+F from the prompt box searches the transcript; Enter / Shif
 
 test('point 21: search over a generated 100,000-event run answers within two seconds on a loaded machine and moves the list to each match (timed)', async ({ page }) => {
   test.setTimeout(300_000);
-  const scratch = tempDir('keel-e2e-search-');
-  const dataDir = path.join(scratch, 'data');
-  const workspace = path.join(scratch, 'generated-ws');
-  fs.mkdirSync(workspace);
-  const generated = await generateRun({ dataDir, total: 100_000, workspace });
-  const own = await startKeel({ dataDir });
+  const { own, generated } = await keelOverGeneratedRun('keel-e2e-search-', 100_000);
   try {
     await page.setViewportSize({ width: 1440, height: 900 });
     await openApp(page, own, generated.runId);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { AgentSpec } from '@keel/core/contract';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { connectClient } from './client.mjs';
+import { generateRun, type GeneratedRun } from './generate-run.mjs';
 import { artifactsDir, startKeel, type RunningKeel } from './keel-server.js';
 
 /**
@@ -75,4 +76,17 @@ export async function gotoConnected(page: Page, url: string): Promise<void> {
 export async function openRun(page: Page, runId: string, options: { timeout?: number } = {}): Promise<void> {
   await runRow(page, runId).click({ timeout: 30_000 });
   await expect(page.locator(`[data-testid="conversation"][data-run-id="${runId}"]`)).toBeVisible(options);
+}
+
+/**
+ * A server of its own over one generated run of `total` events, in a new scratch folder (data/,
+ * generated-ws/). The run is written before the server starts: `keel serve` holds the ledger lock.
+ */
+export async function keelOverGeneratedRun(prefix: string, total: number): Promise<{ own: RunningKeel; generated: GeneratedRun; scratch: string; dataDir: string }> {
+  const scratch = tempDir(prefix);
+  const dataDir = path.join(scratch, 'data');
+  const workspace = path.join(scratch, 'generated-ws');
+  fs.mkdirSync(workspace);
+  const generated = await generateRun({ dataDir, total, workspace });
+  return { own: await startKeel({ dataDir }), generated, scratch, dataDir };
 }

@@ -68,6 +68,13 @@ describe('keel export otlp', () => {
     const turn = turns[0]!;
     expect(turn.attributes).toMatchObject({ 'gen_ai.operation.name': 'invoke_agent', 'keel.turn': 1, 'keel.stop_reason': 'end_turn', 'gen_ai.response.finish_reasons': ['end_turn'] });
     expect(turn.attributes['keel.seq.last']).toBeGreaterThan(turn.attributes['keel.seq.first'] as number);
+    // Token usage as the built-in agent reported it (usage.reported deltas), on the turn and the run.
+    expect(turn.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+    expect(turn.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    expect([root.attributes['gen_ai.usage.input_tokens'], root.attributes['gen_ai.usage.output_tokens']]).toEqual([
+      turn.attributes['gen_ai.usage.input_tokens'],
+      turn.attributes['gen_ai.usage.output_tokens'],
+    ]);
     expect(turn.status.code).toBe(1); // OK
     const tools = edit.filter((span) => span.name.startsWith('execute_tool'));
     expect(tools.map((span) => [span.name, span.parentSpanId, span.attributes['keel.tool.status']])).toEqual([

@@ -5,26 +5,11 @@ import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Composer } from '../src/components/conversation/Composer.js';
 import { composerState } from '../src/lib/composer-state.js';
-import { mockClient, renderWithClient } from './helpers.js';
+import { mockClient, renderWithClient, runSummary } from './helpers.js';
 
 afterEach(cleanup);
 
-const summary = (overrides: Partial<RunSummary> = {}): RunSummary => ({
-  id: 'run-1',
-  state: 'idle',
-  created: '2025-01-01T00:00:00.000Z',
-  updated: '2025-01-01T00:00:00.000Z',
-  lastSeq: 3,
-  quarantined: false,
-  quarantineReason: null,
-  readOnly: false,
-  origin: 'local',
-  workspace: '/work/repo',
-  agent: { kind: 'builtin', script: 'hello' },
-  title: null,
-  stopReason: null,
-  ...overrides,
-});
+const summary = (overrides: Partial<RunSummary> = {}): RunSummary => runSummary('run-1', { lastSeq: 3, workspace: '/work/repo', ...overrides });
 
 const view = (overrides: Partial<RunView> = {}): RunView => ({ ...new RunViewFold('run-1').snapshot(), eventCount: 3, lastSeq: 3, state: 'idle', ...overrides });
 

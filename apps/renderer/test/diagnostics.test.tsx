@@ -12,23 +12,9 @@ import { ExportDiagnosticsButton } from '../src/components/replay/ExportDiagnost
 import { ImportedView } from '../src/components/replay/ImportedView.js';
 import { useReplay } from '../src/components/replay/replay-store.js';
 import { useRuns } from '../src/stores/runs.js';
-import { mockClient, renderWithClient, type OpenStream } from './helpers.js';
+import { mockClient, renderWithClient, runSummary, type OpenStream } from './helpers.js';
 
-const run = (id: string): RunSummary => ({
-  id,
-  state: 'idle',
-  created: '2025-01-01T00:00:00.000Z',
-  updated: '2025-01-01T00:00:00.000Z',
-  lastSeq: 1,
-  quarantined: false,
-  quarantineReason: null,
-  readOnly: false,
-  origin: 'local',
-  workspace: `/home/me/${id}`,
-  agent: { kind: 'builtin', script: 'hello' },
-  title: null,
-  stopReason: null,
-});
+const run = (id: string): RunSummary => runSummary(id);
 
 const written = { file: '/data/bundles/b.zip', bytes: 10, bundle_id: 'b1', runs: ['run-a'], entries: 3, redactions: 2 };
 const importResult: BundleImportResult = { bundle_id: 'bundle-1', dir: '/data/imported/bundle-1', already: false, runs: [{ run_id: 'run-x', events: 9, last_seq: 9, verified: 9, redacted: [], problems: [] }] };

@@ -8,6 +8,7 @@ import {
   type LedgerEvent,
   type PayloadOf,
   type ProcedureName,
+  type RunSummary,
   type SubscribeHandlers,
 } from '@keel/core/contract';
 import { render } from '@testing-library/react';
@@ -196,3 +197,33 @@ export function approvalItem(overrides: Partial<ItemOfKind<'approval'>> = {}): I
 }
 
 export const DECISIONS: ApprovalDecision[] = ['allow_once', 'allow_run', 'deny'];
+
+/** A run summary as runs.list gives one: an idle local run of the built-in `hello` script in /home/me/<id>; `overrides` set the rest. */
+export function runSummary(id: string, overrides: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id,
+    state: 'idle',
+    created: '2025-01-01T00:00:00.000Z',
+    updated: '2025-01-01T00:00:00.000Z',
+    lastSeq: 1,
+    quarantined: false,
+    quarantineReason: null,
+    readOnly: false,
+    origin: 'local',
+    workspace: `/home/me/${id}`,
+    agent: { kind: 'builtin', script: 'hello' },
+    title: null,
+    stopReason: null,
+    ...overrides,
+  };
+}
+
+/** jsdom lays nothing out: cmdk scrolls the chosen item into view, and measures the list. Call in beforeAll. */
+export function stubLayout(): void {
+  Element.prototype.scrollIntoView = function scrollIntoView() {};
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+}

@@ -10,22 +10,10 @@ import { AttentionWatcher, useAttention } from '../src/lib/attention.js';
 import { askPermissionOnce, showBrowserNotification } from '../src/lib/browser-notifications.js';
 import { faviconUrl, setFavicon } from '../src/lib/favicon.js';
 import { useRuns } from '../src/stores/runs.js';
+import { runSummary } from './helpers.js';
 
-const run = (id: string, state: string, title: string | null = null, stopReason: string | null = null): RunSummary => ({
-  id,
-  state,
-  created: '2025-01-01T00:00:00.000Z',
-  updated: '2025-01-01T00:00:00.000Z',
-  lastSeq: 1,
-  quarantined: false,
-  quarantineReason: null,
-  readOnly: false,
-  origin: 'local',
-  workspace: '/repo',
-  agent: null,
-  title,
-  stopReason,
-});
+const run = (id: string, state: string, title: string | null = null, stopReason: string | null = null): RunSummary =>
+  runSummary(id, { state, workspace: '/repo', agent: null, title, stopReason });
 
 function watcher(context: { focused: boolean; viewingRunId: string | null; enabled: boolean }) {
   const outlets = { notify: vi.fn(), turnStarted: vi.fn(), setTitle: vi.fn(), setFavicon: vi.fn() };

@@ -10,33 +10,11 @@ import { useLayout } from '../src/stores/layout.js';
 import { useRuns } from '../src/stores/runs.js';
 import { useSettings } from '../src/stores/settings.js';
 import { useUi } from '../src/stores/ui.js';
-import { mockClient, renderWithClient } from './helpers.js';
+import { mockClient, renderWithClient, runSummary, stubLayout } from './helpers.js';
 
-const run = (id: string, title: string | null): RunSummary => ({
-  id,
-  state: 'idle',
-  created: '2025-01-01T00:00:00.000Z',
-  updated: '2025-01-01T00:00:00.000Z',
-  lastSeq: 1,
-  quarantined: false,
-  quarantineReason: null,
-  readOnly: false,
-  origin: 'local',
-  workspace: `/home/me/${id}`,
-  agent: { kind: 'builtin', script: 'hello' },
-  title,
-  stopReason: null,
-});
+const run = (id: string, title: string | null): RunSummary => runSummary(id, { title });
 
-beforeAll(() => {
-  // jsdom lays nothing out: cmdk scrolls the chosen item into view, and measures the list.
-  Element.prototype.scrollIntoView = function scrollIntoView() {};
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-});
+beforeAll(stubLayout);
 beforeEach(() => {
   useRuns.setState({ runs: [run('run-a', 'Fix login'), run('run-b', 'Write docs')], selectedRunId: 'run-a' });
   useUi.setState({ newRunOpen: false });

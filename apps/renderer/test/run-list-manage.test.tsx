@@ -10,25 +10,10 @@ import { CommandPalette } from '../src/components/CommandPalette.js';
 import { RunList } from '../src/components/runs/RunList.js';
 import { NO_FILTER } from '../src/components/runs/list/run-filter.js';
 import { storedFilter, useRunListFilter, useRuns } from '../src/stores/runs.js';
-import { mockClient, renderWithClient } from './helpers.js';
+import { mockClient, renderWithClient, runSummary, stubLayout } from './helpers.js';
 
-const run = (id: string, overrides: Partial<RunSummary> = {}): RunSummary => ({
-  id,
-  state: 'idle',
-  created: '2025-01-01T00:00:00.000Z',
-  updated: '2025-01-01T00:00:00.000Z',
-  lastSeq: 1,
-  quarantined: false,
-  quarantineReason: null,
-  readOnly: false,
-  origin: 'local',
-  workspace: '/home/me/shop',
-  agent: { kind: 'builtin', script: 'edit-and-test' },
-  title: null,
-  stopReason: null,
-  archived: false,
-  ...overrides,
-});
+const run = (id: string, overrides: Partial<RunSummary> = {}): RunSummary =>
+  runSummary(id, { workspace: '/home/me/shop', agent: { kind: 'builtin', script: 'edit-and-test' }, archived: false, ...overrides });
 
 const RUNS = [
   run('r-login', { title: 'Fix the login bug', state: 'running', updated: '2025-01-05T00:00:00.000Z' }),
@@ -37,15 +22,7 @@ const RUNS = [
   run('r-old', { title: 'Old spike', archived: true, workspace: '/home/me/site', updated: '2025-01-02T00:00:00.000Z' }),
 ];
 
-beforeAll(() => {
-  // jsdom lays nothing out: cmdk scrolls the chosen item into view, and measures the list.
-  Element.prototype.scrollIntoView = function scrollIntoView() {};
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-});
+beforeAll(stubLayout);
 
 const shownIds = () => screen.queryAllByTestId('run-item').map((row) => row.getAttribute('data-run-id'));
 const settle = () => act(async () => {});

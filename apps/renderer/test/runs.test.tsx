@@ -1,14 +1,14 @@
 // @vitest-environment jsdom
 import { KeelRpcError, type AgentCatalog, type RunSummary } from '@keel/core/contract';
 import { act, cleanup, fireEvent, screen } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { NewRunDialog } from '../src/components/runs/NewRunDialog.js';
 import { RunList } from '../src/components/runs/RunList.js';
 import { splitCommandLine } from '../src/lib/agent.js';
 import { useAppInfo } from '../src/stores/app-info.js';
 import { startRunsSync, useRuns } from '../src/stores/runs.js';
 import { useUi } from '../src/stores/ui.js';
-import { mockClient, renderWithClient, type OpenStream } from './helpers.js';
+import { mockClient, renderWithClient, runSummary, type OpenStream } from './helpers.js';
 
 const catalog: AgentCatalog = {
   builtinScripts: [
@@ -18,22 +18,7 @@ const catalog: AgentCatalog = {
   detected: [{ kind: 'codex', name: 'OpenAI Codex (app-server)', command: ['codex', 'app-server'], path: '/usr/bin/codex' }],
 };
 
-const run = (id: string, overrides: Partial<RunSummary> = {}): RunSummary => ({
-  id,
-  state: 'idle',
-  created: '2025-01-01T00:00:00.000Z',
-  updated: '2025-01-01T00:00:00.000Z',
-  lastSeq: 1,
-  quarantined: false,
-  quarantineReason: null,
-  readOnly: false,
-  origin: 'local',
-  workspace: `/home/me/${id}`,
-  agent: { kind: 'builtin', script: 'edit-and-test' },
-  title: null,
-  stopReason: null,
-  ...overrides,
-});
+const run = (id: string, overrides: Partial<RunSummary> = {}): RunSummary => runSummary(id, { agent: { kind: 'builtin', script: 'edit-and-test' }, ...overrides });
 
 beforeEach(() => {
   useRuns.setState({ runs: [], loaded: false, error: null, selectedRunId: null });
@@ -93,7 +78,10 @@ describe('the new-run dialog', () => {
       'workspace.init': () => ({ input: '/home/me/plain', resolved: '/home/me/plain', status: 'git', problem: null, canInit: false }),
       'runs.create': () => run('r-tilde'),
     });
-    const debounce = () => act(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    // The check waits for a pause in typing: the fake clock passes it at once, then the answer lands.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const debounce = () => act(() => vi.advanceTimersByTimeAsync(300));
     localStorage.removeItem('keel.lastWorkspace');
     renderWithClient(<NewRunDialog />, client);
     await debounce();

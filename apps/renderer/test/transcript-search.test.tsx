@@ -10,7 +10,7 @@ import { CommandPalette } from '../src/components/CommandPalette.js';
 import { ShortcutsOverlay } from '../src/components/ShortcutsOverlay.js';
 import { useRuns } from '../src/stores/runs.js';
 import { useUi } from '../src/stores/ui.js';
-import { mockClient, renderWithClient } from './helpers.js';
+import { mockClient, renderWithClient, runSummary } from './helpers.js';
 
 const ts = '2025-01-01T00:00:00.000Z';
 const message = (seq: number, text: string): ItemOfKind<'message'> => ({ kind: 'message', firstSeq: seq, lastSeq: seq, ts, turn: 1, generation: 1, text, chunks: 1 });
@@ -254,8 +254,8 @@ describe('the search bar in the virtualized transcript', () => {
 
   it('the command palette opens it for the selected run', async () => {
     Element.prototype.scrollIntoView = function scrollIntoView() {};
-    const summary = { id: 'run-1', state: 'idle', created: ts, updated: ts, lastSeq: 1, quarantined: false, quarantineReason: null, readOnly: false, origin: 'local', workspace: '/w', agent: { kind: 'builtin', script: 'markdown' }, title: 'Report', stopReason: null };
-    useRuns.setState({ runs: [summary as never], selectedRunId: 'run-1' });
+    const summary = runSummary('run-1', { created: ts, updated: ts, workspace: '/w', agent: { kind: 'builtin', script: 'markdown' }, title: 'Report' });
+    useRuns.setState({ runs: [summary], selectedRunId: 'run-1' });
     renderWithClient(
       <>
         <CommandPalette />

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { EventBody, RunView, type RunSummary } from '@keel/core/contract';
+import { EventBody, RunView } from '@keel/core/contract';
 import { fold } from '@keel/core/replay';
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,7 +8,7 @@ import type { FrameScheduler } from '../src/lib/frames.js';
 import { useConnection } from '../src/stores/connection.js';
 import { useRuns } from '../src/stores/runs.js';
 import { openTranscript, useTranscript } from '../src/stores/transcript.js';
-import { mockClient, renderWithClient, richRun } from './helpers.js';
+import { mockClient, renderWithClient, richRun, runSummary } from './helpers.js';
 
 /** Frames the test advances by hand. */
 function manualFrames() {
@@ -158,21 +158,16 @@ describe('the transcript store', () => {
 });
 
 describe('the conversation pane', () => {
-  const summary: RunSummary = {
-    id: 'run-1',
+  const summary = runSummary('run-1', {
     state: 'stopped',
     created: '2025-01-01T00:00:01.000Z',
     updated: '2025-01-01T00:01:00.000Z',
     lastSeq: 0,
-    quarantined: false,
-    quarantineReason: null,
-    readOnly: false,
-    origin: 'local',
     workspace: '/work/repo',
     agent: { kind: 'builtin', script: 'edit-and-test' },
     title: 'Rich run',
     stopReason: 'runtime_stopped',
-  };
+  });
 
   beforeEach(() => {
     // The virtualizer renders what fits in the scroll box: give jsdom a tall one.

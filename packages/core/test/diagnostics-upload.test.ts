@@ -7,6 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_UPLOAD_CHUNK_BYTES, MAX_BUNDLE_UPLOAD_BYTES, type AppMenuCommand, type BundleExportProgress } from '../src/contract/index.js';
 import type { Workstation } from '../src/host/workstation.js';
+import { BundleUploads } from '../src/host/bundle-upload.js';
+import { fileChanges, waitUntil } from './fixtures/wait-kit.js';
 import { useWorkstations } from './fixtures/workstation-kit.js';
 import { tempDir } from './helpers.js';
 
@@ -127,5 +129,35 @@ describe('diagnostics from the app', () => {
     await expect(client.invoke('diagnostics.uploadFinish', { uploadId: broken.uploadId })).rejects.toThrow(/is not a readable zip/);
     expect(uploadIds(workstation.dataDir)).toEqual([]);
     expect(await client.invoke('diagnostics.imported', {})).toEqual([]);
+  });
+});
+
+describe('bundle uploads left behind', () => {
+  it('what a killed host left half-uploaded is removed when the next host opens', () => {
+    const dataDir = tempDir();
+    const leftover = path.join(dataDir, 'imported', '.uploads', 'deadbeef.zip');
+    fs.mkdirSync(path.dirname(leftover), { recursive: true });
+    fs.writeFileSync(leftover, 'PK\x03\x04 half a bundle');
+    const uploads = new BundleUploads(dataDir);
+    try {
+      expect(fs.existsSync(leftover)).toBe(false);
+    } finally {
+      uploads.close();
+    }
+  });
+
+  it('an upload nobody finishes is dropped by its idle timer (file and descriptor), without another upload starting', async () => {
+    const dataDir = tempDir();
+    const uploads = new BundleUploads(dataDir, MAX_BUNDLE_UPLOAD_BYTES, 1000);
+    try {
+      const { uploadId } = uploads.start('left.zip', 100);
+      uploads.chunk(uploadId, 0, Buffer.from('PK\x03\x04 the first bytes', 'latin1').toString('base64'));
+      const file = path.join(dataDir, 'imported', '.uploads', `${uploadId}.zip`);
+      expect(fs.existsSync(file)).toBe(true);
+      await waitUntil(() => !fs.existsSync(file), 20_000, 'the idle upload to be dropped', fileChanges(file));
+      expect(() => uploads.chunk(uploadId, 21, 'AA==')).toThrow('No such bundle upload');
+    } finally {
+      uploads.close();
+    }
   });
 });

@@ -175,6 +175,31 @@ const migrationTests: Record<number, { seed(db: Database.Database): void; check(
       expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(6);
     },
   },
+  9: {
+    seed(db) {
+      // A run with a turn, a tool call restated and updated, and a usage report; and a run with none.
+      db.prepare("INSERT INTO runs (id, state, created, updated, last_seq, last_hash) VALUES ('run-u', 'idle', 't', 't', 6, 'h'), ('run-none', 'idle', 't', 't', 0, '')").run();
+      const insert = db.prepare("INSERT INTO events (run_id, seq, ts, type, hash, record) VALUES ('run-u', ?, ?, ?, 'h', ?)");
+      const bodies: Array<[string, object]> = [
+        ['prompt.sent', { turn: 1, text: 'hi', ik: 'ik:1' }],
+        ['tool.started', { toolCallId: 'c1', title: 'Read' }],
+        ['tool.started', { toolCallId: 'c1', title: 'Read a.txt' }],
+        ['tool.updated', { toolCallId: 'c1', status: 'completed' }],
+        ['usage.reported', { tokens: { input: 100, output: 20, total: 120 }, cost: { session: 's1', amount: 0.5, currency: 'USD' }, source: 'acp:usage_update' }],
+        ['turn.ended', { turn: 1, stopReason: 'end_turn' }],
+      ];
+      bodies.forEach(([type, payload], i) => {
+        const ts = new Date(Date.parse('2030-01-01T00:00:00.000Z') + i * 1000).toISOString();
+        insert.run(i + 1, ts, type, JSON.stringify({ run_id: 'run-u', seq: i + 1, ts, type, payload }));
+      });
+    },
+    check(db) {
+      const usage = JSON.parse(db.prepare("SELECT usage FROM runs WHERE id = 'run-u'").pluck().get() as string) as Record<string, unknown>;
+      expect(usage).toMatchObject({ tokens: { input: 100, output: 20, total: 120 }, cost: [{ amount: 0.5, currency: 'USD' }], toolCalls: 1, durationMs: 5000, turnSince: null });
+      expect(db.prepare("SELECT usage FROM runs WHERE id = 'run-none'").pluck().get()).toBeNull();
+      expect(db.prepare('SELECT run_id, tool_call_id FROM run_tool_calls').all()).toEqual([{ run_id: 'run-u', tool_call_id: 'c1' }]);
+    },
+  },
 };
 
 describe('keel.db durability pragmas', () => {

@@ -113,6 +113,12 @@ describe('the live OTLP exporter setting', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(await client.invoke('sinks.liveExport', {})).toMatchObject({ state: 'running', restarts: 1 });
 
+    // Off and on again at once: the new exporter starts as soon as the old one has stopped (not a crash).
+    const before = exporterPids(dataDir);
+    await Promise.all([client.invoke('settings.update', { patch: { liveOtlpExport: false } }), client.invoke('settings.update', { patch: { liveOtlpExport: true } })]);
+    await statusUntil(workstation, (status) => status.state === 'running' && exporterPids(dataDir).some((p) => !before.includes(p)), 'a new exporter after off-and-on');
+    expect(workstation.liveExport.current().restarts).toBe(1);
+
     // Off: the process is gone and the status says so.
     await client.invoke('settings.update', { patch: { liveOtlpExport: false } });
     expect(await client.invoke('sinks.liveExport', {})).toMatchObject({ state: 'off' });
@@ -127,8 +133,10 @@ describe('the live OTLP exporter setting', () => {
     for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_EXPORTER_OTLP')) delete process.env[key];
     try {
       await client.invoke('settings.update', { patch: { liveOtlpExport: true } });
-      await statusUntil(workstation, (status) => status.state === 'failed', 'the exporter to report its problem');
-      expect((await client.invoke('sinks.liveExport', {})).problem).toContain('No OTLP endpoint');
+      // A configuration problem is said once and not retried in a loop: the child exits and stays down.
+      await statusUntil(workstation, (status) => status.state === 'failed' && (status.problem ?? '').includes('switch the live export off and on'), 'the exporter to report its problem');
+      expect(await client.invoke('sinks.liveExport', {})).toMatchObject({ state: 'failed', restarts: 0, problem: expect.stringContaining('No OTLP endpoint') });
+      expect(exporterPids(dataDir)).toEqual([]);
       const run = await client.invoke('runs.create', { workspace: tempDir(), agent: { kind: 'builtin', script: 'hello' } });
       const turn = await client.invoke('run.prompt', { runId: run.id, text: 'Say hello' });
       expect(await workstation.runs.get(run.id).waitForTurn(turn.turn)).toBe('end_turn');

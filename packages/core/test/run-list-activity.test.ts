@@ -4,9 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../src/contract/index.js';
 import { foldProjection } from '../src/ledger/projection.js';
+import { toolCallsInMemory } from '../src/ledger/usage-projection.js';
 import { events, step } from './fixtures/replay-kit.js';
 
-const projectionOf = (all: LedgerEvent[]) => all.reduce<ReturnType<typeof foldProjection> | null>((row, event) => foldProjection(row, event), null)!;
+const projectionOf = (all: LedgerEvent[], isNewToolCall = toolCallsInMemory()) =>
+  all.reduce<ReturnType<typeof foldProjection> | null>((row, event) => foldProjection(row, event, isNewToolCall), null)!;
 
 describe('run list activity time', () => {
   const base = [

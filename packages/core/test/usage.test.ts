@@ -3,7 +3,7 @@
 // calls (one formula, I9). The built-in agent reports usage like a real ACP agent, so the whole
 // path runs without a model or keys.
 import { describe, expect, it } from 'vitest';
-import { RunView } from '../src/contract/index.js';
+import { RunView, UsageReportedPayload } from '../src/contract/index.js';
 import { fold } from '../src/replay/index.js';
 import { usageFromPromptResponse, usageFromUpdate } from '../src/runtime/acp/usage.js';
 import { TokenUsageDeltas } from '../src/runtime/codex/usage.js';
@@ -18,6 +18,16 @@ const created = step('run.created', { workspace: '/repo', agent: { kind: 'builti
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
 describe('usage fold', () => {
+  it('bounds what one agent can report, and the sums stay valid however many reports come (review: a run list an agent could break)', () => {
+    expect(UsageReportedPayload.safeParse({ source: 'test', tokens: { input: 2 ** 52, output: 0, total: 2 ** 52 } }).success).toBe(false);
+    expect(UsageReportedPayload.safeParse({ source: 'test', cost: { session: 's', amount: 1e10, currency: 'USD' } }).success).toBe(false);
+    const big = { input: 1e12, output: 1e12, total: 1e12 };
+    const reports = Array.from({ length: 20_000 }, () => step('usage.reported', { turn: 1, source: 'test', tokens: big }));
+    const view = fold(events([created, step('prompt.sent', { turn: 1, text: 'hi', ik: 'ik:1' }), ...reports]));
+    expect(view.usage.tokens).toEqual({ input: Number.MAX_SAFE_INTEGER, output: Number.MAX_SAFE_INTEGER, total: Number.MAX_SAFE_INTEGER });
+    expect(RunView.parse(view).usage).toEqual(view.usage);
+  });
+
   it('adds token deltas, keeps each session\'s latest cost (summed per unit), the latest context, and sums turn durations', () => {
     // ts are one second apart: prompt at 2 s, turn end at 6 s; prompt at 7 s, turn end at 9 s.
     const view = fold(

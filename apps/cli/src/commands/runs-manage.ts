@@ -18,7 +18,7 @@ type Handlers = ReturnType<typeof import('@keel/core').runListHandlers>;
  * app or stop Keel first, never a second writer. Keel's core is loaded only here (issue 16).
  */
 async function withRunList<T>(data: string | undefined, runId: string, work: (handlers: Handlers) => Promise<T>): Promise<T> {
-  const { KeelRpcError, LedgerError, openLedger, RunId, RunListMarks: Marks, RunManager, runListHandlers } = await import('@keel/core');
+  const { finishPendingDeletes, KeelRpcError, LedgerError, openLedger, RunId, RunListMarks: Marks, RunManager, runListHandlers } = await import('@keel/core');
   const id = RunId.safeParse(runId);
   if (!id.success) throw new Error(`"${runId}" is not a run id: ${id.error.issues[0]?.message ?? 'invalid'}.`);
   const dataDir = requireDataDir(resolveDataDir({ flag: data }));
@@ -32,15 +32,18 @@ async function withRunList<T>(data: string | undefined, runId: string, work: (ha
     throw new Error(`${error.message} Archive or delete the run in the app (the ⋯ on its row), or stop Keel and run this again.`);
   }
   try {
-    const runs = await RunManager.open({ ledger, dataDir });
+    const marks = new Marks(dataDir);
+    if (marks.problem) process.stderr.write(`keel: ${marks.problem}\n`);
+    // As the app does on open: a deletion a killed Keel left half done is finished first.
+    for (const finished of await finishPendingDeletes({ ledger, dataDir, marks })) process.stderr.write(`keel: finished deleting the files of run ${finished}\n`);
+    const runs = await RunManager.open({ ledger, dataDir, isDeleted: (id) => marks.mark(id)?.deletedAt !== undefined });
     try {
-      const marks = new Marks(dataDir);
       return await work(runListHandlers({ ledger, runs, dataDir, marks, onChanged: () => {}, onRemoved: () => {} }));
-    } catch (error) {
-      throw error instanceof KeelRpcError ? new Error(error.message) : error;
     } finally {
       await runs.close();
     }
+  } catch (error) {
+    throw error instanceof KeelRpcError ? new Error(error.message) : error;
   } finally {
     await ledger.close();
   }

@@ -8,6 +8,7 @@ import { useRunListFilter, useRuns, useSelectedRun } from '../stores/runs.js';
 import { useSettings } from '../stores/settings.js';
 import { useUi } from '../stores/ui.js';
 import { useSearchUi } from './conversation/search/search-ui.js';
+import { showChanges } from './changes/ShowChangesButton.js';
 
 /** The palette's key: Ctrl+K (⌘K on a Mac), from anywhere, text fields included. */
 export const isPaletteKey = (event: KeyboardEvent) => (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k';
@@ -87,6 +88,15 @@ export function CommandPalette() {
                     }}
                   >
                     Find in the transcript ({modKey()}+F)
+                  </Command.Item>
+                  <Command.Item
+                    value="Show changes"
+                    onSelect={() => {
+                      close();
+                      showChanges();
+                    }}
+                  >
+                    Show the changes of this run
                   </Command.Item>
                   <Command.Item
                     value="Export diagnostics"

@@ -1,4 +1,5 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { useLayout } from '../stores/layout.js';
 import { ReliabilityPane } from './ReliabilityPane.js';
 import { PolicyView } from './policy/PolicyView.js';
 import { ImportedView } from './replay/ImportedView.js';
@@ -22,7 +23,9 @@ const VIEWS: SideView[] = [
 ];
 
 export function SidePane() {
-  const [selected, setSelected] = useState(VIEWS[0]!.id);
+  // The selected tab lives in the layout store, so the run header and the palette can open a view.
+  const selected = useLayout((state) => state.sideTab);
+  const setSelected = useLayout((state) => state.setSideTab);
   const view = VIEWS.find((candidate) => candidate.id === selected) ?? VIEWS[0]!;
   return (
     <div className="side-pane">

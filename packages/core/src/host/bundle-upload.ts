@@ -29,9 +29,16 @@ interface Upload {
 export class BundleUploads {
   private readonly uploads = new Map<string, Upload>();
   private readonly dir: string;
+  private readonly sweeper: ReturnType<typeof setInterval>;
 
-  constructor(dataDir: string, private readonly cap = MAX_BUNDLE_UPLOAD_BYTES) {
+  /** `staleMs` (tests shorten it): an upload idle this long is dropped, by a timer, not only on the next start. */
+  constructor(dataDir: string, private readonly cap = MAX_BUNDLE_UPLOAD_BYTES, private readonly staleMs = STALE_MS) {
     this.dir = path.join(importedDir(dataDir), '.uploads');
+    // What a killed host left half-uploaded: the host holds the data directory's lock, so
+    // nothing else writes here, and no upload survives a restart.
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    this.sweeper = setInterval(() => this.dropStale(), Math.max(1000, Math.floor(staleMs / 4)));
+    this.sweeper.unref();
   }
 
   start(name: string, size: number): { uploadId: string } {
@@ -76,6 +83,7 @@ export class BundleUploads {
   }
 
   close(): void {
+    clearInterval(this.sweeper);
     for (const id of [...this.uploads.keys()]) this.drop(id);
   }
 
@@ -104,7 +112,7 @@ export class BundleUploads {
 
   private dropStale(): void {
     const now = Date.now();
-    for (const [id, upload] of this.uploads) if (now - upload.touched > STALE_MS) this.drop(id);
+    for (const [id, upload] of this.uploads) if (now - upload.touched > this.staleMs) this.drop(id);
   }
 }
 

@@ -104,9 +104,19 @@ export class ReplayService {
     this.open.clear();
   }
 
+  /** Drops a run's index read from the ledger (the run was deleted); imported copies stay. */
+  forget(runId: string): void {
+    this.open.delete(keyOf({ runId }));
+  }
+
   private get(source: ReplaySource): Opened {
     const key = keyOf(source);
     let run = this.open.get(key);
+    // A run gone from the ledger (its files deleted) is not served from what was indexed before.
+    if (run && !source.bundleId && !this.ledger.run(source.runId)) {
+      this.open.delete(key);
+      run = undefined;
+    }
     if (run) {
       this.open.delete(key);
     } else {

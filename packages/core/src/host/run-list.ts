@@ -21,12 +21,27 @@ export interface RunListDeps {
   onRemoved(): void;
   /** One run's summary changed (archived or not). */
   onChanged(runId: string): void;
+  /** A run was deleted: caches of its events (replay, views) let it go. */
+  onDeleted?(runId: string): void;
 }
 
 function requireRun(ledger: Ledger, marks: RunListMarks, runId: string): RunSummary {
   const summary = ledger.run(runId);
   if (!summary || marks.mark(runId)?.deletedAt) throw new KeelRpcError('not_found', `There is no run ${runId} in the run list.`);
   return summary;
+}
+
+/**
+ * The run a delete acts on: a listed run, or one already deleted with its files kept (or whose
+ * file deletion did not finish) when the person now asks for its files to go.
+ */
+function requireDeletable(ledger: Ledger, marks: RunListMarks, runId: string, deleteFiles: boolean): { summary: RunSummary | undefined; alreadyDeleted: boolean } {
+  const mark = marks.mark(runId);
+  if (mark?.deletedAt) {
+    if (deleteFiles && mark.files !== 'deleted') return { summary: ledger.run(runId), alreadyDeleted: true };
+    throw new KeelRpcError('not_found', `There is no run ${runId} in the run list.`);
+  }
+  return { summary: requireRun(ledger, marks, runId), alreadyDeleted: false };
 }
 
 function refuseBusy(summary: RunSummary, what: 'archive' | 'delete'): void {
@@ -99,14 +114,25 @@ export function runListHandlers(deps: RunListDeps): RunListHandlers {
       return {};
     },
     'run.delete': async ({ runId, deleteFiles }) => {
-      const summary = requireRun(ledger, marks, runId);
-      refuseBusy(summary, 'delete');
+      const { summary, alreadyDeleted } = requireDeletable(ledger, marks, runId, deleteFiles);
+      if (summary) refuseBusy(summary, 'delete');
       if (deleteFiles && ledger.readOnly) throw new KeelRpcError('forbidden', 'The ledger is open read-only here; its files cannot be deleted.');
-      // An agent idle between turns is stopped first: nothing may write to a run being deleted.
-      await runs.release(runId);
-      // The intent is durable before any file goes (a killed host finishes it on the next open).
-      marks.update(runId, (mark) => ({ ...mark, deletedAt: new Date().toISOString(), files: deleteFiles ? 'pending' : 'kept' }));
-      deps.onRemoved();
+      // From here no prompt opens the run (RunManager refuses it before its idle agent is stopped):
+      // nothing may write to a run being deleted.
+      await runs.withdraw(runId);
+      try {
+        // A turn that began before the withdrawal (its prompt was already under way) keeps the run.
+        const now = ledger.run(runId);
+        if (now && !alreadyDeleted) refuseBusy(now, 'delete');
+        // The intent is durable before any file goes (a killed host finishes it on the next open).
+        marks.update(runId, (mark) => ({ ...mark, deletedAt: mark.deletedAt ?? new Date().toISOString(), files: deleteFiles ? 'pending' : 'kept' }));
+      } finally {
+        // Once the mark says deleted, RunManager's isDeleted refuses the run; if the mark was not
+        // written, the run is given back as it was.
+        runs.endWithdraw(runId);
+      }
+      deps.onDeleted?.(runId);
+      if (!alreadyDeleted) deps.onRemoved();
       if (!deleteFiles) return { runId, filesDeleted: false, checkpointsRemoved: 0, worktreeRemoved: false, notes: [] };
       const outcome = await deleteRunFiles(ledger, dataDir, runId);
       marks.update(runId, (mark) => ({ ...mark, files: 'deleted' }));

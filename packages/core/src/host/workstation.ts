@@ -68,12 +68,14 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   if (settings.problem) appLog().warn(settings.problem);
   // The approval timeout setting applies to runs opened from now on (tests pass their own tuning).
   const tuning = { approvalTimeoutMs: settings.current().approvalTimeoutSeconds * 1000, ...options.runtime };
-  const runs = await RunManager.open({ ledger, dataDir: options.dataDir, tuning });
   const runListMarks = new RunListMarks(options.dataDir);
   if (runListMarks.problem) appLog().warn(runListMarks.problem);
+  // Before any run is opened: a run whose deletion a killed host left pending gets no controller.
   await finishPendingDeletes({ ledger, dataDir: options.dataDir, marks: runListMarks }).catch((error: unknown) =>
     appLog().error({ err: error }, 'could not finish deleting the files of a deleted run'),
   );
+  const isDeleted = (runId: string) => runListMarks.mark(runId)?.deletedAt !== undefined;
+  const runs = await RunManager.open({ ledger, dataDir: options.dataDir, tuning, isDeleted });
   const stopAutoTitle = autoTitleRuns(ledger);
   const idleStop = new IdleStopper(runs, { idleMs: () => settings.current().idleStopMinutes * 60_000 });
   const autoResume = new AutoResumer(ledger, runs, () => ({ enabled: settings.current().autoResume, limit: settings.current().autoResumeLimit }));
@@ -169,6 +171,10 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         marks: runListMarks,
         onChanged: (runId) => runList.mark(runId),
         onRemoved: () => runList.resnapshot(),
+        onDeleted: (runId) => {
+          replay.forget(runId);
+          views.forget(runId);
+        },
       }),
       ...policyHandlers({ runs, dataDir: options.dataDir }),
       ...reliability.procedures,

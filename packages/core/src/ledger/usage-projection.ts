@@ -40,8 +40,12 @@ export function movesUsage(event: Pick<LedgerEvent, 'type'>): boolean {
 /** Folds one event into the stored usage column; returns the column's new value. */
 export function foldUsageColumn(column: string | null, event: LedgerEvent, isNewToolCall: ToolCallSeen): string | null {
   if (!movesUsage(event)) return column;
+  if (event.type === 'tool.started' || event.type === 'tool.updated') {
+    // Most tool events update a call already counted: decided before the column is read.
+    const { toolCallId } = event.payload as { toolCallId?: unknown };
+    if (typeof toolCallId !== 'string' || !isNewToolCall(event.run_id, toolCallId)) return column;
+  }
   const usage = column === null ? emptyRunUsage() : parseUsage(column);
-  const payload = event.payload as { toolCallId?: unknown };
   let next = usage;
   switch (event.type) {
     case 'prompt.sent':
@@ -52,7 +56,7 @@ export function foldUsageColumn(column: string | null, event: LedgerEvent, isNew
       break;
     case 'tool.started':
     case 'tool.updated':
-      if (typeof payload.toolCallId === 'string' && isNewToolCall(event.run_id, payload.toolCallId)) next = usageToolCall(usage);
+      next = usageToolCall(usage);
       break;
     case 'usage.reported':
       next = usageReported(usage, event.payload as UsageReportedPayload);

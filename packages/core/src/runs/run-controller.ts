@@ -4,7 +4,7 @@ import { KeelRpcError } from '../contract/index.js';
 import type { AgentSpec, AppendInput, ApprovalDecision, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { applyRunEvent, readRunState, type RunState } from '../replay/index.js';
-import { resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
+import { nodeChildEnv, resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
 import type { Terminals } from '../workspace/index.js';
 import { ApprovalWaiters } from './approval-waiters.js';
 import { withCheckpointEffects } from './checkpoint-decisions.js';
@@ -100,12 +100,8 @@ export class RunController {
       {
         runId: options.runId,
         cwd: state.workspace,
-        env: {
-          ...process.env,
-          ...options.env,
-          // Inside Electron, process.execPath is Electron: make it behave as Node for the built-in agent.
-          ...(state.agent.kind === 'builtin' && process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}),
-        },
+        // The built-in agent is a Node script started with process.execPath (Electron, in the app).
+        env: state.agent.kind === 'builtin' ? nodeChildEnv({ ...process.env, ...options.env }) : { ...process.env, ...options.env },
         logs: (generation) => ({
           stderrFile: path.join(this.runDir, `agent-${generation}.stderr.log`),
           protocolFile: path.join(this.runDir, `agent-${generation}.protocol.log`),

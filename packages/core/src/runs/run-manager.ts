@@ -16,6 +16,8 @@ export interface RunManagerOptions {
   ledger: Ledger;
   dataDir: string;
   tuning?: RuntimeTuning;
+  /** The host's run list: a run the person deleted (files kept or not) is never opened again. */
+  isDeleted?: (runId: string) => boolean;
 }
 
 // Shared with `keel runs`, which lists without opening the runs when nothing here would act.
@@ -28,6 +30,8 @@ const ACTIVE = ACTIVE_STATES;
  */
 export class RunManager {
   private readonly controllers = new Map<string, RunController>();
+  /** Runs a delete is withdrawing: no controller opens for them while their agent stops (ADR 0019). */
+  private readonly withdrawing = new Set<string>();
 
   private constructor(private readonly options: RunManagerOptions) {}
 
@@ -68,12 +72,21 @@ export class RunManager {
         if (agent.tag) swept.set(generation, await sweepTagged(agent.tag).catch(() => []));
       }
       const cause = storageFailure ? { reason: 'storage_failed' as const, detail: storageFailure.message } : { reason: 'host_interrupted' as const };
-      await this.getOrOpen(summary.id).reconcileAfterHostCrash({ previousState: projected, hostPid: facts.hostPid, swept, cause });
+      // A deleted run (files kept) is reconciled too, so its leftovers die, then closed again.
+      const deleted = this.isDeleted(summary.id);
+      const controller = deleted ? RunController.open(this.controllerOptions(summary.id)) : this.getOrOpen(summary.id);
+      await controller.reconcileAfterHostCrash({ previousState: projected, hostPid: facts.hostPid, swept, cause });
       if (storageFailure) clearStorageFailure(runDir);
+      if (deleted) await controller.close();
     }
   }
 
+  private isDeleted(runId: string): boolean {
+    return this.withdrawing.has(runId) || (this.options.isDeleted?.(runId) ?? false);
+  }
+
   private getOrOpen(runId: string): RunController {
+    if (this.isDeleted(runId)) throw new KeelRpcError('not_found', 'This run was deleted.');
     let controller = this.controllers.get(runId);
     if (!controller) {
       if (!this.options.ledger.run(runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
@@ -90,6 +103,7 @@ export class RunManager {
   }
 
   get(runId: string): RunController {
+    if (this.isDeleted(runId)) throw new KeelRpcError('not_found', 'This run was deleted.');
     const summary = this.options.ledger.run(runId);
     if (!summary) throw new KeelRpcError('not_found', `No run ${runId}.`);
     if (summary.quarantined) throw new KeelRpcError('forbidden', `Run ${runId} is quarantined: ${summary.quarantineReason ?? 'damaged'}.`);
@@ -101,12 +115,27 @@ export class RunManager {
     return [...this.controllers.values()];
   }
 
-  /** Closes a run's controller, if open (its agent stops as an expected exit): before the run is deleted. */
+  /** Closes a run's controller, if open (its agent stops as an expected exit). */
   async release(runId: string): Promise<void> {
     const controller = this.controllers.get(runId);
     if (!controller) return;
     this.controllers.delete(runId);
     await controller.close();
+  }
+
+  /**
+   * Before a run is deleted: from this call on (before any await) `get` refuses the run, so no
+   * prompt can open a new controller while the old one's agent stops; then its controller is
+   * closed. The caller ends it with `endWithdraw` once the run list's mark refuses the run, or
+   * to give the run back when the delete did not happen.
+   */
+  async withdraw(runId: string): Promise<void> {
+    this.withdrawing.add(runId);
+    await this.release(runId);
+  }
+
+  endWithdraw(runId: string): void {
+    this.withdrawing.delete(runId);
   }
 
   events(runId: string): LedgerEvent[] {

@@ -111,6 +111,12 @@ export class RunViews {
       });
   }
 
+  /** Drops a run's cached view (the run was deleted). */
+  forget(runId: string): void {
+    this.cached.delete(runId);
+    this.loading.delete(runId);
+  }
+
   close(): void {
     this.closed = true;
     this.stop();

@@ -9,3 +9,4 @@ export { Supervisor, type Generation, type GenerationExit, type GenerationLifecy
 export { bindSession, mayResend, type BindResult, type SessionBinding } from './session-binding.js';
 export { GENERATION_TAG_VAR, generationTag, findTagged, sweepTagged, type TaggedProcess } from './process-sweep.js';
 export { killLeftover } from './liveness.js';
+export { nodeChildEnv } from './node-child.js';

@@ -10,6 +10,7 @@ import { StateBadge } from '../StateBadge.js';
 import { ReplayButton } from '../replay/ReplayRoot.js';
 import { ExportDiagnosticsButton } from '../replay/ExportDiagnostics.js';
 import { UsageFacts } from '../usage/UsageFacts.js';
+import { ShowChangesButton } from '../changes/ShowChangesButton.js';
 
 const PLAN_MARK = { completed: '✓', in_progress: '◐', pending: '○' } as const;
 
@@ -36,6 +37,7 @@ export function RunHeader({ view, summary }: { view: RunView; summary: RunSummar
         )}
         {summary?.quarantined && <span className="flag bad">quarantined</span>}
         {summary?.readOnly && !summary.quarantined && <span className="flag">{summary.origin === 'imported' ? 'imported · read-only' : 'read-only'}</span>}
+        <ShowChangesButton />
         <ReplayButton runId={view.runId} />
         <ExportDiagnosticsButton runId={view.runId} />
       </div>

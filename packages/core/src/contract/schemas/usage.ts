@@ -35,15 +35,22 @@ export const ContextWindow = z.object({
 });
 export type ContextWindow = z.infer<typeof ContextWindow>;
 
+/**
+ * Bounds on one report (agent input is untrusted): a trillion tokens, a billion of a currency.
+ * Far above any real report, and low enough that the run's sums stay exact integers.
+ */
+const reported = count.max(1e12);
+const ReportedTokenCounts = z.object({ input: reported, output: reported, cachedInput: reported.optional(), reasoning: reported.optional(), total: reported });
+
 export const UsageReportedPayload = z.object({
   /** The open turn when the agent reported. */
   turn: z.number().int().positive().optional(),
   /** Tokens used since this agent process's previous report: a delta, which the fold adds up. */
-  tokens: TokenCounts.optional(),
+  tokens: ReportedTokenCounts.optional(),
   /** The agent session's cumulative cost so far, as the agent reports it (the fold keeps the latest per session). */
-  cost: UsageCost.extend({ session: z.string().min(1) }).optional(),
+  cost: UsageCost.extend({ amount: UsageCost.shape.amount.max(1e9), session: z.string().min(1).max(200) }).optional(),
   /** The agent's context window as it reports it now. */
-  context: ContextWindow.optional(),
+  context: z.object({ used: reported, size: reported }).optional(),
   /** What the agent sent: `acp:usage_update`, `acp:prompt_response`, `codex:thread/tokenUsage/updated`. */
   source: z.string().min(1).max(100),
 });
@@ -78,18 +85,21 @@ export function emptyRunUsage(): RunUsage {
   return { tokens: null, cost: [], costBySession: {}, context: null, toolCalls: 0, durationMs: 0, turnSince: null };
 }
 
+/** A sum that stays a safe integer however many reports an agent sends (it saturates). */
+const plus = (a: number, b: number) => Math.min(Number.MAX_SAFE_INTEGER, a + b);
+
 /** Adds token counts; an optional part stays absent only when both sides lack it. */
 export function addTokens(a: TokenCounts | null, b: TokenCounts): TokenCounts {
   if (a === null) return { ...b };
-  const sum: TokenCounts = { input: a.input + b.input, output: a.output + b.output, total: a.total + b.total };
-  if (a.cachedInput !== undefined || b.cachedInput !== undefined) sum.cachedInput = (a.cachedInput ?? 0) + (b.cachedInput ?? 0);
-  if (a.reasoning !== undefined || b.reasoning !== undefined) sum.reasoning = (a.reasoning ?? 0) + (b.reasoning ?? 0);
+  const sum: TokenCounts = { input: plus(a.input, b.input), output: plus(a.output, b.output), total: plus(a.total, b.total) };
+  if (a.cachedInput !== undefined || b.cachedInput !== undefined) sum.cachedInput = plus(a.cachedInput ?? 0, b.cachedInput ?? 0);
+  if (a.reasoning !== undefined || b.reasoning !== undefined) sum.reasoning = plus(a.reasoning ?? 0, b.reasoning ?? 0);
   return sum;
 }
 
 /** Sums the sessions' costs per unit, units in first-seen order. */
 export function costPerUnit(bySession: Record<string, UsageCost>): UsageCost[] {
   const sums = new Map<string, number>();
-  for (const { amount, currency } of Object.values(bySession)) sums.set(currency, (sums.get(currency) ?? 0) + amount);
+  for (const { amount, currency } of Object.values(bySession)) sums.set(currency, plus(sums.get(currency) ?? 0, amount));
   return [...sums].map(([currency, amount]) => ({ amount, currency }));
 }

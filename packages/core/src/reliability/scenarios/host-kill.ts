@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LedgerEvent } from '../../contract/schemas/ledger.js';
 import { openLedger } from '../../ledger/index.js';
+import { nodeChildEnv } from '../../runtime/index.js';
 import { readRunEvents, RunManager } from '../../runs/index.js';
 import { checkDurability, countDuplicatedPrompts, staleGenerationEvents, type Acknowledgement } from '../checkers.js';
 import { HOST_KILL_RESTART, hostChildMain, parseHostLine } from '../host-protocol.js';
@@ -61,7 +62,7 @@ interface KillResult {
  */
 function runAndKill(args: string[], killAfterAcks: number, deadlineMs: number): Promise<KillResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [hostChildMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [hostChildMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: nodeChildEnv() });
     const result: KillResult = { runId: '', acks: [], prompts: [], late: false };
     const deadline = setTimeout(() => {
       if (killed) return;

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LiveExportLine, type LiveExportStatus } from '../../contract/schemas/sinks.js';
+import { nodeChildEnv } from '../../runtime/index.js';
 import { Backoff } from '../backoff.js';
 
 export const liveExportMain = fileURLToPath(new URL('../../../dist/sinks/otlp/live-main.js', import.meta.url));
@@ -25,6 +26,8 @@ export interface LiveExportOptions {
 
 export class LiveOtlpExport {
   private child: ChildProcess | null = null;
+  /** The child being stopped on purpose (its exit is not a crash). */
+  private stopping: ChildProcess | null = null;
   private wanted = false;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly backoff: Backoff;
@@ -74,7 +77,7 @@ export class LiveOtlpExport {
     this.restartTimer = null;
     if (!this.wanted || this.child) return;
     this.update({ state: 'starting' });
-    const child = spawn(process.execPath, [liveExportMain, this.options.dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env: this.options.env ?? process.env });
+    const child = spawn(process.execPath, [liveExportMain, this.options.dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env: nodeChildEnv(this.options.env ?? process.env) });
     this.child = child;
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
@@ -84,14 +87,25 @@ export class LiveOtlpExport {
     child.once('error', (error) => this.update({ problem: `The live exporter could not start: ${error.message}` }));
     child.once('close', (code, signal) => {
       if (this.child === child) this.child = null;
+      const stoppedOnPurpose = this.stopping === child;
+      if (stoppedOnPurpose) this.stopping = null;
       if (!this.wanted) {
         this.update({ state: 'off' });
         return;
       }
-      // It died while wanted: say why, and start it again after a while.
-      const why = this.status.state === 'failed' ? this.status.problem : `The live exporter stopped (${signal ?? `exit ${code}`})${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}.`;
+      // Switched off and on again while it was stopping: start the new one now.
+      if (stoppedOnPurpose) return this.spawnChild();
+      // It said what is wrong (no endpoint, a refused URL): starting again would say the same.
+      if (this.status.state === 'failed' && this.status.problem) {
+        const problem = `${this.status.problem} Fix it, then switch the live export off and on.`;
+        this.update({ problem });
+        this.options.onProblem?.(problem);
+        return;
+      }
+      // It died while wanted (killed, crashed): say why, and start it again after a while.
+      const why = `The live exporter stopped (${signal ?? `exit ${code}`})${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}.`;
       this.update({ state: 'failed', problem: why, restarts: this.status.restarts + 1 });
-      if (why) this.options.onProblem?.(why);
+      this.options.onProblem?.(why);
       this.restartTimer = setTimeout(() => this.spawnChild(), this.backoff.next());
     });
   }
@@ -122,6 +136,7 @@ export class LiveOtlpExport {
       return;
     }
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    this.stopping = child;
     child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await closed;

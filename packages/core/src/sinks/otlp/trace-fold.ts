@@ -70,6 +70,9 @@ export class TraceFold {
   private lastStopReason: string | undefined;
   private generation = 0;
   private sessionId: string | undefined;
+  /** Token deltas the agent reported (`usage.reported`), per turn and for the whole run. */
+  private readonly turnTokens = new Map<number, { input: number; output: number }>();
+  private readonly runTokens = { input: 0, output: 0, reported: false };
 
   constructor(readonly runId: string) {
     this.traceId = traceIdOf(runId);
@@ -167,7 +170,8 @@ export class TraceFold {
         this.turnsEnded += 1;
         if (!open) break;
         this.openTurns.delete(turn);
-        const usage = (payload.usage ?? {}) as Payload;
+        const tokens = this.turnTokens.get(turn);
+        this.turnTokens.delete(turn);
         closed.push(
           this.close(
             open,
@@ -175,12 +179,28 @@ export class TraceFold {
             attrs({
               'keel.stop_reason': stopReason,
               'gen_ai.response.finish_reasons': [stopReason],
-              'gen_ai.usage.input_tokens': num(usage.inputTokens ?? usage.input_tokens),
-              'gen_ai.usage.output_tokens': num(usage.outputTokens ?? usage.output_tokens),
+              'gen_ai.usage.input_tokens': tokens?.input,
+              'gen_ai.usage.output_tokens': tokens?.output,
             }),
             QUIET_STOPS.has(stopReason) ? { code: stopReason === 'end_turn' ? 'ok' : 'unset' } : { code: 'error', message: stopReason },
           ),
         );
+        break;
+      }
+      case 'usage.reported': {
+        const tokens = payload.tokens as Payload | undefined;
+        const input = num(tokens?.input);
+        const output = num(tokens?.output);
+        if (input === undefined && output === undefined) break;
+        let turn = num(payload.turn);
+        if (turn === undefined) for (const open of this.openTurns.keys()) turn = Math.max(turn ?? open, open);
+        if (turn !== undefined) {
+          const sum = this.turnTokens.get(turn) ?? { input: 0, output: 0 };
+          this.turnTokens.set(turn, { input: sum.input + (input ?? 0), output: sum.output + (output ?? 0) });
+        }
+        this.runTokens.input += input ?? 0;
+        this.runTokens.output += output ?? 0;
+        this.runTokens.reported = true;
         break;
       }
       case 'tool.started': {
@@ -308,7 +328,14 @@ export class TraceFold {
           this.runClosed = true;
           const stopReason = str(payload.stopReason) ?? this.lastStopReason;
           closed.push(
-            this.close({ record: this.runSpan }, event, attrs({ 'keel.run.state': state, 'keel.stop_reason': stopReason, 'keel.turns': this.turnsEnded, 'keel.generation': this.generation }), stopReason && !QUIET_STOPS.has(stopReason) ? { code: 'error', message: stopReason } : undefined),
+            this.close({ record: this.runSpan }, event, attrs({
+              'keel.run.state': state,
+              'keel.stop_reason': stopReason,
+              'keel.turns': this.turnsEnded,
+              'keel.generation': this.generation,
+              'gen_ai.usage.input_tokens': this.runTokens.reported ? this.runTokens.input : undefined,
+              'gen_ai.usage.output_tokens': this.runTokens.reported ? this.runTokens.output : undefined,
+            }), stopReason && !QUIET_STOPS.has(stopReason) ? { code: 'error', message: stopReason } : undefined),
           );
         }
         break;

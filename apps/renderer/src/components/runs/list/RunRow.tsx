@@ -3,6 +3,7 @@ import { agentLabel, baseName } from '../../../lib/agent.js';
 import { absoluteTime, relativeTime } from '../../../lib/time.js';
 import { StateBadge } from '../../StateBadge.js';
 import { RunRowActions } from './RunRowActions.js';
+import { RunRowUsage } from './RunRowUsage.js';
 
 /** One run in the run list: title, state, workspace, time, agent, flags, and its actions (⋯). A per-row fact (e.g. usage) is one more child here. */
 export function RunRow({ run, selected, now, onSelect }: { run: RunSummary; selected: boolean; now: number; onSelect(): void }) {
@@ -44,6 +45,7 @@ export function RunRow({ run, selected, now, onSelect }: { run: RunSummary; sele
       <div className="run-row-meta muted">
         <span className="run-agent">{agentLabel(run.agent)}</span>
       </div>
+      <RunRowUsage usage={run.usage} now={now} />
       {(stop || run.quarantined || run.readOnly || run.archived) && (
         <div className="run-row-flags">
           {stop && (
