@@ -61,4 +61,30 @@ describe('keel runs archive / delete', () => {
     const unknown = await runKeel(['runs', 'archive', kept, '--data', data]);
     expect(unknown).toMatchObject({ code: 1, stderr: `keel: There is no run ${kept} in the run list.\n` });
   });
+
+  it('finishes a deletion a killed Keel left pending before it acts; deletes the files of a run deleted with its files kept', { timeout: 240_000 }, async () => {
+    const pending = await newRun();
+    const kept = await newRun();
+    const stays = await newRun();
+    expect((await runKeel(['runs', 'delete', kept, '--data', data])).code).toBe(0);
+    // As a Keel killed right after recording the intent would leave it.
+    const file = path.join(data, 'run-list.json');
+    const marks = JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: Record<string, unknown> };
+    marks.runs[pending] = { deletedAt: new Date().toISOString(), files: 'pending' };
+    fs.writeFileSync(file, JSON.stringify(marks));
+
+    const archived = await runKeel(['runs', 'archive', stays, '--data', data]);
+    expect(archived).toMatchObject({ code: 0, stdout: `archived ${stays}\n`, stderr: `keel: finished deleting the files of run ${pending}\n` });
+    expect(fs.existsSync(log(pending))).toBe(false);
+    expect(fs.existsSync(path.join(data, 'runs', pending))).toBe(false);
+    expect((JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: Record<string, { files?: string }> }).runs[pending]?.files).toBe('deleted');
+
+    expect(fs.existsSync(log(kept))).toBe(true);
+    const later = await runKeel(['runs', 'delete', kept, '--files', '--json', '--data', data]);
+    expect(later.code).toBe(0);
+    expect(JSON.parse(later.stdout)).toMatchObject({ runId: kept, filesDeleted: true, notes: [] });
+    expect(fs.existsSync(log(kept))).toBe(false);
+    expect((await listed()).map((run) => run.id)).not.toContain(kept);
+    expect((await runKeel(['ledger', 'verify', '--data', data])).code).toBe(0);
+  });
 });

@@ -20,12 +20,13 @@ const FOLD_SOURCES = [
   'replay/decode.ts',
   'replay/run-state.ts',
   'replay/usage.ts',
+  'contract/usage-steps.ts',
   'contract/schemas/usage.ts',
   'contract/schemas/replay.ts',
 ];
 
 /** Recorded with the version it belongs to: [version, sha256 of the sources]. */
-const RECORDED: [number, string] = [4, '76e5f300b02bdac08afc5a2e44345cf7e2fbf8c255c3c5280e7ac84102c9772d'];
+const RECORDED: [number, string] = [4, 'e1813190a10c64b6e738d7609d7fb3fa3d5cb6bf67c67a929bba92ddec9fcd8f'];
 
 function fingerprint(): string {
   const hash = createHash('sha256');
