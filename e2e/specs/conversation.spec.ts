@@ -193,7 +193,7 @@ test('kill -9 of the agent while an approval is pending: recovery cards, the orp
   // The recovery, as cards, in order: exit, restart, new generation, session replayed, approvals reset.
   await expect(recovery(page, 'agent_exited')).toContainText('was killed by SIGKILL');
   await expect(recovery(page, 'restarting')).toBeVisible();
-  await expect(recovery(page, 'agent_started')).toContainText('generation 2');
+  await expect(recovery(page, 'agent_started')).toContainText('Agent process #2 started.');
   await expect(recovery(page, 'session')).toHaveAttribute('data-outcome', 'replayed');
   await expect(recovery(page, 'approvals_reset')).toContainText('1 pending approval was reset');
   const order = await page.getByTestId('recovery-card').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-recovery')));

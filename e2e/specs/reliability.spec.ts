@@ -74,14 +74,14 @@ test('empty state, live harness progress, tiles with a trend after two scorecard
     const facts = pane(page).getByTestId('run-facts');
     await expect(facts).toContainText('Restarts1', { timeout: 60_000 });
     await expect(pane(page).getByTestId('recovery-timeline')).toContainText(/restart \(agent_restarted\)/, { timeout: 60_000 });
-    await expect(pane(page).getByTestId('recovery-timeline')).toContainText('bound, generation 2', { timeout: 60_000 });
+    await expect(pane(page).getByTestId('recovery-timeline')).toContainText('bound, agent process #2', { timeout: 60_000 });
     await page.screenshot({ path: path.join(artifactsDir, 'reliability-light.png'), fullPage: true });
 
     const dark = await (await browser.newContext({ colorScheme: 'dark', viewport: { width: 1400, height: 1000 } })).newPage();
     await dark.goto(keel.url);
     await runRow(dark, run.id).click();
     await expect(pane(dark).getByTestId('slo-tiles').locator('.slo-tile')).toHaveCount(6);
-    await expect(pane(dark).getByTestId('recovery-timeline')).toContainText('bound, generation 2');
+    await expect(pane(dark).getByTestId('recovery-timeline')).toContainText('bound, agent process #2');
     await dark.screenshot({ path: path.join(artifactsDir, 'reliability-dark.png'), fullPage: true });
   } finally {
     close();
