@@ -75,9 +75,16 @@ function handshake(program: string, args: string[], cwd: string, timeoutMs: numb
       timeoutMs,
     );
     child.on('error', (error) => finish(`It could not be started: ${error.message}.`));
+    // 'exit' can come before the last stderr bytes are read: say it once stderr has ended too
+    // (or shortly after, when a left-behind child keeps the pipe open).
     child.on('exit', (code, signal) => {
-      const tail = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 300);
-      finish(`It exited (${signal ?? `code ${code}`}) before answering the ACP handshake${tail ? `: ${tail}` : '.'}`);
+      const say = () => {
+        const tail = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 300);
+        finish(`It exited (${signal ?? `code ${code}`}) before answering the ACP handshake${tail ? `: ${tail}` : '.'}`);
+      };
+      if (!child.stderr || child.stderr.readableEnded) return say();
+      child.stderr.once('end', say);
+      setTimeout(say, 500).unref();
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-4000);
