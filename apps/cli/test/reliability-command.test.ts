@@ -18,6 +18,9 @@ describe('keel reliability', () => {
     expect(result.code, result.stderr).toBe(0);
     const card = Scorecard.parse(JSON.parse(result.stdout));
     expect(card).toMatchObject({ seed: 5, profile: 'quick', verdict: 'pass' });
+    // Each finished scenario is said on stderr as it ends, --json or not.
+    expect(result.stderr).toMatch(/\[1\/2\] torn-tail +passed +10\/10 recovered/);
+    expect(result.stderr).toMatch(/\[2\/2\] mid-file-damage +passed +5\/5 recovered/);
     expect(card.scenarios.map((scenario) => [scenario.name, scenario.verdict, scenario.counters.attempts])).toEqual([
       ['torn-tail', 'passed', 10],
       ['mid-file-damage', 'passed', 5],

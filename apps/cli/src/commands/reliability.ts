@@ -107,9 +107,11 @@ export function registerReliability(program: Command): void {
       const scenarios = parseScenarios(options.scenario ?? []);
       const targets = parseTargets(options.target ?? []);
       const outDir = options.out ? path.resolve(options.out) : reliabilityDir(dataDirFor(options.data, 'create'));
-      const tty = Boolean(process.stderr.isTTY) && !options.json;
-      if (!options.json) process.stderr.write(`keel reliability --${profile} --seed ${seed}\n`);
-      const card = await runHarness({ profile, seed, scenarios, targets, onProgress: options.json ? undefined : progressPrinter(tty) });
+      // Progress goes to stderr with --json too: a long --full run that is stopped still leaves
+      // each finished scenario's counts (the scorecard is written only at the end).
+      const tty = Boolean(process.stderr.isTTY);
+      process.stderr.write(`keel reliability --${profile} --seed ${seed}\n`);
+      const card = await runHarness({ profile, seed, scenarios, targets, onProgress: progressPrinter(tty) });
       const files = writeScorecard(outDir, card);
       if (options.json) process.stdout.write(`${JSON.stringify(card, null, 2)}\n`);
       else printCard(card, files);
