@@ -115,10 +115,10 @@ export const hostKill: Scenario = {
     fs.mkdirSync(workspace, { recursive: true });
     const turn = { steps: [{ message: 'Streaming for the host-kill scenario.' }, { stream: { count: 150, delayMs: 2 } }, { message: 'Done.' }] };
     const script = writeScript(ctx.workDir, 'reliability-host-kill', Array.from({ length: 8 }, () => turn));
-    const acks: Acknowledgement[] = [];
+    const acks = new Map<string, Acknowledgement[]>();
     const prompts = new Set<string>();
     let runId = 'new';
-    const worst: Worst = { lost: 0, unexpected: 0 };
+    const worst: Worst = new Map();
     for (let index = 1; index <= ctx.iterations; index++) {
       const label = `kill ${index}`;
       let recovered = false;
@@ -126,11 +126,18 @@ export const hostKill: Scenario = {
         const killAfter = randomInt(ctx.rand, 1, 200);
         const result = await runAndKill([dataDir, workspace, script, runId, `host-kill prompt ${index}`], killAfter, HOST_DEADLINE_MS);
         if (result.late) tally.problem(`${label}: the host made ${result.acks.length} of ${killAfter} commits in ${HOST_DEADLINE_MS / 1000} s and was killed then`);
-        acks.push(...result.acks);
+        for (const ack of result.acks) {
+          const list = acks.get(ack.runId);
+          if (list) list.push(ack);
+          else acks.set(ack.runId, [ack]);
+        }
         for (const text of result.prompts) prompts.add(text);
         if (!result.runId) throw new Error(`the host never became ready within ${HOST_DEADLINE_MS / 1000} s`);
         runId = result.runId;
-        recovered = await reopenAndCheck(dataDir, runId, acks, prompts, worst, tally, label);
+        // Every reopen checks the run it killed; every run (all the earlier ones too) is checked
+        // again at each fresh run and at the end, so the scenario's cost stays linear in kills.
+        const scope = index % KILLS_PER_RUN === 0 || index === ctx.iterations ? 'all' : 'run';
+        recovered = await reopenAndCheck(dataDir, runId, acks, prompts, worst, tally, label, scope);
       } catch (error) {
         tally.problem(`${label}: ${describeError(error)}`);
       }
@@ -138,7 +145,8 @@ export const hostKill: Scenario = {
       if (index % KILLS_PER_RUN === 0) runId = 'new';
       ctx.progress(index);
     }
-    tally.add({ acknowledged: acks.length, lost: worst.lost, unexpected: worst.unexpected });
+    const sum = (pick: (counts: { lost: number; unexpected: number }) => number) => [...worst.values()].reduce((total, counts) => total + pick(counts), 0);
+    tally.add({ acknowledged: [...acks.values()].reduce((total, list) => total + list.length, 0), lost: sum((c) => c.lost), unexpected: sum((c) => c.unexpected) });
     if (ctx.iterations > 0 && runId !== 'new') {
       const resumed = await resume(dataDir, runId, tally).catch((error: unknown) => {
         tally.problem(`resume after the last kill: ${describeError(error)}`);
@@ -150,46 +158,48 @@ export const hostKill: Scenario = {
   },
 };
 
-interface Worst {
-  lost: number;
-  unexpected: number;
-}
+/** Per run, the most lost and unexpected events any check found (a later check must not find more). */
+type Worst = Map<string, { lost: number; unexpected: number }>;
 
 /** The reopen after a kill: reconcile, then check durability, staleness and the run's state. */
 async function reopenAndCheck(
   dataDir: string,
   runId: string,
-  acks: readonly Acknowledgement[],
+  acks: ReadonlyMap<string, readonly Acknowledgement[]>,
   prompts: ReadonlySet<string>,
   worst: Worst,
   tally: Tally,
   label: string,
+  scope: 'run' | 'all',
 ): Promise<boolean> {
   const ledger = await openLedger({ dataDir });
   try {
     const manager = await RunManager.open({ ledger, dataDir, tuning: { restart: HOST_KILL_RESTART } });
     await manager.close();
-    const stored = new Map<string, LedgerEvent[]>(ledger.runs().map((run) => [run.id, readRunEvents(ledger, run.id)]));
     const explained = (event: LedgerEvent) => event.type !== 'prompt.sent' || prompts.has((event.payload as { text: string }).text);
-    const durability = checkDurability(acks, stored, explained);
-    const stale = [...stored.values()].flatMap((events) => staleGenerationEvents(events));
-    // The data directory keeps every earlier run: each check's totals are cumulative, so only
-    // what grew since the last check is new.
-    const lost = durability.lost;
-    const unexpected = durability.unexpected + stale.length;
-    if (lost > worst.lost || unexpected > worst.unexpected) {
-      for (const problem of durability.problems.slice(0, 5)) tally.problem(`${label}: ${problem}`);
-      for (const event of stale.slice(0, 3)) tally.problem(`${label}: generation ${event.generation} recorded ${event.type} #${event.seq} after it exited`);
+    const checked = scope === 'all' ? ledger.runs().map((run) => run.id) : [runId];
+    let grew = false;
+    let events: LedgerEvent[] = [];
+    for (const id of checked) {
+      const stored = readRunEvents(ledger, id);
+      if (id === runId) events = stored;
+      const durability = checkDurability(acks.get(id) ?? [], new Map([[id, stored]]), explained);
+      const stale = staleGenerationEvents(stored);
+      const lost = durability.lost;
+      const unexpected = durability.unexpected + stale.length;
+      const before = worst.get(id) ?? { lost: 0, unexpected: 0 };
+      if (lost > before.lost || unexpected > before.unexpected) {
+        grew = true;
+        for (const problem of durability.problems.slice(0, 5)) tally.problem(`${label}: ${problem}`);
+        for (const event of stale.slice(0, 3)) tally.problem(`${label}: generation ${event.generation} recorded ${event.type} #${event.seq} after it exited`);
+      }
+      worst.set(id, { lost: Math.max(before.lost, lost), unexpected: Math.max(before.unexpected, unexpected) });
     }
-    const grew = lost > worst.lost || unexpected > worst.unexpected;
-    worst.lost = Math.max(worst.lost, lost);
-    worst.unexpected = Math.max(worst.unexpected, unexpected);
-    const events = stored.get(runId) ?? [];
     const lastState = [...events].reverse().find((event) => event.type === 'run.state')?.payload as { state: string } | undefined;
     // The killed host's agent (the run's last generation) must not outlive the reopen.
     const lastAgent = [...events].reverse().find((event) => event.type === 'runtime.started')?.payload as { pid: number } | undefined;
     const orphans = lastAgent && isOurAgent(lastAgent.pid) ? [lastAgent.pid] : [];
-    const verify = ledger.verify();
+    const verify = scope === 'all' ? ledger.verify() : ledger.verify(runId);
     const problems = [
       ...(ledger.recovery.quarantined.length > 0 ? [`quarantined after reopen: ${ledger.recovery.quarantined.join(', ')}`] : []),
       ...(verify.ok ? [] : ['ledger verify failed after reopen']),
