@@ -142,7 +142,8 @@ export const hostKill: Scenario = {
         tally.problem(`${label}: ${describeError(error)}`);
       }
       tally.add({ attempts: 1, recovered: recovered ? 1 : 0 });
-      if (index % KILLS_PER_RUN === 0) runId = 'new';
+      // A fresh run every KILLS_PER_RUN kills, but not after the last: the final resume needs it.
+      if (index % KILLS_PER_RUN === 0 && index < ctx.iterations) runId = 'new';
       ctx.progress(index);
     }
     const sum = (pick: (counts: { lost: number; unexpected: number }) => number) => [...worst.values()].reduce((total, counts) => total + pick(counts), 0);
