@@ -82,6 +82,10 @@ test('in the background: an approval and a finished run notify, badge the title 
 
     await client.invoke('approval.decide', { runId: run.id, approvalId: first, decision: 'allow_once' });
     const second = await pendingApproval(run.id, 1);
+    // Decided only once the page has shown it: one decided before the page saw it pending is
+    // rightly never notified (another window answered it), and that is not what this checks.
+    await expect(page).toHaveTitle('(1) Keel — approval needed');
+    await expect.poll(() => notices(page).then((list) => list.length)).toBe(2);
     await client.invoke('approval.decide', { runId: run.id, approvalId: second, decision: 'allow_once' });
     await expect(page).toHaveTitle('• Keel — run finished', { timeout: 30_000 });
     expect(await favicon(page)).toMatch(/<circle[^>]*\/><\/svg>$/);

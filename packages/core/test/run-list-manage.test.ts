@@ -10,17 +10,22 @@ import type { KeelClient, RunListUpdate, RunSummary } from '../src/contract/inde
 import { ledgerPaths } from '../src/ledger/index.js';
 import { runListFile } from '../src/host/run-list-marks.js';
 import { busyRepo, git } from './fixtures/checkpoint-kit.js';
+import { waitForEvent } from './fixtures/runtime-kit.js';
 import { useWorkstations } from './fixtures/workstation-kit.js';
 import { tempDir } from './helpers.js';
 
 const { start } = useWorkstations();
 const HELLO = { kind: 'builtin', script: 'hello' } as const;
 
-/** A run that finished one turn of the hello script (so it has a checkpoint in a git workspace). */
+/**
+ * A run that finished one turn of the hello script and recorded that turn's checkpoint (the
+ * checkpoint follows `turn.ended`, so waiting on the turn alone leaves an append still to come).
+ */
 async function finishedRun(client: KeelClient, workstation: Awaited<ReturnType<typeof start>>['workstation'], workspace: string): Promise<RunSummary> {
   const run = await client.invoke('runs.create', { workspace, agent: HELLO });
   const { turn } = await client.invoke('run.prompt', { runId: run.id, text: 'Say hello' });
   await workstation.runs.get(run.id).waitForTurn(turn);
+  await waitForEvent(workstation.ledger, run.id, (event) => (event.type === 'checkpoint.created' || event.type === 'checkpoint.skipped') && (event.payload as { turn: number }).turn === turn, { label: `turn ${turn}'s checkpoint` });
   return run;
 }
 

@@ -274,6 +274,22 @@ describe('runs.changed: the live run list', () => {
     list.stop();
   });
 
+  it('never coalesces a state change away: waiting, running, waiting again within one window all reach the subscriber', async () => {
+    const { workstation, client } = await start();
+    const runId = workstation.ledger.newRunId();
+    await workstation.ledger.append(runId, createdEvent);
+    const list = watchRunList(client);
+    await list.until((update) => update.kind === 'snapshot');
+    const states = ['running', 'awaiting_approval', 'running', 'awaiting_approval'];
+    let last = 0;
+    for (const state of states) last = (await workstation.ledger.append(runId, { type: 'run.state', payload: { state } })).seq;
+    await list.until((update) => shows(update, runId, (summary) => summary.lastSeq === last));
+    const seenStates = list.seen.flatMap((update) => update.runs.filter((run) => run.id === runId).map((run) => run.state));
+    // The snapshot shows it created; each state after that arrives, in order.
+    expect(seenStates.filter((state, i) => state !== seenStates[i - 1])).toEqual(['created', ...states]);
+    list.stop();
+  });
+
   it('after a reconnect starts again with the whole list, including what changed while disconnected', async () => {
     const { workstation, client: local } = await start();
     const before = workstation.ledger.newRunId();

@@ -245,7 +245,8 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
  * The live run list behind `runs.changed`: one commit listener for all subscribers. A commit
  * marks its run; the first mark opens a window of RUN_LIST_WINDOW_MS, at whose end every
  * subscriber gets the marked runs' current summaries (ledger.run, a map lookup) in one message.
- * So a streaming turn costs at most one small message per window, whatever its event rate.
+ * So a streaming turn costs at most one small message per window, whatever its event rate; a
+ * `run.state` commit sends at once, so every state a run passes through reaches subscribers.
  * A subscriber that joins while a window is open may get a change its snapshot already shows;
  * applying a summary twice changes nothing.
  */
@@ -281,7 +282,15 @@ function runListFeed(ledger: Ledger, marks: RunListMarks) {
     marked.add(runId);
     timer ??= setTimeout(send, RUN_LIST_WINDOW_MS);
   };
-  const stopListening = ledger.onCommit((event) => mark(event.run_id));
+  // A state change closes the window at once: waiting -> running -> waiting within one window
+  // would otherwise reach subscribers as no change, and the second approval would never notify.
+  const stopListening = ledger.onCommit((event) => {
+    mark(event.run_id);
+    if (event.type === 'run.state' && timer) {
+      clearTimeout(timer);
+      send();
+    }
+  });
 
   return {
     /** A run's mark changed (archived): its summary goes out in the next window. */
