@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
 import type { RunSummary } from '@keel/core/contract';
-import { requireDataDir, resolveDataDir, whyNotWritable } from '@keel/core/data-dir';
-import { RunListMarks } from '@keel/core/run-list-marks';
+import fs from 'node:fs';
+import { requireDataDir, resolveDataDir, runListFile, whyNotWritable } from '@keel/core/data-dir';
 import { withDataOption } from './options.js';
 
 /** The listed runs as the app's run list has them: deleted ones left out, archived ones marked. */
-export function withRunListMarks(data: string | undefined, runs: RunSummary[]): RunSummary[] {
+export async function withRunListMarks(data: string | undefined, runs: RunSummary[]): Promise<RunSummary[]> {
+  const dataDir = resolveDataDir({ flag: data });
+  // No marks file (nothing ever archived or deleted): every run shows, none archived, and the
+  // schemas that check the file (zod, ~0.1 s to load) stay unloaded (issue 16: start-up).
+  if (!fs.existsSync(runListFile(dataDir))) return runs.map((run) => ({ ...run, archived: false }));
+  const { RunListMarks } = await import('@keel/core/run-list-marks');
   // Listing never writes: an unreadable run-list.json is left for the app to set aside.
-  return new RunListMarks(resolveDataDir({ flag: data }), { readOnly: true }).list(runs);
+  return new RunListMarks(dataDir, { readOnly: true }).list(runs);
 }
 
 type Handlers = ReturnType<typeof import('@keel/core').runListHandlers>;

@@ -66,7 +66,7 @@ export function registerRuns(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { data?: string; json?: boolean }) => {
       const { runs: listed, note } = await listRuns(options.data);
-      const runs = withRunListMarks(options.data, listed);
+      const runs = await withRunListMarks(options.data, listed);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         return;

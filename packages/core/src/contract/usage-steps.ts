@@ -1,4 +1,5 @@
-import { addTokens, costPerUnit, type RunUsage, type UsageReportedPayload } from './schemas/usage.js';
+import type { RunUsage, UsageReportedPayload } from './schemas/usage.js';
+import { addTokens, costPerUnit } from './usage-math.js';
 
 /**
  * The one formula for a run's usage (I9), step by step: each function returns a new RunUsage

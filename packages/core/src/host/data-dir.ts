@@ -12,6 +12,9 @@ export interface DataDirSource {
 }
 
 /** Where Keel keeps its data when nothing says otherwise, per platform convention. */
+/** The run list's marks (archived, deleted) beside the ledger: host/run-list-marks.ts reads and writes it. */
+export const runListFile = (dataDir: string) => path.join(dataDir, 'run-list.json');
+
 export function defaultDataDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Keel');
   if (platform === 'win32') return path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'Keel');

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { RunSummary } from '../contract/schemas/ledger.js';
 import { z } from 'zod';
 import { KeelRpcError } from '../contract/errors.js';
 import { RunId } from '../contract/schemas/ledger.js';
 import { RUN_LIST_SCHEMA_VERSION, RunListFile, RunListMark } from '../contract/schemas/run-list.js';
 import { writeFileAtomic } from '../fsutil/index.js';
+import { runListFile } from './data-dir.js';
 
 // Light on purpose (contract and fsutil only): `keel runs` reads the marks without loading Keel.
 
-export const runListFile = (dataDir: string) => path.join(dataDir, 'run-list.json');
+export { runListFile };
 
 /** A mark as a newer Keel may write it: the fields this build knows, anything else left out. */
 const KnownFieldsOfMark = z.object(RunListMark.shape);

@@ -1,5 +1,6 @@
 import type { LedgerEvent } from '../contract/schemas/ledger.js';
-import { emptyRunUsage, type RunUsage, type UsageReportedPayload } from '../contract/schemas/usage.js';
+import type { RunUsage, UsageReportedPayload } from '../contract/schemas/usage.js';
+import { emptyRunUsage } from '../contract/usage-math.js';
 import { usageReported, usageToolCall, usageTurnEnded, usageTurnStarted } from '../contract/usage-steps.js';
 import { canonicalJson } from '../contract/canonical-json.js';
 

@@ -1,0 +1,62 @@
+// `keel runs` start-up (issue 16 item 4): on a quiet data directory without run list marks the
+// command loads commander, the ledger's SQLite half and the quiet listing only — no zod, no
+// contract schemas, no runtime. The real CLI process with a module hook that reports every module
+// it resolves; a real ledger written through the append path.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '@keel/core';
+import { openLedger } from '@keel/core';
+import { removeTempDirs, requireBuilt, runKeel, tempDir } from '../../../packages/core/test/fixtures/runtime-kit.js';
+
+let hooks: string;
+
+beforeAll(() => {
+  requireBuilt();
+  hooks = tempDir('keel-cli-hooks-');
+  fs.writeFileSync(
+    path.join(hooks, 'hooks.mjs'),
+    "import fs from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context);\n  fs.writeSync(2, `RESOLVED ${result.url}\\n`);\n  return result;\n}\n",
+  );
+  fs.writeFileSync(path.join(hooks, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+});
+afterAll(removeTempDirs);
+
+/** A data directory with one finished run, closed cleanly (so its ledger is quiet). */
+async function quietDataDir(): Promise<{ data: string; runId: string }> {
+  const data = tempDir('keel-cli-quiet-');
+  const ledger = await openLedger({ dataDir: data });
+  const runId = ledger.newRunId();
+  await ledger.append(runId, { type: 'run.created', payload: { workspace: data, agent: { kind: 'builtin', script: 'hello' } } });
+  await ledger.append(runId, { type: 'run.state', payload: { state: 'completed', stopReason: 'end_turn' } });
+  await ledger.close();
+  return { data, runId };
+}
+
+async function listWithModules(data: string): Promise<{ runs: RunSummary[]; modules: string[] }> {
+  const result = await runKeel(['runs', '--data', data, '--json'], { env: { NODE_OPTIONS: `--import=${path.join(hooks, 'register.mjs')}` } });
+  expect(result.code, result.stderr).toBe(0);
+  const modules = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('RESOLVED '))
+    .map((line) => line.slice('RESOLVED '.length));
+  return { runs: JSON.parse(result.stdout) as RunSummary[], modules };
+}
+
+describe('keel runs start-up', () => {
+  it('lists a quiet ledger without marks loading neither zod nor the contract schemas nor the runtime', async () => {
+    const { data, runId } = await quietDataDir();
+    const { runs, modules } = await listWithModules(data);
+    expect(runs.map((run) => [run.id, run.state, run.archived])).toEqual([[runId, 'completed', false]]);
+    expect(modules.some((url) => url.includes('/ledger/quiet-listing.js'))).toBe(true);
+    expect(modules.filter((url) => url.includes('/node_modules/zod/') || url.includes('/contract/schemas/') || url.includes('/runtime/'))).toEqual([]);
+  });
+
+  it('with run list marks present it reads them (and only then loads the schemas that check the file)', async () => {
+    const { data, runId } = await quietDataDir();
+    fs.writeFileSync(path.join(data, 'run-list.json'), JSON.stringify({ schema_version: 1, runs: { [runId]: { archivedAt: new Date().toISOString() } } }));
+    const { runs, modules } = await listWithModules(data);
+    expect(runs.map((run) => [run.id, run.archived])).toEqual([[runId, true]]);
+    expect(modules.some((url) => url.includes('/node_modules/zod/'))).toBe(true);
+  });
+});
