@@ -1,27 +1,36 @@
 import os from 'node:os';
-import { lintSource } from '@secretlint/core';
-import { secretLintProfiler } from '@secretlint/profiler';
-import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
+import type { lintSource as LintSource } from '@secretlint/core';
 import { environmentValues, keelPatterns, type Detector, type SecretRange } from './secret-patterns.js';
 
 /** secretlint's recommended preset, as a detector over character ranges. */
 const SECRETLINT_PRESET_ID = '@secretlint/secretlint-rule-preset-recommend';
-const secretlintConfig = { rules: [{ id: SECRETLINT_PRESET_ID, rule: recommendedPreset }] };
 
 /**
- * secretlint's core records a performance mark per rule per call in a process-wide profiler,
- * whose observer searches every earlier mark on each new one: over a big bundle (thousands of
- * calls) that grew quadratic (a 100,000-event run took minutes, most of it in the profiler).
- * Keel never reads the profile, so marking is turned off for the process.
+ * secretlint and its preset, loaded with the first text to check (issue 16: importing Keel does
+ * not load them). secretlint's core records a performance mark per rule per call in a
+ * process-wide profiler, whose observer searches every earlier mark on each new one: over a big
+ * bundle (thousands of calls) that grew quadratic (a 100,000-event run took minutes, most of it
+ * in the profiler). Keel never reads the profile, so marking is turned off for the process.
  */
-secretLintProfiler.mark = () => undefined;
+type SecretlintConfig = Parameters<typeof LintSource>[0]['options']['config'];
+let secretlint: Promise<{ lintSource: typeof LintSource; config: SecretlintConfig }> | null = null;
+function loadSecretlint() {
+  secretlint ??= Promise.all([import('@secretlint/core'), import('@secretlint/profiler'), import('@secretlint/secretlint-rule-preset-recommend')]).then(
+    ([core, profiler, preset]) => {
+      profiler.secretLintProfiler.mark = () => undefined;
+      return { lintSource: core.lintSource, config: { rules: [{ id: SECRETLINT_PRESET_ID, rule: preset.creator }] } };
+    },
+  );
+  return secretlint;
+}
 
 export const secretlintDetector: Detector = {
   id: SECRETLINT_PRESET_ID,
   async find(text) {
+    const { lintSource, config } = await loadSecretlint();
     const result = await lintSource({
       source: { content: text, filePath: 'bundle-entry.txt', ext: '.txt', contentType: 'text' },
-      options: { config: secretlintConfig, noPhysicFilePath: true },
+      options: { config, noPhysicFilePath: true },
     });
     return result.messages.map((message) => ({
       start: message.range[0],

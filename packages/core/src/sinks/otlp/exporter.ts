@@ -1,7 +1,4 @@
 import os from 'node:os';
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import type { Resource } from '@opentelemetry/resources';
 import type { RunSummary } from '../../contract/schemas/ledger.js';
 import type { OtlpExportReport } from '../../contract/schemas/sinks.js';
 import { Backoff, pause } from '../backoff.js';
@@ -10,7 +7,7 @@ import type { LedgerSource } from '../postgres/mirror.js';
 import { redactValues, type TextRedactor } from '../redaction.js';
 import type { OtlpTarget } from './endpoint-config.js';
 import { ExportPositionFile } from './position.js';
-import { keelResource, toReadableSpan } from './readable-span.js';
+import type { Collector } from './collector.js';
 import type { SpanRecord } from './span-record.js';
 import { TraceFold } from './trace-fold.js';
 
@@ -48,19 +45,11 @@ export interface OtlpExportOptions {
 
 const PAGE = 1000;
 
-/** One request through the official exporter. */
-function exportOnce(exporter: OTLPTraceExporter, spans: ReturnType<typeof toReadableSpan>[]): Promise<Error | null> {
-  return new Promise((resolve) => {
-    exporter.export(spans, (result) => resolve(result.code === ExportResultCode.SUCCESS ? null : (result.error ?? new Error('the collector refused the spans'))));
-  });
-}
-
 class Sender {
   private readonly backoff = new Backoff();
 
   constructor(
-    private readonly exporter: OTLPTraceExporter,
-    private readonly resource: Resource,
+    private readonly collector: Collector,
     private readonly options: OtlpExportOptions,
   ) {}
 
@@ -70,11 +59,11 @@ class Sender {
       records.map((record) => ({ name: record.name, attributes: record.attributes, events: record.events, status: record.status })),
       this.options.redactor,
     );
-    const spans = records.map((record, i) => toReadableSpan({ ...record, ...redacted[i]!.value }, this.resource));
+    const spans = records.map((record, i) => ({ ...record, ...redacted[i]!.value }));
     const giveUpAfter = this.options.giveUpAfterMs ?? (this.options.follow ? 0 : 300_000);
     const since = Date.now();
     for (;;) {
-      const error = await exportOnce(this.exporter, spans);
+      const error = await this.collector.send(spans);
       if (!error) {
         this.backoff.reset();
         return true;
@@ -151,8 +140,9 @@ async function exportRun(run: RunSummary, options: OtlpExportOptions, position: 
  */
 export async function exportOtlp(options: OtlpExportOptions): Promise<OtlpExportReport> {
   const position = new ExportPositionFile(options.dataDir, options.target.url);
-  const exporter = new OTLPTraceExporter({ url: options.target.url.href, headers: options.target.headers, timeoutMillis: options.requestTimeoutMs ?? 5000 });
-  const sender = new Sender(exporter, keelResource(options.workstation ?? os.hostname()), options);
+  const { openCollector } = await import('./collector.js');
+  const collector = openCollector(options.target, options.requestTimeoutMs ?? 5000, options.workstation ?? os.hostname());
+  const sender = new Sender(collector, options);
   const report: OtlpExportReport = { endpoint: options.target.url.href, runs: [], spans: 0 };
   const include = options.include ?? (() => true);
   const folds = new Map<string, FoldState>();
@@ -174,6 +164,6 @@ export async function exportOtlp(options: OtlpExportOptions): Promise<OtlpExport
       if (options.signal?.aborted) return report;
     }
   } finally {
-    await exporter.shutdown().catch(() => {});
+    await collector.shutdown().catch(() => {});
   }
 }

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { MirrorReport } from '../../contract/schemas/sinks.js';
 import { Backoff, pause } from '../backoff.js';
 import { ChainMismatchError } from '../chain-check.js';
@@ -38,7 +38,9 @@ export function isFatalSinkError(error: unknown): boolean {
 /** Opens a connection and brings the mirror's schema up to date. */
 export async function connectMirror(url: string): Promise<pg.Client> {
   checkPostgresUrl(url);
-  const client = new pg.Client({ connectionString: url, application_name: 'keel-sink' });
+  // pg loads with the first connection, not with Keel (issue 16: start-up of every command and of the host).
+  const { default: Pg } = await import('pg');
+  const client = new Pg.Client({ connectionString: url, application_name: 'keel-sink' });
   client.on('error', () => {}); // a dropped connection surfaces on the next query
   try {
     await client.connect();

@@ -1,13 +1,16 @@
-// `keel runs` start-up (issue 16 item 4): on a quiet data directory without run list marks the
-// command loads commander, the ledger's SQLite half and the quiet listing only — no zod, no
-// contract schemas, no runtime. The real CLI process with a module hook that reports every module
-// it resolves; a real ledger written through the append path.
+// Start-up (issue 16 item 4), seen through the modules a real process resolves (a module hook
+// reports each): `keel runs` on a quiet data directory without run list marks loads commander,
+// the ledger's SQLite half and the quiet listing only — no zod, no contract schemas, no runtime;
+// and importing Keel at all (every other command, the host) loads neither the OpenTelemetry SDK
+// nor pg nor secretlint, which load with their first use.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '@keel/core';
 import { openLedger } from '@keel/core';
-import { removeTempDirs, requireBuilt, runKeel, tempDir } from '../../../packages/core/test/fixtures/runtime-kit.js';
+import { removeTempDirs, repoRoot, requireBuilt, runKeel, tempDir } from '../../../packages/core/test/fixtures/runtime-kit.js';
 
 let hooks: string;
 
@@ -43,7 +46,26 @@ async function listWithModules(data: string): Promise<{ runs: RunSummary[]; modu
   return { runs: JSON.parse(result.stdout) as RunSummary[], modules };
 }
 
-describe('keel runs start-up', () => {
+/** The modules a plain `import('@keel/core')` resolves, in a fresh Node. */
+function modulesOfImportingKeel(): string[] {
+  const script = path.join(hooks, 'import-keel.mjs');
+  fs.writeFileSync(script, `await import(${JSON.stringify(pathToFileURL(path.join(repoRoot, 'packages/core/dist/index.js')).href)});\n`);
+  const result = spawnSync(process.execPath, ['--import', path.join(hooks, 'register.mjs'), script], { encoding: 'utf8' });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('RESOLVED '))
+    .map((line) => line.slice('RESOLVED '.length));
+}
+
+describe('start-up modules', () => {
+  it('importing Keel loads neither the OpenTelemetry SDK nor pg nor secretlint (they load on first use)', () => {
+    const modules = modulesOfImportingKeel();
+    expect(modules.some((url) => url.endsWith('/ledger/index.js'))).toBe(true);
+    const heavy = modules.filter((url) => /\/node_modules\/(@opentelemetry|pg|@secretlint)\//.test(url));
+    expect(heavy).toEqual([]);
+  });
+
   it('lists a quiet ledger without marks loading neither zod nor the contract schemas nor the runtime', async () => {
     const { data, runId } = await quietDataDir();
     const { runs, modules } = await listWithModules(data);
