@@ -44,7 +44,8 @@ describe('keel policy explain', () => {
     expect(result.stdout).toMatch(/^policy [0-9a-f]{64} \(built-in \+ .*issue-policy\.yaml\)$/m);
   });
 
-  it('--write, --read, --network and --cwd', async () => {
+  // Six CLI processes in a row: minutes on a loaded two-core machine, not the default 30 s.
+  it('--write, --read, --network and --cwd', { timeout: 120_000 }, async () => {
     const json = async (args: string[]) => JSON.parse((await keel(['explain', '--data', data, '--workspace', workspace, '--policy', policyFile, '--json', ...args])).stdout) as Record<string, unknown>;
     expect(await json(['--write', 'src/a.ts'])).toMatchObject({ decision: 'allow', rule: 'sources' });
     expect(await json(['--write', '/etc/passwd'])).toMatchObject({ decision: 'deny', rule: null, why: 'no rule: default for write_outside' });
