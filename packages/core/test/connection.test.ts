@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CloseCode, closeReasons, type LedgerEvent, type ServerMessage } from '../src/contract/index.js';
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION, serveConnection, type ConnectionPeer } from '../src/host/connection.js';
+import { MAX_CALLS_IN_FLIGHT_PER_CONNECTION, MAX_SUBSCRIPTIONS_PER_CONNECTION, serveConnection, type ConnectionPeer } from '../src/host/connection.js';
 import { createRouter, type Handlers } from '../src/host/router.js';
 import { openWorkstation } from '../src/host/workstation.js';
 import { tempDir } from './helpers.js';
@@ -59,6 +59,30 @@ describe('wire connection', () => {
     expect(stops).toHaveLength(1);
     connection.close();
     expect(stops).toHaveLength(2);
+  });
+
+  it('caps the calls awaiting an answer per connection: the one past the cap is refused in plain words, and answers free room', async () => {
+    const pending: Array<() => void> = [];
+    const handlers = {
+      procedures: { 'app.info': () => new Promise<object>((resolve) => pending.push(() => resolve({}))) },
+      streams: {},
+    } as unknown as Handlers;
+    const sent: ServerMessage[] = [];
+    const connection = serveConnection(createRouter(handlers), { transport: 'socket' }, (m) => sent.push(m));
+    for (let id = 0; id <= MAX_CALLS_IN_FLIGHT_PER_CONNECTION; id++) connection.receive(JSON.stringify({ t: 'call', id, method: 'app.info', input: {} }));
+    await vi.waitFor(() => expect(pending).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION));
+    expect(sent).toEqual([
+      { t: 'result', id: MAX_CALLS_IN_FLIGHT_PER_CONNECTION, ok: false, error: { code: 'unavailable', message: expect.stringContaining('Too many calls in flight') } },
+    ]);
+    // One answered: one more call is taken (and answered in turn).
+    pending.shift()!();
+    const answered = () => sent.filter((m) => m.t === 'result' && m.id !== MAX_CALLS_IN_FLIGHT_PER_CONNECTION);
+    await vi.waitFor(() => expect(answered()).toHaveLength(1));
+    connection.receive(JSON.stringify({ t: 'call', id: 1000, method: 'app.info', input: {} }));
+    await vi.waitFor(() => expect(pending).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION));
+    for (const answer of pending.splice(0)) answer();
+    await vi.waitFor(() => expect(answered()).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION + 1));
+    expect(answered().every((m) => m.t === 'result' && !(m.ok === false && m.error.code === 'unavailable'))).toBe(true);
   });
 
   it('caps the number of live subscriptions per connection', () => {

@@ -5,6 +5,12 @@ import { appLog } from '../logging/index.js';
 
 /** At most this many live subscriptions per connection; a runaway client cannot exhaust the host. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 256;
+/**
+ * At most this many calls awaiting their answer per connection: a client that fires calls
+ * without waiting (a loop, a stuck retry) gets a plain refusal instead of growing the host's
+ * memory and work without bound. The app never has more than a handful in flight.
+ */
+export const MAX_CALLS_IN_FLIGHT_PER_CONNECTION = 64;
 
 /**
  * How much unsent output one connection may hold: bytes handed to its socket and not yet
@@ -80,6 +86,7 @@ export function serveConnection(
 ): Connection {
   const { pauseAtBytes, resumeAtBytes, closeAtBytes, stallMs } = { ...DEFAULT_FLOW_LIMITS, ...limits };
   const subscriptions = new Map<number, () => void>();
+  let callsInFlight = 0;
   let closed = false;
   let outstanding = 0;
   let peak = 0;
@@ -204,7 +211,18 @@ export function serveConnection(
       const message = parsed.data;
       switch (message.t) {
         case 'call':
-          void router.call(message.method, message.input, ctx).then((outcome) => emit({ t: 'result', id: message.id, ...outcome }));
+          if (callsInFlight >= MAX_CALLS_IN_FLIGHT_PER_CONNECTION) {
+            const why = `Too many calls in flight on this connection (${MAX_CALLS_IN_FLIGHT_PER_CONNECTION}): wait for their answers before sending more.`;
+            emit({ t: 'result', id: message.id, ok: false, error: { code: 'unavailable', message: why } });
+            return;
+          }
+          callsInFlight += 1;
+          void router
+            .call(message.method, message.input, ctx)
+            .then((outcome) => emit({ t: 'result', id: message.id, ...outcome }))
+            .finally(() => {
+              callsInFlight -= 1;
+            });
           return;
         case 'sub': {
           if (subscriptions.has(message.id)) {
