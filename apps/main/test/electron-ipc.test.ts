@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createRouter,
+  MAX_CALLS_IN_FLIGHT_PER_CONNECTION,
   openWorkstation,
   type CallContext,
   type CallOutcome,
@@ -316,6 +317,33 @@ describe('IPC subscriptions', () => {
     expect(spy.health).toHaveBeenCalledOnce();
     expect(contents.sent).toEqual([[IPC_CHANNELS.stream, 7, expect.objectContaining({ t: 'end', error: expect.objectContaining({ code: 'conflict' }) })]]);
     expect(bridge.subscriptionCount()).toBe(1);
+  });
+
+  it('caps the calls awaiting an answer per window: the one past the cap is refused in plain words before the router, and answers free room', async () => {
+    const own = new FakeContents(1);
+    const waiting: Array<() => void> = [];
+    const real = createRouter({ procedures: { 'app.info': () => new Promise((resolve) => waiting.push(() => resolve({}))) }, streams: {} } as unknown as Handlers);
+    let routed = 0;
+    const router: Router = {
+      call(method, input, ctx) {
+        routed++;
+        return real.call(method, input, ctx);
+      },
+      subscribe: real.subscribe,
+    };
+    const { ipcMain } = setup(router, [own]);
+    const calls = Array.from({ length: MAX_CALLS_IN_FLIGHT_PER_CONNECTION }, () => ipcMain.invoke(eventFrom(own), 'app.info', {}));
+    const refused = (await ipcMain.invoke(eventFrom(own), 'app.info', {})) as CallOutcome;
+    expect(refused).toEqual({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('Too many calls in flight') } });
+    expect(routed).toBe(MAX_CALLS_IN_FLIGHT_PER_CONNECTION);
+    await vi.waitFor(() => expect(waiting).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION));
+    for (const answer of waiting.splice(0)) answer();
+    await Promise.all(calls);
+    const again = ipcMain.invoke(eventFrom(own), 'app.info', {});
+    await vi.waitFor(() => expect(waiting).toHaveLength(1));
+    waiting[0]!();
+    await again;
+    expect(routed).toBe(MAX_CALLS_IN_FLIGHT_PER_CONNECTION + 1);
   });
 
   it('dispose unregisters the channels and ends every stream', () => {

@@ -1,4 +1,4 @@
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION, type CallContext, type CallOutcome, type Router, type StreamMessage } from '@keel/core';
+import { MAX_CALLS_IN_FLIGHT_PER_CONNECTION, MAX_SUBSCRIPTIONS_PER_CONNECTION, type CallContext, type CallOutcome, type Router, type StreamMessage } from '@keel/core';
 import { IPC_CHANNELS } from './channels.js';
 import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent } from 'electron';
 import type { ContentsLike, SenderCheck, SenderEventLike } from './sender.js';
@@ -112,15 +112,29 @@ export function registerIpcBridge(options: IpcBridgeOptions): IpcBridge {
     return entry.streams;
   };
 
+  /** Calls awaiting their answer, per web contents. */
+  const callsInFlight = new Map<number, number>();
+
   const onInvoke = async (event: IpcInvokeEventLike, method: unknown, input: unknown): Promise<CallOutcome> => {
     const refused = refusal(IPC_CHANNELS.invoke, event);
     if (refused !== null) return forbidden(refused);
     if (typeof method !== 'string') return { ok: false, error: { code: 'invalid_input', message: 'The method name must be a string.' } };
+    // As on a socket: a page firing calls without waiting gets a refusal, never unbounded work.
+    const contentsId = event.sender.id;
+    const inFlight = callsInFlight.get(contentsId) ?? 0;
+    if (inFlight >= MAX_CALLS_IN_FLIGHT_PER_CONNECTION) {
+      return { ok: false, error: { code: 'unavailable', message: `Too many calls in flight from this window (${MAX_CALLS_IN_FLIGHT_PER_CONNECTION}): wait for their answers before sending more.` } };
+    }
+    callsInFlight.set(contentsId, inFlight + 1);
     try {
       return await router.call(method, input, ctx);
     } catch (error) {
       // The router turns handler failures into outcomes; this only guards against a bug in it.
       return { ok: false, error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } };
+    } finally {
+      const left = (callsInFlight.get(contentsId) ?? 1) - 1;
+      if (left > 0) callsInFlight.set(contentsId, left);
+      else callsInFlight.delete(contentsId);
     }
   };
 
