@@ -280,7 +280,7 @@ describe('runs.changed: the live run list', () => {
     await workstation.ledger.append(runId, createdEvent);
     const list = watchRunList(client);
     await list.until((update) => update.kind === 'snapshot');
-    const states = ['running', 'awaiting_approval', 'running', 'awaiting_approval'];
+    const states = ['running', 'awaiting_approval', 'running', 'awaiting_approval'] as const;
     let last = 0;
     for (const state of states) last = (await workstation.ledger.append(runId, { type: 'run.state', payload: { state } })).seq;
     await list.until((update) => shows(update, runId, (summary) => summary.lastSeq === last));
