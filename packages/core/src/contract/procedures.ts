@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { procedure } from './define.js';
 import { AgentCatalog, AppInfo } from './schemas/app.js';
-import { RunView } from './schemas/replay.js';
+import { MAX_VIEW_WINDOW_ITEMS, RunView, RunViewWindow } from './schemas/replay.js';
 import { replayViewerProcedures } from './schemas/replay-viewer.js';
 import { changesProcedures } from './schemas/changes.js';
 import { runListProcedures } from './schemas/run-list.js';
@@ -48,6 +48,23 @@ export const procedures = {
     description: "A run's transcript state folded at its latest seq (core's fold, I9); continue with run.events from lastSeq + 1.",
     input: z.object({ runId: RunId }).strict(),
     output: RunView,
+  }),
+  'run.viewWindow': procedure({
+    description:
+      "A run's state at its latest seq with a window of its transcript: `view.items` are items `itemsFrom`.. of `itemCount` (by default the newest VIEW_WINDOW_ITEMS), so a long run opens without its whole transcript; continue with run.events from view.lastSeq + 1 and page earlier items with itemsFrom.",
+    input: z
+      .object({
+        runId: RunId,
+        itemsFrom: z.number().int().nonnegative().optional(),
+        itemsLimit: z
+          .number()
+          .int()
+          .min(1, 'itemsLimit must be at least 1 item')
+          .max(MAX_VIEW_WINDOW_ITEMS, `itemsLimit must be at most ${MAX_VIEW_WINDOW_ITEMS} items a call; page with itemsFrom`)
+          .optional(),
+      })
+      .strict(),
+    output: RunViewWindow,
   }),
   'run.prompt': procedure({
     description: 'Send a prompt: recorded first, then sent; starts the agent if needed.',

@@ -5,7 +5,7 @@ export * from './workstation.js';
 export { runDoctor, type DoctorOptions } from './doctor.js';
 export * from './keep-alive.js';
 export * from './settings-store.js';
-export { generateHistory, measureOpen, measureRunView, type GeneratedHistory, type HistoryShape, type OpenFigures, type RunViewFigures } from './scale-bench.js';
+export { generateHistory, measureOpen, measureRunView, type GeneratedHistory, type HistoryShape, type OpenFigures, type RunViewFigures, type RunViewWindowFigures } from './scale-bench.js';
 export { measureReplayLedger, type ReplayLedgerFigures, type Percentiles } from './replay-bench.js';
 export { runListHandlers, deleteRunFiles, finishPendingDeletes, type RunListDeps } from './run-list.js';
 export { RunListMarks, runListFile } from './run-list-marks.js';

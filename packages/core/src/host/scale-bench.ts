@@ -145,6 +145,23 @@ export interface RunViewFigures {
   cold_longest_block_ms: number;
   first_longest_block_ms: number;
   view_bytes: number;
+  /** run.viewWindow as the app asks it (the newest VIEW_WINDOW_ITEMS items), on another fresh host with the snapshot stored. */
+  window: RunViewWindowFigures;
+}
+
+export interface RunViewWindowFigures {
+  cold_ms: number;
+  cold_cpu_ms: number;
+  cold_longest_block_ms: number;
+  /** The whole view's load that follows a cold window in the background, until it is in memory (awaited by a run.view). */
+  background_load_ms: number;
+  background_load_cpu_ms: number;
+  background_longest_block_ms: number;
+  /** The same host again (whole view in memory). */
+  warm_ms: number;
+  warm_cpu_ms: number;
+  window_bytes: number;
+  item_count: number;
 }
 
 async function timedView(ledger: Ledger, call: () => Promise<unknown>): Promise<{ ms: number; cpu: number; block: number; value: unknown }> {
@@ -164,14 +181,18 @@ async function timedView(ledger: Ledger, call: () => Promise<unknown>): Promise<
 
 /**
  * run.view of one run through a real Workstation's router (input and output validated as for
- * any client): first (no snapshot), cold (fresh host, snapshot stored) and warm.
+ * any client): first (no snapshot), cold (fresh host, snapshot stored) and warm; and beside it
+ * run.viewWindow as the app asks it (the newest items) cold on another fresh host, the whole
+ * view's load that follows it in the background, and warm.
  */
 export async function measureRunView(dataDir: string, runId: string): Promise<RunViewFigures> {
-  const call = (workstation: Awaited<ReturnType<typeof openWorkstation>>) => async () => {
-    const outcome = await workstation.router.call('run.view', { runId }, { transport: 'memory' });
-    if (!outcome.ok) throw new Error(`run.view failed: ${outcome.error.message}`);
+  const callOf = (name: 'run.view' | 'run.viewWindow') => (workstation: Awaited<ReturnType<typeof openWorkstation>>) => async () => {
+    const outcome = await workstation.router.call(name, { runId }, { transport: 'memory' });
+    if (!outcome.ok) throw new Error(`${name} failed: ${outcome.error.message}`);
     return outcome.value;
   };
+  const call = callOf('run.view');
+  const callWindow = callOf('run.viewWindow');
   const first = await openWorkstation({ dataDir, mode: 'headless' });
   let firstFigures: Awaited<ReturnType<typeof timedView>>;
   let events = 0;
@@ -184,6 +205,28 @@ export async function measureRunView(dataDir: string, runId: string): Promise<Ru
     for (let i = 0; i < 10_000 && !(await loadViewSnapshot(first.ledger, runId)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
   } finally {
     await first.close();
+  }
+  const windowed = await openWorkstation({ dataDir, mode: 'headless' });
+  let window: RunViewWindowFigures;
+  try {
+    const cold = await timedView(windowed.ledger, callWindow(windowed));
+    // The whole view loads in the background after the window's answer: run.view waits for that load.
+    const background = await timedView(windowed.ledger, call(windowed));
+    const warm = await timedView(windowed.ledger, callWindow(windowed));
+    window = {
+      cold_ms: round(cold.ms),
+      cold_cpu_ms: round(cold.cpu),
+      cold_longest_block_ms: round(cold.block),
+      background_load_ms: round(background.ms),
+      background_load_cpu_ms: round(background.cpu),
+      background_longest_block_ms: round(background.block),
+      warm_ms: round(warm.ms),
+      warm_cpu_ms: round(warm.cpu),
+      window_bytes: JSON.stringify(cold.value).length,
+      item_count: (cold.value as { itemCount: number }).itemCount,
+    };
+  } finally {
+    await windowed.close();
   }
   const host = await openWorkstation({ dataDir, mode: 'headless' });
   try {
@@ -200,6 +243,7 @@ export async function measureRunView(dataDir: string, runId: string): Promise<Ru
       cold_longest_block_ms: round(cold.block),
       first_longest_block_ms: round(firstFigures.block),
       view_bytes: JSON.stringify(cold.value).length,
+      window,
     };
   } finally {
     await host.close();

@@ -139,6 +139,10 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
         summary(runId);
         return views.view(runId);
       },
+      'run.viewWindow': ({ runId, itemsFrom, itemsLimit }) => {
+        summary(runId);
+        return views.window(runId, itemsFrom, itemsLimit);
+      },
       'run.prompt': ({ runId, text }) => runs.get(runId).prompt(text),
       'run.cancel': async ({ runId, force }) => {
         await runs.get(runId).cancel(force ?? false);

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
 import { packSnapshot, unpackSnapshot, type Ledger } from '../ledger/index.js';
 import { RUN_VIEW_FOLD_VERSION } from '../replay/index.js';
+import { saveViewTail } from './run-view-tails.js';
 
 /** The `fold` name run-view snapshots are stored under. */
 export const RUN_VIEW_FOLD = 'run-view';
@@ -65,8 +66,13 @@ export async function loadViewSnapshot(ledger: Ledger, runId: string, atOrBefore
  */
 export const PACK_FROM_BYTES = 256 * 1024;
 
-/** Stores a run view (a fold of committed events only) as the snapshot at its lastSeq. */
+/**
+ * Stores a run view (a fold of committed events only) as the snapshot at its lastSeq, and its
+ * newest items as the window snapshot at the same seq first (run-view-tails.ts), so a stored
+ * view always has its window beside it.
+ */
 export async function saveViewSnapshot(ledger: Ledger, view: RunView, packFromBytes = PACK_FROM_BYTES): Promise<void> {
+  await saveViewTail(ledger, view, packFromBytes);
   const text = await encodeView(view);
   const data = text.length >= packFromBytes ? await packSnapshot(text) : text;
   ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);

@@ -1,12 +1,10 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LedgerEvent } from '../contract/index.js';
-import type { RunView } from '../contract/index.js';
+import { MAX_VIEW_WINDOW_ITEMS, VIEW_WINDOW_ITEMS, type RunView, type RunViewWindow } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { RunViewFold } from '../replay/index.js';
-import { loadViewSnapshot, saveViewSnapshot } from './run-view-snapshots.js';
-
-/** Events read and folded per event-loop turn while a view catches up (a few ms of work). */
-const FOLD_SLICE = 1_000;
+import { RUN_VIEW_FOLD_VERSION, RunViewFold } from '../replay/index.js';
+import { loadViewSnapshot, PACK_FROM_BYTES, saveViewSnapshot } from './run-view-snapshots.js';
+import { RUN_VIEW_TAIL_FOLD, readViewTail, saveViewTail } from './run-view-tails.js';
+import { foldRest, foldWindow, type WindowFold } from './run-view-window.js';
 /** A view this many events past its last stored snapshot is snapshotted again. */
 export const SNAPSHOT_EVERY = 20_000;
 
@@ -31,10 +29,16 @@ interface Cached {
  * run's nearest persisted snapshot (ledger fold snapshots) and folds the rest in slices of
  * FOLD_SLICE events, one per event-loop turn, so opening a long run never holds up the host's
  * other clients; a view that has moved SNAPSHOT_EVERY events past its snapshot stores a new one.
+ *
+ * A window of the newest items of a view not in memory (`window`, ADR 0022) is answered from the
+ * run's window snapshot (head, newest items, keys of the rest; run-view-tails.ts) plus the
+ * events after it (run-view-window.ts); the full load follows in the background.
  */
 export class RunViews {
   private readonly cached = new Map<string, Cached>();
   private readonly loading = new Map<string, Promise<Cached>>();
+  /** Per run while its load is pending: the cold window fold its callers share. */
+  private readonly windows = new Map<string, Promise<WindowFold | null>>();
   private readonly stop: () => void;
   private readonly capacity: number;
   private readonly snapshotEvery: number;
@@ -58,21 +62,72 @@ export class RunViews {
   /** The run's view at its latest committed seq. */
   async view(runId: string): Promise<RunView> {
     let entry = this.cached.get(runId);
-    if (entry) {
-      // Most recently used last: Map keeps insertion order.
-      this.cached.delete(runId);
-    } else {
-      let pending = this.loading.get(runId);
-      if (!pending) {
-        pending = this.load(runId).finally(() => this.loading.delete(runId));
-        this.loading.set(runId, pending);
-      }
-      entry = await pending;
-    }
-    this.cached.set(runId, entry);
-    while (this.cached.size > this.capacity) this.cached.delete(this.cached.keys().next().value!);
+    if (!entry) entry = await this.loaded(runId);
+    this.touch(runId, entry);
     this.maybeSnapshot(entry);
     return entry.folder.snapshot();
+  }
+
+  /**
+   * The run's view at its latest seq with items `from`.. (at most `limit`; by default the newest
+   * VIEW_WINDOW_ITEMS) of its transcript. The newest items of a view not in memory come from
+   * its window snapshot and the events after it (ADR 0022); a page of earlier items, or a
+   * window that fold declines, waits for the whole view.
+   */
+  async window(runId: string, from?: number, limit = VIEW_WINDOW_ITEMS): Promise<RunViewWindow> {
+    if (from === undefined && limit <= MAX_VIEW_WINDOW_ITEMS && !this.cached.has(runId)) {
+      const cold = await this.coldWindow(runId);
+      // Still current (no commit since it was folded): otherwise the whole view answers.
+      if (cold && !this.cached.has(runId) && cold.folder.lastSeq === (this.ledger.run(runId)?.lastSeq ?? cold.folder.lastSeq)) {
+        const view = cold.folder.snapshot();
+        const itemCount = cold.omitted + view.items.length;
+        const itemsFrom = Math.max(0, itemCount - limit);
+        return { view: { ...view, items: view.items.slice(Math.max(0, itemsFrom - cold.omitted)) }, itemCount, itemsFrom };
+      }
+    }
+    const view = await this.view(runId);
+    const itemCount = view.items.length;
+    const itemsFrom = Math.min(from ?? Math.max(0, itemCount - limit), itemCount);
+    return { view: { ...view, items: view.items.slice(itemsFrom, itemsFrom + limit) }, itemCount, itemsFrom };
+  }
+
+  /** Most recently used last (Map keeps insertion order), at most `capacity` kept. */
+  private touch(runId: string, entry: Cached): void {
+    this.cached.delete(runId);
+    this.cached.set(runId, entry);
+    while (this.cached.size > this.capacity) this.cached.delete(this.cached.keys().next().value!);
+  }
+
+  /** The run's whole view folded and registered: one load shared by every caller, started after `after`. */
+  private loaded(runId: string, after?: Promise<unknown>): Promise<Cached> {
+    let pending = this.loading.get(runId);
+    if (!pending) {
+      const start = after ? after.then(() => undefined, () => undefined) : Promise.resolve();
+      pending = start
+        .then(() => this.load(runId))
+        .finally(() => {
+          this.loading.delete(runId);
+          this.windows.delete(runId);
+        });
+      this.loading.set(runId, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The newest items of a run not in memory, shared by the callers until the full load (started
+   * once this is done, so it does not compete with it) is registered.
+   */
+  private coldWindow(runId: string): Promise<WindowFold | null> {
+    let pending = this.windows.get(runId);
+    if (!pending) {
+      const lastSeq = this.ledger.run(runId)?.lastSeq;
+      pending = readViewTail(this.ledger, runId, lastSeq).then((tail) => (tail ? foldWindow(this.ledger, runId, tail, MAX_VIEW_WINDOW_ITEMS) : null));
+      this.windows.set(runId, pending);
+      // Nobody may wait for the background load: its failure (ledger closed) is the next caller's.
+      this.loaded(runId, pending).catch(() => undefined);
+    }
+    return pending;
   }
 
   /**
@@ -83,15 +138,15 @@ export class RunViews {
     const snapshot = await loadViewSnapshot(this.ledger, runId, this.ledger.run(runId)?.lastSeq);
     const folder = snapshot ? RunViewFold.fromView(snapshot) : new RunViewFold(runId);
     const entry: Cached = { folder, snapshotSeq: snapshot?.lastSeq ?? 0, saving: false };
-    for (let from = folder.lastSeq + 1; ; ) {
-      const page = this.ledger.read(runId, { fromSeq: from, limit: FOLD_SLICE });
-      for (const event of page) folder.push(event);
-      if (page.length < FOLD_SLICE) break;
-      from = page[page.length - 1]!.seq + 1;
-      await nextTurn();
-    }
-    this.cached.set(runId, entry);
+    await foldRest(this.ledger, runId, folder, { done: () => this.closed || this.touch(runId, entry) });
+    if (snapshot) this.keepWindowSnapshot(runId, entry, snapshot.lastSeq);
     return entry;
+  }
+
+  /** A view snapshot stored without its window snapshot (by an earlier build) gets one now, in the background. */
+  private keepWindowSnapshot(runId: string, entry: Cached, since: number): void {
+    if (this.closed || this.ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION).some((seq) => seq >= since)) return;
+    void saveViewTail(this.ledger, entry.folder.snapshot(), PACK_FROM_BYTES).catch(() => undefined);
   }
 
   /** Stores a snapshot in the background once the view is far enough past the last one. */
@@ -115,6 +170,7 @@ export class RunViews {
   forget(runId: string): void {
     this.cached.delete(runId);
     this.loading.delete(runId);
+    this.windows.delete(runId);
   }
 
   close(): void {

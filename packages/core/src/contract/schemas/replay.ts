@@ -305,3 +305,20 @@ export const RunView = z.object({
   items: z.array(TranscriptItem),
 });
 export type RunView = z.infer<typeof RunView>;
+
+/** Transcript items run.viewWindow sends by default (the newest), and at most per call. */
+export const VIEW_WINDOW_ITEMS = 2_000;
+export const MAX_VIEW_WINDOW_ITEMS = 2_000;
+
+/**
+ * A run's view with a window of its transcript (issue 16: a 1M-event run's transcript is ~28 MiB;
+ * opening it must not send, parse or fold all of it): `view.items` are items `itemsFrom` to
+ * `itemsFrom + view.items.length` of the `itemCount` items the whole view holds. Positions never
+ * change, so an earlier page asked for later lines up with the window.
+ */
+export const RunViewWindow = z.object({
+  view: RunView,
+  itemCount: count,
+  itemsFrom: count,
+});
+export type RunViewWindow = z.infer<typeof RunViewWindow>;

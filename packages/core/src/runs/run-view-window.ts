@@ -1,0 +1,108 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { LedgerEvent, TranscriptItem } from '../contract/index.js';
+import type { Ledger } from '../ledger/index.js';
+import { keyOf, RunViewFold, type KeyedKind } from '../replay/index.js';
+import { KEYED_KINDS, type ViewTail } from './run-view-tails.js';
+
+/** Events read and folded per event-loop turn while a view catches up (a few ms of work). */
+export const FOLD_SLICE = 1_000;
+
+/**
+ * Folds the run's events after `folder.lastSeq` into it, FOLD_SLICE per event-loop turn (`each`
+ * sees every event first). The last, short read and `done` happen in one turn, so a commit
+ * listener registered by `done` takes over without gap or repeat.
+ */
+export async function foldRest(
+  ledger: Ledger,
+  runId: string,
+  folder: RunViewFold,
+  hooks: { each?: (event: LedgerEvent) => void; done?: () => void } = {},
+): Promise<void> {
+  for (let from = folder.lastSeq + 1; ; ) {
+    const page = ledger.read(runId, { fromSeq: from, limit: FOLD_SLICE });
+    for (const event of page) {
+      hooks.each?.(event);
+      folder.push(event);
+    }
+    if (page.length < FOLD_SLICE) return hooks.done?.();
+    from = page[page.length - 1]!.seq + 1;
+    await nextTurn();
+  }
+}
+
+/** A fold of a run's newest items only: the `omitted` items before them were never parsed. */
+export interface WindowFold {
+  folder: RunViewFold;
+  omitted: number;
+}
+
+type Keys = Record<KeyedKind, Set<string>>;
+const noKeys = (): Keys => ({ tool: new Set(), approval: new Set(), command: new Set() });
+
+/**
+ * The keyed items (tool call, approval, command) an event may find and change, or add when it
+ * does not find them (run-view-fold.ts). Only lookups whose miss changes the window or the head
+ * count: a `tool.interrupted` or a `tool.updated`'s embedded command that misses changes nothing
+ * there. Read from the raw payload; a payload the fold then refuses only costs a needless check.
+ */
+function keysTouched(event: LedgerEvent): Array<[KeyedKind, string]> {
+  const payload = event.payload as Record<string, unknown> | null | undefined;
+  if (payload === null || typeof payload !== 'object') return [];
+  const one = (kind: KeyedKind, id: unknown): Array<[KeyedKind, string]> => (typeof id === 'string' ? [[kind, id]] : []);
+  switch (event.type) {
+    case 'tool.started':
+    case 'tool.updated':
+      return one('tool', payload.toolCallId);
+    case 'terminal.started':
+    case 'terminal.output':
+    case 'terminal.exited':
+      return one('command', payload.terminalId);
+    case 'approval.requested':
+    case 'approval.decided':
+    case 'approval.timed_out':
+    case 'approval.cancelled':
+      return one('approval', payload.approvalId);
+    case 'approval.reset':
+      return Array.isArray(payload.approvalIds) ? payload.approvalIds.flatMap((id) => one('approval', id)) : [];
+    default:
+      return [];
+  }
+}
+
+function keysOf(items: readonly TranscriptItem[]): Keys {
+  const keys = noKeys();
+  for (const item of items) {
+    for (const kind of KEYED_KINDS) {
+      const key = keyOf(item, kind);
+      if (key !== undefined) keys[kind].add(key);
+    }
+  }
+  return keys;
+}
+
+/**
+ * A run's newest items (at least `minItems`, or all) at its latest seq from its window snapshot
+ * (head, newest items, keys of the omitted ones) and the events after it, folded in slices.
+ * Null when that fold could differ from the whole view's: an event after the snapshot touches a
+ * keyed item (tool call, approval, command) that is not among the window's items but is among
+ * the omitted ones — the whole fold updates that older item in place, the window fold would add
+ * a new one (shifting every later position and the count) or miss a settlement the head's
+ * pending approvals reflect. The caller then answers from the whole view.
+ */
+export async function foldWindow(ledger: Ledger, runId: string, tail: ViewTail, minItems: number): Promise<WindowFold | null> {
+  if (tail.omitted > 0 && tail.view.items.length < minItems) return null;
+  const folder = RunViewFold.fromView(tail.view);
+  const inWindow = keysOf(tail.view.items);
+  const outside = noKeys();
+  await foldRest(ledger, runId, folder, {
+    each: (event) => {
+      for (const [kind, id] of keysTouched(event)) if (!inWindow[kind].has(id)) outside[kind].add(id);
+    },
+  });
+  for (const kind of KEYED_KINDS) {
+    if (outside[kind].size === 0 || tail.omitted === 0) continue;
+    const omitted = tail.omittedKeys(kind);
+    for (const id of outside[kind]) if (omitted.has(id)) return null;
+  }
+  return { folder, omitted: tail.omitted };
+}
