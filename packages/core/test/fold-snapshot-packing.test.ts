@@ -26,6 +26,33 @@ async function runOf(count: number) {
 }
 
 describe('packed fold snapshots', () => {
+  it('pack and unpack each take a few event-loop turns however busy the loop is (not one per 16 KiB chunk)', async () => {
+    // ~2.6 MB of varied text: the default 16 KiB zlib chunks would make ~160 turns to unpack it.
+    const text = JSON.stringify(Array.from({ length: 40_000 }, (_, i) => ({ kind: 'agent_message', seq: i, text: `chunk ${i} of message ${(i * 7919) % 10007}` })));
+    let turns = 0;
+    let busy = true;
+    // A loop kept busy as the background check keeps it: 8 ms of work per turn.
+    const spin = () => {
+      if (!busy) return;
+      turns++;
+      const until = performance.now() + 8;
+      while (performance.now() < until);
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    try {
+      const packed = await packSnapshot(text);
+      const packTurns = turns;
+      turns = 0;
+      expect(await unpackSnapshot(packed)).toBe(text);
+      // With 16 KiB chunks: ~20 turns to pack (its ~300 KB output) and ~160 to unpack.
+      expect(packTurns).toBeLessThan(10);
+      expect(turns).toBeLessThan(40);
+    } finally {
+      busy = false;
+    }
+  });
+
   it('pack and unpack give back the same text, smaller; unpacking plain text gives it as it is', async () => {
     const text = JSON.stringify(Array.from({ length: 2_000 }, (_, i) => ({ kind: 'agent_message', seq: i, text: `chunk ${i} of a message` })));
     const packed = await packSnapshot(text);

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LedgerEvent } from '../contract/index.js';
 import { MAX_VIEW_WINDOW_ITEMS, VIEW_WINDOW_ITEMS, type RunView, type RunViewWindow } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
@@ -102,7 +103,9 @@ export class RunViews {
   private loaded(runId: string, after?: Promise<unknown>): Promise<Cached> {
     let pending = this.loading.get(runId);
     if (!pending) {
-      const start = after ? after.then(() => undefined, () => undefined) : Promise.resolve();
+      // After `after`, one event-loop turn later: the window answer it produced goes out first
+      // (its callers' continuations, the router's check and the reply run before the turn ends).
+      const start = after ? after.then(() => nextTurn(), () => nextTurn()) : Promise.resolve();
       pending = start
         .then(() => this.load(runId))
         .finally(() => {
