@@ -197,6 +197,18 @@ function assertRows(rows, where, expect = {}) {
 }
 
 /**
+ * A long run opens on a window of its newest items (issue 16; `data-from` earlier items are not
+ * loaded): scrolling to the top loads the page before it. Scrolls up until the first item is loaded.
+ */
+async function scrollUpToFirstItem(page) {
+  const from = () => page.evaluate(() => Number(document.querySelector('[data-testid="transcript"]').getAttribute('data-from') ?? 0));
+  for (let before = await from(); before > 0; before = await from()) {
+    await page.evaluate(() => (document.querySelector('[data-testid="transcript"]').scrollTop = 0));
+    await page.waitForFunction((was) => Number(document.querySelector('[data-testid="transcript"]').getAttribute('data-from')) < was, before, { timeout: 60_000 });
+  }
+}
+
+/**
  * Scrolls through the open transcript like a person would: wheel steps up from the end, jumps
  * to 80/60/40/20 % with wheel steps around each, the top, then "Latest" back to the end.
  * Checks at every stop that rows fill the viewport (contiguous indexes; row 0 at the top; the
@@ -221,6 +233,7 @@ export async function scrollThrough(page, { wheelSteps = 30, stepPx = 600 } = {}
   }
   await check(`${wheelSteps} wheel steps up`);
   for (const fraction of [0.8, 0.6, 0.4, 0.2, 0]) {
+    if (fraction === 0) await scrollUpToFirstItem(page);
     await scroller.evaluate((el, f) => (el.scrollTop = f * (el.scrollHeight - el.clientHeight)), fraction);
     await check(`jump to ${fraction * 100} %`, fraction === 0 ? { first: 0 } : {});
     for (let i = 0; i < 10; i++) {

@@ -141,13 +141,14 @@ describe('the transcript store', () => {
     expect(useTranscript.getState()).toMatchObject({ status: 'error', error: 'No run nope.' });
   });
 
-  it('starts from the host’s folded snapshot (run.view) and streams only what follows it', async () => {
+  it('starts from the host’s folded snapshot (run.viewWindow) and streams only what follows it', async () => {
     const events = richRun(5);
-    const head = events.slice(0, 60);
-    const { client, streams, invoke } = mockClient({ 'run.view': () => fold(head, 'run-1') });
+    const head = fold(events.slice(0, 60), 'run-1');
+    // A short run: the host's window is its whole transcript.
+    const { client, streams, invoke } = mockClient({ 'run.viewWindow': () => ({ view: head, itemCount: head.items.length, itemsFrom: 0 }) });
     const feed = openTranscript(client, 'run-1', { frames: manualFrames().scheduler });
     const stream = await streamOpened(streams);
-    expect(invoke).toHaveBeenCalledWith('run.view', { runId: 'run-1' });
+    expect(invoke).toHaveBeenCalledWith('run.viewWindow', { runId: 'run-1' });
     expect(stream.currentParams()).toEqual({ runId: 'run-1', fromSeq: 61 });
     for (const event of events.slice(60)) stream.handlers.onEvent(event);
     feed.flush();

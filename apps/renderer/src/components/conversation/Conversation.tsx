@@ -29,7 +29,7 @@ export function Conversation() {
   const selectedRunId = useRuns((state) => state.selectedRunId);
   const select = useRuns((state) => state.select);
   const summary = useSelectedRun();
-  const { view, status, error, runId } = useTranscript();
+  const { view, itemsFrom, status, error, runId } = useTranscript();
   const connection = useConnection((state) => state.status);
   const openNewRun = useUi((state) => state.setNewRunOpen);
 
@@ -84,8 +84,8 @@ export function Conversation() {
   return (
     <div className="conversation" data-testid="conversation" data-run-id={runId}>
       <RunHeader view={view} summary={summary} />
-      <Transcript key={runId} view={view} context={context} />
-      <PinnedApprovals view={view} readOnly={state.actionsBlocked} />
+      <Transcript key={runId} view={view} itemsFrom={itemsFrom} context={context} />
+      <PinnedApprovals view={view} itemsFrom={itemsFrom} readOnly={state.actionsBlocked} />
       <Composer key={runId} runId={runId} state={state} onRestart={restart} turn={view.currentTurn} />
     </div>
   );

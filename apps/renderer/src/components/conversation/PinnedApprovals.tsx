@@ -3,6 +3,7 @@ import { useEffect, useMemo } from 'react';
 import { useKeel } from '../../lib/client-context.js';
 import { isTypingTarget } from '../../lib/keyboard.js';
 import { decide } from '../../stores/decisions.js';
+import { loadEarlierItems, useTranscript } from '../../stores/transcript.js';
 import { useUi } from '../../stores/ui.js';
 import { ApprovalCard, DECISIONS } from '../items/ApprovalCard.js';
 
@@ -37,10 +38,17 @@ export function pendingApprovalItems(view: RunView): ApprovalItem[] {
  * one: 1/A allow once, 2/R allow for this run, 3/D deny when focus is not in a text field, and
  * the digits 1/2/3 also from the empty prompt box.
  */
-export function PinnedApprovals({ view, readOnly }: { view: RunView; readOnly: string | null }) {
+export function PinnedApprovals({ view, itemsFrom = 0, readOnly }: { view: RunView; itemsFrom?: number; readOnly: string | null }) {
   const { client } = useKeel();
   const pending = useMemo(() => pendingApprovalItems(view), [view.pendingApprovals, view.items]);
   const oldest = pending[0] ?? null;
+  // A windowed transcript (a long run) may not hold a request that still waits: load earlier
+  // pages until every pending request has its card.
+  const missing = pending.length < view.pendingApprovals.length && itemsFrom > 0;
+  const earlier = useTranscript((state) => state.earlier);
+  useEffect(() => {
+    if (missing && earlier === 'idle') void loadEarlierItems();
+  }, [missing, itemsFrom, earlier]);
 
   useEffect(() => {
     if (!oldest || readOnly) return;

@@ -1,6 +1,7 @@
 import type { RunView, TranscriptItem } from '@keel/core/contract';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
+import { loadEarlierItems, useTranscript } from '../../stores/transcript.js';
 import { useUi } from '../../stores/ui.js';
 import { itemSeq, TranscriptItemView, type ItemContext } from '../items/TranscriptItemView.js';
 import { expandForMatch } from './search/reveal.js';
@@ -8,6 +9,7 @@ import { SearchBar } from './search/SearchBar.js';
 import { firstMatchOf } from './search/search-index.js';
 import { useSearchHighlights } from './search/search-highlights.js';
 import { useTranscriptSearch } from './search/use-transcript-search.js';
+import { EARLIER_LINE_PX, EarlierItems } from './EarlierItems.js';
 import './search/search.css';
 
 /** A first guess per kind; every row is measured once rendered. */
@@ -35,27 +37,38 @@ function estimateHeight(item: TranscriptItem | undefined): number {
 
 /** Within this many pixels of the bottom counts as "at the bottom": new items keep it there. */
 const STICK_PX = 48;
+/** Scrolling up to within this many pixels of the top of a windowed transcript loads the page before it. */
+const LOAD_EARLIER_PX = 800;
 
 /**
  * The run's transcript, virtualized: only the rows on screen (and a few around them) exist in
  * the DOM, each measured as it renders, so a run of 100,000 events scrolls like a short one.
  * While the view is at the bottom it stays there as items arrive or grow. Ctrl/Cmd+F searches
  * the items (in the store, not the DOM) and moves the list to each match (search/).
+ *
+ * A long run's transcript is windowed: `view.items` are items `itemsFrom`.. of the whole (the
+ * newest, then whatever earlier pages were loaded). A line at the top says how many earlier
+ * items there are; scrolling up to it loads them a page at a time. Rows are keyed by their
+ * index in the whole transcript, so the virtualizer keeps the row in view where it was when a
+ * page is put above it (its `anchorTo: 'end'` anchoring).
  */
-export function Transcript({ view, context }: { view: RunView; context: ItemContext }) {
+export function Transcript({ view, itemsFrom = 0, context }: { view: RunView; itemsFrom?: number; context: ItemContext }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const items = view.items;
+  const base = itemsFrom;
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: (index) => estimateHeight(items[index]),
-    getItemKey: (index) => index,
+    getItemKey: (index) => base + index,
     overscan: 8,
     anchorTo: 'end',
     followOnAppend: true,
     scrollEndThreshold: STICK_PX,
-    paddingStart: 8,
+    paddingStart: base > 0 ? 8 + EARLIER_LINE_PX : 8,
     paddingEnd: 16,
+    // The virtualizer's own row index (in the loaded items); `data-index` is the whole run's.
+    indexAttribute: 'data-row',
   });
 
   // Open at the bottom, once, when the first items of this run arrive.
@@ -76,23 +89,46 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
     // Only a new turn moves the view.
   }, [view.currentTurn]);
 
-  // A carry-over reference asked to show an earlier approval.
+  // Scrolled up to the top of a windowed transcript: the page before it loads.
+  const earlier = useTranscript((state) => state.earlier);
+  const nearTop = base > 0 && virtualizer.scrollDirection === 'backward' && (virtualizer.scrollOffset ?? 0) < LOAD_EARLIER_PX;
+  useEffect(() => {
+    if (nearTop && earlier === 'idle') void loadEarlierItems();
+  }, [nearTop, base, earlier]);
+
+  // A carry-over reference asked to show an earlier approval: older than the loaded items,
+  // earlier pages load until it is there.
   const reveal = useUi((state) => state.reveal);
   const [flash, setFlash] = useState<string | null>(null);
+  const revealed = useRef<number | null>(null);
+  // A request made before this transcript opened (another run's) loads nothing.
+  const openedWith = useRef(reveal?.nonce ?? null);
   useEffect(() => {
-    if (!reveal) return;
+    if (!reveal || revealed.current === reveal.nonce) return;
     const index = items.findIndex((item) => item.kind === 'approval' && item.approvalId === reveal.approvalId);
-    if (index === -1) return;
+    if (index === -1) {
+      if (base > 0 && earlier === 'idle' && reveal.nonce !== openedWith.current) void loadEarlierItems();
+      return;
+    }
+    revealed.current = reveal.nonce;
     virtualizer.scrollToIndex(index, { align: 'center' });
     setFlash(reveal.approvalId);
+    // A new reveal request moves the view; loaded earlier pages let a waiting one go on.
+  }, [reveal, base, earlier]);
+  useEffect(() => {
+    if (flash === null) return;
     const timer = setTimeout(() => setFlash(null), 1600);
     return () => clearTimeout(timer);
-    // Only a new reveal request moves the view.
-  }, [reveal]);
+  }, [flash]);
 
-  // Search: over the items, off the render path; the list moves to the active match.
-  const search = useTranscriptSearch(items, () => virtualizer.getVirtualItems()[0]?.index ?? 0);
+  // Search: over the items, off the render path; the list moves to the active match. On a
+  // windowed transcript the earlier items load while a search is open (closing it stops them).
+  const search = useTranscriptSearch(items, () => virtualizer.getVirtualItems()[0]?.index ?? 0, base);
   const { active } = search;
+  const searching = search.open && search.query.trim() !== '';
+  useEffect(() => {
+    if (searching && base > 0 && earlier === 'idle') void loadEarlierItems();
+  }, [searching, base, earlier]);
   useEffect(() => {
     if (!active) return;
     const item = items[active.index];
@@ -100,7 +136,7 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
     virtualizer.scrollToIndex(active.index, { align: 'center' });
     // Only a new reveal (a new search, next, previous) moves the view.
   }, [search.reveal]);
-  useSearchHighlights(scrollRef, search.open ? search.query : '', active, search.reveal);
+  useSearchHighlights(scrollRef, search.open ? search.query : '', active && { ...active, index: base + active.index }, search.reveal);
   const closeSearch = () => {
     search.close();
     scrollRef.current?.focus({ preventScroll: true });
@@ -113,17 +149,19 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
 
   return (
     <div className="transcript-wrap">
-      <div ref={scrollRef} className="transcript" data-testid="transcript" data-count={items.length} tabIndex={-1}>
+      <div ref={scrollRef} className="transcript" data-testid="transcript" data-count={base + items.length} data-from={base} tabIndex={-1}>
         {items.length === 0 && <p className="muted transcript-empty">Nothing here yet. Send a prompt to start the agent.</p>}
         <div className="transcript-canvas" style={{ height: virtualizer.getTotalSize() }}>
+          {base > 0 && <EarlierItems count={base} />}
           {rows.map((row) => {
             const item = items[row.index]!;
-            const hit = search.matches.kept > 0 && firstMatchOf(search.matches, row.index) !== -1;
+            const hit = search.matches.kept > 0 && firstMatchOf(search.matches, base + row.index - search.matchesBase) !== -1;
             return (
               <div
                 key={row.key}
                 ref={virtualizer.measureElement}
-                data-index={row.index}
+                data-row={row.index}
+                data-index={base + row.index}
                 data-testid="transcript-item"
                 data-kind={item.kind}
                 data-seq={itemSeq(item)}
@@ -137,7 +175,7 @@ export function Transcript({ view, context }: { view: RunView; context: ItemCont
           })}
         </div>
       </div>
-      {search.open && <SearchBar search={search} onClose={closeSearch} />}
+      {search.open && <SearchBar search={search} notSearched={searching ? base : 0} onClose={closeSearch} />}
       {!atEnd && (
         <button type="button" className="jump-latest" onClick={() => virtualizer.scrollToEnd()} data-testid="transcript-latest">
           ↓ Latest

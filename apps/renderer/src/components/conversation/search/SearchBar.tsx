@@ -1,13 +1,16 @@
 import { useEffect, useRef } from 'react';
+import { loadEarlierItems, useTranscript } from '../../../stores/transcript.js';
 import { describeCount } from './search-index.js';
 import { useSearchUi } from './search-ui.js';
 import type { TranscriptSearch } from './use-transcript-search.js';
 
 /**
  * The transcript's find bar: Enter / Shift+Enter for the next / previous match, Esc to close,
- * and where you are ("3 of 12").
+ * and where you are ("3 of 12"). On a windowed transcript, `notSearched` earlier items are not
+ * loaded yet: they load while the search is open, and the bar says so (or why they could not).
  */
-export function SearchBar({ search, onClose }: { search: TranscriptSearch; onClose: () => void }) {
+export function SearchBar({ search, notSearched = 0, onClose }: { search: TranscriptSearch; notSearched?: number; onClose: () => void }) {
+  const earlier = useTranscript((state) => state.earlier);
   const input = useRef<HTMLInputElement>(null);
   const focusRequest = useSearchUi((state) => state.focusRequest);
   useEffect(() => {
@@ -51,6 +54,20 @@ export function SearchBar({ search, onClose }: { search: TranscriptSearch; onClo
       <button type="button" className="icon" onClick={onClose} title="Close (Esc)" aria-label="Close search" data-testid="transcript-search-close">
         ×
       </button>
+      {notSearched > 0 && (
+        <span className="search-earlier muted small" data-testid="transcript-search-earlier" data-count={notSearched}>
+          {earlier === 'failed' ? (
+            <>
+              {notSearched.toLocaleString()} earlier items not searched: they could not be loaded.{' '}
+              <button type="button" className="link" onClick={() => void loadEarlierItems()}>
+                Retry
+              </button>
+            </>
+          ) : (
+            `Loading ${notSearched.toLocaleString()} earlier items to search them too…`
+          )}
+        </span>
+      )}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import type { TranscriptItem } from '@keel/core/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { matchAt, NO_MATCHES, startingMatch, startSearch, type SearchMatches } from './search-index.js';
+import { firstMatchFrom, matchAt, NO_MATCHES, startingMatch, startSearch, type SearchMatches } from './search-index.js';
 import { isFindKey, useSearchUi } from './search-ui.js';
 
 /** Quiet time after the last keystroke before searching. */
@@ -11,7 +11,7 @@ const REFRESH_MS = 300;
 const SLICE_MS = 8;
 
 export interface ActiveMatch {
-  /** The item's index in the transcript. */
+  /** The item's index in the loaded items (the whole transcript's index less `base`). */
   index: number;
   /** Which occurrence within that item. */
   occurrence: number;
@@ -21,6 +21,8 @@ export interface TranscriptSearch {
   open: boolean;
   query: string;
   matches: SearchMatches;
+  /** The whole transcript's index that `matches` count item indexes from (see `base`). */
+  matchesBase: number;
   /** Index into matches, -1 when none. */
   current: number;
   active: ActiveMatch | null;
@@ -38,6 +40,8 @@ export interface TranscriptSearch {
 
 interface Result {
   matches: SearchMatches;
+  /** The whole transcript's index of the first item searched: earlier pages loaded later shift the loaded indexes. */
+  base: number;
   current: number;
   reveal: number;
 }
@@ -47,25 +51,29 @@ interface Result {
  * not in it). The search runs in a timer, after the user pauses typing, never during render;
  * while items stream in, an open search is refreshed at most every REFRESH_MS and keeps its
  * place. Ctrl/Cmd+F opens it whenever the conversation is shown, also from the prompt box:
- * the browser's own find cannot see the rows that are not rendered.
+ * the browser's own find cannot see the rows that are not rendered. `base` is the whole
+ * transcript's index of `items[0]` (a windowed transcript: earlier items load on top of it).
  */
-export function useTranscriptSearch(items: readonly TranscriptItem[], firstVisibleIndex: () => number): TranscriptSearch {
+export function useTranscriptSearch(items: readonly TranscriptItem[], firstVisibleIndex: () => number, base = 0): TranscriptSearch {
   const { open, query, setQuery, openSearch, closeSearch } = useSearchUi();
-  const [result, setResult] = useState<Result>({ matches: NO_MATCHES, current: -1, reveal: 0 });
-  const latest = useRef({ items, query, firstVisibleIndex });
-  latest.current = { items, query, firstVisibleIndex };
+  const [result, setResult] = useState<Result>({ matches: NO_MATCHES, base: 0, current: -1, reveal: 0 });
+  const latest = useRef({ items, query, firstVisibleIndex, base });
+  latest.current = { items, query, firstVisibleIndex, base };
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   /** Publishes a finished search: a new query moves to the match nearest the view; a refresh stays put. */
-  const settle = useCallback((matches: SearchMatches, top: number) => {
+  const settle = useCallback((matches: SearchMatches, base: number, top: number) => {
     setResult((previous) => {
       if (previous.matches.query === matches.query && previous.current !== -1) {
-        // The same search over changed items: stay on the same match, do not move the view.
-        const same = matchAt(matches, previous.matches.items[previous.current]!, previous.matches.occurrences[previous.current]!);
-        return { matches, current: same !== -1 ? same : Math.min(previous.current, matches.kept - 1), reveal: previous.reveal };
+        // The same search over changed items: stay on the same match (the same item, wherever
+        // earlier pages put it now), do not move the view.
+        const index = previous.matches.items[previous.current]! + previous.base - base;
+        const same = matchAt(matches, index, previous.matches.occurrences[previous.current]!);
+        const kept = firstMatchFrom(matches, index);
+        return { matches, base, current: same !== -1 ? same : kept !== -1 ? kept : matches.kept - 1, reveal: previous.reveal };
       }
       const current = startingMatch(matches, top);
-      return { matches, current, reveal: current === -1 ? previous.reveal : previous.reveal + 1 };
+      return { matches, base, current, reveal: current === -1 ? previous.reveal : previous.reveal + 1 };
     });
   }, []);
 
@@ -73,13 +81,13 @@ export function useTranscriptSearch(items: readonly TranscriptItem[], firstVisib
   const run = useCallback(
     (now = false) => {
       timer.current = null;
-      const { items: current, query: wanted, firstVisibleIndex: top } = latest.current;
+      const { items: current, query: wanted, firstVisibleIndex: top, base } = latest.current;
       const task = startSearch(current, wanted);
-      if (now) return settle((task.step(Number.POSITIVE_INFINITY), task.result()), top());
+      if (now) return settle((task.step(Number.POSITIVE_INFINITY), task.result()), base, top());
       const slice = () => {
         if (task.step(performance.now() + SLICE_MS)) {
           timer.current = null;
-          settle(task.result(), top());
+          settle(task.result(), base, top());
           // Items that arrived meanwhile get searched too.
           if (latest.current.items !== current) timer.current = setTimeout(() => run(), REFRESH_MS);
         } else timer.current = setTimeout(slice, 0);
@@ -133,14 +141,17 @@ export function useTranscriptSearch(items: readonly TranscriptItem[], firstVisib
 
   const { matches, current, reveal } = result;
   const searched = matches.query === query && open;
-  const shown = searched ? result : { matches: NO_MATCHES, current: -1, reveal };
+  const shown = searched ? result : { matches: NO_MATCHES, base, current: -1, reveal };
+  // Earlier items loaded since the search ran moved every loaded index by the same amount.
+  const shift = shown.base - base;
   const pending = open && !searched && query.trim() !== '';
   return {
     open,
     query,
     matches: shown.matches,
     current: shown.current,
-    active: shown.current === -1 ? null : { index: matches.items[shown.current]!, occurrence: matches.occurrences[shown.current]! },
+    matchesBase: shown.base,
+    active: shown.current === -1 ? null : { index: matches.items[shown.current]! + shift, occurrence: matches.occurrences[shown.current]! },
     reveal,
     pending,
     setQuery,

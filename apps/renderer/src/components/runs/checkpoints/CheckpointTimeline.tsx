@@ -2,6 +2,7 @@ import type { ItemOfKind, RestoreOutcome, RunView } from '@keel/core/contract';
 import { useMemo, useState } from 'react';
 import { useKeel } from '../../../lib/client-context.js';
 import { describeError } from '../../../lib/errors.js';
+import { loadEarlierItems, useTranscript } from '../../../stores/transcript.js';
 
 type CheckpointItem = ItemOfKind<'checkpoint'>;
 
@@ -39,6 +40,9 @@ export function CheckpointTimeline({ view, readOnly }: { view: RunView; readOnly
   const [chosen, setChosen] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  // A long run's transcript is windowed: the checkpoints of its earlier items show once they are
+  // loaded (the "…" mark loads a page; the Changes view lists every checkpoint from the host).
+  const notLoaded = useTranscript((state) => (state.runId === view.runId ? state.itemsFrom : 0));
   if (checkpoints.length === 0) return null;
   const target = chosen === null ? null : checkpoints.find((item) => item.turn === chosen) ?? null;
   const plan = chosen === null ? null : filesAfter(checkpoints, chosen);
@@ -67,6 +71,20 @@ export function CheckpointTimeline({ view, readOnly }: { view: RunView; readOnly
     <div className="cp-timeline" data-testid="checkpoint-timeline">
       <span className="muted small">checkpoints</span>
       <ol className="cp-marks">
+        {notLoaded > 0 && (
+          <li>
+            <button
+              type="button"
+              className="cp-dot earlier"
+              title={`Earlier checkpoints are in the ${notLoaded.toLocaleString()} transcript items not loaded yet: load them`}
+              aria-label={`Load ${notLoaded.toLocaleString()} earlier transcript items to show their checkpoints`}
+              onClick={() => void loadEarlierItems()}
+              data-testid="checkpoint-earlier"
+            >
+              …
+            </button>
+          </li>
+        )}
         {checkpoints.map((item) => (
           <li key={item.turn}>
             <button
