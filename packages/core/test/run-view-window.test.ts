@@ -346,10 +346,44 @@ describe('window snapshots', () => {
       await expectColdWindow(ledger, runId);
       views.close();
 
-      // A damaged window snapshot is ignored.
-      ledger.snapshots.save(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION, full.lastSeq + 1, '{"broken');
+      // A damaged window snapshot is ignored, and the next load stores a good one in its place.
+      ledger.snapshots.save(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION, full.lastSeq, '{"broken');
       expect(await readViewTail(ledger, runId)).toBeNull();
       await expectColdWindow(ledger, runId);
+      for (let i = 0; i < 2_000 && (await readViewTail(ledger, runId)) === null; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(await windowFold(ledger, runId)).not.toBeNull();
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('a run forgotten (deleted) while its view loads is not cached or stored again: its snapshot rows stay gone', async () => {
+    const { ledger, runId } = await runWith(5_000, 19);
+    try {
+      await snapshotNow(ledger, runId);
+      const views = new RunViews(ledger, { snapshotEvery: 1 });
+      // The delete lands just after the load has read the run's snapshot row: the views forget
+      // the run, then the ledger drops it with its snapshot rows.
+      const read = ledger.snapshots.nearestBytes.bind(ledger.snapshots);
+      let deleted = false;
+      ledger.snapshots.nearestBytes = (...args: Parameters<typeof read>) => {
+        const row = read(...args);
+        if (!deleted && args[1] === RUN_VIEW_FOLD) {
+          deleted = true;
+          queueMicrotask(() => {
+            views.forget(runId);
+            ledger.forgetRun(runId);
+          });
+        }
+        return row;
+      };
+      const loading = views.window(runId, 0, 10);
+      await loading.catch(() => undefined);
+      expect(deleted).toBe(true);
+      for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([]);
+      expect(ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([]);
+      views.close();
     } finally {
       await ledger.close();
     }

@@ -71,9 +71,10 @@ export const PACK_FROM_BYTES = 256 * 1024;
  * newest items as the window snapshot at the same seq first (run-view-tails.ts), so a stored
  * view always has its window beside it.
  */
-export async function saveViewSnapshot(ledger: Ledger, view: RunView, packFromBytes = PACK_FROM_BYTES): Promise<void> {
-  await saveViewTail(ledger, view, packFromBytes);
+export async function saveViewSnapshot(ledger: Ledger, view: RunView, packFromBytes = PACK_FROM_BYTES, wanted: () => boolean = () => true): Promise<void> {
+  await saveViewTail(ledger, view, packFromBytes, wanted);
   const text = await encodeView(view);
   const data = text.length >= packFromBytes ? await packSnapshot(text) : text;
-  ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
+  // Asked again right before the write: the run may have been deleted while this was encoded.
+  if (wanted()) ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
 }

@@ -4,6 +4,11 @@ import { keyOf, RUN_VIEW_FOLD_VERSION, type KeyedKind } from '../replay/index.js
 
 /** The `fold` name window snapshots (a view's head and newest items) are stored under. */
 export const RUN_VIEW_TAIL_FOLD = 'run-view-window';
+/**
+ * The layout of a window snapshot's lines (the fold version covers the items' shapes, not this):
+ * a row of another layout is not read, and the next load stores it again.
+ */
+const TAIL_FORMAT = 1;
 
 export const KEYED_KINDS: readonly KeyedKind[] = ['tool', 'approval', 'command'];
 
@@ -20,8 +25,8 @@ export interface ViewTail {
 }
 
 /**
- * A view as window-snapshot text: the head on the first line, the omitted item count on the
- * second, then the keys of the omitted items as one JSON array per keyed kind (tool, approval,
+ * A view as window-snapshot text: the head on the first line, the layout's format and the
+ * omitted item count on the second, then the keys of the omitted items as one JSON array per keyed kind (tool, approval,
  * command), then the newest `tailItems` items as one JSON array. A cold `run.viewWindow`
  * reads this small row instead of unpacking and parsing the whole view (28 MiB at 1M events).
  */
@@ -35,7 +40,7 @@ export function encodeViewTail(view: RunView, tailItems = MAX_VIEW_WINDOW_ITEMS)
       if (key !== undefined) keys[kind].push(key);
     }
   }
-  const lines = [JSON.stringify(head), JSON.stringify({ omitted }), ...KEYED_KINDS.map((kind) => JSON.stringify(keys[kind]))];
+  const lines = [JSON.stringify(head), JSON.stringify({ format: TAIL_FORMAT, omitted }), ...KEYED_KINDS.map((kind) => JSON.stringify(keys[kind]))];
   lines.push(JSON.stringify(items.slice(omitted)));
   return lines.join('\n');
 }
@@ -48,7 +53,8 @@ export function decodeViewTail(text: string, runId: string, seq: number): ViewTa
     const head = JSON.parse(lines[0]!) as Omit<RunView, 'items'>;
     if (head === null || typeof head !== 'object' || head.schema_version !== REPLAY_VIEW_SCHEMA_VERSION) return null;
     if (head.lastSeq !== seq || head.runId !== runId) return null;
-    const { omitted } = JSON.parse(lines[1]!) as { omitted: number };
+    const { format, omitted } = JSON.parse(lines[1]!) as { format?: unknown; omitted: number };
+    if (format !== TAIL_FORMAT) return null;
     const items = JSON.parse(lines.at(-1)!) as TranscriptItem[];
     if (!Number.isSafeInteger(omitted) || omitted < 0 || !Array.isArray(items)) return null;
     const parsed = new Map<KeyedKind, ReadonlySet<string>>();
@@ -78,8 +84,8 @@ export async function readViewTail(ledger: Ledger, runId: string, atOrBefore?: n
 }
 
 /** Stores a view's window snapshot at its lastSeq (packed from `packFromBytes`, as the whole view's). */
-export async function saveViewTail(ledger: Ledger, view: RunView, packFromBytes: number): Promise<void> {
+export async function saveViewTail(ledger: Ledger, view: RunView, packFromBytes: number, wanted: () => boolean = () => true): Promise<void> {
   const text = encodeViewTail(view);
   const data = text.length >= packFromBytes ? await packSnapshot(text) : text;
-  ledger.snapshots.save(view.runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
+  if (wanted()) ledger.snapshots.save(view.runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
 }

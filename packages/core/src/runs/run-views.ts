@@ -21,6 +21,8 @@ interface Cached {
   /** The seq of the newest stored snapshot (0: none). */
   snapshotSeq: number;
   saving: boolean;
+  /** False once the run was forgotten (deleted): nothing of it is stored or cached again. */
+  wanted: () => boolean;
 }
 
 /**
@@ -40,6 +42,8 @@ export class RunViews {
   private readonly loading = new Map<string, Promise<Cached>>();
   /** Per run while its load is pending: the cold window fold its callers share. */
   private readonly windows = new Map<string, Promise<WindowFold | null>>();
+  /** Bumped by forget(): a load or a snapshot begun before it must not bring the run back. */
+  private readonly generations = new Map<string, number>();
   private readonly stop: () => void;
   private readonly capacity: number;
   private readonly snapshotEvery: number;
@@ -106,12 +110,15 @@ export class RunViews {
       // After `after`, one event-loop turn later: the window answer it produced goes out first
       // (its callers' continuations, the router's check and the reply run before the turn ends).
       const start = after ? after.then(() => nextTurn(), () => nextTurn()) : Promise.resolve();
-      pending = start
-        .then(() => this.load(runId))
+      const wanted = this.wantedNow(runId);
+      const load: Promise<Cached> = start
+        .then(() => this.load(runId, wanted))
         .finally(() => {
-          this.loading.delete(runId);
-          this.windows.delete(runId);
+          // A forget() during the load may have let a newer load begin: leave that one's entries.
+          if (this.loading.get(runId) === load) this.loading.delete(runId);
+          if (wanted()) this.windows.delete(runId);
         });
+      pending = load;
       this.loading.set(runId, pending);
     }
     return pending;
@@ -137,19 +144,33 @@ export class RunViews {
    * From the nearest snapshot, fold the rest in slices. The last, short read and the
    * registration happen in one turn, so the commit listener takes over without gap or repeat.
    */
-  private async load(runId: string): Promise<Cached> {
+  private async load(runId: string, wanted: () => boolean): Promise<Cached> {
     const snapshot = await loadViewSnapshot(this.ledger, runId, this.ledger.run(runId)?.lastSeq);
     const folder = snapshot ? RunViewFold.fromView(snapshot) : new RunViewFold(runId);
-    const entry: Cached = { folder, snapshotSeq: snapshot?.lastSeq ?? 0, saving: false };
-    await foldRest(this.ledger, runId, folder, { done: () => this.closed || this.touch(runId, entry) });
-    if (snapshot) this.keepWindowSnapshot(runId, entry, snapshot.lastSeq);
+    const entry: Cached = { folder, snapshotSeq: snapshot?.lastSeq ?? 0, saving: false, wanted };
+    await foldRest(this.ledger, runId, folder, { done: () => this.closed || !wanted() || this.touch(runId, entry) });
+    if (snapshot) void this.keepWindowSnapshot(runId, entry, snapshot.lastSeq);
     return entry;
   }
 
-  /** A view snapshot stored without its window snapshot (by an earlier build) gets one now, in the background. */
-  private keepWindowSnapshot(runId: string, entry: Cached, since: number): void {
-    if (this.closed || this.ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION).some((seq) => seq >= since)) return;
-    void saveViewTail(this.ledger, entry.folder.snapshot(), PACK_FROM_BYTES).catch(() => undefined);
+  /**
+   * A view snapshot without a readable window snapshot at or after it (stored by an earlier
+   * build, or damaged) gets one now, in the background.
+   */
+  private async keepWindowSnapshot(runId: string, entry: Cached, since: number): Promise<void> {
+    if (this.closed || !entry.wanted()) return;
+    try {
+      if (this.ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION).some((seq) => seq >= since) && (await readViewTail(this.ledger, runId))) return;
+      await saveViewTail(this.ledger, entry.folder.snapshot(), PACK_FROM_BYTES, entry.wanted);
+    } catch {
+      // Derived data: stored again by a later load.
+    }
+  }
+
+  /** True until the run is forgotten (deleted) after this call. */
+  private wantedNow(runId: string): () => boolean {
+    const generation = this.generations.get(runId) ?? 0;
+    return () => (this.generations.get(runId) ?? 0) === generation;
   }
 
   /** Stores a snapshot in the background once the view is far enough past the last one. */
@@ -157,7 +178,7 @@ export class RunViews {
     if (this.closed || entry.saving || entry.folder.lastSeq - entry.snapshotSeq < this.snapshotEvery) return;
     entry.saving = true;
     const view = entry.folder.snapshot();
-    void saveViewSnapshot(this.ledger, view)
+    void saveViewSnapshot(this.ledger, view, PACK_FROM_BYTES, entry.wanted)
       .then(() => {
         entry.snapshotSeq = view.lastSeq;
       })
@@ -171,6 +192,7 @@ export class RunViews {
 
   /** Drops a run's cached view (the run was deleted). */
   forget(runId: string): void {
+    this.generations.set(runId, (this.generations.get(runId) ?? 0) + 1);
     this.cached.delete(runId);
     this.loading.delete(runId);
     this.windows.delete(runId);
