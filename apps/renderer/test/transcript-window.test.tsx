@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { MAX_VIEW_WINDOW_ITEMS, VIEW_WINDOW_ITEMS, type LedgerEvent, type RunView, type RunViewWindow } from '@keel/core/contract';
+import { MAX_VIEW_WINDOW_ITEMS, VIEW_WINDOW_ITEMS, type KeelClient, type LedgerEvent, type RunView, type RunViewWindow } from '@keel/core/contract';
 import { fold } from '@keel/core/replay';
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -8,7 +8,7 @@ import { useSearchUi } from '../src/components/conversation/search/search-ui.js'
 import { useConnection } from '../src/stores/connection.js';
 import { useRuns } from '../src/stores/runs.js';
 import { useUi } from '../src/stores/ui.js';
-import { openTranscript, useTranscript, type TranscriptFeed } from '../src/stores/transcript.js';
+import { openTranscript, PAGES_IN_FLIGHT, RESYNC_GAP_MS, useTranscript, type TranscriptFeed } from '../src/stores/transcript.js';
 import { EventLog, mockClient, renderWithClient, richRun, runSummary, type OpenStream } from './helpers.js';
 
 // A long run opens on a window of its transcript (issue 16): run.viewWindow sends the newest
@@ -32,6 +32,9 @@ function windowHost(events: LedgerEvent[], committed: number) {
   const host = {
     committed,
     calls: [] as WindowInput[],
+    /** Page asks (itemsFrom given) being answered now, and the most there were at once. */
+    pagesInFlight: 0,
+    maxPagesInFlight: 0,
     holdPages: false,
     stream: null as OpenStream | null,
     window(input: WindowInput): RunViewWindow {
@@ -58,8 +61,15 @@ function windowHost(events: LedgerEvent[], committed: number) {
     'runs.list': () => [],
     'run.viewWindow': async (input: WindowInput) => {
       host.calls.push(input);
-      if (host.holdPages && input.itemsFrom !== undefined) await new Promise<void>((resolve) => held.push(resolve));
-      return host.window(input);
+      if (input.itemsFrom === undefined) return host.window(input);
+      host.maxPagesInFlight = Math.max(host.maxPagesInFlight, ++host.pagesInFlight);
+      try {
+        if (host.holdPages) await new Promise<void>((resolve) => held.push(resolve));
+        else await Promise.resolve(); // answered later, as over a socket: asks made at once overlap
+        return host.window(input);
+      } finally {
+        host.pagesInFlight--;
+      }
     },
   });
   return { host, ...mock };
@@ -70,6 +80,21 @@ async function opened(streams: OpenStream[], host?: { stream: OpenStream | null 
   const stream = streams.find((entry) => entry.stream === 'run.events')!;
   if (host) host.stream = stream;
   return stream;
+}
+
+/** Makes the client's next `count` asks for the newest window (a re-fetch) fail, as a busy host does; counts the asks. */
+function failNextWindows(client: KeelClient, count: number): { asked: number } {
+  const invoke = client.invoke.bind(client);
+  const seen = { asked: 0 };
+  (client as { invoke: unknown }).invoke = (method: string, input: WindowInput) => {
+    if (method === 'run.viewWindow' && input.itemsFrom === undefined) seen.asked++;
+    if (method === 'run.viewWindow' && input.itemsFrom === undefined && count > 0) {
+      count--;
+      return Promise.reject(Object.assign(new Error('The host is busy.'), { code: 'internal' }));
+    }
+    return invoke(method as never, input as never);
+  };
+  return seen;
 }
 
 /** What the store shows, as the whole transcript's items from `itemsFrom`. */
@@ -91,14 +116,14 @@ function requestApproval(log: EventLog, approvalId: string): void {
   });
 }
 
-/** A run whose old tool call and old approval (item 1, 2) change again after 2,100 later items. */
-function runWithOldUpdates(): LedgerEvent[] {
+/** A run whose old tool call and old approval (item 1, 2) change again after `notes` (2,100) later items. */
+function runWithOldUpdates(notes = 2_100): LedgerEvent[] {
   const log = new EventLog('run-1');
   log.add('run.created', { workspace: '/work/repo', agent: { kind: 'builtin', script: 'hello' }, title: 'Old updates' });
   log.add('prompt.sent', { turn: 1, text: 'Start', ik: 'ik:1' });
   log.add('tool.started', { toolCallId: 'old-tool', title: 'Long build', kind: 'execute', input: {} });
   requestApproval(log, 'old-approval');
-  for (let i = 0; i < 2_100; i++) log.add('note', { text: `note ${i}` });
+  for (let i = 0; i < notes; i++) log.add('note', { text: `note ${i}` });
   // Seq 2,105 on: the old call and the old request change.
   log.add('tool.updated', { toolCallId: 'old-tool', status: 'completed', output: 'build done\n' });
   log.add('approval.decided', { approvalId: 'old-approval', decision: 'allow_once', by: 'user' });
@@ -227,19 +252,155 @@ describe('the transcript store on a window of a long run', () => {
     log.events.push(...runWithOldUpdates().slice(0, 2_104));
     for (let i = 0; i < 20; i++) log.add('tool.updated', { toolCallId: 'old-tool', status: 'in_progress', output: `line ${i}\n` });
     const events = log.events;
+    vi.useFakeTimers();
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const { host, client, streams } = windowHost(events, 2_104);
     feed = openTranscript(client, 'run-1');
     await opened(streams, host);
-    const started = Date.now();
+    const refetches = () => host.calls.filter((call) => call.itemsFrom === undefined).length - 1;
     host.commit(events.length);
-    await vi.waitFor(() => expect(useTranscript.getState().view?.lastSeq).toBe(events.length), { timeout: 5_000 });
-    // The first change asks at once; the other 19 wait for one more ask, a second later.
-    expect(host.calls.filter((call) => call.itemsFrom === undefined)).toHaveLength(3);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    // The first change asks at once (its answer holds that change only); the other 19 wait for one more ask, RESYNC_GAP_MS later.
+    await vi.advanceTimersByTimeAsync(0);
+    feed.flush();
+    expect(refetches()).toBe(1);
+    expect(shown().view.lastSeq).toBe(2_105);
+    await vi.advanceTimersByTimeAsync(RESYNC_GAP_MS - 10);
+    expect(refetches()).toBe(1);
+    await vi.advanceTimersByTimeAsync(10);
+    feed.flush();
+    expect(refetches()).toBe(2);
+    expect(shown().view.lastSeq).toBe(events.length);
     await feed.loadEarlier();
     await feed.loadEarlier();
     expect(shown().view).toEqual(fold(events, 'run-1'));
     expect(shown().items.filter((item) => item.kind === 'tool')).toMatchObject([{ toolCallId: 'old-tool', output: Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join('') }]);
+  });
+
+  it('a re-fetch of more loaded pages than the host takes at once asks for them a few at a time, in order', async () => {
+    // 8 pages before the window, all loaded; the old call's update takes them all again.
+    const events = runWithOldUpdates(17_000);
+    const updateSeq = events.findIndex((event) => event.type === 'tool.updated') + 1;
+    const { host, client, streams } = windowHost(events, updateSeq - 1);
+    feed = openTranscript(client, 'run-1');
+    await opened(streams, host);
+    while (useTranscript.getState().itemsFrom > 0) await feed.loadEarlier();
+    const loaded = host.calls.length;
+    host.commit(updateSeq);
+    await vi.waitFor(() => expect(shown().view.lastSeq).toBe(updateSeq), { timeout: 5_000 });
+    const pages = host.calls.slice(loaded).filter((call) => call.itemsFrom !== undefined);
+    expect(pages.length).toBeGreaterThan(PAGES_IN_FLIGHT);
+    expect(pages.map((call) => call.itemsFrom)).toEqual([...pages.map((call) => call.itemsFrom!)].sort((a, b) => a - b));
+    expect(host.maxPagesInFlight).toBe(PAGES_IN_FLIGHT);
+    expect(shown().itemsFrom).toBe(0);
+    expect(shown().view).toEqual(fold(events.slice(0, updateSeq), 'run-1'));
+  });
+
+  it('a re-fetch that fails when nothing more is streamed is tried again on a timer; an earlier page it dropped says it failed', async () => {
+    vi.useFakeTimers();
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const events = runWithOldUpdates();
+    const updateSeq = events.findIndex((event) => event.type === 'tool.updated') + 1;
+    const { host, client, streams } = windowHost(events, updateSeq - 1);
+    feed = openTranscript(client, 'run-1');
+    await opened(streams, host);
+    expect(shown().itemsFrom).toBeGreaterThan(0);
+    const refetches = failNextWindows(client, 2);
+    host.holdPages = true;
+    const page = feed.loadEarlier();
+    expect(useTranscript.getState().earlier).toBe('loading');
+    // The turn's last event changes the old call; the re-fetch fails twice.
+    host.commit(updateSeq);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refetches.asked).toBe(1);
+    expect(useTranscript.getState()).toMatchObject({ earlier: 'failed', earlierError: 'The host is busy.' });
+    host.releasePages();
+    await page;
+    expect(useTranscript.getState().earlier).toBe('failed');
+    feed.flush();
+    expect(shown().view.lastSeq).toBe(updateSeq - 1);
+    await vi.advanceTimersByTimeAsync(RESYNC_GAP_MS);
+    // The first retry fails too: the next waits twice as long.
+    expect(refetches.asked).toBe(2);
+    await vi.advanceTimersByTimeAsync(2 * RESYNC_GAP_MS - 10);
+    feed.flush();
+    expect(refetches.asked).toBe(2);
+    expect(shown().view.lastSeq).toBe(updateSeq - 1);
+    await vi.advanceTimersByTimeAsync(10);
+    feed.flush();
+    expect(refetches.asked).toBe(3);
+    expect(shown().view.lastSeq).toBe(updateSeq);
+    expect(useTranscript.getState()).toMatchObject({ earlier: 'idle', earlierError: null });
+  });
+
+  it('after a failed re-fetch, the top line’s retry asks the host again at once', async () => {
+    const events = runWithOldUpdates();
+    const updateSeq = events.findIndex((event) => event.type === 'tool.updated') + 1;
+    const { host, client, streams } = windowHost(events, updateSeq - 1);
+    feed = openTranscript(client, 'run-1');
+    await opened(streams, host);
+    const refetches = failNextWindows(client, 1);
+    host.holdPages = true;
+    const page = feed.loadEarlier();
+    host.commit(updateSeq);
+    await vi.waitFor(() => expect(useTranscript.getState().earlier).toBe('failed'));
+    host.releasePages();
+    await page;
+    host.holdPages = false;
+    await feed.loadEarlier();
+    expect(refetches.asked).toBe(2);
+    await vi.waitFor(() => expect(useTranscript.getState().earlier).toBe('idle'));
+    feed.flush();
+    expect(shown().view.lastSeq).toBe(updateSeq);
+    expect(useTranscript.getState()).toMatchObject({ earlier: 'idle', earlierError: null });
+    while (useTranscript.getState().itemsFrom > 0) await feed.loadEarlier();
+    expect(shown().view).toEqual(fold(events.slice(0, updateSeq), 'run-1'));
+  });
+
+  it('events the host’s re-fetched window already folded are dropped when the stream brings them, not folded again', async () => {
+    const events = runWithOldUpdates();
+    const updateSeq = events.findIndex((event) => event.type === 'tool.updated') + 1;
+    const { host, client, streams } = windowHost(events, updateSeq - 1);
+    feed = openTranscript(client, 'run-1');
+    const stream = await opened(streams, host);
+    // The ledger has the update and the old approval's decision; the stream has sent only the update.
+    host.committed = updateSeq + 1;
+    stream.handlers.onEvent(events[updateSeq - 1]!);
+    await vi.waitFor(() => expect(shown().view.lastSeq).toBe(updateSeq + 1));
+    expect(useTranscript.getState().lastSeq).toBe(updateSeq + 1);
+    expect(stream.currentParams()).toEqual({ runId: 'run-1', fromSeq: updateSeq + 2 });
+    // The decision comes late on the stream: already folded, it neither counts as out of order nor asks again.
+    stream.handlers.onEvent(events[updateSeq]!);
+    host.commit(events.length);
+    feed.flush();
+    expect(host.calls.filter((call) => call.itemsFrom === undefined)).toHaveLength(2);
+    const whole = fold(events, 'run-1');
+    expect(shown().view.ignored).toEqual(whole.ignored);
+    expect({ ...shown().view, items: [] }).toEqual({ ...whole, items: [] });
+  });
+
+  it('a tool update that embeds a command older than the window takes the host’s fold again, linking that command card', async () => {
+    const log = new EventLog('run-1');
+    log.add('run.created', { workspace: '/work/repo', agent: { kind: 'builtin', script: 'hello' }, title: 'Old command' });
+    log.add('prompt.sent', { turn: 1, text: 'Start', ik: 'ik:1' });
+    log.add('terminal.started', { terminalId: 'old-term', command: 'npm', args: ['test'], cwd: '/work/repo' });
+    for (let i = 0; i < 2_100; i++) log.add('note', { text: `note ${i}` });
+    log.add('tool.started', { toolCallId: 'new-tool', title: 'Run tests', kind: 'execute', input: {} });
+    log.add('tool.updated', { toolCallId: 'new-tool', terminalId: 'old-term', status: 'in_progress' });
+    const events = log.events;
+    const { host, client, streams } = windowHost(events, events.length - 1);
+    feed = openTranscript(client, 'run-1');
+    await opened(streams, host);
+    // Everything loaded before the update, so only a re-fetch can bring the link.
+    while (useTranscript.getState().itemsFrom > 0) await feed.loadEarlier();
+    host.commit(events.length);
+    await vi.waitFor(() => expect(shown().view.lastSeq).toBe(events.length));
+    expect(host.calls.filter((call) => call.itemsFrom === undefined)).toHaveLength(2);
+    expect(shown().items.filter((item) => item.kind === 'command')).toMatchObject([{ terminalId: 'old-term', toolCallId: 'new-tool' }]);
+    expect(shown().view).toEqual(fold(events, 'run-1'));
   });
 
   it('an earlier page that cannot be loaded says why, and a retry loads it', async () => {
@@ -401,9 +562,12 @@ describe('the conversation pane on a window of a long run', () => {
     await waitFor(() => expect(host.heldPages()).toBe(1));
     // Closing the search: the page asked for arrives, no further page is asked for.
     act(() => screen.getByTestId('transcript-search-close').click());
-    act(() => host.releasePages());
-    await waitFor(() => expect(transcript.dataset.from).toBe(String(from - 4_000)));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The page arrives inside act: when act returns, its render and effects have run.
+    await act(async () => {
+      host.releasePages();
+      await vi.waitFor(() => expect(useTranscript.getState().itemsFrom).toBe(from - 4_000));
+    });
+    expect(transcript.dataset.from).toBe(String(from - 4_000));
     expect(host.heldPages()).toBe(0);
     expect(host.calls.filter((call) => call.itemsFrom !== undefined)).toHaveLength(2);
     // Opened again: loading goes on to the first item, and the first prompt is found.

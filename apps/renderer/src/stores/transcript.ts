@@ -67,6 +67,15 @@ let current: TranscriptFeed | null = null;
  */
 export const RESYNC_GAP_MS = 1_000;
 
+/** A failed re-fetch is tried again after RESYNC_GAP_MS, doubling per failure up to this. */
+export const RESYNC_RETRY_MAX_MS = 30_000;
+
+/**
+ * Pages of earlier items asked for at once: the host refuses more than 64 calls in flight per
+ * connection, and a re-fetch of a long run's loaded pages can be more than that.
+ */
+export const PAGES_IN_FLIGHT = 4;
+
 /** Loads the page of earlier items of the open transcript (the top line's button, scrolling to the top, search). */
 export function loadEarlierItems(): Promise<void> {
   return current?.loadEarlier() ?? Promise.resolve();
@@ -83,8 +92,9 @@ export function loadEarlierItems(): Promise<void> {
  *
  * The live fold knows only the window's items. An event that changes an item before the window
  * (rare: an old tool call updated, an old approval settled) is not folded here: the store takes
- * the host's fold again (window and loaded pages; see window-keys.ts), so nothing shows twice or
- * goes missing.
+ * the host's fold again (window and loaded pages; see window-keys.ts), so nothing goes missing.
+ * Known limitation (ADR 0023): a `tool.started` restating a call more than the window back shows
+ * a second card until the run is reopened.
  */
 export function openTranscript(client: KeelClient, runId: string, options: OpenTranscriptOptions = {}): TranscriptFeed {
   current?.close();
@@ -104,6 +114,9 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
   /** Events received while the host's fold is being taken again; folded on top of it after. */
   let held: LedgerEvent[] | null = null;
   let retryOnNext = false;
+  /** Re-fetches failed in a row (the retry timer's backoff), and that timer. */
+  let failures = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let lastResync = 0;
   let earlierLoad: Promise<void> | null = null;
   let unsubscribe: () => void = () => {};
@@ -127,10 +140,7 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
   const receive = (event: LedgerEvent) => {
     if (held !== null) {
       held.push(event);
-      if (retryOnNext) {
-        retryOnNext = false;
-        void resync();
-      }
+      if (retryOnNext) void resync();
       return;
     }
     if (windowFrom > 0) {
@@ -155,21 +165,41 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
 
   /** Items `from`..`to` of the whole, from the host's fold, in pages. */
   const fetchItems = async (from: number, to: number): Promise<TranscriptItem[]> => {
-    const pages: Promise<RunViewWindow>[] = [];
-    for (let at = from; at < to; at += MAX_VIEW_WINDOW_ITEMS) {
-      pages.push(client.invoke('run.viewWindow', { runId, itemsFrom: at, itemsLimit: Math.min(MAX_VIEW_WINDOW_ITEMS, to - at) }));
-    }
-    return (await Promise.all(pages)).flatMap((page) => page.view.items);
+    const starts: number[] = [];
+    for (let at = from; at < to; at += MAX_VIEW_WINDOW_ITEMS) starts.push(at);
+    const pages: TranscriptItem[][] = [];
+    // PAGES_IN_FLIGHT asks at a time, taking pages in order; the first failure stops the rest.
+    let next = 0;
+    let failed = false;
+    const ask = async () => {
+      while (!failed && !closed && next < starts.length) {
+        const index = next++;
+        const at = starts[index]!;
+        try {
+          const page = await client.invoke('run.viewWindow', { runId, itemsFrom: at, itemsLimit: Math.min(MAX_VIEW_WINDOW_ITEMS, to - at) });
+          pages[index] = page.view.items;
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PAGES_IN_FLIGHT, starts.length) }, ask));
+    return pages.flat();
   };
 
   /**
    * Takes the host's fold again: its newest window (the host has folded every event received
    * here, so the window's lastSeq covers them) and the pages loaded before it, then folds the
-   * events that came meanwhile. Retries on the next live event if asking fails.
+   * events that came meanwhile. If asking fails, asks again on the next live event or after a
+   * backoff (RESYNC_GAP_MS, doubling, up to RESYNC_RETRY_MAX_MS), whichever comes first.
    */
   const resync = async () => {
     if (closed) return;
     const mine = ++epoch;
+    retryOnNext = false;
+    if (retryTimer !== null) clearTimeout(retryTimer);
+    retryTimer = null;
     lastResync = Date.now();
     earlierLoad = null;
     try {
@@ -179,14 +209,26 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
       startWindow(window);
       earlier = before;
       loadedFrom = window.itemsFrom - before.length;
+      // The host's window may have folded events the stream has not sent here yet: they are
+      // dropped when they come, as repeats (not pushed on the folder as out of order).
+      lastSeq = Math.max(lastSeq, window.view.lastSeq);
+      failures = 0;
       const pending = held ?? [];
       held = null;
       useTranscript.setState({ earlier: 'idle', earlierError: null });
       schedule();
       for (const event of pending) if (event.seq > window.view.lastSeq) receive(event);
-    } catch {
-      // Keep holding the events: the next one received asks again.
-      if (!closed && mine === epoch) retryOnNext = true;
+    } catch (failure: unknown) {
+      // Keep holding the events: the next one received, or the retry timer, asks again.
+      if (closed || mine !== epoch) return;
+      retryOnNext = true;
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        if (!closed && mine === epoch && retryOnNext) void resync();
+      }, Math.min(RESYNC_GAP_MS * 2 ** failures, RESYNC_RETRY_MAX_MS));
+      failures++;
+      // An earlier page being loaded was dropped with the loaded range: say it did not load.
+      if (useTranscript.getState().earlier === 'loading') useTranscript.setState({ earlier: 'failed', earlierError: describeError(failure) });
     }
   };
 
@@ -231,7 +273,16 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
 
   const loadEarlier = (): Promise<void> => {
     // While the host's fold is taken again, the loaded range is being replaced: ask after.
-    if (closed || loadedFrom === 0 || held !== null) return Promise.resolve();
+    if (closed || loadedFrom === 0) return Promise.resolve();
+    if (held !== null) {
+      // The top line's retry after a failed re-fetch asks again now (not scrolling or search,
+      // which ask only while `earlier` is idle: they wait for the backoff).
+      if (retryOnNext && useTranscript.getState().earlier === 'failed') {
+        useTranscript.setState({ earlier: 'loading', earlierError: null });
+        void resync();
+      }
+      return Promise.resolve();
+    }
     if (earlierLoad) return earlierLoad;
     const mine = epoch;
     const to = loadedFrom;
@@ -264,6 +315,7 @@ export function openTranscript(client: KeelClient, runId: string, options: OpenT
       if (closed) return;
       closed = true;
       schedule.cancel();
+      if (retryTimer !== null) clearTimeout(retryTimer);
       unsubscribe();
       if (current === feed) current = null;
       if (useTranscript.getState().folder === folder) useTranscript.setState({ ...CLOSED });

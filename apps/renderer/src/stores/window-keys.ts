@@ -44,8 +44,9 @@ const keys = (kind: KeyedKind, list: string[]): WindowKey[] => list.map((one) =>
 
 /**
  * The keyed items `event` touches, read from its payload as core's fold reads it (a malformed
- * payload touches nothing here; the fold ignores it too). A start or a request names a new item
- * (ids are unique within a run); every other keyed event changes an existing one.
+ * payload touches nothing here; the fold ignores it too). A start or a request is taken to name a
+ * new item (not always so: an ACP call restated as a second `tool.started`; see ADR 0023's known
+ * limitation); every other keyed event changes an existing one.
  */
 export function keyedTouch(event: LedgerEvent): KeyedTouch {
   const payload = (event.payload ?? {}) as Record<string, unknown>;
@@ -57,9 +58,9 @@ export function keyedTouch(event: LedgerEvent): KeyedTouch {
     case 'approval.requested':
       return { creates: keys('approval', id(payload.approvalId)), changes: [] };
     case 'tool.updated':
-      // Its embedded command (`terminalId`) is not counted: a miss there changes nothing in the
-      // window or the head (the fold links a command card it holds, else nothing), as ADR 0022.
-      return { creates: [], changes: keys('tool', id(payload.toolCallId)) };
+      // Its embedded command (`terminalId`) counts too: the fold links that command card to the
+      // call (command.toolCallId), so a card before the window would miss the link.
+      return { creates: [], changes: [...keys('tool', id(payload.toolCallId)), ...keys('command', id(payload.terminalId))] };
     case 'tool.interrupted':
       return { creates: [], changes: keys('tool', ids(payload.toolCallIds)) };
     case 'terminal.output':
