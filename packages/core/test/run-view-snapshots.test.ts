@@ -4,29 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventBody, type AppendInput, type LedgerEvent } from '../src/contract/index.js';
+import type { AppendInput, LedgerEvent } from '../src/contract/index.js';
 import { openLedger, type Ledger } from '../src/ledger/index.js';
 import { fold, RUN_VIEW_FOLD_VERSION } from '../src/replay/index.js';
-import { syntheticRun } from '../src/replay/synthetic.js';
 import { decodeView, encodeView, RUN_VIEW_FOLD, RunViews } from '../src/runs/index.js';
-import { readAll } from './fixtures/ledger-kit.js';
+import { readAll, syntheticBodies } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 
 const root = tempDir('keel-views-');
 let dirs = 0;
 const freshDataDir = () => path.join(root, `data-${++dirs}`);
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-/** The synthetic run's bodies that the ledger accepts (it refuses the unknown and invalid ones on purpose). */
-function bodies(count: number, seed: number): AppendInput[] {
-  const out: AppendInput[] = [];
-  for (const event of syntheticRun(count, { seed })) {
-    const body = { type: event.type, payload: event.payload };
-    if (!EventBody.safeParse(body).success) continue;
-    out.push({ ...body, ...(event.generation === undefined ? {} : { generation: event.generation }) } as AppendInput);
-  }
-  return out;
-}
 
 async function appendAll(ledger: Ledger, runId: string, list: readonly AppendInput[]): Promise<void> {
   for (let at = 0; at < list.length; at += 500) {
@@ -38,7 +26,7 @@ async function runOf(count: number, seed = 7): Promise<{ ledger: Ledger; runId: 
   const dataDir = freshDataDir();
   const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
   const runId = ledger.newRunId();
-  await appendAll(ledger, runId, bodies(count, seed));
+  await appendAll(ledger, runId, syntheticBodies(count, seed));
   return { ledger, runId, dataDir };
 }
 
@@ -101,7 +89,7 @@ describe('run.view from snapshots', () => {
 
     const reopened = await openLedger({ dataDir, streamWindowMs: 1 });
     try {
-      const more = bodies(3_400, 7).slice(-300);
+      const more = syntheticBodies(3_400, 7).slice(-300);
       await appendAll(reopened, runId, more);
       const views = new RunViews(reopened);
       // Count the ledger reads: a start from the snapshot reads only what came after it.

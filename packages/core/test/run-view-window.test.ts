@@ -5,14 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventBody, VIEW_WINDOW_ITEMS, type AppendInput, type RunView, type RunViewWindow } from '../src/contract/index.js';
+import { VIEW_WINDOW_ITEMS, type AppendInput, type RunView, type RunViewWindow } from '../src/contract/index.js';
 import { openLedger, type Ledger } from '../src/ledger/index.js';
 import { fold, RUN_VIEW_FOLD_VERSION } from '../src/replay/index.js';
-import { syntheticRun } from '../src/replay/synthetic.js';
 import { encodeView, RUN_VIEW_FOLD, RunViews } from '../src/runs/index.js';
 import { readViewTail, RUN_VIEW_TAIL_FOLD } from '../src/runs/run-view-tails.js';
 import { foldWindow } from '../src/runs/run-view-window.js';
-import { readAll } from './fixtures/ledger-kit.js';
+import { readAll, syntheticBodies } from './fixtures/ledger-kit.js';
 import { useWorkstations } from './fixtures/workstation-kit.js';
 import { tempDir } from './helpers.js';
 
@@ -20,17 +19,6 @@ const root = tempDir('keel-window-');
 let dirs = 0;
 const freshDataDir = () => path.join(root, `data-${++dirs}`);
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-/** The synthetic run's bodies the ledger accepts: a realistic start (run.created, tools, approvals, commands). */
-function syntheticBodies(count: number, seed: number): AppendInput[] {
-  const out: AppendInput[] = [];
-  for (const event of syntheticRun(count, { seed })) {
-    const body = { type: event.type, payload: event.payload };
-    if (!EventBody.safeParse(body).success) continue;
-    out.push({ ...body, ...(event.generation === undefined ? {} : { generation: event.generation }) } as AppendInput);
-  }
-  return out;
-}
 
 /** An approval request like the synthetic run's, under another id. */
 let requestTemplate: AppendInput | undefined;
