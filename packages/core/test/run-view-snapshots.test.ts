@@ -65,6 +65,9 @@ describe('fold snapshots in the ledger', () => {
       const text = await encodeView(view, 50);
       expect(text.split('\n').length).toBe(1 + Math.ceil(view.items.length / 50));
       expect(await decodeView(text)).toEqual(view);
+      // From its UTF-8 bytes (how a stored snapshot is read), non-ASCII text included.
+      const withUnicode = { ...view, title: 'ünïcode — 漢字 🙂' };
+      expect(await decodeView(Buffer.from(await encodeView(withUnicode, 50), 'utf8'))).toEqual(withUnicode);
       expect(await decodeView(await encodeView(view))).toEqual(view);
       expect(await decodeView('not a snapshot')).toBeNull();
     } finally {

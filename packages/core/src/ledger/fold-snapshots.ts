@@ -48,9 +48,17 @@ export async function packSnapshot(text: string): Promise<Buffer> {
 
 /** The text of stored snapshot bytes, packed or plain; unpacking runs in the thread pool. */
 export async function unpackSnapshot(bytes: Buffer): Promise<string> {
-  if (!isPacked(bytes)) return bytes.toString('utf8');
+  return (await unpackSnapshotBytes(bytes)).toString('utf8');
+}
+
+/**
+ * The UTF-8 bytes of a stored snapshot's text, packed or plain: for a reader that decodes it a
+ * piece at a time (a long run's view is ~28 MiB; one string of it blocks the loop ~0.1 s).
+ */
+export async function unpackSnapshotBytes(bytes: Buffer): Promise<Buffer> {
+  if (!isPacked(bytes)) return bytes;
   const packed = bytes.subarray(PACKED.length);
-  return (await unbrotli(packed, { chunkSize: chunkFor(packed.length * 8) })).toString('utf8');
+  return unbrotli(packed, { chunkSize: chunkFor(packed.length * 8) });
 }
 
 function unpackSnapshotSync(bytes: Buffer): string {

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
-import { packSnapshot, unpackSnapshot, type Ledger } from '../ledger/index.js';
+import { packSnapshot, unpackSnapshotBytes, type Ledger } from '../ledger/index.js';
 import { RUN_VIEW_FOLD_VERSION } from '../replay/index.js';
 import { saveViewTail } from './run-view-tails.js';
 
@@ -24,19 +24,25 @@ export async function encodeView(view: RunView, itemsPerLine = ITEMS_PER_LINE): 
   return lines.join('\n');
 }
 
-/** The view back from `encodeView`'s text, or null when it is not one this build wrote. */
-export async function decodeView(data: string): Promise<RunView | null> {
+/**
+ * The view back from `encodeView`'s text (or its UTF-8 bytes, decoded a line per event-loop
+ * turn: no one string of the whole), or null when it is not one this build wrote.
+ */
+export async function decodeView(data: string | Buffer): Promise<RunView | null> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const lineEnd = (from: number) => {
+    const at = bytes.indexOf(0x0a, from);
+    return at === -1 ? bytes.length : at;
+  };
   try {
-    let end = data.indexOf('\n');
-    if (end === -1) end = data.length;
-    const head = JSON.parse(data.slice(0, end)) as Omit<RunView, 'items'>;
+    const end = lineEnd(0);
+    const head = JSON.parse(bytes.toString('utf8', 0, end)) as Omit<RunView, 'items'>;
     if (head === null || typeof head !== 'object' || head.schema_version !== REPLAY_VIEW_SCHEMA_VERSION) return null;
     const items: TranscriptItem[] = [];
-    for (let start = end + 1; start < data.length; ) {
+    for (let start = end + 1; start < bytes.length; ) {
       await nextTurn();
-      let next = data.indexOf('\n', start);
-      if (next === -1) next = data.length;
-      const line = JSON.parse(data.slice(start, next)) as TranscriptItem[];
+      const next = lineEnd(start);
+      const line = JSON.parse(bytes.toString('utf8', start, next)) as TranscriptItem[];
       for (const item of line) items.push(item);
       start = next + 1;
     }
@@ -50,13 +56,13 @@ export async function decodeView(data: string): Promise<RunView | null> {
 export async function loadViewSnapshot(ledger: Ledger, runId: string, atOrBefore?: number): Promise<RunView | null> {
   const stored = ledger.snapshots.nearestBytes(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, atOrBefore);
   if (!stored) return null;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await unpackSnapshot(stored.bytes);
+    bytes = await unpackSnapshotBytes(stored.bytes);
   } catch {
     return null; // damaged packing: derived data, folded again
   }
-  const view = await decodeView(text);
+  const view = await decodeView(bytes);
   return view && view.lastSeq === stored.seq && view.runId === runId ? view : null;
 }
 
