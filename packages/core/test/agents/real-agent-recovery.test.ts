@@ -158,11 +158,11 @@ const openTools = (events: readonly LedgerEvent[]) =>
     .map((item) => (item.kind === 'tool' ? `${item.toolCallId} ${item.status} ${item.title}` : ''));
 
 /** Where a live process sits: its process group, session and PID namespace (Linux /proc). */
-function placeOf(pid: number): { pgid: number; sid: number; pidns: string } | null {
+function placeOf(pid: number): { ppid: number; pgid: number; sid: number; pidns: string } | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pgid: Number(fields[2]), sid: Number(fields[3]), pidns: fs.readlinkSync(`/proc/${pid}/ns/pid`) };
+    return { ppid: Number(fields[1]), pgid: Number(fields[2]), sid: Number(fields[3]), pidns: fs.readlinkSync(`/proc/${pid}/ns/pid`) };
   } catch {
     return null;
   }
@@ -245,7 +245,14 @@ for (const agent of AGENTS) {
         // command's own shell, still waiting for `release`, carry it.
         const running = taggedProcesses(tag1!);
         const isDetached = (command: string[]) => command.length === 3 && command[0] === 'sh' && command[1] === '-c' && command[2] === DETACHED_SCRIPT;
-        const detached = running.filter((p) => isDetached(p.command));
+        // A shell forks before it execs `sleep`: for that instant the child still shows its
+        // parent's command line. Such a fork (or one already gone) is not a second detached command.
+        const detachedAll = running.filter((p) => isDetached(p.command));
+        const detachedPids = new Set(detachedAll.map((p) => p.pid));
+        const detached = detachedAll.filter((p) => {
+          const place = placeOf(p.pid);
+          return place !== null && !detachedPids.has(place.ppid);
+        });
         const foreground = running.filter((p) => !isDetached(p.command) && /(^|\/)(ba)?sh$/.test(p.command[0] ?? '') && p.command.join(' ').includes('echo late > marker.txt'));
         if (TRACE) console.log(`[real-agent-recovery] ${agent.name}: generation 1's tagged processes before the kill\n  ${running.map(describeProcess).join('\n  ')}`);
         expect(detached, JSON.stringify(running)).toHaveLength(1);
