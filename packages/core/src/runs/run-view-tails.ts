@@ -1,6 +1,6 @@
 import { MAX_VIEW_WINDOW_ITEMS, REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
 import { packSnapshot, unpackSnapshot, type Ledger } from '../ledger/index.js';
-import { keyOf, RUN_VIEW_FOLD_VERSION, type KeyedKind } from '../replay/index.js';
+import { KEYED_KINDS, keyOf, RUN_VIEW_FOLD_VERSION, type KeyedKind } from '../replay/index.js';
 
 /** The `fold` name window snapshots (a view's head and newest items) are stored under. */
 export const RUN_VIEW_TAIL_FOLD = 'run-view-window';
@@ -9,8 +9,6 @@ export const RUN_VIEW_TAIL_FOLD = 'run-view-window';
  * a row of another layout is not read, and the next load stores it again.
  */
 const TAIL_FORMAT = 1;
-
-export const KEYED_KINDS: readonly KeyedKind[] = ['tool', 'approval', 'command'];
 
 /** A view's head and newest items, as a window snapshot holds them (ADR 0022). */
 export interface ViewTail {

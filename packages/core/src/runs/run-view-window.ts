@@ -1,8 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LedgerEvent, TranscriptItem } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { keyOf, RunViewFold, type KeyedKind } from '../replay/index.js';
-import { KEYED_KINDS, type ViewTail } from './run-view-tails.js';
+import { KEYED_KINDS, keyedTouch, keyOf, RunViewFold, type KeyedKind } from '../replay/index.js';
+import type { ViewTail } from './run-view-tails.js';
 
 /** Events read and folded per event-loop turn while a view catches up (a few ms of work). */
 export const FOLD_SLICE = 1_000;
@@ -39,36 +39,6 @@ export interface WindowFold {
 type Keys = Record<KeyedKind, Set<string>>;
 const noKeys = (): Keys => ({ tool: new Set(), approval: new Set(), command: new Set() });
 
-/**
- * The keyed items (tool call, approval, command) an event may find and change, or add when it
- * does not find them (run-view-fold.ts). Only lookups whose miss changes the window or the head
- * count: a `tool.interrupted` or a `tool.updated`'s embedded command that misses changes nothing
- * there. Read from the raw payload; a payload the fold then refuses only costs a needless check.
- */
-function keysTouched(event: LedgerEvent): Array<[KeyedKind, string]> {
-  const payload = event.payload as Record<string, unknown> | null | undefined;
-  if (payload === null || typeof payload !== 'object') return [];
-  const one = (kind: KeyedKind, id: unknown): Array<[KeyedKind, string]> => (typeof id === 'string' ? [[kind, id]] : []);
-  switch (event.type) {
-    case 'tool.started':
-    case 'tool.updated':
-      return one('tool', payload.toolCallId);
-    case 'terminal.started':
-    case 'terminal.output':
-    case 'terminal.exited':
-      return one('command', payload.terminalId);
-    case 'approval.requested':
-    case 'approval.decided':
-    case 'approval.timed_out':
-    case 'approval.cancelled':
-      return one('approval', payload.approvalId);
-    case 'approval.reset':
-      return Array.isArray(payload.approvalIds) ? payload.approvalIds.flatMap((id) => one('approval', id)) : [];
-    default:
-      return [];
-  }
-}
-
 function keysOf(items: readonly TranscriptItem[]): Keys {
   const keys = noKeys();
   for (const item of items) {
@@ -96,7 +66,8 @@ export async function foldWindow(ledger: Ledger, runId: string, tail: ViewTail, 
   const outside = noKeys();
   await foldRest(ledger, runId, folder, {
     each: (event) => {
-      for (const [kind, id] of keysTouched(event)) if (!inWindow[kind].has(id)) outside[kind].add(id);
+      const { creates, changes } = keyedTouch(event);
+      for (const [kind, id] of [...creates, ...changes]) if (!inWindow[kind].has(id)) outside[kind].add(id);
     },
   });
   for (const kind of KEYED_KINDS) {
