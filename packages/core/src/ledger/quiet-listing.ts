@@ -47,7 +47,7 @@ export function readQuietLedger(dataDir: string): QuietLedger | null {
     // A tail an earlier recovery cut is kept beside the log; quiet once its ledger.repaired names it.
     for (const { runId, name } of broken) if (!store.repairedBrokenFiles(runId).has(name)) return quietFails(store);
     // One read transaction: the projection, markers and heads of the same commit.
-    const { runs, markers, heads } = store.snapshot(() => ({ runs: store.runs(), markers: store.markers(), heads: store.runHeads() }));
+    const { runs, markers, heads } = store.snapshot(() => ({ ...store.runsWithHeads(), markers: store.markers() }));
     if (runs.length !== logs.size) return quietFails(store);
     for (const run of runs) {
       const marker = markers.get(run.id);

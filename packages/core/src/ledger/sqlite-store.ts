@@ -284,10 +284,10 @@ export class SqliteStore {
     return new Set(records.map((record) => String((JSON.parse(record) as { payload?: { brokenFile?: unknown } }).payload?.brokenFile)));
   }
 
-  /** Every run's projected head hash (the `runs` table's last_hash), in one read. */
-  runHeads(): Map<string, string> {
-    const rows = this.db.prepare('SELECT id, last_hash FROM runs').all() as Array<{ id: string; last_hash: string }>;
-    return new Map(rows.map((row) => [row.id, row.last_hash]));
+  /** Every run's summary, ordered by creation, with its projected head hash (last_hash): one read of the table. */
+  runsWithHeads(): { runs: RunSummary[]; heads: Map<string, string> } {
+    const rows = this.statement('SELECT * FROM runs ORDER BY created, id').all() as RunRow[];
+    return { runs: rows.map(summaryOf), heads: new Map(rows.map((row) => [row.id, row.last_hash])) };
   }
 
   /** Every events row of a run, every column, in seq order (one statement, one snapshot). */
