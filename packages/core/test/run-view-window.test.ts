@@ -166,6 +166,16 @@ describe('run.viewWindow of a run not in memory', () => {
           check: (full) => expect(full.items.find((item) => item.kind === 'tool' && item.toolCallId === 'early-tool-7')).toMatchObject({ status: 'completed' }),
         },
         {
+          // An ACP call restated with its real title (marked): one card, retitled, not a second one.
+          name: 'restated tool call',
+          body: { type: 'tool.started', payload: { toolCallId: 'early-tool-14', title: 'the real title', kind: 'read', restated: true } } as AppendInput,
+          check: (full) => {
+            const cards = full.items.filter((item) => item.kind === 'tool' && item.toolCallId === 'early-tool-14');
+            expect(cards).toHaveLength(1);
+            expect(cards[0]).toMatchObject({ title: 'the real title' });
+          },
+        },
+        {
           name: 'command',
           body: { type: 'terminal.exited', payload: { terminalId: 'early-term-23', exitCode: 0, signal: null } } as AppendInput,
           check: (full) => expect(full.items.find((item) => item.kind === 'command' && item.terminalId === 'early-term-23')).toMatchObject({ status: 'exited' }),

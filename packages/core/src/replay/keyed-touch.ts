@@ -20,14 +20,17 @@ const refs = (kind: KeyedKind, value: unknown): KeyedRef[] =>
  * The keyed items `event` touches, read from its raw payload as the fold (run-view-fold.ts) reads
  * it (a malformed payload touches nothing here; the fold ignores it too). What a window of the
  * transcript asks before folding an event it may not hold the items for, on the host (ADR 0022)
- * and in the page (ADR 0023). A start or a request is taken to name a new item (not always so:
- * an ACP call restated as a second `tool.started`); every other keyed event changes one.
+ * and in the page (ADR 0023). A start or a request is taken to name a new item, except a start
+ * marked `restated` (an ACP call announced again with its real title or input); every other
+ * keyed event changes one. An unmarked restatement (recorded before the mark existed) is
+ * still taken for a new item.
  */
 export function keyedTouch(event: LedgerEvent): KeyedTouch {
   const payload = (event.payload ?? {}) as Record<string, unknown>;
   switch (event.type) {
     case 'tool.started':
-      return { creates: refs('tool', payload.toolCallId), changes: [] };
+      // A restatement (recorded as such since it was marked) changes the call announced earlier.
+      return payload.restated === true ? { creates: [], changes: refs('tool', payload.toolCallId) } : { creates: refs('tool', payload.toolCallId), changes: [] };
     case 'terminal.started':
       return { creates: refs('command', payload.terminalId), changes: [] };
     case 'approval.requested':

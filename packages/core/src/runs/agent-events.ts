@@ -20,6 +20,7 @@ export function eventForUpdate(update: AgentUpdate, turn: number | null): { body
             title: update.title,
             ...(update.toolKind ? { kind: update.toolKind } : {}),
             ...(update.input === undefined ? {} : { input: update.input }),
+            ...(update.restated ? { restated: true as const } : {}),
           },
         },
         durability: 'critical',

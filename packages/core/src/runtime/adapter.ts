@@ -8,7 +8,7 @@ export type AgentUpdate =
   /** A user message the agent holds in its history (seen when a session is replayed). */
   | { kind: 'user_message'; text: string; clientId?: string; messageId?: string }
   | { kind: 'plan'; entries: Array<{ content: string; status: 'pending' | 'in_progress' | 'completed'; priority?: 'low' | 'medium' | 'high' }> }
-  | { kind: 'tool_started'; toolCallId: string; title: string; toolKind?: string; input?: unknown }
+  | { kind: 'tool_started'; toolCallId: string; title: string; toolKind?: string; input?: unknown; restated?: true }
   | {
       kind: 'tool_updated';
       toolCallId: string;

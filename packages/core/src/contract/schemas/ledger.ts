@@ -240,7 +240,18 @@ export const EventBody = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('tool.started'),
-    payload: z.object({ toolCallId: z.string().min(1), title: z.string(), kind: z.string().optional(), input: z.unknown().optional() }),
+    payload: z.object({
+      toolCallId: z.string().min(1),
+      title: z.string(),
+      kind: z.string().optional(),
+      input: z.unknown().optional(),
+      /**
+       * A call already announced, restated with its real title or input (ACP agents announce some
+       * calls with a placeholder): it changes that call's item rather than starting one. Absent in
+       * records written before it existed, where a second start of an id is a restatement too.
+       */
+      restated: z.literal(true).optional(),
+    }),
   }),
   z.object({
     // Keel's record that a dead generation's open tool calls will never finish (the agent cannot say so).

@@ -93,6 +93,7 @@ export function updatesOf(update: SessionUpdate, seenOutput: Map<string, string>
     case 'plan':
       return [{ kind: 'plan', entries: update.entries.map(({ content, status, priority }) => ({ content, status, priority })) }];
     case 'tool_call': {
+      seenOutput.set(startedKey(update.toolCallId), '');
       const started: AgentUpdate = {
         kind: 'tool_started',
         toolCallId: update.toolCallId,
@@ -109,17 +110,25 @@ export function updatesOf(update: SessionUpdate, seenOutput: Map<string, string>
   }
 }
 
+/** The `seenOutput` key that says a tool call was announced (a later start restates it). */
+const startedKey = (toolCallId: string) => `started:${toolCallId}`;
+
 function toolUpdates(update: ToolCallUpdate, seenOutput: Map<string, string>): AgentUpdate[] {
   const updates: AgentUpdate[] = [];
   // Some agents (Claude Code) announce a call with a placeholder and send its real title and
   // input in an update: restate the call so the ledger holds what actually ran.
   if ('sessionUpdate' in update && update.sessionUpdate === 'tool_call_update' && (update.title || update.rawInput !== undefined)) {
+    // Marked when the call was announced before, so a window of the transcript knows the start
+    // changes an item it may not hold (replay/keyed-touch.ts) rather than adding one.
+    const restated = seenOutput.has(startedKey(update.toolCallId));
+    seenOutput.set(startedKey(update.toolCallId), '');
     updates.push({
       kind: 'tool_started',
       toolCallId: update.toolCallId,
       title: update.title ?? '',
       ...(update.kind ? { toolKind: update.kind } : {}),
       ...(update.rawInput === undefined ? {} : { input: update.rawInput }),
+      ...(restated ? { restated: true as const } : {}),
     });
   }
   const full = textOf(update.content);
