@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnMismatch, LedgerEvent, RunSummary } from '../src/contract/schemas/ledger.js';
 import { openLedger, type Ledger } from '../src/ledger/index.js';
-import { openDatabase, SqliteStore } from '../src/ledger/sqlite-store.js';
+import { openDatabase } from '../src/ledger/database.js';
+import { SqliteStore } from '../src/ledger/sqlite-store.js';
 import { brokenFiles, chunk, created, deleteDatabase, logOf, readAll } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 

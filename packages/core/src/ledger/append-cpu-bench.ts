@@ -4,7 +4,7 @@ import type { AppendInput } from '../contract/schemas/ledger.js';
 import { parseAppendInput, sealRecord } from './append-record.js';
 import { openLedger } from './ledger.js';
 import { PROCESS_FACTS_WHERE } from './migrations.js';
-import { openDatabase } from './sqlite-store.js';
+import { openDatabase } from './database.js';
 
 /** CPU per appended event (user + system), Keel's append path beside the raw work it must do. */
 export interface AppendCpuFigures {

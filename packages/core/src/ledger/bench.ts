@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDatabase } from './sqlite-store.js';
+import { openDatabase } from './database.js';
 import { openLedger } from './ledger.js';
 import { measureAppendCpu, type AppendCpuFigures } from './append-cpu-bench.js';
 

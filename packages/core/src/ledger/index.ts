@@ -9,7 +9,7 @@ export type { RunBackfill } from './backfill.js';
 export { LedgerError, type LedgerErrorCode } from './errors.js';
 export { canonicalJson } from '../contract/canonical-json.js';
 export { genesisHash, hashOf, seal } from './hash-chain.js';
-export { openDatabase } from './sqlite-store.js';
+export { openDatabase } from './database.js';
 export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { ledgerPaths } from './paths.js';
 export { nativeBindingOption } from './native-binding.js';

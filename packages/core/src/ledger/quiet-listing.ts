@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type { RunSummary } from '../contract/schemas/ledger.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import { ledgerPaths, runIdOfLogFile } from './paths.js';
-import { openDatabase, SqliteStore } from './sqlite-store.js';
+import { openDatabase } from './database.js';
+import { SqliteStore } from './sqlite-store.js';
 
 /** What a quiet ledger says about its runs, read without recovering anything. */
 export interface QuietLedger {

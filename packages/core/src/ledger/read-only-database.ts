@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type Database from 'better-sqlite3';
-import { openDatabase } from './sqlite-store.js';
+import { openDatabase } from './database.js';
 
 /** Whether `dir` is on a read-only filesystem, where no process can write. */
 export function onReadOnlyFilesystem(dir: string): boolean {

@@ -1,12 +1,10 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
-import { FILE_MODE } from '../fsutil/index.js';
 import { hashAndLine } from './hash-chain.js';
-import { migrate, PROCESS_FACTS_WHERE } from './migrations.js';
-import { nativeBindingOption } from './native-binding.js';
+import { PROCESS_FACTS_WHERE } from './migrations.js';
 import { foldProjection, type RunProjection } from './projection.js';
-import { parseUsage, type ToolCallSeen } from './usage-projection.js';
-import fs from 'node:fs';
+import { byCreated, summaryOf, type RunRow } from './run-summary.js';
+import type { ToolCallSeen } from './usage-projection.js';
 import type { VerifiedMarker } from './verified-marker.js';
 
 /** One `events` row, every column as SQLite holds it (values are whatever is stored, unchecked). */
@@ -18,25 +16,6 @@ export interface StoredEventRow {
   generation: unknown;
   hash: unknown;
   record: unknown;
-}
-
-export interface RunRow {
-  id: string;
-  state: string;
-  created: string;
-  updated: string;
-  last_seq: number;
-  last_hash: string;
-  quarantined: number;
-  quarantine_reason: string | null;
-  read_only: number;
-  origin: 'local' | 'imported';
-  workspace: string | null;
-  agent: string | null;
-  title: string | null;
-  stop_reason: string | null;
-  /** Absent in a keel.db before schema 9 (a read-only store may read one). */
-  usage?: string | null;
 }
 
 export interface BatchRecord {
@@ -58,66 +37,6 @@ const WRITE_PROJECTION = `
     title = excluded.title, stop_reason = excluded.stop_reason, usage = excluded.usage
 `;
 const INSERT_TOOL_CALL = 'INSERT OR IGNORE INTO run_tool_calls (run_id, tool_call_id) VALUES (?, ?)';
-
-/** SQLite's codes for the synchronous pragma. */
-const SYNCHRONOUS = { normal: 1, full: 2 } as const;
-
-/**
- * Opens keel.db in WAL mode. The ledger's connection runs synchronous=NORMAL (ADR 0008): a
- * commit reaches the WAL file without an fsync of its own, the NDJSON fdatasync before it is
- * the one durable write of an append, and what a power loss can take from SQLite (its last
- * commits) is backfilled from NDJSON on open. `synchronous: 'full'` keeps the old mode (the
- * benchmark's raw baseline). The mode is checked after setting: better-sqlite3 reopens an
- * existing WAL database at NORMAL whatever was asked before, so only a check proves it.
- */
-export function openDatabase(file: string, options: { readOnly?: boolean; synchronous?: 'normal' | 'full' } = {}): Database.Database {
-  const db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false, ...nativeBindingOption() });
-  if (!options.readOnly) {
-    fs.chmodSync(file, FILE_MODE);
-    db.pragma('journal_mode = WAL');
-  }
-  const mode = options.synchronous ?? 'normal';
-  db.pragma(`synchronous = ${mode.toUpperCase()}`);
-  if (process.platform === 'darwin') db.pragma('fullfsync = 1');
-  db.pragma('busy_timeout = 5000');
-  const synchronous = db.pragma('synchronous', { simple: true });
-  if (synchronous !== SYNCHRONOUS[mode]) {
-    db.close();
-    throw new Error(`keel.db refused synchronous=${mode.toUpperCase()} (got ${String(synchronous)}); refusing to run with other durability than chosen.`);
-  }
-  if (!options.readOnly) {
-    const journal = db.pragma('journal_mode', { simple: true });
-    if (journal !== 'wal') {
-      db.close();
-      throw new Error(`keel.db refused WAL mode (got ${String(journal)}); synchronous=NORMAL is only safe in WAL mode.`);
-    }
-    migrate(db);
-  }
-  return db;
-}
-
-function summaryOf(row: RunRow): RunSummary {
-  const agent = row.agent ? Object.freeze(JSON.parse(row.agent) as NonNullable<RunSummary['agent']>) : null;
-  return Object.freeze({
-    id: row.id,
-    state: row.state,
-    created: row.created,
-    updated: row.updated,
-    lastSeq: row.last_seq,
-    quarantined: row.quarantined === 1,
-    quarantineReason: row.quarantine_reason,
-    readOnly: row.read_only === 1,
-    origin: row.origin,
-    workspace: row.workspace,
-    agent,
-    title: row.title,
-    stopReason: row.stop_reason,
-    ...(row.usage === undefined ? {} : { usage: Object.freeze(parseUsage(row.usage)) }),
-  });
-}
-
-const byCreated = (a: RunSummary, b: RunSummary) =>
-  a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 /** The SQLite half of the ledger: events plus the runs projection, written one transaction per batch. */
 export class SqliteStore {

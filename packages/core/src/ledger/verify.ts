@@ -6,7 +6,8 @@ import { scanLog } from './log-scan.js';
 import { PROJECTED_COLUMNS, foldProjection, type RunProjection } from './projection.js';
 import { toolCallsInMemory } from './usage-projection.js';
 import { checkRecord } from './record-check.js';
-import type { RunRow, SqliteStore, StoredEventRow } from './sqlite-store.js';
+import type { RunRow } from './run-summary.js';
+import type { SqliteStore, StoredEventRow } from './sqlite-store.js';
 
 /** Column mismatches listed per run; past this only their number is given. */
 const MAX_MISMATCHES = 20;
