@@ -103,4 +103,38 @@ describe('the harness on a reduced scenario set', () => {
     expect(overview.unreadable).toHaveLength(1);
     expect(overview.unreadable[0]!.reason).toMatch(/not a scorecard/);
   });
+  it('writes the scorecard so far after each scenario, marked incomplete, and the finished run replaces it with a complete one', { timeout: 240_000 }, async () => {
+    requireBuilt();
+    const out = tempDir('keel-rel-partial-');
+    const partials: Scorecard[] = [];
+    const card = await runHarness({
+      profile: 'unit',
+      seed: 77,
+      scenarios: ['torn-tail', 'mid-file-damage', 'stale-session'],
+      onScenarioDone: (partial) => {
+        partials.push(partial);
+        writeScorecard(out, partial);
+        // What a run stopped right now leaves behind: one scorecard, incomplete, of the scenarios done.
+        const overview = readScorecards(out);
+        expect(overview.history).toHaveLength(1);
+        expect(overview.history[0]!.incomplete).toBe(true);
+        expect(overview.latest).toEqual(partial);
+      },
+    });
+    expect(partials.map((partial) => partial.incomplete)).toEqual([
+      { scenariosDone: 1, scenariosPlanned: 3 },
+      { scenariosDone: 2, scenariosPlanned: 3 },
+    ]);
+    expect(partials.map((partial) => partial.scenarios.map((scenario) => scenario.name))).toEqual([['torn-tail'], ['torn-tail', 'mid-file-damage']]);
+    for (const partial of partials) expect(Scorecard.parse(partial)).toEqual(partial);
+    const markdown = fs.readFileSync(path.join(out, `${fs.readdirSync(out).find((name) => name.endsWith('.md'))}`), 'utf8');
+    expect(markdown).toContain('(INCOMPLETE: 2 of 3 scenarios)');
+
+    expect(card.incomplete).toBeUndefined();
+    expect(card.scenarios).toHaveLength(3);
+    const files = writeScorecard(out, card);
+    const overview = readScorecards(out);
+    expect(overview.history.map((entry) => [entry.file, entry.incomplete])).toEqual([[files.json, undefined]]);
+    expect(fs.readFileSync(files.markdown, 'utf8')).not.toContain('INCOMPLETE');
+  });
 });

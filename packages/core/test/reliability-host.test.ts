@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type HarnessProgress } from '../src/contract/index.js';
-import { HarnessJobs } from '../src/reliability/index.js';
+import { HarnessJobs, readScorecards } from '../src/reliability/index.js';
 import { memoryTransport } from '../src/host/router.js';
 import { openWorkstation, type Workstation } from '../src/host/workstation.js';
 import { requireBuilt } from './fixtures/runtime-kit.js';
@@ -70,5 +70,25 @@ describe('reliability over the contract', () => {
     expect(await ended).toEqual({ kind: 'failed', message: 'The host closed while the harness ran.' });
     expect(jobs.start({ profile: 'quick' }).started).toBe(false);
     expect(fs.existsSync(path.join(dataDir, 'reliability'))).toBe(false);
+  });
+
+  it('closing the host after a scenario finished keeps a scorecard of that scenario, marked incomplete', { timeout: 120_000 }, async () => {
+    const dataDir = tempDir();
+    const jobs = new HarnessJobs(dataDir);
+    const ended = new Promise<HarnessProgress>((resolve) => {
+      jobs.subscribe((progress) => {
+        if (progress.kind === 'failed' || progress.kind === 'finished') resolve(progress);
+        // The second scenario has begun: the first one's scorecard was written before it.
+        if (progress.kind === 'running' && progress.index === 1) jobs.close();
+      });
+    });
+    expect(jobs.start({ profile: 'quick', seed: 5, scenarios: ['torn-tail', 'mid-file-damage'] }).started).toBe(true);
+    expect(await ended).toEqual({ kind: 'failed', message: 'The host closed while the harness ran.' });
+    const overview = readScorecards(path.join(dataDir, 'reliability'));
+    expect(overview.unreadable).toEqual([]);
+    expect(overview.history).toHaveLength(1);
+    expect(overview.history[0]).toMatchObject({ seed: 5, incomplete: true });
+    expect(overview.latest).toMatchObject({ incomplete: { scenariosDone: 1, scenariosPlanned: 2 } });
+    expect(overview.latest!.scenarios.map((scenario) => [scenario.name, scenario.verdict])).toEqual([['torn-tail', 'passed']]);
   });
 });

@@ -107,11 +107,21 @@ export function registerReliability(program: Command): void {
       const scenarios = parseScenarios(options.scenario ?? []);
       const targets = parseTargets(options.target ?? []);
       const outDir = options.out ? path.resolve(options.out) : reliabilityDir(dataDirFor(options.data, 'create'));
-      // Progress goes to stderr with --json too: a long --full run that is stopped still leaves
-      // each finished scenario's counts (the scorecard is written only at the end).
+      // Progress goes to stderr with --json too. The scorecard is written after each scenario
+      // (marked incomplete until the last), so a long --full run that is stopped keeps its results.
       const tty = Boolean(process.stderr.isTTY);
       process.stderr.write(`keel reliability --${profile} --seed ${seed}\n`);
-      const card = await runHarness({ profile, seed, scenarios, targets, onProgress: progressPrinter(tty) });
+      let told = false;
+      const writeSoFar = (partial: Scorecard) => {
+        try {
+          const files = writeScorecard(outDir, partial);
+          if (!told) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}scorecard so far: ${files.json} (rewritten after each scenario)\n`);
+          told = true;
+        } catch (error) {
+          process.stderr.write(`could not write the scorecard so far (${error instanceof Error ? error.message : String(error)}); the run goes on\n`);
+        }
+      };
+      const card = await runHarness({ profile, seed, scenarios, targets, onProgress: progressPrinter(tty), onScenarioDone: writeSoFar });
       const files = writeScorecard(outDir, card);
       if (options.json) process.stdout.write(`${JSON.stringify(card, null, 2)}\n`);
       else printCard(card, files);

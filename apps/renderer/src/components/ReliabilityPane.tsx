@@ -39,7 +39,8 @@ export function ReliabilityPane() {
         {
           onEvent(event) {
             setProgress(event);
-            if (event.kind === 'finished') load();
+            // The scorecard so far is written after each scenario (and kept when a run fails part-way).
+            if (event.kind === 'finished' || event.kind === 'failed' || (event.kind === 'running' && event.index > 0 && event.done === 0)) load();
           },
         },
       ),
@@ -58,7 +59,11 @@ export function ReliabilityPane() {
 
   const trends = useMemo(() => {
     const byId = new Map<string, Array<number | null>>();
-    for (const entry of overview?.history ?? []) for (const slo of entry.slos) byId.set(slo.id, [...(byId.get(slo.id) ?? []), slo.value]);
+    // A run stopped part-way measured only some scenarios: its SLOs are not a point of the trend.
+    for (const entry of overview?.history ?? []) {
+      if (entry.incomplete) continue;
+      for (const slo of entry.slos) byId.set(slo.id, [...(byId.get(slo.id) ?? []), slo.value]);
+    }
     return byId;
   }, [overview]);
 
@@ -70,6 +75,15 @@ export function ReliabilityPane() {
         {latest && (
           <span className={`reliability-overall ${latest.verdict === 'pass' ? 'status-ok' : 'status-failed'}`} data-testid="reliability-verdict">
             {latest.verdict === 'pass' ? 'PASS' : 'FAIL'}
+          </span>
+        )}
+        {latest?.incomplete && (
+          <span
+            className="reliability-incomplete muted"
+            title="The run stopped, or is still going, before every scenario finished: the verdict and SLOs cover only the scenarios done."
+            data-testid="reliability-incomplete"
+          >
+            incomplete: {latest.incomplete.scenariosDone} of {latest.incomplete.scenariosPlanned} scenarios
           </span>
         )}
       </div>

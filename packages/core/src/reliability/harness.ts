@@ -37,6 +37,11 @@ export interface HarnessOptions {
   targets?: Partial<Record<SloId, number>>;
   /** Stops the run at the next fault boundary (the host closing); the run then rejects. */
   signal?: AbortSignal;
+  /**
+   * After each scenario but the last: the scorecard so far, marked `incomplete`, for the caller
+   * to write, so a run stopped part-way (Ctrl+C, a host closing, a crash) keeps what it measured.
+   */
+  onScenarioDone?: (card: Scorecard) => void;
 }
 
 /** A scenario's own seed: the run's seed mixed with its name, so `--scenario X --seed N` reproduces X exactly. */
@@ -55,7 +60,26 @@ export async function runHarness(options: HarnessOptions): Promise<Scorecard> {
   const selected = options.scenarios && options.scenarios.length > 0 ? options.scenarios.map(scenarioByName) : SCENARIOS;
   const root = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'keel-reliability-'));
   const machine = machineInfo();
+  const sha = gitSha();
   const results: ScenarioResult[] = [];
+  /** The scorecard of the scenarios done so far (`incomplete` while some are still to run). */
+  const card = (incomplete: Scorecard['incomplete'] | null): Scorecard => {
+    const slos = evaluateSlos(results, options.targets);
+    return {
+      schema_version: RELIABILITY_SCHEMA_VERSION,
+      keelVersion: KEEL_VERSION,
+      gitSha: sha,
+      createdAt,
+      profile: options.profile,
+      seed: options.seed,
+      durationMs: Date.now() - started,
+      machine,
+      scenarios: [...results],
+      slos,
+      verdict: overallVerdict(results, slos),
+      ...(incomplete ? { incomplete } : {}),
+    };
+  };
   try {
     for (const [index, scenario] of selected.entries()) {
       options.signal?.throwIfAborted();
@@ -98,22 +122,10 @@ export async function runHarness(options: HarnessOptions): Promise<Scorecard> {
       results.push(result);
       report(planned, result);
       if (!options.keepWorkDir) fs.rmSync(workDir, { recursive: true, force: true });
+      if (index < selected.length - 1) options.onScenarioDone?.(card({ scenariosDone: results.length, scenariosPlanned: selected.length }));
     }
   } finally {
     if (!options.workDir && !options.keepWorkDir) fs.rmSync(root, { recursive: true, force: true });
   }
-  const slos = evaluateSlos(results, options.targets);
-  return {
-    schema_version: RELIABILITY_SCHEMA_VERSION,
-    keelVersion: KEEL_VERSION,
-    gitSha: gitSha(),
-    createdAt,
-    profile: options.profile,
-    seed: options.seed,
-    durationMs: Date.now() - started,
-    machine,
-    scenarios: results,
-    slos,
-    verdict: overallVerdict(results, slos),
-  };
+  return card(null);
 }

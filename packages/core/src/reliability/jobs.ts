@@ -44,6 +44,14 @@ export class HarnessJobs {
       seed,
       ...(options.scenarios ? { scenarios: options.scenarios } : {}),
       signal: this.stop.signal,
+      // The scorecard so far after each scenario: a run the host's closing stops keeps what it measured.
+      onScenarioDone: (partial) => {
+        try {
+          writeScorecard(reliabilityDir(this.dataDir), partial);
+        } catch {
+          // The final write reports a lasting problem (the run then ends as failed).
+        }
+      },
       onProgress: (event) =>
         this.publish({ kind: 'running', profile: options.profile, seed, scenario: event.scenario, index: event.index, total: event.total, done: event.done, planned: event.planned }),
     })

@@ -12,8 +12,11 @@ export const scorecardStem = (createdAt: string) => `scorecard-${createdAt.repla
 
 export function renderMarkdown(card: Scorecard): string {
   const lines = [
-    `# Keel reliability scorecard — ${card.verdict === 'pass' ? 'PASS' : 'FAIL'}`,
+    `# Keel reliability scorecard — ${card.verdict === 'pass' ? 'PASS' : 'FAIL'}${card.incomplete ? ` (INCOMPLETE: ${card.incomplete.scenariosDone} of ${card.incomplete.scenariosPlanned} scenarios)` : ''}`,
     '',
+    ...(card.incomplete
+      ? ['The run stopped (or is still going) before every scenario finished: the verdict and SLOs cover only the scenarios below.', '']
+      : []),
     `- Created: ${card.createdAt} (${card.profile}, seed ${card.seed}, ${(card.durationMs / 1000).toFixed(1)} s)`,
     `- Keel ${card.keelVersion}${card.gitSha ? ` at ${card.gitSha.slice(0, 12)}` : ''}`,
     `- Machine: ${card.machine.cpu}, ${card.machine.cores} cores, ${card.machine.memoryGiB} GiB, ${card.machine.os}, Node ${card.machine.node}, load ${card.machine.load.join(' ')}`,
@@ -64,6 +67,7 @@ export function summarize(file: string, card: Scorecard): ScorecardSummary {
     seed: card.seed,
     verdict: card.verdict,
     slos: card.slos.map((slo) => ({ id: slo.id, value: slo.value, verdict: slo.verdict })),
+    ...(card.incomplete ? { incomplete: true } : {}),
   };
 }
 

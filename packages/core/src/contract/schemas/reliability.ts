@@ -125,6 +125,12 @@ export const Scorecard = z
     scenarios: z.array(ScenarioResult),
     slos: z.array(SloResult),
     verdict: z.enum(['pass', 'fail']),
+    /**
+     * Present in the scorecard written while the run goes (rewritten after each scenario, so a
+     * run stopped or killed part-way keeps what it measured): the verdict and SLOs cover only
+     * the scenarios done. Absent once every selected scenario has finished.
+     */
+    incomplete: z.object({ scenariosDone: z.number().int().nonnegative(), scenariosPlanned: z.number().int().positive() }).strict().optional(),
   })
   .strict();
 export type Scorecard = z.infer<typeof Scorecard>;
@@ -139,6 +145,8 @@ export const ScorecardSummary = z
     seed: z.number().int().nonnegative(),
     verdict: z.enum(['pass', 'fail']),
     slos: z.array(z.object({ id: SloId, value: z.number().nullable(), verdict: SloVerdict }).strict()),
+    /** The run stopped (or is still going) before every scenario finished: see Scorecard.incomplete. */
+    incomplete: z.boolean().optional(),
   })
   .strict();
 export type ScorecardSummary = z.infer<typeof ScorecardSummary>;
