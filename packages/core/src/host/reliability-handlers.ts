@@ -1,7 +1,6 @@
 import { KeelRpcError } from '../contract/errors.js';
 import type { Ledger } from '../ledger/index.js';
-import { HarnessJobs, readScorecards, reliabilityDir, runReliabilityFacts } from '../reliability/index.js';
-import { readRunEvents } from '../runs/index.js';
+import { HarnessJobs, readScorecards, reliabilityDir, RunFactsReader } from '../reliability/index.js';
 import type { ProcedureHandlers, StreamHandlers } from './router.js';
 
 type ReliabilityProcedures = Pick<ProcedureHandlers, 'reliability.overview' | 'reliability.run' | 'reliability.runFacts'>;
@@ -10,6 +9,7 @@ type ReliabilityStreams = Pick<StreamHandlers, 'reliability.progress'>;
 /** The reliability procedures and stream (issue 13): scorecards, the harness, per-run facts. */
 export function reliabilityHandlers(options: { ledger: Ledger; dataDir: string }): { procedures: ReliabilityProcedures; streams: ReliabilityStreams; close(): void } {
   const jobs = new HarnessJobs(options.dataDir);
+  const facts = new RunFactsReader(options.ledger);
   return {
     close: () => jobs.close(),
     procedures: {
@@ -17,7 +17,7 @@ export function reliabilityHandlers(options: { ledger: Ledger; dataDir: string }
       'reliability.run': ({ seed, scenarios }) => jobs.start({ profile: 'quick', ...(seed === undefined ? {} : { seed }), ...(scenarios ? { scenarios } : {}) }),
       'reliability.runFacts': ({ runId }) => {
         if (!options.ledger.run(runId)) throw new KeelRpcError('not_found', `No run ${runId}.`);
-        return runReliabilityFacts(runId, readRunEvents(options.ledger, runId));
+        return facts.facts(runId);
       },
     },
     streams: {

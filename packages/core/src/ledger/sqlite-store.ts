@@ -18,6 +18,14 @@ export interface StoredEventRow {
   record: unknown;
 }
 
+/** One events row as `skim` reads it. */
+export interface SkimmedRow {
+  seq: number;
+  type: string;
+  generation: number | null;
+  record: string | null;
+}
+
 export interface BatchRecord {
   event: LedgerEvent;
   line: string;
@@ -168,6 +176,18 @@ export class SqliteStore {
     return (
       this.statement('SELECT record FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck().all(runId, fromSeq, limit) as string[]
     );
+  }
+
+  /**
+   * Committed events of a run from `fromSeq`, at most `limit`, as their seq, type and generation
+   * columns, with the record only when the type is one of `recordsOf` (else null): a pass over a
+   * long run that parses only the records it needs.
+   */
+  skim(runId: string, fromSeq: number, limit: number, recordsOf: readonly string[]): SkimmedRow[] {
+    const types = recordsOf.length > 0 ? recordsOf.map(() => '?').join(', ') : 'NULL';
+    return this.statement(
+      `SELECT seq, type, generation, CASE WHEN type IN (${types}) THEN record END AS record FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?`,
+    ).all(...recordsOf, runId, fromSeq, limit) as SkimmedRow[];
   }
 
   /**
