@@ -216,6 +216,14 @@ export class Ledger {
   }
 
   /**
+   * Every committed event of a run whose type is one of `types`, in order: for the few events of
+   * a kind a long run has (its checkpoints), without reading the others into memory.
+   */
+  readTypes(runId: string, types: readonly string[]): LedgerEvent[] {
+    return this.store.readTypes(runId, types).map((record) => JSON.parse(record) as LedgerEvent);
+  }
+
+  /**
    * Committed events of a run from `fromSeq`, at most `limit`, each as its seq, type and
    * generation, and the whole event only when its type is one of `recordsOf` (else null): what a
    * pass over a long run reads when it needs the payloads of a few types only.

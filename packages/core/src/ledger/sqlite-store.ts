@@ -178,6 +178,14 @@ export class SqliteStore {
     );
   }
 
+  /** Every record of a run whose type is one of `types`, in seq order (SQLite filters; nothing else is returned). */
+  readTypes(runId: string, types: readonly string[]): string[] {
+    if (types.length === 0) return [];
+    return this.statement(`SELECT record FROM events WHERE run_id = ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq`)
+      .pluck()
+      .all(runId, ...types) as string[];
+  }
+
   /**
    * Committed events of a run from `fromSeq`, at most `limit`, as their seq, type and generation
    * columns, with the record only when the type is one of `recordsOf` (else null): a pass over a

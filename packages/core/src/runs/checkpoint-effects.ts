@@ -18,7 +18,9 @@ import {
 } from '../workspace/index.js';
 import type { CheckpointEffect, CheckpointInput, DepsViolation } from './checkpoint-decisions.js';
 import type { Decision } from './inputs.js';
-import { readRunEvents } from './run-events.js';
+
+/** The events `CheckpointRunner.observe` reads. */
+const OBSERVED_TYPES = ['checkpoint.created', 'checkpoint.skipped', 'checkpoint.restore_completed'] as const;
 
 export interface CheckpointTuning {
   /** Default true: a run takes checkpoints at its turn boundaries. */
@@ -137,7 +139,8 @@ export class CheckpointRunner {
   private knownTurns(): Set<number> {
     if (!this.known) {
       this.known = new Set();
-      for (const event of readRunEvents(this.run.ledger, this.run.runId)) this.observe(event);
+      // Only the events observe() reads: a long run's other events stay on disk (issue 16).
+      for (const event of this.run.ledger.readTypes(this.run.runId, OBSERVED_TYPES)) this.observe(event);
     }
     return this.known;
   }
@@ -197,7 +200,7 @@ export class CheckpointRunner {
 
   /** A run with its own worktree: reused, recreated or reported on every resume (before the agent starts). */
   private async checkWorktree(): Promise<void> {
-    const recorded = readRunEvents(this.run.ledger, this.run.runId).filter((event) => event.type === 'workspace.worktree').at(-1);
+    const recorded = this.run.ledger.readTypes(this.run.runId, ['workspace.worktree']).at(-1);
     if (!recorded) return;
     const { path: where, branch, baseCommit, source } = recorded.payload as WorkspaceWorktreePayload;
     let checked: WorkspaceWorktreePayload;
