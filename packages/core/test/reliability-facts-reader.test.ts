@@ -91,7 +91,7 @@ describe('RunFactsReader', () => {
     }
   });
 
-  it('skimming parses only the records asked for (the rest keep their envelope); readTypes reads only the types asked for', async () => {
+  it('skimming parses only the records asked for (the rest keep their envelope); eventsOfTypes reads only the types asked for', async () => {
     const { ledger, runId } = await runWith(eventsOfARun(3));
     try {
       const skimmed = ledger.skim(runId, { fromSeq: 1, limit: 100, recordsOf: ['runtime.exited'] });
@@ -99,10 +99,12 @@ describe('RunFactsReader', () => {
       expect(skimmed.filter((event) => event.event !== null).map((event) => event.type)).toEqual(['runtime.exited']);
       expect(skimmed.find((event) => event.type === 'message.chunk')).toMatchObject({ generation: 1, event: null });
       expect(ledger.skim(runId, { fromSeq: 1, limit: 5, recordsOf: [] }).every((event) => event.event === null)).toBe(true);
-      // readTypes: only the events of those types, whole, in order.
+      // eventsOfTypes: only the events of those types, whole, in order, across pages.
       const all = readAll(ledger, runId);
-      expect(ledger.readTypes(runId, ['prompt.sent', 'runtime.exited'])).toEqual(all.filter((event) => event.type === 'prompt.sent' || event.type === 'runtime.exited'));
-      expect(ledger.readTypes(runId, [])).toEqual([]);
+      const wanted = all.filter((event) => event.type === 'message.chunk' || event.type === 'runtime.exited');
+      expect([...ledger.eventsOfTypes(runId, ['message.chunk', 'runtime.exited'], 2)]).toEqual(wanted);
+      expect(wanted.length).toBeGreaterThan(4);
+      expect([...ledger.eventsOfTypes(runId, [])]).toEqual([]);
     } finally {
       await ledger.close();
     }

@@ -1,10 +1,14 @@
 // The run state fold: what the decider, reconciliation and attention read of a run, and the
 // one approval rule the transcript fold shares with it (I9).
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Action, LedgerEvent } from '../src/contract/index.js';
-import { approvalStatusAfter, fold, readRunState } from '../src/replay/index.js';
+import { openLedger } from '../src/ledger/index.js';
+import { approvalStatusAfter, fold, readRunState, RUN_STATE_TYPES } from '../src/replay/index.js';
 import { AttentionTracker } from '../src/runs/index.js';
+import { readAll, syntheticBodies } from './fixtures/ledger-kit.js';
 import { events, step, type Step } from './fixtures/replay-kit.js';
+import { tempDir } from './helpers.js';
 
 const WRITE: Action = { kind: 'write', title: 'Write a', paths: ['/ws/a'] };
 const created = step('run.created', { workspace: '/ws', agent: { kind: 'builtin' }, approvalMode: 'interactive', title: 'T' });
@@ -76,6 +80,29 @@ describe('run state fold', () => {
       expect(badge).toBe(state.pendingApprovals.length);
       const statuses = new Map(view.items.flatMap((item) => (item.kind === 'approval' ? [[item.approvalId, item.status] as const] : [])));
       for (const [id, record] of state.approvals) expect(statuses.get(id)).toBe(record.status);
+    }
+  });
+});
+
+describe('run state of a stored run', () => {
+  it('folded from only the types it reads (what RunController.open reads, a page at a time) is the fold of every event', { timeout: 60_000 }, async () => {
+    const dataDir = tempDir('keel-run-state-');
+    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
+    try {
+      const runId = ledger.newRunId();
+      const bodies = syntheticBodies(6_000, 5);
+      for (let at = 0; at < bodies.length; at += 500) await Promise.all(bodies.slice(at, at + 500).map((body) => ledger.append(runId, body, { durability: 'stream' })));
+      const all = readAll(ledger, runId);
+      const { lastSeq: _all, ...fromAll } = readRunState(runId, all);
+      const { lastSeq: _some, ...fromTypes } = readRunState(runId, ledger.eventsOfTypes(runId, RUN_STATE_TYPES, 700));
+      expect(fromTypes).toEqual(fromAll);
+      // The synthetic run has approvals, tools, turns and generations: the comparison is not of two empty states.
+      expect(fromAll.approvals.size).toBeGreaterThan(0);
+      expect(fromAll.currentTurn).toBeGreaterThan(1);
+      expect(all.length).toBeGreaterThan([...ledger.eventsOfTypes(runId, RUN_STATE_TYPES)].length);
+    } finally {
+      await ledger.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

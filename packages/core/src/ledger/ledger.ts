@@ -216,11 +216,17 @@ export class Ledger {
   }
 
   /**
-   * Every committed event of a run whose type is one of `types`, in order: for the few events of
-   * a kind a long run has (its checkpoints), without reading the others into memory.
+   * Every committed event of a run whose type is one of `types`, in order, read a page at a
+   * time: a fold of a long run that needs a few kinds of events (its checkpoints, its run state)
+   * never holds the others, nor all of its own, in memory.
    */
-  readTypes(runId: string, types: readonly string[]): LedgerEvent[] {
-    return this.store.readTypes(runId, types).map((record) => JSON.parse(record) as LedgerEvent);
+  *eventsOfTypes(runId: string, types: readonly string[], pageSize = 5_000): Generator<LedgerEvent> {
+    for (let after = 0; ; ) {
+      const page = this.store.readTypes(runId, types, after, pageSize);
+      for (const row of page) yield JSON.parse(row.record) as LedgerEvent;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!.seq;
+    }
   }
 
   /**

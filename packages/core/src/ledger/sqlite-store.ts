@@ -178,12 +178,15 @@ export class SqliteStore {
     );
   }
 
-  /** Every record of a run whose type is one of `types`, in seq order (SQLite filters; nothing else is returned). */
-  readTypes(runId: string, types: readonly string[]): string[] {
+  /** Records of a run after `afterSeq` whose type is one of `types`, at most `limit`, in seq order (SQLite filters). */
+  readTypes(runId: string, types: readonly string[], afterSeq: number, limit: number): Array<{ seq: number; record: string }> {
     if (types.length === 0) return [];
-    return this.statement(`SELECT record FROM events WHERE run_id = ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq`)
-      .pluck()
-      .all(runId, ...types) as string[];
+    return this.statement(`SELECT seq, record FROM events WHERE run_id = ? AND seq > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq LIMIT ?`).all(
+      runId,
+      afterSeq,
+      ...types,
+      limit,
+    ) as Array<{ seq: number; record: string }>;
   }
 
   /**

@@ -14,6 +14,7 @@ export {
   openToolsOf,
   pendingOf,
   readRunState,
+  RUN_STATE_TYPES,
   type ApprovalRecord,
   type OpenTurn,
   type RunState,

@@ -120,7 +120,7 @@ export function initialRunState(runId: string): RunState {
 }
 
 /** The event types the run state reads; everything else (text, tools) passes by undecoded. */
-const READ: ReadonlySet<string> = new Set([
+export const RUN_STATE_TYPES = [
   'run.created',
   'run.agent_changed',
   'run.state',
@@ -143,7 +143,8 @@ const READ: ReadonlySet<string> = new Set([
   'tool.updated',
   'tool.interrupted',
   'session.handoff',
-]);
+] as const;
+const READ: ReadonlySet<string> = new Set(RUN_STATE_TYPES);
 
 /** Applies one committed event, in seq order (mutates `state`: the fold owns it). */
 export function applyRunEvent(state: RunState, event: LedgerEvent): void {

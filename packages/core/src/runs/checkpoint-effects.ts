@@ -140,7 +140,7 @@ export class CheckpointRunner {
     if (!this.known) {
       this.known = new Set();
       // Only the events observe() reads: a long run's other events stay on disk (issue 16).
-      for (const event of this.run.ledger.readTypes(this.run.runId, OBSERVED_TYPES)) this.observe(event);
+      for (const event of this.run.ledger.eventsOfTypes(this.run.runId, OBSERVED_TYPES)) this.observe(event);
     }
     return this.known;
   }
@@ -200,7 +200,7 @@ export class CheckpointRunner {
 
   /** A run with its own worktree: reused, recreated or reported on every resume (before the agent starts). */
   private async checkWorktree(): Promise<void> {
-    const recorded = this.run.ledger.readTypes(this.run.runId, ['workspace.worktree']).at(-1);
+    const recorded = [...this.run.ledger.eventsOfTypes(this.run.runId, ['workspace.worktree'])].at(-1);
     if (!recorded) return;
     const { path: where, branch, baseCommit, source } = recorded.payload as WorkspaceWorktreePayload;
     let checked: WorkspaceWorktreePayload;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { KeelRpcError } from '../contract/index.js';
 import type { AgentSpec, AppendInput, ApprovalDecision, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { applyRunEvent, readRunState, type RunState } from '../replay/index.js';
+import { applyRunEvent, readRunState, RUN_STATE_TYPES, type RunState } from '../replay/index.js';
 import { nodeChildEnv, resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
 import type { Terminals } from '../workspace/index.js';
 import { ApprovalWaiters } from './approval-waiters.js';
@@ -16,7 +16,6 @@ import type { Decision, RunInput, RuntimeFacts } from './inputs.js';
 import { Mailbox } from './mailbox.js';
 import { PolicyGate } from './policy-gate.js';
 import { ReceiptBus } from './receipts.js';
-import { readRunEvents } from './run-events.js';
 import { recordStorageFailure, reserveStorageFailureMarker } from './storage-failure.js';
 import { supervisorReports } from './supervisor-reports.js';
 import { appLog } from '../logging/index.js';
@@ -115,9 +114,12 @@ export class RunController {
     );
   }
 
-  /** Opens an existing run from its ledger. */
+  /**
+   * Opens an existing run from its ledger: the run state folds only the event types it reads,
+   * a page at a time (a long run's text and other events are never loaded).
+   */
   static open(options: RunControllerOptions): RunController {
-    return new RunController(options, readRunState(options.runId, readRunEvents(options.ledger, options.runId)));
+    return new RunController(options, readRunState(options.runId, options.ledger.eventsOfTypes(options.runId, RUN_STATE_TYPES)));
   }
 
   /** Creates a run (its `run.created` event) and returns its controller. */
