@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RUN_VIEW_FOLD_VERSION } from '../src/replay/fold-version.js';
+import { RUN_STATE_FOLD_VERSION } from '../src/replay/run-state-snapshot.js';
 
 const FOLD_SOURCES = [
   'replay/run-view-fold.ts',
@@ -29,9 +30,13 @@ const FOLD_SOURCES = [
 /** Recorded with the version it belongs to: [version, sha256 of the sources]. */
 const RECORDED: [number, string] = [4, '0b9254db5d0e8f47ee7f5ba51a3d7c0f93025e18178630ab3a41111b18a196c2'];
 
-function fingerprint(): string {
+/** The run state fold and its snapshot encoding (stored run states, runs/run-state-store.ts). */
+const RUN_STATE_SOURCES = ['replay/run-state.ts', 'replay/run-state-snapshot.ts', 'replay/decode.ts', 'contract/schemas/ledger.ts'];
+const RUN_STATE_RECORDED: [number, string] = [1, 'eb66d56a208cdd606703a081356f6b111090cf3f6a16d206533a1f263d572a22'];
+
+function fingerprint(sources: readonly string[] = FOLD_SOURCES): string {
   const hash = createHash('sha256');
-  for (const file of FOLD_SOURCES) {
+  for (const file of sources) {
     hash.update(file).update('\0');
     // Line endings and trailing spaces do not change what the fold does.
     hash.update(fs.readFileSync(fileURLToPath(new URL(`../src/${file}`, import.meta.url)), 'utf8').replace(/[ \t]+$/gm, '').replace(/\r\n/g, '\n'));
@@ -47,5 +52,16 @@ describe('the run-view fold version', () => {
       `The fold's sources changed (fingerprint ${now}). If the same events can now fold to a different view, bump ` +
       `RUN_VIEW_FOLD_VERSION in replay/fold-version.ts; then record [version, fingerprint] in this test.`;
     expect({ version: RUN_VIEW_FOLD_VERSION, fingerprint: now }, advice).toEqual({ version, fingerprint: recorded });
+  });
+});
+
+describe('the run-state fold version', () => {
+  it('is re-examined whenever the run state fold or its encoding changes', () => {
+    const now = fingerprint(RUN_STATE_SOURCES);
+    const [version, recorded] = RUN_STATE_RECORDED;
+    const advice =
+      `The run state fold's sources changed (fingerprint ${now}). If the same events can now fold to a different RunState, or ` +
+      `the encoding changed, bump RUN_STATE_FOLD_VERSION in replay/run-state-snapshot.ts; then record [version, fingerprint] in this test.`;
+    expect({ version: RUN_STATE_FOLD_VERSION, fingerprint: now }, advice).toEqual({ version, fingerprint: recorded });
   });
 });

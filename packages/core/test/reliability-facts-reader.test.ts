@@ -102,7 +102,8 @@ describe('RunFactsReader', () => {
       // eventsOfTypes: only the events of those types, whole, in order, across pages.
       const all = readAll(ledger, runId);
       const wanted = all.filter((event) => event.type === 'message.chunk' || event.type === 'runtime.exited');
-      expect([...ledger.eventsOfTypes(runId, ['message.chunk', 'runtime.exited'], 2)]).toEqual(wanted);
+      expect([...ledger.eventsOfTypes(runId, ['message.chunk', 'runtime.exited'], { pageSize: 2 })]).toEqual(wanted);
+      expect([...ledger.eventsOfTypes(runId, ['message.chunk', 'runtime.exited'], { afterSeq: wanted[2]!.seq, pageSize: 2 })]).toEqual(wanted.slice(3));
       expect(wanted.length).toBeGreaterThan(4);
       expect([...ledger.eventsOfTypes(runId, [])]).toEqual([]);
     } finally {

@@ -94,7 +94,7 @@ describe('run state of a stored run', () => {
       for (let at = 0; at < bodies.length; at += 500) await Promise.all(bodies.slice(at, at + 500).map((body) => ledger.append(runId, body, { durability: 'stream' })));
       const all = readAll(ledger, runId);
       const { lastSeq: _all, ...fromAll } = readRunState(runId, all);
-      const { lastSeq: _some, ...fromTypes } = readRunState(runId, ledger.eventsOfTypes(runId, RUN_STATE_TYPES, 700));
+      const { lastSeq: _some, ...fromTypes } = readRunState(runId, ledger.eventsOfTypes(runId, RUN_STATE_TYPES, { pageSize: 700 }));
       expect(fromTypes).toEqual(fromAll);
       // The synthetic run has approvals, tools, turns and generations: the comparison is not of two empty states.
       expect(fromAll.approvals.size).toBeGreaterThan(0);

@@ -216,12 +216,13 @@ export class Ledger {
   }
 
   /**
-   * Every committed event of a run whose type is one of `types`, in order, read a page at a
-   * time: a fold of a long run that needs a few kinds of events (its checkpoints, its run state)
-   * never holds the others, nor all of its own, in memory.
+   * Every committed event of a run after `afterSeq` (default: all) whose type is one of `types`,
+   * in order, read a page at a time: a fold of a long run that needs a few kinds of events (its
+   * checkpoints, its run state) never holds the others, nor all of its own, in memory.
    */
-  *eventsOfTypes(runId: string, types: readonly string[], pageSize = 5_000): Generator<LedgerEvent> {
-    for (let after = 0; ; ) {
+  *eventsOfTypes(runId: string, types: readonly string[], options: { afterSeq?: number; pageSize?: number } = {}): Generator<LedgerEvent> {
+    const pageSize = options.pageSize ?? 5_000;
+    for (let after = options.afterSeq ?? 0; ; ) {
       const page = this.store.readTypes(runId, types, after, pageSize);
       for (const row of page) yield JSON.parse(row.record) as LedgerEvent;
       if (page.length < pageSize) return;

@@ -1,6 +1,7 @@
 export { initialView, apply, fold } from './fold.js';
 export { RunViewFold, type FoldMark } from './run-view-fold.js';
 export { RUN_VIEW_FOLD_VERSION } from './fold-version.js';
+export { decodeRunState, encodeRunState, RUN_STATE_FOLD, RUN_STATE_FOLD_VERSION } from './run-state-snapshot.js';
 export { keyOf, type KeyedKind } from './view-items.js';
 export { KEYED_KINDS, keyedTouch, type KeyedRef, type KeyedTouch } from './keyed-touch.js';
 export { ReplayIndex, DEFAULT_SNAPSHOT_EVERY, type ReplayIndexOptions, type ReplayEventSource, type ReplayWindow } from './replay-index.js';

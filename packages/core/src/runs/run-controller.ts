@@ -3,7 +3,7 @@ import path from 'node:path';
 import { KeelRpcError } from '../contract/index.js';
 import type { AgentSpec, AppendInput, ApprovalDecision, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { applyRunEvent, readRunState, RUN_STATE_TYPES, type RunState } from '../replay/index.js';
+import { applyRunEvent, RUN_STATE_TYPES, type RunState } from '../replay/index.js';
 import { nodeChildEnv, resolveAgentCommand, Supervisor, type RestartBackoffOptions } from '../runtime/index.js';
 import type { Terminals } from '../workspace/index.js';
 import { ApprovalWaiters } from './approval-waiters.js';
@@ -17,6 +17,7 @@ import { Mailbox } from './mailbox.js';
 import { PolicyGate } from './policy-gate.js';
 import { ReceiptBus } from './receipts.js';
 import { recordStorageFailure, reserveStorageFailureMarker } from './storage-failure.js';
+import { loadRunState, saveRunState } from './run-state-store.js';
 import { supervisorReports } from './supervisor-reports.js';
 import { appLog } from '../logging/index.js';
 
@@ -57,6 +58,8 @@ export class RunController {
   private state: RunState;
   private readonly mailbox: Mailbox;
   private readonly stopFolding: () => void;
+  /** The seq of the run state stored for this run (0: none): the next open starts from it. */
+  private storedStateSeq = 0;
   private readonly readOnly: boolean;
   private closed = false;
   private ledgerFailure: Error | null = null;
@@ -115,11 +118,16 @@ export class RunController {
   }
 
   /**
-   * Opens an existing run from its ledger: the run state folds only the event types it reads,
-   * a page at a time (a long run's text and other events are never loaded).
+   * Opens an existing run from its ledger: from its stored run state (saved when a controller
+   * closes), the events after it of only the types the state reads, a page at a time (a long
+   * run's text and other events are never loaded).
    */
   static open(options: RunControllerOptions): RunController {
-    return new RunController(options, readRunState(options.runId, options.ledger.eventsOfTypes(options.runId, RUN_STATE_TYPES)));
+    const { state, storedSeq } = loadRunState(options.ledger, options.runId);
+    for (const event of options.ledger.eventsOfTypes(options.runId, RUN_STATE_TYPES, { afterSeq: state.lastSeq })) applyRunEvent(state, event);
+    const controller = new RunController(options, state);
+    controller.storedStateSeq = storedSeq;
+    return controller;
   }
 
   /** Creates a run (its `run.created` event) and returns its controller. */
@@ -333,5 +341,6 @@ export class RunController {
     await this.supervisor.close(500);
     await this.checkpoints.close();
     this.stopFolding();
+    this.storedStateSeq = saveRunState(this.ledger, this.state, this.storedStateSeq);
   }
 }
