@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { KeelRpcError, type PolicyOverview, type PolicyRule } from '../contract/index.js';
-import { applyRuleProposal, checkRuleProposal, BUILTIN_POLICY, combineLayers, formatPolicyError, loadPolicy, policyFiles, policyLog, proposeRule, ruleKind, type EffectivePolicy } from '../policy/index.js';
+import { applyRuleProposal, checkRuleProposal, BUILTIN_POLICY, combineLayers, formatPolicyError, loadPolicy, POLICY_EVENT_TYPES, policyFiles, policyLog, proposeRule, ruleKind, type EffectivePolicy } from '../policy/index.js';
 import type { RunManager } from '../runs/index.js';
 import type { ProcedureHandlers } from './router.js';
 
@@ -43,7 +43,7 @@ export function policyHandlers(deps: { runs: RunManager; dataDir: string }): Pol
       const workspace = runId ? workspaceOf(runId) : null;
       const loaded = await loadPolicy({ dataDir, workspace });
       const files = policyFiles({ dataDir, workspace }).map(({ name, file }) => ({ layer: name, file, exists: fs.existsSync(file) }));
-      const runHash = runId ? (policyLog(runId, runs.events(runId)).entries.findLast((entry) => entry.type === 'policy.loaded')?.payload as { hash: string } | undefined)?.hash ?? null : null;
+      const runHash = runId ? (policyLog(runId, runs.eventsOfTypes(runId, POLICY_EVENT_TYPES)).entries.findLast((entry) => entry.type === 'policy.loaded')?.payload as { hash: string } | undefined)?.hash ?? null : null;
       const policy = loaded.ok ? loaded.policy : combineLayers([{ name: 'builtin', file: null, policy: BUILTIN_POLICY }]);
       return {
         workspace,
@@ -55,7 +55,7 @@ export function policyHandlers(deps: { runs: RunManager; dataDir: string }): Pol
         ...overviewOf(policy),
       };
     },
-    'policy.decisions': ({ runId }) => policyLog(runId, runs.events(runId)),
+    'policy.decisions': ({ runId }) => policyLog(runId, runs.eventsOfTypes(runId, POLICY_EVENT_TYPES)),
     'policy.proposeRule': async ({ runId, approvalId }) => {
       const { proposal } = await proposalFor(runId, approvalId);
       const { text: _text, ...shown } = proposal;

@@ -37,5 +37,5 @@ export { isSensitiveEnv, hostOf } from './commands.js';
 export { MAX_SHELL_DEPTH, MAX_COMMAND_LENGTH } from './analysis.js';
 export { STARTER_POLICY, writeStarterPolicy } from './starter.js';
 export { requestInput, partSummary, decidedParts, ruleKind } from './requests.js';
-export { policyLog } from './log.js';
+export { policyLog, POLICY_EVENT_TYPES } from './log.js';
 export { proposeRule, checkRuleProposal, applyRuleProposal, type RuleProposal } from './rule-proposal.js';

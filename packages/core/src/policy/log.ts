@@ -1,7 +1,9 @@
 import type { LedgerEvent, PolicyLog, PolicyLogEntry } from '../contract/index.js';
 import { PolicyLogEntry as PolicyLogEntrySchema } from '../contract/index.js';
 
-const POLICY_EVENTS = new Set(['policy.loaded', 'policy.refused', 'policy.decided', 'policy.rule_added']);
+/** The events a policy log is made of: read only these of a run (`Ledger.eventsOfTypes`). */
+export const POLICY_EVENT_TYPES = ['policy.loaded', 'policy.refused', 'policy.decided', 'policy.rule_added'] as const;
+const POLICY_EVENTS: ReadonlySet<string> = new Set(POLICY_EVENT_TYPES);
 
 /**
  * A run's policy events, in ledger order, with counts per decision: what `keel policy log` prints

@@ -142,6 +142,11 @@ export class RunManager {
     return readRunEvents(this.options.ledger, runId);
   }
 
+  /** A run's events of `types` only, a page at a time (never the whole run in memory). */
+  eventsOfTypes(runId: string, types: readonly string[]): Iterable<LedgerEvent> {
+    return this.options.ledger.eventsOfTypes(runId, types);
+  }
+
   /** Stops every agent this host started (expected exits). */
   async close(): Promise<void> {
     await Promise.all([...this.controllers.values()].map((controller) => controller.close()));
