@@ -84,9 +84,9 @@ export function Conversation() {
   return (
     <div className="conversation" data-testid="conversation" data-run-id={runId}>
       <RunHeader view={view} summary={summary} />
-      <Transcript key={runId} view={view} itemsFrom={itemsFrom} context={context} />
+      <Transcript key={`transcript:${runId}`} view={view} itemsFrom={itemsFrom} context={context} />
       <PinnedApprovals view={view} itemsFrom={itemsFrom} readOnly={state.actionsBlocked} />
-      <Composer key={runId} runId={runId} state={state} onRestart={restart} turn={view.currentTurn} />
+      <Composer key={`composer:${runId}`} runId={runId} state={state} onRestart={restart} turn={view.currentTurn} />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import type { RunView, TranscriptItem } from '@keel/core/contract';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState } from 'react';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { loadEarlierItems, useTranscript } from '../../stores/transcript.js';
 import { useUi } from '../../stores/ui.js';
 import { itemSeq, TranscriptItemView, type ItemContext } from '../items/TranscriptItemView.js';
@@ -56,11 +56,18 @@ export function Transcript({ view, itemsFrom = 0, context }: { view: RunView; it
   const scrollRef = useRef<HTMLDivElement>(null);
   const items = view.items;
   const base = itemsFrom;
+  // Stable while the loaded range stays: a new key function makes the virtualizer lay out every loaded item again.
+  const getItemKey = useCallback((index: number) => base + index, [base]);
+  // No rows until the list has been sent to its end once: a first pass would lay out (and parse
+  // the markdown of) the first rows of the window, which the scroll to the end replaces at once.
+  const [shownRun, setShownRun] = useState<string | null>(null);
+  const rangeExtractor = useCallback((range: Range) => (shownRun === view.runId ? defaultRangeExtractor(range) : []), [shownRun, view.runId]);
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: (index) => estimateHeight(items[index]),
-    getItemKey: (index) => base + index,
+    getItemKey,
+    rangeExtractor,
     overscan: 8,
     anchorTo: 'end',
     followOnAppend: true,
@@ -77,6 +84,7 @@ export function Transcript({ view, itemsFrom = 0, context }: { view: RunView; it
     if (items.length > 0 && opened.current !== view.runId) {
       opened.current = view.runId;
       virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+      setShownRun(view.runId);
     }
   }, [items.length, view.runId, virtualizer]);
 

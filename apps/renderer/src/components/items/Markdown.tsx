@@ -1,9 +1,10 @@
-import { createContext, memo, useContext, useDeferredValue, type ComponentProps } from 'react';
+import { createContext, memo, useContext, useDeferredValue, useEffect, useMemo, useRef, useState, type ComponentProps } from 'react';
 import ReactMarkdown, { type Components, type ExtraProps } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { useExpanded } from '../../stores/ui.js';
 import { CodeBlock } from './code/CodeBlock.js';
 import { isCodeBlockComplete, languageOf } from './code/fence.js';
+import { appendBlocks, BLOCKS_FROM, GROWING_QUIET_MS, LIVE_PLAIN_FROM, plainChunkStarts, plainTail, RELEX_MS, type SplitText } from './markdown-blocks.js';
 
 /** The markdown source being shown, so a code block can tell whether its closing fence has arrived. */
 const MarkdownSource = createContext('');
@@ -60,29 +61,103 @@ export const MARKDOWN_LIMIT = 40_000;
 
 const remarkPlugins = [remarkGfm];
 
-export const Markdown = memo(function Markdown({ text, stateKey }: { text: string; stateKey: string }) {
+/** One top-level block (or the whole text) as markdown: kept as rendered while its text is the same. */
+const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
+  return (
+    <MarkdownSource.Provider value={text}>
+      <ReactMarkdown remarkPlugins={remarkPlugins} components={components}>
+        {text}
+      </ReactMarkdown>
+    </MarkdownSource.Provider>
+  );
+});
+
+/** A part of a long plain-text tail (markdown-blocks.ts): laid out again only when it changes. */
+const PlainChunk = memo(function PlainChunk({ text }: { text: string }) {
+  return <div className="plain-chunk">{text}</div>;
+});
+
+/** A long block still growing (LIVE_PLAIN_FROM): plain text in chunks, so only the last chunk is laid out again. */
+const GrowingBlock = memo(function GrowingBlock({ text }: { text: string }) {
+  const starts = plainChunkStarts(text);
+  return (
+    <div className="plain growing" data-growing="true">
+      {starts.map((at, index) => (
+        <PlainChunk key={at} text={text.slice(at, starts[index + 1] ?? text.length)} />
+      ))}
+    </div>
+  );
+});
+
+/**
+ * True while `text` keeps being appended to (a streamed message): it grew less than
+ * GROWING_QUIET_MS ago. Turns false (re-rendering) once it has been quiet that long.
+ */
+function useGrowing(text: string): boolean {
+  const last = useRef<{ text: string; grewAt: number | null } | null>(null);
+  const [, setQuiet] = useState(0);
+  const before = last.current;
+  const now = Date.now();
+  const grew = before !== null && text !== before.text && text.startsWith(before.text);
+  if (before === null || text !== before.text) last.current = { text, grewAt: grew ? now : null };
+  const grewAt = last.current!.grewAt;
+  const growing = grewAt !== null && now - grewAt < GROWING_QUIET_MS;
+  useEffect(() => {
+    if (!growing) return;
+    const timer = setTimeout(() => setQuiet((n) => n + 1), GROWING_QUIET_MS);
+    return () => clearTimeout(timer);
+  }, [text, growing]);
+  return growing;
+}
+
+export const Markdown = memo(function Markdown({ text, stateKey, blocksFrom = BLOCKS_FROM }: { text: string; stateKey: string; blocksFrom?: number }) {
   // While chunks stream in, re-render at React's pace rather than on every snapshot.
   const shown = useDeferredValue(text);
   const [all, setAll] = useExpanded(`${stateKey}:all`);
+  const growing = useGrowing(shown);
+  // While the text is appended to, only its last block is split again (markdown-blocks.ts); a
+  // long last block shown as plain text while it grows is split again at most every RELEX_MS.
+  const split = useRef<(SplitText & { at: number }) | null>(null);
+  const blocks = useMemo(() => {
+    if (shown.length > MARKDOWN_LIMIT) return [];
+    const before = split.current;
+    const now = Date.now();
+    const last = before?.blocks[before.blocks.length - 1];
+    if (growing && before && last !== undefined && last.length >= LIVE_PLAIN_FROM && now - before.at < RELEX_MS && shown.startsWith(before.text)) {
+      const next = [...before.blocks.slice(0, -1), last + shown.slice(before.text.length)];
+      split.current = { text: shown, blocks: next, at: before.at };
+      return next;
+    }
+    const next = appendBlocks(before, shown, blocksFrom);
+    split.current = { text: shown, blocks: next, at: now };
+    return next;
+  }, [shown, blocksFrom, growing]);
   if (shown.length > MARKDOWN_LIMIT) {
+    // The tail in chunks cut at line ends that stay put as text arrives: only the last one changes.
+    const tail = all ? null : plainTail(shown, MARKDOWN_LIMIT);
     return (
       <div className="markdown plain" data-plain="true">
         <button type="button" className="link small long-text-toggle" onClick={() => setAll(!all)}>
-          {all
-            ? `Show only the end (this message is ${shown.length.toLocaleString()} characters)`
-            : `Showing the last ${MARKDOWN_LIMIT.toLocaleString()} of ${shown.length.toLocaleString()} characters as plain text — show all`}
+          {tail
+            ? `Showing the last ${(shown.length - tail.from).toLocaleString()} of ${shown.length.toLocaleString()} characters as plain text — show all`
+            : `Show only the end (this message is ${shown.length.toLocaleString()} characters)`}
         </button>
-        <div>{all ? shown : `…${shown.slice(-MARKDOWN_LIMIT)}`}</div>
+        <div>
+          {tail
+            ? tail.chunks.map((chunk, index) => <PlainChunk key={chunk.at} text={index === 0 ? `…${chunk.text}` : chunk.text} />)
+            : shown}
+        </div>
       </div>
     );
   }
   return (
     <div className="markdown">
-      <MarkdownSource.Provider value={shown}>
-        <ReactMarkdown remarkPlugins={remarkPlugins} components={components}>
-          {shown}
-        </ReactMarkdown>
-      </MarkdownSource.Provider>
+      {blocks.map((block, index) => (
+        // Positional keys: appending text changes only the last blocks; the ones before keep their render.
+        <div key={index} className="md-block" data-md-block="">
+          {growing && index === blocks.length - 1 && block.length >= LIVE_PLAIN_FROM ? <GrowingBlock text={block} /> : <MarkdownBlock text={block} />}
+        </div>
+      ))}
     </div>
   );
 });
