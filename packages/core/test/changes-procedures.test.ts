@@ -72,5 +72,13 @@ describe('changes procedures', () => {
     expect(noRun!.code).toBe('not_found');
 
     expect(userState(repo)).toEqual(state);
+
+    // A run with no controller open (a host restarted, a run only looked at): its changes and
+    // checkpoints are listed without opening one (the workspace comes from the runs projection).
+    await workstation.runs.release(run.id);
+    expect(workstation.runs.open().map((controller) => controller.runId)).not.toContain(run.id);
+    expect((await client.invoke('run.changes', { runId: run.id })).files.map((file) => file.path)).toEqual(['hello.txt', 'src/app.ts']);
+    expect((await client.invoke('checkpoints.list', { runId: run.id })).checkpoints.map((entry) => entry.turn)).toEqual([0, 1, 2]);
+    expect(workstation.runs.open().map((controller) => controller.runId)).not.toContain(run.id);
   }, 90_000);
 });

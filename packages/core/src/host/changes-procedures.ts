@@ -19,7 +19,7 @@ function translate(error: unknown): never {
  */
 export function changesProcedures(runs: RunManager, dataDir: string): ChangesHandlers {
   const workspaceOf = (runId: string) => {
-    const workspace = runs.get(runId).view.workspace;
+    const workspace = runs.workspaceOf(runId);
     if (!workspace) throw new KeelRpcError('not_found', `Run ${runId} has no workspace: there are no changes to show.`);
     return workspace;
   };

@@ -7,7 +7,7 @@ type CheckpointHandlers = Pick<ProcedureHandlers, 'checkpoints.list' | 'checkpoi
 
 /** The checkpoint procedures (issue 12): list and diff read refs and sidecars; restore goes through the run (intent first). */
 export function checkpointProcedures(runs: RunManager, dataDir: string): CheckpointHandlers {
-  const workspaceOf = (runId: string) => runs.get(runId).view.workspace;
+  const workspaceOf = (runId: string) => runs.workspaceOf(runId);
   return {
     'checkpoints.list': async ({ runId }) => {
       const workspace = workspaceOf(runId);

@@ -24,7 +24,7 @@ function overviewOf(policy: EffectivePolicy): Omit<PolicyOverview, 'workspace' |
 /** The Policy view's procedures and "Always allow this" (a rule added to the workspace policy, recorded in the run). */
 export function policyHandlers(deps: { runs: RunManager; dataDir: string }): PolicyHandlers {
   const { runs, dataDir } = deps;
-  const workspaceOf = (runId: string) => runs.get(runId).view.workspace;
+  const workspaceOf = (runId: string) => runs.workspaceOf(runId);
 
   /** The approval's request and the policy its workspace's files give now (refused while they are invalid). */
   const proposalFor = async (runId: string, approvalId: string) => {

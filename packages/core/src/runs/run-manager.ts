@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { KeelRpcError } from '../contract/index.js';
-import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName } from '../contract/index.js';
+import type { AgentSpec, ApprovalMode, LedgerEvent, RunStateName, RunSummary } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { readRunState } from '../replay/index.js';
 import { killLeftover, sweepTagged } from '../runtime/index.js';
@@ -103,11 +103,26 @@ export class RunManager {
   }
 
   get(runId: string): RunController {
+    this.usableSummary(runId);
+    return this.getOrOpen(runId);
+  }
+
+  /**
+   * A run's workspace (its `run.created`'s, as its controller has it), without opening a
+   * controller for a run that has none open: what listing its checkpoints or changes needs.
+   * Refused as `get` refuses.
+   */
+  workspaceOf(runId: string): string {
+    const summary = this.usableSummary(runId);
+    return this.controllers.get(runId)?.view.workspace ?? summary.workspace ?? this.getOrOpen(runId).view.workspace;
+  }
+
+  private usableSummary(runId: string): RunSummary {
     if (this.isDeleted(runId)) throw new KeelRpcError('not_found', 'This run was deleted.');
     const summary = this.options.ledger.run(runId);
     if (!summary) throw new KeelRpcError('not_found', `No run ${runId}.`);
     if (summary.quarantined) throw new KeelRpcError('forbidden', `Run ${runId} is quarantined: ${summary.quarantineReason ?? 'damaged'}.`);
-    return this.getOrOpen(runId);
+    return summary;
   }
 
   /** The runs this host has open (a controller each), for host-wide chores such as the idle stop. */
