@@ -15,6 +15,9 @@ describe('agent faults', () => {
     const harness = await createRun({ script: 'hello', faults: ['hang-at-step=3'], tuning: { hangTimeoutMs: HANG_TIMEOUT_MS } });
     const { controller } = harness;
     await controller.start();
+    // The hang is mid-turn, after the session is bound: under load the agent's start-up alone can
+    // outlast the short watchdog used here, and a prompt queued during it would count that time.
+    await harness.waitForType('session.bound', (event) => event.payload.generation === 1);
     const pid = controller.agentPid!;
     const { turn } = await controller.prompt('Say hello');
     const hang = await harness.waitForType('runtime.hang');
