@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AppendInput, LedgerEvent } from '../src/contract/index.js';
 import { openLedger, type Ledger } from '../src/ledger/index.js';
 import { fold, RUN_VIEW_FOLD_VERSION } from '../src/replay/index.js';
-import { decodeView, encodeView, RUN_VIEW_FOLD, RunViews } from '../src/runs/index.js';
+import { decodeView, encodeView, RUN_VIEW_FOLD, RunViews, saveViewSnapshot } from '../src/runs/index.js';
+import { viewNow } from '../src/runs/run-view-snapshots.js';
 import { readAll, syntheticBodies } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 
@@ -148,6 +149,32 @@ describe('run.view from snapshots', () => {
       const again = await views.view(runId);
       expect(again).toEqual(fold(events, runId));
       views.close();
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+describe('viewNow (a fresh session\'s handoff reads the whole view at once)', () => {
+  it('gives the fold of every event: without a snapshot, from a stored snapshot with events after it, and past a damaged one', async () => {
+    const { ledger, runId } = await runOf(6_000, 21);
+    try {
+      expect(viewNow(ledger, runId)).toEqual(fold(allEvents(ledger, runId), runId));
+      await saveViewSnapshot(ledger, fold(allEvents(ledger, runId), runId), 1024);
+      await appendAll(ledger, runId, syntheticBodies(6_500, 21).slice(6_000));
+      const read: number[] = [];
+      const original = ledger.read.bind(ledger);
+      ledger.read = (id, options) => {
+        read.push(options?.fromSeq ?? 1);
+        return original(id, options);
+      };
+      const fromSnapshot = viewNow(ledger, runId);
+      ledger.read = original;
+      expect(fromSnapshot).toEqual(fold(allEvents(ledger, runId), runId));
+      // Only the events after the stored snapshot were read.
+      expect(read[0]).toBeGreaterThan(1);
+      ledger.snapshots.save(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, ledger.run(runId)!.lastSeq, '{"not": "a view"');
+      expect(viewNow(ledger, runId)).toEqual(fold(allEvents(ledger, runId), runId));
     } finally {
       await ledger.close();
     }

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
 import { packSnapshot, unpackSnapshotBytes, type Ledger } from '../ledger/index.js';
-import { RUN_VIEW_FOLD_VERSION } from '../replay/index.js';
+import { RUN_VIEW_FOLD_VERSION, RunViewFold } from '../replay/index.js';
 import { saveViewTail } from './run-view-tails.js';
 
 /** The `fold` name run-view snapshots are stored under. */
@@ -25,10 +25,10 @@ export async function encodeView(view: RunView, itemsPerLine = ITEMS_PER_LINE): 
 }
 
 /**
- * The view back from `encodeView`'s text (or its UTF-8 bytes, decoded a line per event-loop
- * turn: no one string of the whole), or null when it is not one this build wrote.
+ * Decodes `encodeView`'s text (or its UTF-8 bytes: no one string of the whole), pausing (a
+ * `yield`) before each line of items; returns the view, or null when it is not one this build wrote.
  */
-export async function decodeView(data: string | Buffer): Promise<RunView | null> {
+function* decodeLines(data: string | Buffer): Generator<void, RunView | null> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const lineEnd = (from: number) => {
     const at = bytes.indexOf(0x0a, from);
@@ -40,7 +40,7 @@ export async function decodeView(data: string | Buffer): Promise<RunView | null>
     if (head === null || typeof head !== 'object' || head.schema_version !== REPLAY_VIEW_SCHEMA_VERSION) return null;
     const items: TranscriptItem[] = [];
     for (let start = end + 1; start < bytes.length; ) {
-      await nextTurn();
+      yield;
       const next = lineEnd(start);
       const line = JSON.parse(bytes.toString('utf8', start, next)) as TranscriptItem[];
       for (const item of line) items.push(item);
@@ -50,6 +50,38 @@ export async function decodeView(data: string | Buffer): Promise<RunView | null>
   } catch {
     return null;
   }
+}
+
+/** The view back from `encodeView`'s text, a line per event-loop turn, or null when it is not one this build wrote. */
+export async function decodeView(data: string | Buffer): Promise<RunView | null> {
+  const lines = decodeLines(data);
+  for (let step = lines.next(); ; step = lines.next()) {
+    if (step.done) return step.value;
+    await nextTurn();
+  }
+}
+
+/**
+ * A run's whole view at once, for the rare caller that cannot wait (a fresh session's handoff):
+ * from its stored view snapshot and the events after it, never every event in memory.
+ */
+export function viewNow(ledger: Ledger, runId: string): RunView {
+  const stored = ledger.snapshots.nearest(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, ledger.run(runId)?.lastSeq);
+  let view: RunView | null = null;
+  if (stored) {
+    const lines = decodeLines(stored.data);
+    let step = lines.next();
+    while (!step.done) step = lines.next();
+    view = step.value;
+  }
+  const folder = stored && view && view.lastSeq === stored.seq && view.runId === runId ? RunViewFold.fromView(view) : new RunViewFold(runId);
+  for (let from = folder.lastSeq + 1; ; ) {
+    const page = ledger.read(runId, { fromSeq: from, limit: 5_000 });
+    for (const event of page) folder.push(event);
+    if (page.length < 5_000) break;
+    from = page[page.length - 1]!.seq + 1;
+  }
+  return folder.snapshot();
 }
 
 /** The newest stored run view of `runId` at or before `atOrBefore`, at this build's fold version. */

@@ -1,9 +1,9 @@
-import { fold, type RunState } from '../replay/index.js';
+import type { RunState } from '../replay/index.js';
 import { createAdapter, GENERATION_TAG_VAR, type SessionBinding, type SupervisorReports } from '../runtime/index.js';
 import { serveAgentRequests } from './agent-requests.js';
 import { buildHandoff } from './handoff.js';
 import type { RunController } from './run-controller.js';
-import { readRunEvents } from './run-events.js';
+import { viewNow } from './run-view-snapshots.js';
 
 const definedOnly = (env: NodeJS.ProcessEnv | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(env ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
@@ -59,5 +59,5 @@ export function supervisorReports(run: RunController): SupervisorReports {
 /** A fresh session of a run that already has turns needs the run so far (I6), read from the ledger. */
 function handoffFor(run: RunController, binding: SessionBinding): { text: string; truncated: boolean } | null {
   if (binding.outcome !== 'fresh' || run.view.currentTurn === 0) return null;
-  return buildHandoff(fold(readRunEvents(run.ledger, run.runId), run.runId), run.view.openTurn);
+  return buildHandoff(viewNow(run.ledger, run.runId), run.view.openTurn);
 }
