@@ -97,12 +97,25 @@ export function Transcript({ view, itemsFrom = 0, context }: { view: RunView; it
     // Only a new turn moves the view.
   }, [view.currentTurn]);
 
-  // Scrolled up to the top of a windowed transcript: the page before it loads.
+  // Scrolled up to the top of a windowed transcript: the page before it loads. Seen in the scroll
+  // event itself: the virtualizer's scroll direction is reset ~150 ms after scrolling stops, and a
+  // render delayed past that (a busy machine) would never see the move up.
   const earlier = useTranscript((state) => state.earlier);
-  const nearTop = base > 0 && virtualizer.scrollDirection === 'backward' && (virtualizer.scrollOffset ?? 0) < LOAD_EARLIER_PX;
+  const baseNow = useRef(base);
+  baseNow.current = base;
   useEffect(() => {
-    if (nearTop && earlier === 'idle') void loadEarlierItems();
-  }, [nearTop, base, earlier]);
+    const element = scrollRef.current;
+    if (!element) return;
+    let previous = element.scrollTop;
+    const onScroll = () => {
+      const top = element.scrollTop;
+      const upward = top < previous;
+      previous = top;
+      if (upward && top < LOAD_EARLIER_PX && baseNow.current > 0 && useTranscript.getState().earlier === 'idle') void loadEarlierItems();
+    };
+    element.addEventListener('scroll', onScroll, { passive: true });
+    return () => element.removeEventListener('scroll', onScroll);
+  }, []);
 
   // A carry-over reference asked to show an earlier approval: older than the loaded items,
   // earlier pages load until it is there.
