@@ -40,6 +40,10 @@ test('replay a finished run by keyboard, marker and deep link; export diagnostic
   await page.goto(keel.url);
   await runRow(page, runId).click();
   await expect(page.locator('[data-testid="transcript-item"][data-kind="turn_end"]')).toBeVisible({ timeout: 30_000 });
+  // The turn's checkpoint is appended after turn.ended: the run's last event is that one.
+  const checkpointed = (event: { type: string; payload: unknown }) =>
+    (event.type === 'checkpoint.created' || event.type === 'checkpoint.skipped') && (event.payload as { turn?: number }).turn === 1;
+  await expect.poll(() => readLedger(keel.dataDir, runId).some(checkpointed), { timeout: 30_000 }).toBe(true);
   const lastSeq = readLedger(keel.dataDir, runId).length;
 
   // Replay mode opens at the end; the slider steps one event with the arrow keys.
