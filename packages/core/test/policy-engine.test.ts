@@ -246,6 +246,24 @@ describe('commands normalise to actions', () => {
     expect(actions('echo > ~/x')[1]).toMatchObject({ kind: 'write', paths: ['/h/x'] });
   });
 
+  it('a group nested in a negated group is judged as the commands inside it (the parser merges `{ {` into one word)', () => {
+    // Found by the compound property below (seed 1637880242): judged "ask", bash runs the push.
+    expect(decide(world.policy, '! { { git push --force ; } ; npm test ; }').decision).toBe('deny');
+    expect(actions('! { { npm test ; } ; }').some((action) => action.program === 'npm' && action.args?.[0] === 'test')).toBe(true);
+    // A quoted program name with a blank is a real (suspicious) name, not merged words.
+    expect(actions('"git push" x')[0]).toMatchObject({ kind: 'exec', unknown: expect.stringContaining('look-alike') });
+  });
+
+  it('a newline ends a command even where the parser folds the next line into it (seed 900085586)', () => {
+    // tree-sitter-bash reads `a | b | c⏎d e || f` as `c d e`: the write to /etc/passwd was allowed.
+    expect(decide(world.policy, "npm test | npm test | npm test\nbash -c 'echo x > /etc/passwd' || npm test").decision).toBe('deny');
+    expect(actions('a | b | c\nd e || f').map((action) => [action.program, action.args])).toEqual([
+      ['a', []], ['b', []], ['c', []], ['d', ['e']], ['f', []],
+    ]);
+    // A continued line is one command.
+    expect(actions('c x \\\n  d').map((action) => [action.program, action.args])).toEqual([['c', ['x', 'd']]]);
+  });
+
   it('wrappers: the wrapper and the inner command are both actions, with the chain in via', () => {
     expect(actions('sudo -u me nice -n 5 env A=1 npm test').map((action) => [action.program, action.via ?? []])).toEqual([
       ['sudo', []],

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { MAX_SHELL_DEPTH, MAX_WRAPPERS, type Analysis, type Frame } from './analysis.js';
-import { isStatic, type ShellWord } from './words.js';
+import { isStatic, literalWord, type ShellWord } from './words.js';
 import { scanOptions } from './option-scan.js';
 import { SHELLS, shellInner, WRAPPERS } from './wrappers.js';
 import { special } from './known-commands.js';
@@ -54,6 +54,13 @@ export function analyzeCommand(an: Analysis, words: readonly ShellWord[], frame:
   }
   const program = first.value;
   const name = program.includes('/') ? path.posix.basename(program) : program;
+  if (/[ \t\n]/.test(program) && first.source === program) {
+    // An unquoted word cannot hold a blank (space, tab, newline; a look-alike blank is no
+    // blank): the parser merged several (tree-sitter reads `! { { a; }; }` as a program named
+    // `{ {`). Judged as the words bash sees.
+    analyzeCommand(an, [...program.split(/[ \t\n]+/).filter(Boolean).map(literalWord), ...args], frame);
+    return;
+  }
   const base = an.command(frame, program, args);
   if (suspiciousName(program)) {
     an.actions.push({ kind: 'exec', ...base, unknown: `the program name has characters outside printable ASCII (a look-alike?): ${JSON.stringify(program)}` });

@@ -87,7 +87,7 @@ function walkScript(an: Analysis, text: string, frame: Frame): void {
       an.unknown(frame, `the command does not parse as shell${where}`, { unparseable: true, source: text });
       return;
     }
-    new Walker(an, frame).visit(root);
+    new Walker(an, frame, text).visit(root);
   } finally {
     tree.delete();
   }
@@ -114,6 +114,8 @@ class Walker {
   constructor(
     private readonly an: Analysis,
     private readonly frame: Frame,
+    /** The script the tree was parsed from (tree-sitter's indices are its UTF-16 offsets). */
+    private readonly text: string,
   ) {}
 
   /**
@@ -186,15 +188,40 @@ class Walker {
 
   private command(node: Node, frame: Frame): void {
     const name = node.childForFieldName('name');
-    const env = node.children.filter((child) => child.type === 'variable_assignment').map((child) => child.childForFieldName('name')?.text ?? '?');
-    if (name === null) {
+    const parts = [...node.children.filter((child) => child.type === 'variable_assignment'), ...(name ? [name] : []), ...node.childrenForFieldName('argument')];
+    const lines = this.splitAtNewlines(parts.sort((a, b) => a.startIndex - b.startIndex));
+    const parent = node.parent;
+    const extras = parent?.type === 'redirected_statement' && parent.childForFieldName('body')?.equals(node) ? this.redirectExtras(parent) : [];
+    lines.forEach((line, index) => this.simpleCommand(line, index === lines.length - 1 ? extras : [], frame));
+  }
+
+  /**
+   * tree-sitter-bash sometimes folds the next line into a command (`a | b | c⏎d e || f` parses
+   * as `c d e`); an unescaped newline always ends a simple command, so each line is judged as
+   * the command bash runs.
+   */
+  private splitAtNewlines(parts: Node[]): Node[][] {
+    const lines: Node[][] = [];
+    let previous: Node | null = null;
+    for (const part of parts) {
+      const gap = previous === null ? '' : this.text.slice(previous.endIndex, part.startIndex);
+      if (lines.length === 0 || /(^|[^\\])\n/.test(gap)) lines.push([]);
+      lines[lines.length - 1]!.push(part);
+      previous = part;
+    }
+    return lines;
+  }
+
+  /** One simple command: its assignments, then its program and arguments. */
+  private simpleCommand(parts: Node[], extras: Node[], frame: Frame): void {
+    const env = parts.filter((child) => child.type === 'variable_assignment').map((child) => child.childForFieldName('name')?.text ?? '?');
+    const wordNodes = parts.filter((child) => child.type !== 'variable_assignment');
+    if (wordNodes.length === 0) {
       // Only assignments (and redirections): the variables stay set for the rest of the script.
       for (const variable of env) this.setVariable(variable);
       return;
     }
-    const parent = node.parent;
-    const extras = parent?.type === 'redirected_statement' && parent.childForFieldName('body')?.equals(node) ? this.redirectExtras(parent) : [];
-    const words = groupAdjacent([name, ...node.childrenForFieldName('argument'), ...extras]).map((nodes) => wordOf(nodes, this.an.home));
+    const words = groupAdjacent([...wordNodes, ...extras]).map((nodes) => wordOf(nodes, this.an.home));
     const program = words[0];
     if (program && isStatic(program) && VARIABLE_SETTERS.has(program.value)) {
       for (const word of words.slice(1)) if (word.value !== null) this.setVariable(/^[A-Za-z_][A-Za-z0-9_]*/.exec(word.value)?.[0]);
