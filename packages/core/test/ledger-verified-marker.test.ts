@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openLedger, type Ledger } from '../src/ledger/index.js';
+import { MARKER_STRIDE_BYTES } from '../src/ledger/group-commit.js';
 import { chunk, created, logOf, readAll, rejection } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 
@@ -29,6 +30,7 @@ async function seeded(count: number): Promise<{ dataDir: string; runId: string }
 }
 
 function marker(dataDir: string, runId: string): { through_seq: number; log_bytes: number; head_hash: string | null } {
+  // Read beside a live writer too (WAL): what a crash would leave.
   const db = new Database(path.join(dataDir, 'keel.db'), { readonly: true });
   try {
     return db.prepare('SELECT through_seq, log_bytes, head_hash FROM backfill_markers WHERE run_id = ?').get(runId) as never;
@@ -47,7 +49,7 @@ async function withLedger<T>(dataDir: string, use: (ledger: Ledger) => Promise<T
 }
 
 describe('verified markers', () => {
-  it('every committed batch moves the marker to the log’s length and chain head, and open resumes there', async () => {
+  it('close leaves the marker at the log’s length and chain head, and open resumes there', async () => {
     const { dataDir, runId } = await seeded(12);
     const file = logOf(dataDir, runId);
     const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -62,6 +64,74 @@ describe('verified markers', () => {
       await ledger.append(runId, chunk('after reopen'));
       expect(ledger.verify().ok).toBe(true);
     });
+  });
+
+  it('while appending, a marker moves once a stride of bytes lies past it; a crash then loses nothing and open validates only what lies past the marker', async () => {
+    const dataDir = freshDataDir();
+    const ledger = await openLedger({ dataDir });
+    const runId = ledger.newRunId();
+    await ledger.append(runId, created());
+    const file = logOf(dataDir, runId);
+    const text = 'y'.repeat(900);
+    let i = 0;
+    // Critical appends (one batch each) until a batch has moved the marker past one stride.
+    while ((marker(dataDir, runId)?.log_bytes ?? 0) < MARKER_STRIDE_BYTES) {
+      await ledger.append(runId, chunk(`e${++i} ${text}`));
+      expect(i).toBeLessThan(200);
+    }
+    // The batch that moved it moved it to the log's end.
+    const moved = marker(dataDir, runId);
+    expect(moved.log_bytes).toBe(fs.statSync(file).size);
+    // One more append: the marker stays where it was, one record behind the log's end, at a record boundary.
+    const last = await ledger.append(runId, chunk(`e${++i} ${text}`));
+    const size = fs.statSync(file).size;
+    expect(marker(dataDir, runId)).toEqual(moved);
+    expect(size - moved.log_bytes).toBe(Buffer.byteLength(`${JSON.stringify(last)}\n`));
+    const behind = fs.readFileSync(file, 'utf8').slice(0, moved.log_bytes);
+    expect(behind.endsWith('\n')).toBe(true);
+    const atMarker = JSON.parse(behind.trimEnd().split('\n').pop()!) as { seq: number; hash: string };
+    expect(moved).toMatchObject({ through_seq: atMarker.seq, head_hash: atMarker.hash });
+    expect(atMarker.seq).toBe(last.seq - 1);
+    // The data directory as kill -9 leaves it: the log and keel.db with its WAL, the writer never closed.
+    const crashed = freshDataDir();
+    fs.cpSync(dataDir, crashed, { recursive: true, filter: (source) => !source.endsWith('.lock') });
+    await ledger.close();
+    await withLedger(crashed, async (reopened) => {
+      const recovery = reopened.recovery.runs.find((run) => run.runId === runId)!;
+      expect(recovery.outcome).toBe('ok');
+      expect(recovery.resumedFrom).toEqual({ offset: moved.log_bytes, seq: atMarker.seq, hash: atMarker.hash });
+      const events = readAll(reopened, runId);
+      expect(events).toHaveLength(i + 1);
+      expect(events.at(-1)).toEqual(last);
+    });
+    // Closing moved the marker to the end.
+    expect(marker(dataDir, runId)).toEqual({ through_seq: last.seq, log_bytes: size, head_hash: last.hash });
+  });
+
+  it('a marker left behind moves to the head on its own once appends pause', async () => {
+    const dataDir = freshDataDir();
+    await withLedger(dataDir, async (ledger) => {
+      const runId = ledger.newRunId();
+      await ledger.append(runId, created());
+      const last = await ledger.append(runId, chunk('only a little'));
+      expect(marker(dataDir, runId)).toBeUndefined();
+      await vi.waitFor(() => expect(marker(dataDir, runId)).toEqual({ through_seq: last.seq, log_bytes: fs.statSync(logOf(dataDir, runId)).size, head_hash: last.hash }), {
+        timeout: 10_000,
+        interval: 50,
+      });
+    });
+  });
+
+  it('a forgotten run’s lagging marker is not written back when the ledger closes', async () => {
+    const dataDir = freshDataDir();
+    let runId = '';
+    await withLedger(dataDir, async (ledger) => {
+      runId = ledger.newRunId();
+      await ledger.append(runId, created());
+      await ledger.append(runId, chunk('soon forgotten'));
+      ledger.forgetRun(runId);
+    });
+    expect(marker(dataDir, runId)).toBeUndefined();
   });
 
   it('a record behind the marker edited to another length is caught at open: quarantined, nothing deleted', async () => {

@@ -8,6 +8,14 @@ import type { MarkerUpdate, SqliteStore } from './sqlite-store.js';
 export const DEFAULT_STREAM_WINDOW_MS = 20;
 /** A batch this large is written at once, whatever its class. */
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * A run's verified marker moves with a batch once this many log bytes lie past it; every other
+ * marker left behind moves within MARKER_IDLE_MS, in one transaction of its own, and on close.
+ * An append does not pay for a marker row each time, and an open after a crash validates at most
+ * about this much of a run past its marker (ADR 0024).
+ */
+export const MARKER_STRIDE_BYTES = 64 * 1024;
+const MARKER_IDLE_MS = 500;
 
 interface Pending {
   entry: RunEntry;
@@ -26,6 +34,8 @@ export interface GroupCommitOptions {
   streamWindowMs: number;
   /** Called for each event of a committed batch, in order, after the whole batch has resolved. */
   publish(event: LedgerEvent): void;
+  /** The writer's entry of a run now: a lagging marker moves only for it (not for one replaced or forgotten since). */
+  current(runId: string): RunEntry | undefined;
 }
 
 /**
@@ -40,6 +50,9 @@ export class GroupCommit {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private failed: Error | null = null;
+  /** Runs whose stored marker is behind their committed head. */
+  private readonly lagging = new Set<RunEntry>();
+  private markerTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: GroupCommitOptions) {}
 
@@ -57,9 +70,30 @@ export class GroupCommit {
     });
   }
 
-  /** Writes what is queued now (used on close). */
+  /** Writes what is queued now and moves every lagging marker (used on close). */
   flushQueued(): void {
     if (this.queue.length > 0) this.flush();
+    this.moveLaggingMarkers();
+  }
+
+  /**
+   * Moves each lagging marker to its run's committed head, all in one transaction. Best effort:
+   * a marker left behind only makes the next open validate a little more of that log.
+   */
+  moveLaggingMarkers(): void {
+    if (this.markerTimer) clearTimeout(this.markerTimer);
+    this.markerTimer = null;
+    const entries = [...this.lagging].filter((entry) => this.options.current(entry.runId) === entry && entry.quarantine === null);
+    this.lagging.clear();
+    if (this.failed || entries.length === 0) return;
+    try {
+      this.options.store.moveMarkers(
+        entries.map((entry) => ({ runId: entry.runId, throughSeq: entry.committedSeq, logBytes: entry.log.size, headHash: entry.committedHash })),
+      );
+    } catch {
+      return;
+    }
+    for (const entry of entries) entry.markedBytes = entry.log.size;
   }
 
   private schedule(durability: Durability): void {
@@ -97,6 +131,9 @@ export class GroupCommit {
     const lines = new Map<RunEntry, Buffer>();
     for (const [entry, list] of texts) lines.set(entry, Buffer.from(`${list.join('\n')}\n`));
     const before = new Map<RunEntry, number>();
+    // Each run's newest record in the batch.
+    const heads = new Map<RunEntry, LedgerEvent>();
+    for (const pending of batch) heads.set(pending.entry, pending.event);
     try {
       for (const [entry, data] of lines) {
         before.set(entry, entry.log.size);
@@ -109,15 +146,16 @@ export class GroupCommit {
           entry.dirSynced = true;
         }
       }
-      // Each log's verified marker moves with the rows: this ledger wrote and synced those bytes itself.
-      const markers = new Map<RunEntry, MarkerUpdate>();
-      for (const pending of batch) {
-        const bytes = (markers.get(pending.entry)?.logBytes ?? before.get(pending.entry)!) + pending.bytes;
-        markers.set(pending.entry, { runId: pending.event.run_id, throughSeq: pending.event.seq, logBytes: bytes, headHash: pending.event.hash });
+      // A marker moves with the rows once a stride of bytes lies past it: this ledger wrote and
+      // synced those bytes itself, and the marker commits with the rows it describes.
+      const markers: MarkerUpdate[] = [];
+      for (const [entry, head] of heads) {
+        const bytes = before.get(entry)! + lines.get(entry)!.length;
+        if (bytes - entry.markedBytes >= MARKER_STRIDE_BYTES) markers.push({ runId: entry.runId, throughSeq: head.seq, logBytes: bytes, headHash: head.hash });
       }
       this.options.store.insertBatch(
         batch.map((pending) => ({ event: pending.event, line: pending.text })),
-        [...markers.values()],
+        markers,
       );
     } catch (error) {
       for (const [entry, size] of before) entry.log.rollbackTo(size);
@@ -125,6 +163,17 @@ export class GroupCommit {
       return;
     }
     for (const [entry, data] of lines) entry.log.size += data.length;
+    for (const [entry, head] of heads) {
+      entry.committedSeq = head.seq;
+      entry.committedHash = head.hash;
+      if (entry.log.size - entry.markedBytes >= MARKER_STRIDE_BYTES) {
+        entry.markedBytes = entry.log.size;
+        this.lagging.delete(entry);
+      } else {
+        this.lagging.add(entry);
+      }
+    }
+    if (this.lagging.size > 0 && !this.markerTimer) this.markerTimer = setTimeout(() => this.moveLaggingMarkers(), MARKER_IDLE_MS).unref();
     for (const pending of batch) pending.resolve(pending.event);
     for (const pending of batch) this.options.publish(pending.event);
   }

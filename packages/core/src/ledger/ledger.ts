@@ -112,6 +112,7 @@ export class Ledger {
       logDir: this.paths.logDir,
       streamWindowMs: options.streamWindowMs ?? DEFAULT_STREAM_WINDOW_MS,
       publish: (event) => this.fanOut.publish(event),
+      current: (runId) => this.entries.get(runId),
     });
   }
 

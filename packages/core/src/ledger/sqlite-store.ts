@@ -367,6 +367,14 @@ export class SqliteStore {
     this.db.prepare('DELETE FROM backfill_markers WHERE run_id = ?').run(runId);
   }
 
+  /** Moves the writer's markers (logs it wrote and synced, rows already committed) in one transaction. */
+  moveMarkers(markers: readonly MarkerUpdate[]): void {
+    const at = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const marker of markers) this.upsertMarker.run(marker.runId, marker.throughSeq, marker.logBytes, marker.headHash, at);
+    })();
+  }
+
   /** Records a marker; without `headHash` (imports, repairs) open will not resume from it. */
   setMarker(runId: string, throughSeq: number, logBytes: number, headHash: string | null = null): void {
     this.upsertMarker.run(runId, throughSeq, logBytes, headHash, new Date().toISOString());

@@ -220,11 +220,13 @@ export const EventBody = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('message.chunk'),
-    payload: z.object({ turn: z.number().int().positive().optional(), text }),
+    // Keys in canonical order: the hottest records then encode natively (hash-chain.ts).
+    payload: z.object({ text, turn: z.number().int().positive().optional() }),
   }),
   z.object({
     type: z.literal('thought.chunk'),
-    payload: z.object({ turn: z.number().int().positive().optional(), text }),
+    // Keys in canonical order: the hottest records then encode natively (hash-chain.ts).
+    payload: z.object({ text, turn: z.number().int().positive().optional() }),
   }),
   z.object({
     type: z.literal('plan.updated'),
