@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { openDatabase } from './database.js';
 import { openLedger } from './ledger.js';
 import { measureAppendCpu, type AppendCpuFigures } from './append-cpu-bench.js';
+import { MinimalLedger } from './bench-ceiling.js';
 
 export interface LatencyFigures {
   events: number;
@@ -22,6 +23,8 @@ export interface LedgerBenchResult {
   keel_reopen_ms: number;
   /** CPU per appended event, Keel beside raw write + fdatasync + prepared insert of the same bytes (issue 16). */
   append_cpu: AppendCpuFigures;
+  /** I2's order with nothing else (bench-ceiling.ts): the most Keel's critical and group figures could reach here. */
+  ceiling: { critical: LatencyFigures; group_64: { events: number; events_per_s: number } };
 }
 
 export interface LedgerBenchOptions {
@@ -45,116 +48,140 @@ function latencies(samples: number[], totalMs: number): LatencyFigures {
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
-/** Text that makes a message.chunk record about 300 bytes on disk, like the raw baselines. */
+/** Text that makes a message.chunk record about 380 bytes on disk. */
 const FILLER = 'x'.repeat(80);
-const RAW_LINE = Buffer.from(`${'r'.repeat(299)}\n`);
+/**
+ * Every figure is measured in ROUNDS interleaved slices (raw, I2 alone, Keel, raw, …), so load
+ * that comes and goes during the run weighs on each of them alike and the ratios stay fair.
+ */
+const ROUNDS = 6;
 
-function rawNdjson(dir: string, count: number): LatencyFigures {
-  const fd = fs.openSync(path.join(dir, 'raw.ndjson'), 'a', 0o600);
-  const samples: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    fs.writeSync(fd, RAW_LINE);
-    fs.fdatasyncSync(fd);
-    samples.push(performance.now() - t);
+/** Samples and total time of one figure, gathered over the rounds. */
+class Series {
+  readonly samples: number[] = [];
+  events = 0;
+  ms = 0;
+
+  /** `count` events one after another, each timed. */
+  async time(count: number, one: () => unknown): Promise<void> {
+    const start = performance.now();
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      await one();
+      this.samples.push(performance.now() - t);
+    }
+    this.ms += performance.now() - start;
+    this.events += count;
   }
-  const total = performance.now() - start;
-  fs.closeSync(fd);
-  return latencies(samples, total);
-}
 
-function rawSqlite(dir: string, rows: number, batchRows: number, batches: number) {
-  const db = openDatabase(path.join(dir, 'raw.db'), { synchronous: 'full' });
-  db.exec('CREATE TABLE raw (id INTEGER PRIMARY KEY, record TEXT NOT NULL)');
-  const insert = db.prepare('INSERT INTO raw (record) VALUES (?)');
-  const payload = RAW_LINE.toString('utf8', 0, 299);
-  const samples: number[] = [];
-  let start = performance.now();
-  for (let i = 0; i < rows; i++) {
-    const t = performance.now();
-    insert.run(payload);
-    samples.push(performance.now() - t);
+  /** `appenders` concurrent loops of `perAppender` events each, each event timed. */
+  async concurrently(appenders: number, perAppender: number, one: () => Promise<unknown>): Promise<void> {
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: appenders }, async () => {
+        for (let i = 0; i < perAppender; i++) {
+          const t = performance.now();
+          await one();
+          this.samples.push(performance.now() - t);
+        }
+      }),
+    );
+    this.ms += performance.now() - start;
+    this.events += appenders * perAppender;
   }
-  const perRow = latencies(samples, performance.now() - start);
-  const batch = db.transaction(() => {
-    for (let i = 0; i < batchRows; i++) insert.run(payload);
-  });
-  start = performance.now();
-  for (let i = 0; i < batches; i++) batch();
-  const batchMs = performance.now() - start;
-  db.close();
-  return { perRow, batch100: { events: batchRows * batches, events_per_s: Math.round(((batchRows * batches) / batchMs) * 1000) } };
-}
 
-async function keelCritical(dir: string, count: number): Promise<{ figures: LatencyFigures; recordBytes: number }> {
-  const ledger = await openLedger({ dataDir: dir });
-  const runId = ledger.newRunId();
-  await ledger.append(runId, { type: 'run.created', payload: { workspace: dir, agent: { kind: 'builtin' } } });
-  const samples: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    await ledger.append(runId, { type: 'message.chunk', payload: { turn: 1, text: FILLER } });
-    samples.push(performance.now() - t);
+  /** `count` events done by `work` at once, timed as a whole. */
+  bulk(count: number, work: () => void): void {
+    const start = performance.now();
+    work();
+    this.ms += performance.now() - start;
+    this.events += count;
   }
-  const total = performance.now() - start;
-  const recordBytes = Buffer.byteLength(JSON.stringify(ledger.read(runId, { fromSeq: 2, limit: 1 })[0]));
-  await ledger.close();
-  return { figures: latencies(samples, total), recordBytes };
+
+  latencies(): LatencyFigures {
+    return latencies(this.samples, this.ms);
+  }
+
+  rate(): { events: number; events_per_s: number } {
+    return { events: this.events, events_per_s: Math.round((this.events / this.ms) * 1000) };
+  }
 }
 
-async function keelGroup(dir: string, appenders: number, perAppender: number) {
-  const ledger = await openLedger({ dataDir: dir });
-  const runId = ledger.newRunId();
-  await ledger.append(runId, { type: 'run.created', payload: { workspace: dir, agent: { kind: 'builtin' } } });
-  const samples: number[] = [];
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: appenders }, async () => {
-      for (let i = 0; i < perAppender; i++) {
-        const t = performance.now();
-        await ledger.append(runId, { type: 'message.chunk', payload: { turn: 1, text: FILLER } });
-        samples.push(performance.now() - t);
-      }
-    }),
-  );
-  const total = performance.now() - start;
-  await ledger.close();
-  const reopenStart = performance.now();
-  const reopened = await openLedger({ dataDir: dir });
-  const reopenMs = performance.now() - reopenStart;
-  await reopened.close();
-  const figures = latencies(samples, total);
-  return { group: { events: figures.events, events_per_s: figures.events_per_s, appenders, p99_ms: figures.p99_ms }, reopenMs };
-}
-
-/** Raw baselines and Keel's ledger measured in one process, on one filesystem, in one run. */
+/** Raw baselines, I2 alone and Keel's ledger, measured in one process, on one filesystem, in interleaved rounds. */
 export async function benchLedger(options: LedgerBenchOptions): Promise<LedgerBenchResult> {
   const scale = options.scale ?? 1;
-  const n = (count: number) => Math.max(10, Math.round(count * scale));
+  const perRound = (count: number) => Math.max(2, Math.round((count * scale) / ROUNDS));
   fs.rmSync(options.dir, { recursive: true, force: true });
   const sub = (name: string) => {
     const dir = path.join(options.dir, name);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   };
+  const chunk = { type: 'message.chunk', payload: { text: FILLER, turn: 1 } } as const;
+
+  const critical = await openLedger({ dataDir: sub('keel-critical') });
+  const criticalRun = critical.newRunId();
+  await critical.append(criticalRun, { type: 'run.created', payload: { workspace: options.dir, agent: { kind: 'builtin' } } });
+  await critical.append(criticalRun, chunk);
+  const recordBytes = Buffer.byteLength(JSON.stringify(critical.read(criticalRun, { fromSeq: 2, limit: 1 })[0]));
+  const line = Buffer.from(`${'r'.repeat(recordBytes - 1)}\n`);
+  const groupDir = sub('keel-group');
+  const group = await openLedger({ dataDir: groupDir });
+  const groupRun = group.newRunId();
+  await group.append(groupRun, { type: 'run.created', payload: { workspace: options.dir, agent: { kind: 'builtin' } } });
+  const ceilingCritical = new MinimalLedger(sub('ceiling-critical'));
+  const ceilingGroup = new MinimalLedger(sub('ceiling-group'));
+  const rawFd = fs.openSync(path.join(sub('raw-ndjson'), 'raw.ndjson'), 'a', 0o600);
+  const rawDb = openDatabase(path.join(sub('raw-sqlite'), 'raw.db'), { synchronous: 'full' });
+  rawDb.exec('CREATE TABLE raw (id INTEGER PRIMARY KEY, record TEXT NOT NULL)');
+  const rawInsert = rawDb.prepare('INSERT INTO raw (record) VALUES (?)');
+  const payload = line.toString('utf8', 0, line.length - 1);
+  const rawBatch = rawDb.transaction(() => {
+    for (let i = 0; i < 100; i++) rawInsert.run(payload);
+  });
+  const rawSync = () => {
+    fs.writeSync(rawFd, line);
+    fs.fdatasyncSync(rawFd);
+  };
+
   // Warm-up so the first figure does not pay for cold caches.
-  rawNdjson(sub('warmup'), n(200));
-  const rawNd = rawNdjson(sub('raw-ndjson'), n(3000));
-  const sqlite = rawSqlite(sub('raw-sqlite'), n(3000), 100, n(500));
-  const critical = await keelCritical(sub('keel-critical'), n(3000));
-  const group = await keelGroup(sub('keel-group'), 64, n(800));
-  const appendCpu = await measureAppendCpu(sub('append-cpu'), n(40_000));
+  await new Series().time(perRound(1200), rawSync);
+  const series = {
+    rawNdjson: new Series(), rawRow: new Series(), rawBatch100: new Series(), ceilingCritical: new Series(),
+    keelCritical: new Series(), keelGroup: new Series(), ceilingGroup: new Series(),
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    await series.rawNdjson.time(perRound(3000), rawSync);
+    await series.rawRow.time(perRound(3000), () => rawInsert.run(payload));
+    series.rawBatch100.bulk(perRound(500) * 100, () => {
+      for (let i = 0; i < perRound(500); i++) rawBatch();
+    });
+    await series.ceilingCritical.time(perRound(3000), () => ceilingCritical.append(payload));
+    await series.keelCritical.time(perRound(3000), () => critical.append(criticalRun, chunk));
+    await series.keelGroup.concurrently(64, perRound(800), () => group.append(groupRun, chunk));
+    await series.ceilingGroup.concurrently(64, perRound(800), () => ceilingGroup.append(payload));
+  }
+  fs.closeSync(rawFd);
+  rawDb.close();
+  ceilingCritical.close();
+  ceilingGroup.close();
+  await critical.close();
+  await group.close();
+  const reopenStart = performance.now();
+  const reopened = await openLedger({ dataDir: groupDir });
+  const reopenMs = performance.now() - reopenStart;
+  await reopened.close();
+  const appendCpu = await measureAppendCpu(sub('append-cpu'), Math.max(10, Math.round(40_000 * scale)));
   fs.rmSync(options.dir, { recursive: true, force: true });
   return {
-    record_bytes: critical.recordBytes,
-    raw_ndjson_fdatasync: rawNd,
-    raw_sqlite_row: sqlite.perRow,
-    raw_sqlite_batch100: sqlite.batch100,
-    keel_critical: critical.figures,
-    keel_group_64: group.group,
-    keel_reopen_ms: round(group.reopenMs),
+    record_bytes: recordBytes,
+    raw_ndjson_fdatasync: series.rawNdjson.latencies(),
+    raw_sqlite_row: series.rawRow.latencies(),
+    raw_sqlite_batch100: series.rawBatch100.rate(),
+    keel_critical: series.keelCritical.latencies(),
+    keel_group_64: { ...series.keelGroup.rate(), appenders: 64, p99_ms: series.keelGroup.latencies().p99_ms },
+    keel_reopen_ms: round(reopenMs),
     append_cpu: appendCpu,
+    ceiling: { critical: series.ceilingCritical.latencies(), group_64: series.ceilingGroup.rate() },
   };
 }
