@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
+import { warmMarkdown } from './components/items/markdown-warmup.js';
 import { ClientProvider } from './lib/client-context.js';
 import { connect } from './lib/transport.js';
 import { useAppInfo } from './stores/app-info.js';
@@ -53,3 +54,6 @@ createRoot(document.getElementById('root')!).render(
     </ClientProvider>
   </StrictMode>,
 );
+// The markdown parser compiles on first use: let that happen while the page is idle, not when
+// a person opens their first run (issue 16: first render of a long run).
+warmMarkdown();

@@ -465,8 +465,9 @@ describe('the conversation pane on a window of a long run', () => {
     expect(transcript.dataset.count).toBe(String(whole.items.length));
     const line = screen.getByTestId('transcript-earlier');
     expect(line.textContent).toContain(`${from.toLocaleString()} earlier items`);
-    // Each row says its place in the whole transcript, and shows that item.
-    for (const row of within(transcript).getAllByTestId('transcript-item')) {
+    // Each row says its place in the whole transcript, and shows that item. (Rows are drawn once
+    // the list has reached its end: jsdom sends no scroll event, so after the fallback delay.)
+    for (const row of await within(transcript).findAllByTestId('transcript-item')) {
       const item = whole.items[Number(row.dataset.index)]!;
       expect(row.dataset.kind).toBe(item.kind);
       expect(Number(row.dataset.index)).toBeGreaterThanOrEqual(from);
@@ -482,6 +483,44 @@ describe('the conversation pane on a window of a long run', () => {
     await waitFor(() => expect(transcript.dataset.from).toBe('0'));
     expect(screen.queryByTestId('transcript-earlier')).toBeNull();
     expect(useTranscript.getState().view).toEqual(whole);
+  });
+
+  it('opens on its newest rows: no row from the start of the window is ever drawn', async () => {
+    // jsdom does not scroll: let the list's scrollTo move scrollTop and say so with the next
+    // frame, as a browser does (the scroll event is sent when the page next draws).
+    const scrollTo = vi.fn(function (this: HTMLElement, options: ScrollToOptions) {
+      this.scrollTop = options.top ?? this.scrollTop;
+      setTimeout(() => this.dispatchEvent(new Event('scroll')), 16);
+    });
+    const own = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'scrollTo');
+    Object.defineProperty(HTMLElement.prototype, 'scrollTo', { value: scrollTo, configurable: true, writable: true });
+    onTestFinished(() => {
+      if (own) Object.defineProperty(HTMLElement.prototype, 'scrollTo', own);
+      else delete (HTMLElement.prototype as { scrollTo?: unknown }).scrollTo;
+    });
+    // ...and how far it can scroll: the height the list gives its canvas.
+    vi.spyOn(HTMLElement.prototype, 'scrollHeight', 'get').mockImplementation(function (this: HTMLElement) {
+      return this.classList.contains('transcript') ? parseFloat(this.querySelector<HTMLElement>('.transcript-canvas')?.style.height ?? '0') : 0;
+    });
+    // Every set of rows the page ever showed, in order.
+    const drawn: number[][] = [];
+    const observer = new MutationObserver(() => {
+      const rows = [...document.querySelectorAll('[data-testid="transcript-item"]')].map((row) => Number(row.getAttribute('data-index')));
+      if (rows.length > 0) drawn.push(rows);
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    onTestFinished(() => observer.disconnect());
+    const events = richRun(450);
+    const count = fold(events, 'run-1').items.length;
+    const { transcript } = await openPane(events);
+    await waitFor(() => expect(drawn.length).toBeGreaterThan(0));
+    expect(Number(transcript.dataset.from)).toBe(count - 2_000);
+    // The first rows drawn are the newest: a screenful (3,000 px of rows of 40 px) at the end.
+    const first = drawn[0]!;
+    expect(Math.max(...first)).toBe(count - 1);
+    expect(Math.min(...first)).toBeGreaterThan(count - 100);
+    // No row near the start of the window (2,000 items back) was ever drawn.
+    expect(Math.min(...drawn.flat())).toBeGreaterThan(count - 200);
   });
 
   it('scrolling up to the top loads the page before it', async () => {

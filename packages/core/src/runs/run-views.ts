@@ -8,12 +8,21 @@ import { RUN_VIEW_TAIL_FOLD, readViewTail, saveViewTail } from './run-view-tails
 import { foldRest, foldWindow, type WindowFold } from './run-view-window.js';
 /** A view this many events past its last stored snapshot is snapshotted again. */
 export const SNAPSHOT_EVERY = 20_000;
+/**
+ * The whole view's load that follows a cold window waits this long, unless a caller needs the
+ * whole view first (run.view, a page of earlier items, a window the window fold declined): the
+ * client is drawing the window meanwhile, and on a machine of two cores the load's unpacking,
+ * parsing and garbage collection took CPU from that first draw (issue 16).
+ */
+export const BACKGROUND_LOAD_DELAY_MS = 500;
 
 export interface RunViewsOptions {
   /** Folded views kept in memory (most recently used). */
   capacity?: number;
   /** Events past the last snapshot before another is stored (default SNAPSHOT_EVERY). */
   snapshotEvery?: number;
+  /** How long the whole view's load waits after a cold window (default BACKGROUND_LOAD_DELAY_MS). */
+  backgroundLoadDelayMs?: number;
 }
 
 interface Cached {
@@ -42,11 +51,16 @@ export class RunViews {
   private readonly loading = new Map<string, Promise<Cached>>();
   /** Per run while its load is pending: the cold window fold its callers share. */
   private readonly windows = new Map<string, Promise<WindowFold | null>>();
+  /** Per run: the seq of the window snapshot a cold window just read whole (so it is readable). */
+  private readonly tailsRead = new Map<string, number>();
   /** Bumped by forget(): a load or a snapshot begun before it must not bring the run back. */
   private readonly generations = new Map<string, number>();
   private readonly stop: () => void;
   private readonly capacity: number;
   private readonly snapshotEvery: number;
+  private readonly backgroundLoadDelayMs: number;
+  /** Per run whose whole load waits after a cold window: starts it now. */
+  private readonly hurries = new Map<string, () => void>();
   private closed = false;
 
   constructor(
@@ -56,6 +70,7 @@ export class RunViews {
     const resolved = typeof options === 'number' ? { capacity: options } : options;
     this.capacity = resolved.capacity ?? 8;
     this.snapshotEvery = resolved.snapshotEvery ?? SNAPSHOT_EVERY;
+    this.backgroundLoadDelayMs = resolved.backgroundLoadDelayMs ?? BACKGROUND_LOAD_DELAY_MS;
     this.stop = ledger.onCommit((event: LedgerEvent) => {
       const entry = this.cached.get(event.run_id);
       if (!entry) return;
@@ -67,7 +82,11 @@ export class RunViews {
   /** The run's view at its latest committed seq. */
   async view(runId: string): Promise<RunView> {
     let entry = this.cached.get(runId);
-    if (!entry) entry = await this.loaded(runId);
+    if (!entry) {
+      // A load waiting behind a cold window starts now: this caller needs it.
+      this.hurries.get(runId)?.();
+      entry = await this.loaded(runId);
+    }
     this.touch(runId, entry);
     this.maybeSnapshot(entry);
     return entry.folder.snapshot();
@@ -107,9 +126,10 @@ export class RunViews {
   private loaded(runId: string, after?: Promise<unknown>): Promise<Cached> {
     let pending = this.loading.get(runId);
     if (!pending) {
-      // After `after`, one event-loop turn later: the window answer it produced goes out first
-      // (its callers' continuations, the router's check and the reply run before the turn ends).
-      const start = after ? after.then(() => nextTurn(), () => nextTurn()) : Promise.resolve();
+      // After `after` and BACKGROUND_LOAD_DELAY_MS (or until a caller needs the whole view): the
+      // window answer it produced goes out, and is drawn, first. A window fold that declined (no
+      // window snapshot, an older item changed) answered nothing: its caller needs the load now.
+      const start = after ? after.then((answered) => (answered ? this.pause(runId) : nextTurn()), () => nextTurn()) : Promise.resolve();
       const wanted = this.wantedNow(runId);
       const load: Promise<Cached> = start
         .then(() => this.load(runId, wanted))
@@ -124,6 +144,20 @@ export class RunViews {
     return pending;
   }
 
+  /** Resolves after backgroundLoadDelayMs, or as soon as `hurries` is called for the run (or on close). */
+  private pause(runId: string): Promise<void> {
+    if (this.closed || this.backgroundLoadDelayMs <= 0) return nextTurn();
+    return new Promise((resolve) => {
+      const go = () => {
+        clearTimeout(timer);
+        if (this.hurries.get(runId) === go) this.hurries.delete(runId);
+        resolve();
+      };
+      const timer = setTimeout(go, this.backgroundLoadDelayMs);
+      this.hurries.set(runId, go);
+    });
+  }
+
   /**
    * The newest items of a run not in memory, shared by the callers until the full load (started
    * once this is done, so it does not compete with it) is registered.
@@ -132,7 +166,11 @@ export class RunViews {
     let pending = this.windows.get(runId);
     if (!pending) {
       const lastSeq = this.ledger.run(runId)?.lastSeq;
-      pending = readViewTail(this.ledger, runId, lastSeq).then((tail) => (tail ? foldWindow(this.ledger, runId, tail, MAX_VIEW_WINDOW_ITEMS) : null));
+      pending = readViewTail(this.ledger, runId, lastSeq).then((tail) => {
+        if (!tail) return null;
+        this.tailsRead.set(runId, tail.view.lastSeq);
+        return foldWindow(this.ledger, runId, tail, MAX_VIEW_WINDOW_ITEMS);
+      });
       this.windows.set(runId, pending);
       // Nobody may wait for the background load: its failure (ledger closed) is the next caller's.
       this.loaded(runId, pending).catch(() => undefined);
@@ -158,7 +196,11 @@ export class RunViews {
    * build, or damaged) gets one now, in the background.
    */
   private async keepWindowSnapshot(runId: string, entry: Cached, since: number): Promise<void> {
+    const read = this.tailsRead.get(runId);
+    this.tailsRead.delete(runId);
     if (this.closed || !entry.wanted()) return;
+    // The cold window this load followed read one at or after it: no second read and parse of it.
+    if (read !== undefined && read >= since) return;
     try {
       if (this.ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION).some((seq) => seq >= since) && (await readViewTail(this.ledger, runId))) return;
       await saveViewTail(this.ledger, entry.folder.snapshot(), PACK_FROM_BYTES, entry.wanted);
@@ -173,12 +215,17 @@ export class RunViews {
     return () => (this.generations.get(runId) ?? 0) === generation;
   }
 
-  /** Stores a snapshot in the background once the view is far enough past the last one. */
+  /**
+   * Stores a snapshot in the background once the view is far enough past the last one, begun an
+   * event-loop turn later: the answer of the caller that got here (a first open's window, which
+   * folded the whole run) goes out before the snapshot's encoding holds the loop.
+   */
   private maybeSnapshot(entry: Cached): void {
     if (this.closed || entry.saving || entry.folder.lastSeq - entry.snapshotSeq < this.snapshotEvery) return;
     entry.saving = true;
     const view = entry.folder.snapshot();
-    void saveViewSnapshot(this.ledger, view, PACK_FROM_BYTES, entry.wanted)
+    void nextTurn()
+      .then(() => saveViewSnapshot(this.ledger, view, PACK_FROM_BYTES, entry.wanted))
       .then(() => {
         entry.snapshotSeq = view.lastSeq;
       })
@@ -196,11 +243,13 @@ export class RunViews {
     this.cached.delete(runId);
     this.loading.delete(runId);
     this.windows.delete(runId);
+    this.tailsRead.delete(runId);
   }
 
   close(): void {
     this.closed = true;
     this.stop();
     this.cached.clear();
+    for (const go of [...this.hurries.values()]) go();
   }
 }

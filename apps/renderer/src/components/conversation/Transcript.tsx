@@ -35,6 +35,10 @@ function estimateHeight(item: TranscriptItem | undefined): number {
   }
 }
 
+/** Rows rendered beyond the viewport (above and below it). */
+const OVERSCAN = 8;
+/** The rows wait for the open's scroll to the end at most this long (see `reachedEnd`). */
+const ROWS_WITHOUT_SCROLL_MS = 500;
 /** Within this many pixels of the bottom counts as "at the bottom": new items keep it there. */
 const STICK_PX = 48;
 /** Scrolling up to within this many pixels of the top of a windowed transcript loads the page before it. */
@@ -58,17 +62,30 @@ export function Transcript({ view, itemsFrom = 0, context }: { view: RunView; it
   const base = itemsFrom;
   // Stable while the loaded range stays: a new key function makes the virtualizer lay out every loaded item again.
   const getItemKey = useCallback((index: number) => base + index, [base]);
-  // No rows until the list has been sent to its end once: a first pass would lay out (and parse
-  // the markdown of) the first rows of the window, which the scroll to the end replaces at once.
-  const [shownRun, setShownRun] = useState<string | null>(null);
-  const rangeExtractor = useCallback((range: Range) => (shownRun === view.runId ? defaultRangeExtractor(range) : []), [shownRun, view.runId]);
+  // No rows until the virtualizer's range has reached the end of the list once (it learns the
+  // offset the open's scroll to the end wrote from the scroll event that follows): a pass before
+  // that would lay out, and parse the markdown of, the first rows of the window, which the scroll
+  // to the end replaces at once. The transcript is keyed by run, so this is once per open. If no
+  // scroll event comes (a list that cannot scroll yet), the rows are shown after ROWS_WITHOUT_SCROLL_MS.
+  const reachedEnd = useRef(false);
+  const [released, setReleased] = useState(false);
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      if (!reachedEnd.current && !released) {
+        if (range.count > 0 && range.endIndex < range.count - 1) return [];
+        reachedEnd.current = true;
+      }
+      return defaultRangeExtractor(range);
+    },
+    [released],
+  );
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: (index) => estimateHeight(items[index]),
     getItemKey,
     rangeExtractor,
-    overscan: 8,
+    overscan: OVERSCAN,
     anchorTo: 'end',
     followOnAppend: true,
     scrollEndThreshold: STICK_PX,
@@ -84,9 +101,14 @@ export function Transcript({ view, itemsFrom = 0, context }: { view: RunView; it
     if (items.length > 0 && opened.current !== view.runId) {
       opened.current = view.runId;
       virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
-      setShownRun(view.runId);
     }
   }, [items.length, view.runId, virtualizer]);
+  const hasItems = items.length > 0;
+  useEffect(() => {
+    if (!hasItems || released) return;
+    const timer = setTimeout(() => reachedEnd.current || setReleased(true), ROWS_WITHOUT_SCROLL_MS);
+    return () => clearTimeout(timer);
+  }, [hasItems, released]);
 
   // A new turn (a prompt was sent) brings the view back to the end, so the answer streams in
   // sight and is followed again even if the user had scrolled up (e.g. to decide an earlier card).
