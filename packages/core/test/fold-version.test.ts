@@ -32,8 +32,10 @@ const RECORDED: [number, string] = [4, '0b9254db5d0e8f47ee7f5ba51a3d7c0f93025e18
 
 /** The run state fold and its snapshot encoding (stored run states, runs/run-state-store.ts). */
 const RUN_STATE_SOURCES = ['replay/run-state.ts', 'replay/run-state-snapshot.ts', 'replay/decode.ts', 'contract/schemas/ledger.ts'];
-// Fingerprint moved without a version bump: chunk payloads are parsed with their keys in canonical order (the same events, the same state).
-const RUN_STATE_RECORDED: [number, string] = [1, '6c93cd82678f42b489a233a44f6618283f79f5d2122227b96825aeb4ad560acb'];
+// Fingerprint moved without a version bump: chunk payloads are parsed with their keys in
+// canonical order, and the ledger's check reports moved to schemas/ledger-checks.ts (the same
+// events, the same state).
+const RUN_STATE_RECORDED: [number, string] = [1, 'ebe4f0792bf913ac8270fcd0166cacf299e5cabcc0cc1517e9cc7494702f92da'];
 
 function fingerprint(sources: readonly string[] = FOLD_SOURCES): string {
   const hash = createHash('sha256');
