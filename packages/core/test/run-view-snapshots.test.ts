@@ -113,6 +113,38 @@ describe('run.view from snapshots', () => {
     }
   });
 
+  it('a run nobody has open is folded and snapshotted when a turn ends far past its last snapshot, so its first open starts from it', async () => {
+    const dataDir = freshDataDir();
+    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
+    try {
+      const views = new RunViews(ledger, { snapshotEvery: 1_000, restFoldEvery: 1_000 });
+      const runId = ledger.newRunId();
+      // Written while nobody asks for its view (a run working unwatched).
+      await appendAll(ledger, runId, syntheticBodies(3_000, 11));
+      for (const until = Date.now() + 20_000; Date.now() < until && ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION).length === 0; ) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const stored = ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
+      expect(stored.length).toBeGreaterThan(0);
+      views.close();
+      // A fresh host's first open reads only what came after the snapshot, and gives the whole fold.
+      const fresh = new RunViews(ledger);
+      const read = ledger.read.bind(ledger);
+      const fromSeqs: number[] = [];
+      ledger.read = (id, options) => {
+        fromSeqs.push(options?.fromSeq ?? 1);
+        return read(id, options);
+      };
+      const view = await fresh.view(runId);
+      ledger.read = read;
+      expect(fromSeqs[0]).toBe(Math.max(...stored) + 1);
+      expect(view).toEqual(fold(allEvents(ledger, runId), runId));
+      fresh.close();
+    } finally {
+      await ledger.close();
+    }
+  });
+
   it('a snapshot of another fold version, or one that does not decode, is ignored and the view folds from the first event', async () => {
     const { ledger, runId } = await runOf(800);
     try {

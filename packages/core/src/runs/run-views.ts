@@ -3,7 +3,7 @@ import type { LedgerEvent } from '../contract/index.js';
 import { MAX_VIEW_WINDOW_ITEMS, VIEW_WINDOW_ITEMS, type RunView, type RunViewWindow } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { RUN_VIEW_FOLD_VERSION, RunViewFold } from '../replay/index.js';
-import { loadViewSnapshot, PACK_FROM_BYTES, saveViewSnapshot } from './run-view-snapshots.js';
+import { loadViewSnapshot, PACK_FROM_BYTES, RUN_VIEW_FOLD, saveViewSnapshot } from './run-view-snapshots.js';
 import { RUN_VIEW_TAIL_FOLD, readViewTail, saveViewTail } from './run-view-tails.js';
 import { foldRest, foldWindow, type WindowFold } from './run-view-window.js';
 /** A view this many events past its last stored snapshot is snapshotted again. */
@@ -23,6 +23,8 @@ export interface RunViewsOptions {
   snapshotEvery?: number;
   /** How long the whole view's load waits after a cold window (default BACKGROUND_LOAD_DELAY_MS). */
   backgroundLoadDelayMs?: number;
+  /** Events past a run's last snapshot at which a turn's end folds it though nobody has it open (default SNAPSHOT_EVERY). */
+  restFoldEvery?: number;
 }
 
 interface Cached {
@@ -59,6 +61,7 @@ export class RunViews {
   private readonly capacity: number;
   private readonly snapshotEvery: number;
   private readonly backgroundLoadDelayMs: number;
+  private readonly restFoldEvery: number;
   /** Per run whose whole load waits after a cold window: starts it now. */
   private readonly hurries = new Map<string, () => void>();
   private closed = false;
@@ -71,12 +74,28 @@ export class RunViews {
     this.capacity = resolved.capacity ?? 8;
     this.snapshotEvery = resolved.snapshotEvery ?? SNAPSHOT_EVERY;
     this.backgroundLoadDelayMs = resolved.backgroundLoadDelayMs ?? BACKGROUND_LOAD_DELAY_MS;
+    this.restFoldEvery = resolved.restFoldEvery ?? SNAPSHOT_EVERY;
     this.stop = ledger.onCommit((event: LedgerEvent) => {
       const entry = this.cached.get(event.run_id);
-      if (!entry) return;
+      if (!entry) {
+        if (event.type === 'turn.ended') this.foldAtRest(event.run_id, event.seq);
+        return;
+      }
       entry.folder.push(event);
       this.maybeSnapshot(entry);
     });
+  }
+
+  /**
+   * A run nobody has open that ended a turn far past its last stored snapshot (a long run that
+   * worked unwatched) is folded now, in slices, and snapshotted: opening it later starts from the
+   * snapshot instead of folding every event while the person waits (issue 16).
+   */
+  private foldAtRest(runId: string, seq: number): void {
+    if (this.closed || this.loading.has(runId)) return;
+    const stored = this.ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
+    if (seq - Math.max(0, ...stored) < this.restFoldEvery) return;
+    this.view(runId).catch(() => undefined);
   }
 
   /** The run's view at its latest committed seq. */
