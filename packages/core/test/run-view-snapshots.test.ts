@@ -33,6 +33,21 @@ async function runOf(count: number, seed = 7): Promise<{ ledger: Ledger; runId: 
 
 const allEvents = (ledger: Ledger, runId: string): LedgerEvent[] => readAll(ledger, runId);
 
+/** What `use` gives, and the `fromSeq` of every ledger read it made. */
+async function readsDuring<T>(ledger: Ledger, use: () => Promise<T>): Promise<{ result: T; fromSeqs: number[] }> {
+  const read = ledger.read.bind(ledger);
+  const fromSeqs: number[] = [];
+  ledger.read = (id, options) => {
+    fromSeqs.push(options?.fromSeq ?? 1);
+    return read(id, options);
+  };
+  try {
+    return { result: await use(), fromSeqs };
+  } finally {
+    ledger.read = read;
+  }
+}
+
 describe('fold snapshots in the ledger', () => {
   it('nearest gives the newest snapshot at or before a seq for the asked version only; save prunes old versions and keeps the newest', async () => {
     const { ledger, runId } = await runOf(50);
@@ -97,14 +112,7 @@ describe('run.view from snapshots', () => {
       await appendAll(reopened, runId, more);
       const views = new RunViews(reopened);
       // Count the ledger reads: a start from the snapshot reads only what came after it.
-      const read = reopened.read.bind(reopened);
-      const fromSeqs: number[] = [];
-      reopened.read = (id, options) => {
-        fromSeqs.push(options?.fromSeq ?? 1);
-        return read(id, options);
-      };
-      const view = await views.view(runId);
-      reopened.read = read;
+      const { result: view, fromSeqs } = await readsDuring(reopened, () => views.view(runId));
       expect(fromSeqs[0]).toBe(expected.lastSeq + 1);
       expect(view).toEqual(fold(allEvents(reopened, runId), runId));
       views.close();
@@ -129,14 +137,7 @@ describe('run.view from snapshots', () => {
       views.close();
       // A fresh host's first open reads only what came after the snapshot, and gives the whole fold.
       const fresh = new RunViews(ledger);
-      const read = ledger.read.bind(ledger);
-      const fromSeqs: number[] = [];
-      ledger.read = (id, options) => {
-        fromSeqs.push(options?.fromSeq ?? 1);
-        return read(id, options);
-      };
-      const view = await fresh.view(runId);
-      ledger.read = read;
+      const { result: view, fromSeqs } = await readsDuring(ledger, () => fresh.view(runId));
       expect(fromSeqs[0]).toBe(Math.max(...stored) + 1);
       expect(view).toEqual(fold(allEvents(ledger, runId), runId));
       fresh.close();

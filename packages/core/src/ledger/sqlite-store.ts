@@ -85,10 +85,7 @@ export class SqliteStore {
         projections.set(event.run_id, foldProjection(base, event, isNewToolCall));
       }
       for (const [id, projection] of projections) writeProjection().run({ id, ...projection });
-      if (markers.length > 0) {
-        const at = new Date().toISOString();
-        for (const marker of markers) this.upsertMarker.run(marker.runId, marker.throughSeq, marker.logBytes, marker.headHash, at);
-      }
+      this.writeMarkers(markers);
     });
   }
 
@@ -369,10 +366,13 @@ export class SqliteStore {
 
   /** Moves the writer's markers (logs it wrote and synced, rows already committed) in one transaction. */
   moveMarkers(markers: readonly MarkerUpdate[]): void {
+    this.db.transaction(() => this.writeMarkers(markers))();
+  }
+
+  private writeMarkers(markers: readonly MarkerUpdate[]): void {
+    if (markers.length === 0) return;
     const at = new Date().toISOString();
-    this.db.transaction(() => {
-      for (const marker of markers) this.upsertMarker.run(marker.runId, marker.throughSeq, marker.logBytes, marker.headHash, at);
-    })();
+    for (const marker of markers) this.upsertMarker.run(marker.runId, marker.throughSeq, marker.logBytes, marker.headHash, at);
   }
 
   /** Records a marker; without `headHash` (imports, repairs) open will not resume from it. */

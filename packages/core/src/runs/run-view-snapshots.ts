@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
 import { packSnapshot, unpackSnapshotBytes, type Ledger } from '../ledger/index.js';
 import { RUN_VIEW_FOLD_VERSION, RunViewFold } from '../replay/index.js';
+import { eventPages } from './run-events.js';
 import { saveViewTail } from './run-view-tails.js';
 
 /** The `fold` name run-view snapshots are stored under. */
@@ -75,12 +76,7 @@ export function viewNow(ledger: Ledger, runId: string): RunView {
     view = step.value;
   }
   const folder = stored && view && view.lastSeq === stored.seq && view.runId === runId ? RunViewFold.fromView(view) : new RunViewFold(runId);
-  for (let from = folder.lastSeq + 1; ; ) {
-    const page = ledger.read(runId, { fromSeq: from, limit: 5_000 });
-    for (const event of page) folder.push(event);
-    if (page.length < 5_000) break;
-    from = page[page.length - 1]!.seq + 1;
-  }
+  for (const page of eventPages(ledger, runId, folder.lastSeq + 1)) for (const event of page) folder.push(event);
   return folder.snapshot();
 }
 

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LedgerEvent, TranscriptItem } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { KEYED_KINDS, keyedTouch, keyOf, RunViewFold, type KeyedKind } from '../replay/index.js';
+import { eventPages } from './run-events.js';
 import type { ViewTail } from './run-view-tails.js';
 
 /** Events read and folded per event-loop turn while a view catches up (a few ms of work). */
@@ -18,14 +19,12 @@ export async function foldRest(
   folder: RunViewFold,
   hooks: { each?: (event: LedgerEvent) => void; done?: () => void } = {},
 ): Promise<void> {
-  for (let from = folder.lastSeq + 1; ; ) {
-    const page = ledger.read(runId, { fromSeq: from, limit: FOLD_SLICE });
+  for (const page of eventPages(ledger, runId, folder.lastSeq + 1, FOLD_SLICE)) {
     for (const event of page) {
       hooks.each?.(event);
       folder.push(event);
     }
     if (page.length < FOLD_SLICE) return hooks.done?.();
-    from = page[page.length - 1]!.seq + 1;
     await nextTurn();
   }
 }
