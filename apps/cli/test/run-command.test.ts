@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLedger, STOP_REASONS, type RunSummary } from '@keel/core';
+import { openLedger, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, SNAPSHOT_EVERY, STOP_REASONS, type RunSummary } from '@keel/core';
 import { jsonLines, ofType, removeTempDirs, requireBuilt, runKeel, tempDir } from '../../../packages/core/test/fixtures/runtime-kit.js';
 
 let data: string;
@@ -90,6 +90,34 @@ describe('keel run', () => {
     expect(result.code).toBe(STOP_REASONS.agent_unavailable.exitCode);
     expect(result.stdout).toContain('agent_unavailable');
     runIds.missing = runIdOf(result.stdout)!;
+  });
+});
+
+describe('keel run and keel ledger import leave a long run\'s view snapshot (issue 16)', () => {
+  it('a run of more than SNAPSHOT_EVERY events is snapshotted at its last seq before the command exits; a short run is not; an import of it is too', async () => {
+    const dataDir = tempDir('keel-cli-long-');
+    const ws = workspace('long');
+    const script = path.join(tempDir('keel-cli-script-'), 'long.json');
+    fs.writeFileSync(script, JSON.stringify({ name: 'long', description: 'streams past a snapshot', turns: [{ steps: [{ stream: { count: SNAPSHOT_EVERY + 100 } }, { message: 'done' }] }] }));
+    const long = await runKeel(['run', '--data', dataDir, '--workspace', ws, '--script', script], { guardMs: 120_000 });
+    expect(long.code).toBe(0);
+    const hello = await runKeel(['run', '--data', dataDir, '--workspace', ws, '--script', 'hello']);
+    expect(hello.code).toBe(0);
+    const [longId, helloId] = [runIdOf(long.stdout)!, runIdOf(hello.stdout)!];
+    const out = path.join(tempDir('keel-cli-export-'), 'long.ndjson');
+    expect((await runKeel(['ledger', 'export', '--run', longId, '--out', out, '--data', dataDir])).code).toBe(0);
+    const importedInto = tempDir('keel-cli-imported-');
+    expect((await runKeel(['ledger', 'import', out, '--data', importedInto], { guardMs: 120_000 })).code).toBe(0);
+    for (const [dir, runId, snapshotted] of [[dataDir, longId, true], [dataDir, helloId, false], [importedInto, longId, true]] as const) {
+      const ledger = await openLedger({ dataDir: dir });
+      try {
+        const lastSeq = ledger.run(runId)!.lastSeq;
+        expect(ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual(snapshotted ? [lastSeq] : []);
+        if (snapshotted) expect(lastSeq).toBeGreaterThan(SNAPSHOT_EVERY);
+      } finally {
+        await ledger.close();
+      }
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openLedger, type Ledger } from '../src/ledger/index.js';
+import { BackgroundCheck } from '../src/ledger/background-check.js';
 import { MARKER_STRIDE_BYTES } from '../src/ledger/group-commit.js';
 import { chunk, created, logOf, readAll, rejection } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
@@ -184,6 +185,32 @@ describe('verified markers', () => {
       expect(ledger.recovery.runs[0]!.resumedFrom).toBeUndefined();
     });
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it('the background check waits while the host answers a young call, and still finishes when the host never stops being busy', async () => {
+    const { dataDir, runId } = await seeded(10);
+    const through = await withLedger(dataDir, (ledger) => ledger.recovery.runs[0]!.resumedFrom!);
+    const prefixes = [{ runId, file: logOf(dataDir, runId), through }];
+    let busy = true;
+    let asked = 0;
+    let askedOften!: () => void;
+    const waited = new Promise<void>((resolve) => (askedOften = resolve));
+    const check = new BackgroundCheck({
+      prefixes,
+      onDamage: () => {},
+      busy: () => {
+        if (++asked === 5) askedOften();
+        return busy;
+      },
+    });
+    // Asked five times (a poll every few ms, far below MAX_YIELD_MS): nothing checked meanwhile.
+    await waited;
+    expect(check.state).toMatchObject({ state: 'running', runsChecked: 0 });
+    busy = false;
+    expect(await check.done).toMatchObject({ state: 'ok', runsChecked: 1 });
+    // Busy forever: a slice still runs every MAX_YIELD_MS, so the check ends.
+    const never = new BackgroundCheck({ prefixes, onDamage: () => {}, busy: () => true });
+    expect(await never.done).toMatchObject({ state: 'ok', runsChecked: 1 });
   });
 
   it('SQLite losing its last commits (markers with them) is repaired from the NDJSON log on open', async () => {

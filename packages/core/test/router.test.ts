@@ -44,6 +44,24 @@ describe('router', () => {
     expect(appInfo).not.toHaveBeenCalled();
   });
 
+  it('says it is answering while a call begun within the asked time is in flight, and not once the call ended or when it began earlier', async () => {
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    const { handlers } = spyHandlers(() => answered.then(fakeInfo));
+    const router = createRouter(handlers);
+    expect(router.answering(2_000)).toBe(false);
+    const pending = router.call('app.info', {}, ctx);
+    expect(router.answering(2_000)).toBe(true);
+    // A call that began longer ago than asked (e.g. one waiting on a person) does not count.
+    expect(router.answering(-1)).toBe(false);
+    release();
+    expect(await pending).toMatchObject({ ok: true });
+    expect(router.answering(2_000)).toBe(false);
+    // A refused call is counted and released too.
+    await router.call('app.info', { unexpected: true }, ctx);
+    expect(router.answering(2_000)).toBe(false);
+  });
+
   it('answers an unknown method with unknown_method, including prototype names', async () => {
     const { handlers, appInfo } = spyHandlers();
     const router = createRouter(handlers);

@@ -129,9 +129,8 @@ describe('run.view from snapshots', () => {
       const runId = ledger.newRunId();
       // Written while nobody asks for its view (a run working unwatched).
       await appendAll(ledger, runId, syntheticBodies(3_000, 11));
-      for (const until = Date.now() + 20_000; Date.now() < until && ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION).length === 0; ) {
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
+      // Every turn's end has been committed: wait for the rest folds it began.
+      await views.idle();
       const stored = ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
       expect(stored.length).toBeGreaterThan(0);
       views.close();
@@ -141,6 +140,60 @@ describe('run.view from snapshots', () => {
       expect(fromSeqs[0]).toBe(Math.max(...stored) + 1);
       expect(view).toEqual(fold(allEvents(ledger, runId), runId));
       fresh.close();
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('foldBehind stores a snapshot of every run far behind its newest one, leaves short runs alone, and keeps none of them in memory', async () => {
+    const dataDir = freshDataDir();
+    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
+    try {
+      // Written with no RunViews listening (as by `keel run` or an import), one with a stale snapshot.
+      const [never, stale, short] = [ledger.newRunId(), ledger.newRunId(), ledger.newRunId()];
+      await appendAll(ledger, never, syntheticBodies(2_500, 3));
+      await appendAll(ledger, stale, syntheticBodies(2_600, 5));
+      await appendAll(ledger, short, syntheticBodies(600, 9));
+      const oldView = fold(allEvents(ledger, stale), stale);
+      ledger.snapshots.save(stale, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION - 1, oldView.lastSeq, await encodeView(oldView));
+      const views = new RunViews(ledger, { restFoldEvery: 1_000 });
+      expect(await views.foldBehind()).toBe(2);
+      for (const runId of [never, stale]) {
+        expect(ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([ledger.run(runId)!.lastSeq]);
+        // Not kept in memory: the next open reads the ledger, from past the snapshot only.
+        const { result: view, fromSeqs } = await readsDuring(ledger, () => views.view(runId));
+        expect(fromSeqs).toEqual([ledger.run(runId)!.lastSeq + 1]);
+        expect(view).toEqual(fold(allEvents(ledger, runId), runId));
+      }
+      expect(ledger.snapshots.seqs(short, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([]);
+      // Nothing left behind: a second pass stores nothing.
+      expect(await views.foldBehind()).toBe(0);
+      views.close();
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('a rest fold pushes out no view someone has open, and a run opened while it folds stays in memory', async () => {
+    const dataDir = freshDataDir();
+    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
+    try {
+      const [open, behind, asked] = [ledger.newRunId(), ledger.newRunId(), ledger.newRunId()];
+      await appendAll(ledger, open, syntheticBodies(300, 3));
+      await appendAll(ledger, behind, syntheticBodies(1_500, 5));
+      await appendAll(ledger, asked, syntheticBodies(1_500, 7));
+      const views = new RunViews(ledger, { capacity: 1, restFoldEvery: 1_000 });
+      await views.view(open);
+      expect(await views.foldBehind([behind])).toBe(1);
+      // Still in memory: no ledger read at all.
+      expect((await readsDuring(ledger, () => views.view(open))).fromSeqs).toEqual([]);
+      // Opened while its rest fold runs: the open shares the load and the view stays.
+      const pass = views.foldBehind([asked]);
+      const opened = await views.view(asked);
+      expect(await pass).toBe(1);
+      expect(opened).toEqual(fold(allEvents(ledger, asked), asked));
+      expect((await readsDuring(ledger, () => views.view(asked))).fromSeqs).toEqual([]);
+      views.close();
     } finally {
       await ledger.close();
     }

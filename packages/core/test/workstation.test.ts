@@ -12,6 +12,10 @@ import {
 import { serveConnection } from '../src/host/connection.js';
 import { memoryTransport, type Router } from '../src/host/router.js';
 import { openWorkstation, RUN_LIST_WINDOW_MS, type Workstation } from '../src/host/workstation.js';
+import { openLedger } from '../src/ledger/index.js';
+import { fold, RUN_VIEW_FOLD_VERSION } from '../src/replay/index.js';
+import { RUN_VIEW_FOLD, SNAPSHOT_EVERY } from '../src/runs/index.js';
+import { readAll, syntheticBodies } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 
 const opened: Workstation[] = [];
@@ -46,6 +50,32 @@ describe('workstation over the contract', () => {
     expect(info.engine.ledger).toEqual({ status: 'ok', error: null, quarantinedRuns: [], check: expect.objectContaining({ state: 'ok', damagedRuns: [] }) });
     const report = await client.invoke('ledger.verify', { runId });
     expect(report).toMatchObject({ ok: true, runs: [{ runId, agree: true, ndjson: { count: 2 }, sqlite: { count: 2 } }] });
+  });
+
+  it('after start-up, a long run written outside the host (no view snapshot) is folded and snapshotted, and run.view starts from that snapshot', async () => {
+    const dataDir = tempDir();
+    const writer = await openLedger({ dataDir, streamWindowMs: 1 });
+    const runId = writer.newRunId();
+    const bodies = syntheticBodies(SNAPSHOT_EVERY + 500, 13);
+    for (let at = 0; at < bodies.length; at += 1_000) {
+      await Promise.all(bodies.slice(at, at + 1_000).map((body) => writer.append(runId, body, { durability: 'stream' })));
+    }
+    await writer.close();
+    const workstation = await openWorkstation({ dataDir, mode: 'headless', heartbeatMs: 60_000 });
+    opened.push(workstation);
+    expect(await workstation.startupFold).toBe(1);
+    const [stored] = workstation.ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
+    expect(stored).toBeGreaterThanOrEqual(bodies.length);
+    const read = workstation.ledger.read.bind(workstation.ledger);
+    const fromSeqs: number[] = [];
+    workstation.ledger.read = (id, options) => {
+      fromSeqs.push(options?.fromSeq ?? 1);
+      return read(id, options);
+    };
+    const view = await createClient(memoryTransport(workstation.router)).invoke('run.view', { runId });
+    workstation.ledger.read = read;
+    expect(fromSeqs[0]).toBe(stored! + 1);
+    expect(view).toEqual(fold(readAll(workstation.ledger, runId), runId));
   });
 
   it('ledger.verify of an unknown run is not_found, and a malformed run id is invalid_input', async () => {

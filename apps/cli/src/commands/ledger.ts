@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { checkImportSource, type ExportResult, type ImportResult, type RunVerification, type StoreSummary } from '@keel/core';
 import { describeRecovery, openForCommand, type LedgerCommandOptions } from './open-ledger.js';
+import { storeViewSnapshot } from './view-snapshot.js';
 import { withDataOption } from './options.js';
 
 const summary = (store: StoreSummary | null) =>
@@ -126,6 +127,7 @@ export function registerLedger(program: Command): void {
       const { ledger: opened } = await openForCommand(options, 'create');
       try {
         const result = opened.import(source, { requireTrailer: !options.allowIncomplete });
+        if (!result.alreadyPresent) await storeViewSnapshot(opened, result.runId);
         if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else process.stdout.write(`${describeImport(result)}\n`);
       } finally {

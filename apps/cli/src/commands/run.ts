@@ -13,6 +13,7 @@ import {
 import { dataDirFor } from './open-ledger.js';
 import { withDataOption } from './options.js';
 import { createTranscriptPrinter } from './run-printer.js';
+import { storeViewSnapshot } from './view-snapshot.js';
 
 interface RunOptions {
   data?: string;
@@ -78,7 +79,9 @@ async function run(options: RunOptions): Promise<number> {
       prompt = 'Continue where you stopped.';
     }
     const finalState = controller.runState;
-    const stateStop = ledger.read(runId).filter((event) => event.type === 'run.state').at(-1)?.payload as { stopReason?: string } | undefined;
+    // The run's last state event (a page at a time: a long run is never held in memory).
+    let stateStop: { stopReason?: string } | undefined;
+    for (const event of ledger.eventsOfTypes(runId, ['run.state'])) stateStop = event.payload as { stopReason?: string };
     if (finalState === 'stopped' && stateStop?.stopReason) stopReason = stateStop.stopReason;
     const info = stopReasonInfo(stopReason);
     if (!options.json) process.stdout.write(`\nrun ${runId}: ${info.code} — ${info.diagnosis}\n`);
@@ -86,6 +89,7 @@ async function run(options: RunOptions): Promise<number> {
   } finally {
     await manager.close();
     stopPrinting(); // after close: the agent's expected exit is part of the transcript too
+    if (runId) await storeViewSnapshot(ledger, runId);
     // A ledger that failed (storage_failed, already reported) refuses to close cleanly; that is not a second error.
     await ledger.close().catch((error: unknown) => {
       if (ledger.health().status !== 'failed') throw error;

@@ -12,6 +12,7 @@ import {
 import { importedSliceFile, listImportedRuns, readSliceFrom } from '../diagnostics/index.js';
 import { genesisHash, hashOf, type Ledger } from '../ledger/index.js';
 import { markerOf, ReplayIndex, type ReplayEventSource } from '../replay/index.js';
+import { eventPages } from '../runs/index.js';
 
 const PAGE = 5_000;
 
@@ -33,14 +34,7 @@ const keyOf = (source: ReplaySource) => `${source.bundleId ?? ''}/${source.runId
 export function ledgerSource(ledger: Ledger, runId: string): ReplayEventSource {
   return {
     *after(cursor, pageHint) {
-      let from = cursor + 1;
-      const limit = Math.min(PAGE, Math.max(64, pageHint));
-      for (;;) {
-        const page = ledger.read(runId, { fromSeq: from, limit });
-        yield* page;
-        if (page.length < limit) return;
-        from = page[page.length - 1]!.seq + 1;
-      }
+      for (const page of eventPages(ledger, runId, cursor + 1, Math.min(PAGE, Math.max(64, pageHint)))) yield* page;
     },
   };
 }
@@ -165,13 +159,7 @@ export class ReplayService {
 
   /** Appends what the ledger committed since the last call (a live run grows while it is watched). */
   private catchUp(run: Opened): void {
-    let from = run.index.lastSeq + 1;
-    for (;;) {
-      const page = this.ledger.read(run.source.runId, { fromSeq: from, limit: PAGE });
-      for (const event of page) this.add(run, event, event.seq);
-      if (page.length < PAGE) return;
-      from = page[page.length - 1]!.seq + 1;
-    }
+    for (const page of eventPages(this.ledger, run.source.runId, run.index.lastSeq + 1, PAGE)) for (const event of page) this.add(run, event, event.seq);
   }
 
   private fromBundle(source: ReplaySource, bundleId: string): Opened {

@@ -108,37 +108,59 @@ function sampledOutput(name: string, value: unknown): unknown {
  * sees it and every output before a caller does (a large fold output as FOLD_OUTPUTS says).
  * Unknown names never reach a handler.
  */
-export function createRouter(handlers: Handlers): Router {
+/** A router that can say whether it is answering a call that began recently. */
+export interface AnsweringRouter extends Router {
+  /** True while a call that began less than `withinMs` ago is being answered (one waiting on a person for minutes is not). */
+  answering(withinMs: number): boolean;
+}
+
+export function createRouter(handlers: Handlers): AnsweringRouter {
+  // When each call being answered began: the ledger's start-up check waits for young ones.
+  const inFlight = new Set<{ at: number }>();
+  const answer = async (method: string, input: unknown, ctx: CallContext): Promise<CallOutcome> => {
+    if (!Object.hasOwn(procedures, method)) {
+      return { ok: false, error: { code: 'unknown_method', message: `Unknown method "${method}".` } };
+    }
+    const name = method as ProcedureName;
+    const def = procedures[name];
+    const parsed = def.input.safeParse(input);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        error: { code: 'invalid_input', message: `Invalid input for "${name}".`, issues: issuesOf(parsed.error) },
+      };
+    }
+    let value: unknown;
+    try {
+      const handler = handlers.procedures[name] as (input: unknown, ctx: CallContext) => unknown;
+      value = await handler(parsed.data, ctx);
+    } catch (error) {
+      return { ok: false, error: toShape(error) };
+    }
+    const sampled = sampledOutput(name, value);
+    const checked = def.output.safeParse(sampled ?? value);
+    if (!checked.success) {
+      return {
+        ok: false,
+        error: { code: 'invalid_output', message: `The host produced an invalid result for "${name}".`, issues: issuesOf(checked.error) },
+      };
+    }
+    return { ok: true, value: sampled ? value : checked.data };
+  };
   return {
+    answering(withinMs) {
+      const since = performance.now() - withinMs;
+      for (const call of inFlight) if (call.at > since) return true;
+      return false;
+    },
     async call(method, input, ctx) {
-      if (!Object.hasOwn(procedures, method)) {
-        return { ok: false, error: { code: 'unknown_method', message: `Unknown method "${method}".` } };
-      }
-      const name = method as ProcedureName;
-      const def = procedures[name];
-      const parsed = def.input.safeParse(input);
-      if (!parsed.success) {
-        return {
-          ok: false,
-          error: { code: 'invalid_input', message: `Invalid input for "${name}".`, issues: issuesOf(parsed.error) },
-        };
-      }
-      let value: unknown;
+      const call = { at: performance.now() };
+      inFlight.add(call);
       try {
-        const handler = handlers.procedures[name] as (input: unknown, ctx: CallContext) => unknown;
-        value = await handler(parsed.data, ctx);
-      } catch (error) {
-        return { ok: false, error: toShape(error) };
+        return await answer(method, input, ctx);
+      } finally {
+        inFlight.delete(call);
       }
-      const sampled = sampledOutput(name, value);
-      const checked = def.output.safeParse(sampled ?? value);
-      if (!checked.success) {
-        return {
-          ok: false,
-          error: { code: 'invalid_output', message: `The host produced an invalid result for "${name}".`, issues: issuesOf(checked.error) },
-        };
-      }
-      return { ok: true, value: sampled ? value : checked.data };
     },
 
     subscribe(stream, params, ctx, onMessage, flow = unpacedFlow) {

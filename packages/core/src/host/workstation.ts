@@ -48,6 +48,8 @@ export interface Workstation {
   readonly runs: RunManager;
   /** The live OTLP exporter's supervisor (the `liveOtlpExport` setting). */
   readonly liveExport: LiveOtlpExport;
+  /** Settles once start-up's fold of the runs behind their view snapshot is done: how many it stored (0 if it failed). */
+  readonly startupFold: Promise<number>;
   info(): AppInfo;
   /** A command of the native application menu, for the renderer (`app.menu`); false when no renderer listens. */
   menuCommand(command: AppMenuCommand['command']): boolean;
@@ -80,6 +82,16 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   const idleStop = new IdleStopper(runs, { idleMs: () => settings.current().idleStopMinutes * 60_000 });
   const autoResume = new AutoResumer(ledger, runs, () => ({ enabled: settings.current().autoResume, limit: settings.current().autoResumeLimit }));
   const views = new RunViews(ledger);
+  // Once start-up's ledger check is done: runs far behind their view snapshot (written outside
+  // this host, imported, or snapshotted by an older fold version) are folded and snapshotted, so
+  // their first open starts from a snapshot (issue 16).
+  const startupFold = ledger
+    .backgroundCheck()
+    .then(() => views.foldBehind())
+    .catch((error: unknown) => {
+      appLog().warn({ err: error }, 'could not fold the runs behind their view snapshots');
+      return 0;
+    });
   const replay = new ReplayService(ledger, options.dataDir);
   const diagnostics = new DiagnosticsActivity();
   const uploads = new BundleUploads(options.dataDir);
@@ -215,12 +227,16 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
     },
   };
 
+  const router = createRouter(handlers);
+  // Start-up's full ledger check steps aside while a client's call (begun in the last 2 s) is answered.
+  ledger.yieldBackgroundCheckTo(() => router.answering(2_000));
   return {
     dataDir: options.dataDir,
-    router: createRouter(handlers),
+    router,
     ledger,
     runs,
     liveExport,
+    startupFold,
     info,
     menuCommand(command) {
       diagnostics.menuCommand(command);

@@ -15,6 +15,12 @@ export interface BackgroundCheckOptions {
   onDamage(runId: string, reason: string): void;
   /** Longest stretch of work per event-loop turn (default 8 ms). */
   sliceMs?: number;
+  /**
+   * While this says true (a client's call is in flight), the next slice waits, at most
+   * MAX_YIELD_MS in a row: the call's own turns then follow one another without a slice of the
+   * check between each two (a cold run window answered in ~35 ms instead of 105–165 ms).
+   */
+  busy?: () => boolean;
   now?: () => Date;
 }
 
@@ -29,6 +35,11 @@ export function prefixDamage(scan: LogScan, through: ScanStart): string | null {
   return null;
 }
 
+/** How long the check waits for the host's calls to finish before it runs one slice anyway. */
+export const MAX_YIELD_MS = 500;
+/** How often a waiting check looks again. */
+const YIELD_POLL_MS = 5;
+
 /**
  * The full validation open skipped: every record of every trusted prefix, chain and schema,
  * in slices of at most `sliceMs` per event-loop turn so the host keeps serving its clients.
@@ -39,7 +50,9 @@ export class BackgroundCheck {
   readonly done: Promise<LedgerCheck>;
   private current: LedgerCheck;
   private stopped = false;
-  private timer: ReturnType<typeof setImmediate> | null = null;
+  private cancelNext: (() => void) | null = null;
+  /** When the check began waiting for the host's calls (null: not waiting). */
+  private yieldingSince: number | null = null;
   private steps: Generator<void, LogScan> | null = null;
   private finish!: (check: LedgerCheck) => void;
 
@@ -58,7 +71,22 @@ export class BackgroundCheck {
       this.finish = resolve;
     });
     if (options.prefixes.length === 0) this.finish(this.state);
-    else this.timer = setImmediate(() => this.slice(0));
+    else this.next(0);
+  }
+
+  /** The slice from `index` on, in the next event-loop turn (later while the host is busy). */
+  private next(index: number): void {
+    if (this.options.busy?.()) {
+      this.yieldingSince ??= performance.now();
+      if (performance.now() - this.yieldingSince < MAX_YIELD_MS) {
+        const timer = setTimeout(() => this.next(index), YIELD_POLL_MS);
+        this.cancelNext = () => clearTimeout(timer);
+        return;
+      }
+    }
+    this.yieldingSince = null;
+    const immediate = setImmediate(() => this.slice(index));
+    this.cancelNext = () => clearImmediate(immediate);
   }
 
   get state(): LedgerCheck {
@@ -66,7 +94,7 @@ export class BackgroundCheck {
   }
 
   private slice(index: number): void {
-    this.timer = null;
+    this.cancelNext = null;
     if (this.stopped) return;
     const deadline = performance.now() + (this.options.sliceMs ?? 8);
     const now = this.options.now ?? (() => new Date());
@@ -77,7 +105,7 @@ export class BackgroundCheck {
         let step = this.steps.next();
         while (!step.done && performance.now() < deadline) step = this.steps.next();
         if (!step.done) {
-          this.timer = setImmediate(() => this.slice(index));
+          this.next(index);
           return;
         }
         this.steps = null;
@@ -89,7 +117,7 @@ export class BackgroundCheck {
         this.current.runsChecked += 1;
         index += 1;
         if (performance.now() >= deadline && index < this.options.prefixes.length) {
-          this.timer = setImmediate(() => this.slice(index));
+          this.next(index);
           return;
         }
       }
@@ -107,8 +135,8 @@ export class BackgroundCheck {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearImmediate(this.timer);
-    this.timer = null;
+    this.cancelNext?.();
+    this.cancelNext = null;
     this.steps?.return(undefined as never);
     this.steps = null;
     if (this.current.state === 'running') this.current.state = 'stopped';

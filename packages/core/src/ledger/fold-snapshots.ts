@@ -109,6 +109,15 @@ export class FoldSnapshots {
       .all(runId, fold, foldVersion) as number[];
   }
 
+  /** Per run, the seq of its newest snapshot of `fold` at `foldVersion` (one query for every run). */
+  newestSeqs(fold: string, foldVersion: number): Map<string, number> {
+    if (this.db.readonly && !this.available()) return new Map();
+    const rows = this.db
+      .prepare('SELECT run_id, MAX(seq) AS seq FROM fold_snapshots WHERE fold = ? AND fold_version = ? GROUP BY run_id')
+      .all(fold, foldVersion) as { run_id: string; seq: number }[];
+    return new Map(rows.map((row) => [row.run_id, row.seq]));
+  }
+
   /**
    * Stores a snapshot after `seq` events (replacing one at the same seq), drops this fold's
    * snapshots of other versions for the run, and keeps only the newest `keep`.

@@ -81,6 +81,7 @@ export class Ledger {
   private readonly fanOut: CommitFanOut;
   private readonly groupCommit: GroupCommit;
   private readonly backgroundCheckEnabled: boolean;
+  private busy: () => boolean = () => false;
   private check: BackgroundCheck | null = null;
   private closed = false;
 
@@ -133,9 +134,15 @@ export class Ledger {
           .map((run) => ({ runId: run.runId, file: this.paths.logOf(run.runId), through: run.resumedFrom! })),
         onDamage: (runId, reason) => this.quarantineTrusted(runId, reason),
         now: () => this.now(),
+        busy: () => this.busy(),
       });
     }
     return this.recovery;
+  }
+
+  /** The background check waits while `busy` says true (the host has a client's call in flight). */
+  yieldBackgroundCheckTo(busy: () => boolean): void {
+    this.busy = busy;
   }
 
   /**

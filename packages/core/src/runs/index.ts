@@ -1,6 +1,6 @@
 export { RunManager, type RunManagerOptions, type RuntimeTuning } from './run-manager.js';
 export { RunController, type RunControllerOptions } from './run-controller.js';
-export { readRunEvents } from './run-events.js';
+export { eventPages, readRunEvents } from './run-events.js';
 export { decide } from './decider.js';
 export type { Decision, Effect, PermissionRequest, RunInput, RuntimeFacts } from './inputs.js';
 export { ReceiptBus, type Receipt, type ReceiptKind } from './receipts.js';

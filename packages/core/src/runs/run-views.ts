@@ -31,7 +31,8 @@ interface Cached {
   folder: RunViewFold;
   /** The seq of the newest stored snapshot (0: none). */
   snapshotSeq: number;
-  saving: boolean;
+  /** The snapshot being stored, if one is. */
+  saving: Promise<void> | null;
   /** False once the run was forgotten (deleted): nothing of it is stored or cached again. */
   wanted: () => boolean;
 }
@@ -64,6 +65,10 @@ export class RunViews {
   private readonly restFoldEvery: number;
   /** Per run whose whole load waits after a cold window: starts it now. */
   private readonly hurries = new Map<string, () => void>();
+  /** Runs a rest fold is loading that nobody has asked for since: dropped from memory once stored. */
+  private readonly resting = new Set<string>();
+  /** Rest folds and snapshot saves under way (what `idle` waits for). */
+  private readonly working = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(
@@ -82,7 +87,7 @@ export class RunViews {
         return;
       }
       entry.folder.push(event);
-      this.maybeSnapshot(entry);
+      void this.maybeSnapshot(entry);
     });
   }
 
@@ -95,11 +100,67 @@ export class RunViews {
     if (this.closed || this.loading.has(runId)) return;
     const stored = this.ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
     if (seq - Math.max(0, ...stored) < this.restFoldEvery) return;
-    this.view(runId).catch(() => undefined);
+    this.track(this.restFold(runId).catch(() => undefined));
+  }
+
+  /** Settles once no rest fold or snapshot save is under way (those begun meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.working.size > 0) await Promise.allSettled([...this.working]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.working.add(work);
+    void work.finally(() => this.working.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  /**
+   * Folds and snapshots, one run after another (the most recently updated first), every run at
+   * least restFoldEvery events past its newest view snapshot that nobody has open: runs written
+   * outside this host (`keel run`, an import, a generated history) and runs whose snapshots an
+   * older fold version wrote. The host starts it after its start-up ledger check; `keel run`
+   * calls it for its run before it exits. Resolves with the number of runs it stored (issue 16).
+   */
+  async foldBehind(runIds?: readonly string[]): Promise<number> {
+    if (this.closed) return 0;
+    const only = runIds ? new Set(runIds) : null;
+    const newest = this.ledger.snapshots.newestSeqs(RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
+    const behind = this.ledger
+      .runs()
+      .filter((run) => (!only || only.has(run.id)) && !run.quarantined && run.lastSeq - (newest.get(run.id) ?? 0) >= this.restFoldEvery)
+      .sort((a, b) => (a.updated < b.updated ? 1 : a.updated > b.updated ? -1 : 0));
+    let stored = 0;
+    for (const run of behind) {
+      if (this.closed) break;
+      // A turn's end, or someone's open, may have snapshotted it since the list was made.
+      const seqs = this.ledger.snapshots.seqs(run.id, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
+      if ((this.ledger.run(run.id)?.lastSeq ?? 0) - Math.max(0, ...seqs) < this.restFoldEvery) continue;
+      if (await this.restFold(run.id).catch(() => false)) stored++;
+    }
+    return stored;
+  }
+
+  /**
+   * Loads a run's view (shared with anyone who opens it meanwhile) and stores its snapshot; the
+   * view leaves memory again unless someone asked for it since. False when it was open or loading.
+   */
+  private async restFold(runId: string): Promise<boolean> {
+    if (this.closed || this.cached.has(runId) || this.loading.has(runId)) return false;
+    this.resting.add(runId);
+    let entry: Cached | undefined;
+    try {
+      entry = await this.loaded(runId);
+      const before = entry.snapshotSeq;
+      await this.maybeSnapshot(entry, 1);
+      return entry.snapshotSeq > before;
+    } finally {
+      if (this.resting.delete(runId) && entry && this.cached.get(runId) === entry) this.cached.delete(runId);
+    }
   }
 
   /** The run's view at its latest committed seq. */
   async view(runId: string): Promise<RunView> {
+    this.resting.delete(runId);
     let entry = this.cached.get(runId);
     if (!entry) {
       // A load waiting behind a cold window starts now: this caller needs it.
@@ -107,7 +168,7 @@ export class RunViews {
       entry = await this.loaded(runId);
     }
     this.touch(runId, entry);
-    this.maybeSnapshot(entry);
+    void this.maybeSnapshot(entry);
     return entry.folder.snapshot();
   }
 
@@ -118,6 +179,7 @@ export class RunViews {
    * window that fold declines, waits for the whole view.
    */
   async window(runId: string, from?: number, limit = VIEW_WINDOW_ITEMS): Promise<RunViewWindow> {
+    this.resting.delete(runId);
     if (from === undefined && limit <= MAX_VIEW_WINDOW_ITEMS && !this.cached.has(runId)) {
       const cold = await this.coldWindow(runId);
       // Still current (no commit since it was folded): otherwise the whole view answers.
@@ -134,11 +196,20 @@ export class RunViews {
     return { view: { ...view, items: view.items.slice(itemsFrom, itemsFrom + limit) }, itemCount, itemsFrom };
   }
 
-  /** Most recently used last (Map keeps insertion order), at most `capacity` kept. */
+  /**
+   * Most recently used last (Map keeps insertion order), at most `capacity` kept besides the
+   * views rest folds hold until their snapshot is stored (they push out no view someone opened).
+   */
   private touch(runId: string, entry: Cached): void {
     this.cached.delete(runId);
     this.cached.set(runId, entry);
-    while (this.cached.size > this.capacity) this.cached.delete(this.cached.keys().next().value!);
+    let over = this.cached.size - this.capacity - [...this.resting].filter((id) => this.cached.has(id)).length;
+    for (const id of this.cached.keys()) {
+      if (over <= 0) break;
+      if (this.resting.has(id)) continue;
+      this.cached.delete(id);
+      over--;
+    }
   }
 
   /** The run's whole view folded and registered: one load shared by every caller, started after `after`. */
@@ -204,7 +275,7 @@ export class RunViews {
   private async load(runId: string, wanted: () => boolean): Promise<Cached> {
     const snapshot = await loadViewSnapshot(this.ledger, runId, this.ledger.run(runId)?.lastSeq);
     const folder = snapshot ? RunViewFold.fromView(snapshot) : new RunViewFold(runId);
-    const entry: Cached = { folder, snapshotSeq: snapshot?.lastSeq ?? 0, saving: false, wanted };
+    const entry: Cached = { folder, snapshotSeq: snapshot?.lastSeq ?? 0, saving: null, wanted };
     await foldRest(this.ledger, runId, folder, { done: () => this.closed || !wanted() || this.touch(runId, entry) });
     if (snapshot) void this.keepWindowSnapshot(runId, entry, snapshot.lastSeq);
     return entry;
@@ -235,15 +306,16 @@ export class RunViews {
   }
 
   /**
-   * Stores a snapshot in the background once the view is far enough past the last one, begun an
-   * event-loop turn later: the answer of the caller that got here (a first open's window, which
-   * folded the whole run) goes out before the snapshot's encoding holds the loop.
+   * Stores a snapshot in the background once the view is `every` events past the last one, begun
+   * an event-loop turn later: the answer of the caller that got here (a first open's window, which
+   * folded the whole run) goes out before the snapshot's encoding holds the loop. Settles when the
+   * snapshot being stored (this one, or one already under way) is stored or given up.
    */
-  private maybeSnapshot(entry: Cached): void {
-    if (this.closed || entry.saving || entry.folder.lastSeq - entry.snapshotSeq < this.snapshotEvery) return;
-    entry.saving = true;
+  private maybeSnapshot(entry: Cached, every = this.snapshotEvery): Promise<void> {
+    if (entry.saving) return entry.saving;
+    if (this.closed || entry.folder.lastSeq - entry.snapshotSeq < every) return Promise.resolve();
     const view = entry.folder.snapshot();
-    void nextTurn()
+    const save = nextTurn()
       .then(() => saveViewSnapshot(this.ledger, view, PACK_FROM_BYTES, entry.wanted))
       .then(() => {
         entry.snapshotSeq = view.lastSeq;
@@ -252,8 +324,10 @@ export class RunViews {
         // Derived data: a snapshot that could not be stored (ledger closed, disk full) is rebuilt later.
       })
       .finally(() => {
-        entry.saving = false;
+        entry.saving = null;
       });
+    entry.saving = this.track(save);
+    return save;
   }
 
   /** Drops a run's cached view (the run was deleted). */
