@@ -1,6 +1,6 @@
 export { Ledger, openLedger } from './ledger.js';
 export { FoldSnapshots, SNAPSHOTS_KEPT, packSnapshot, unpackSnapshot, unpackSnapshotBytes, type StoredFoldSnapshot, type StoredFoldBytes } from './fold-snapshots.js';
-export type { OpenLedgerOptions, AppendOptions, SkimmedEvent } from './ledger.js';
+export type { OpenLedgerOptions, AppendOptions, SkimmedEvent } from './ledger-options.js';
 export { MAX_RECORD_BYTES } from './append-record.js';
 export { DEFAULT_STREAM_WINDOW_MS } from './group-commit.js';
 export type { RecoveryReport } from './open-recovery.js';
