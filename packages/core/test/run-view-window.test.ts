@@ -68,12 +68,9 @@ async function runWith(items: number, seed = 7): Promise<{ ledger: Ledger; runId
 async function snapshotNow(ledger: Ledger, runId: string): Promise<number> {
   const views = new RunViews(ledger, { snapshotEvery: 1 });
   const { lastSeq } = await views.view(runId);
+  // The snapshot is stored in the background (packing in the thread pool): wait for that work.
+  await views.idle();
   views.close();
-  // By the row, with a deadline rather than a count of turns: packing runs in the thread pool,
-  // which a loaded machine can keep busy for longer than any number of quick turns.
-  for (const until = Date.now() + 20_000; Date.now() < until && !ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION).includes(lastSeq); ) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
   expect(ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toContain(lastSeq);
   // The window snapshot is stored first.
   expect(ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION)).toContain(lastSeq);
@@ -338,9 +335,8 @@ describe('window snapshots', () => {
       expect(await windowFold(ledger, runId)).toBeNull();
       const views = new RunViews(ledger);
       expectWindowOf(await views.window(runId), full, newest(full));
-      for (let i = 0; i < 2_000 && ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION).length === 0; i++) {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      // The whole view loads in the background, then stores the missing window snapshot.
+      await views.idle();
       expect(ledger.snapshots.seqs(runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([full.lastSeq]);
       expect(await windowFold(ledger, runId)).not.toBeNull();
       await expectColdWindow(ledger, runId);

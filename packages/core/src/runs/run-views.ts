@@ -67,7 +67,7 @@ export class RunViews {
   private readonly hurries = new Map<string, () => void>();
   /** Runs a rest fold is loading that nobody has asked for since: dropped from memory once stored. */
   private readonly resting = new Set<string>();
-  /** Rest folds and snapshot saves under way (what `idle` waits for). */
+  /** Loads, rest folds and snapshot saves under way (what `idle` waits for). */
   private readonly working = new Set<Promise<unknown>>();
   private closed = false;
 
@@ -103,7 +103,7 @@ export class RunViews {
     this.track(this.restFold(runId).catch(() => undefined));
   }
 
-  /** Settles once no rest fold or snapshot save is under way (those begun meanwhile included). */
+  /** Settles once no load, rest fold or snapshot save is under way (those begun meanwhile included). */
   async idle(): Promise<void> {
     while (this.working.size > 0) await Promise.allSettled([...this.working]);
   }
@@ -228,7 +228,7 @@ export class RunViews {
           if (this.loading.get(runId) === load) this.loading.delete(runId);
           if (wanted()) this.windows.delete(runId);
         });
-      pending = load;
+      pending = this.track(load);
       this.loading.set(runId, pending);
     }
     return pending;
@@ -277,7 +277,7 @@ export class RunViews {
     const folder = snapshot ? RunViewFold.fromView(snapshot) : new RunViewFold(runId);
     const entry: Cached = { folder, snapshotSeq: snapshot?.lastSeq ?? 0, saving: null, wanted };
     await foldRest(this.ledger, runId, folder, { done: () => this.closed || !wanted() || this.touch(runId, entry) });
-    if (snapshot) void this.keepWindowSnapshot(runId, entry, snapshot.lastSeq);
+    if (snapshot) void this.track(this.keepWindowSnapshot(runId, entry, snapshot.lastSeq));
     return entry;
   }
 
