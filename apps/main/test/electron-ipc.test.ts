@@ -346,6 +346,29 @@ describe('IPC subscriptions', () => {
     expect(routed).toBe(MAX_CALLS_IN_FLIGHT_PER_CONNECTION + 1);
   });
 
+  it('a reload frees the room the old page\'s unanswered calls held: the new page is not refused for them', async () => {
+    const own = new FakeContents(1);
+    const waiting: Array<() => void> = [];
+    const router = createRouter({ procedures: { 'app.info': () => new Promise((resolve) => waiting.push(() => resolve({}))) }, streams: {} } as unknown as Handlers);
+    const { ipcMain } = setup(router, [own]);
+    const old = Array.from({ length: MAX_CALLS_IN_FLIGHT_PER_CONNECTION }, () => ipcMain.invoke(eventFrom(own), 'app.info', {}));
+    await vi.waitFor(() => expect(waiting).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION));
+    expect(await ipcMain.invoke(eventFrom(own), 'app.info', {})).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    own.navigate({ isMainFrame: true, isSameDocument: false });
+    const fresh = ipcMain.invoke(eventFrom(own), 'app.info', {});
+    await vi.waitFor(() => expect(waiting).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION + 1));
+    for (const answer of waiting.splice(0)) answer();
+    await Promise.all(old);
+    // Routed and answered (the stand-in handler's `{}` is not an AppInfo: invalid_output, not a refusal).
+    const unavailable = (outcome: unknown) => (outcome as CallOutcome).ok === false && (outcome as { error: { code: string } }).error.code === 'unavailable';
+    expect(unavailable(await fresh)).toBe(false);
+    // The old page's answers did not eat into the new page's room: it has all of it.
+    const full = Array.from({ length: MAX_CALLS_IN_FLIGHT_PER_CONNECTION }, () => ipcMain.invoke(eventFrom(own), 'app.info', {}));
+    await vi.waitFor(() => expect(waiting).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION));
+    for (const answer of waiting.splice(0)) answer();
+    expect((await Promise.all(full)).some(unavailable)).toBe(false);
+  });
+
   it('dispose unregisters the channels and ends every stream', () => {
     const { spy, ipcMain, bridge } = subscribed();
     bridge.dispose();

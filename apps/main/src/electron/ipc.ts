@@ -82,14 +82,21 @@ export function registerIpcBridge(options: IpcBridgeOptions): IpcBridge {
     return verdict.reason;
   };
 
+  /** Per web contents, the page loaded in it now: bumped when its main frame navigates or it is destroyed. */
+  const pages = new Map<number, number>();
+  const pageOf = (contentsId: number) => `${contentsId}/${pages.get(contentsId) ?? 0}`;
+
   const endAll = (contentsId: number) => {
     const entry = byContents.get(contentsId);
     if (!entry) return;
+    // Calls the old page left in flight no longer count against the new one.
+    pages.set(contentsId, (pages.get(contentsId) ?? 0) + 1);
     byContents.delete(contentsId);
     entry.detach();
     for (const stop of entry.streams.values()) stop();
   };
 
+  /** The web contents' streams, its destroyed/navigation listeners attached on first use (a call or a subscription). */
   const subscriptionsOf = (contents: IpcContentsLike): Map<number, () => void> => {
     const existing = byContents.get(contents.id);
     if (existing) return existing.streams;
@@ -112,29 +119,30 @@ export function registerIpcBridge(options: IpcBridgeOptions): IpcBridge {
     return entry.streams;
   };
 
-  /** Calls awaiting their answer, per web contents. */
-  const callsInFlight = new Map<number, number>();
+  /** Calls awaiting their answer, per page (web contents and its current page). */
+  const callsInFlight = new Map<string, number>();
 
   const onInvoke = async (event: IpcInvokeEventLike, method: unknown, input: unknown): Promise<CallOutcome> => {
     const refused = refusal(IPC_CHANNELS.invoke, event);
     if (refused !== null) return forbidden(refused);
     if (typeof method !== 'string') return { ok: false, error: { code: 'invalid_input', message: 'The method name must be a string.' } };
     // As on a socket: a page firing calls without waiting gets a refusal, never unbounded work.
-    const contentsId = event.sender.id;
-    const inFlight = callsInFlight.get(contentsId) ?? 0;
+    subscriptionsOf(event.sender);
+    const page = pageOf(event.sender.id);
+    const inFlight = callsInFlight.get(page) ?? 0;
     if (inFlight >= MAX_CALLS_IN_FLIGHT_PER_CONNECTION) {
       return { ok: false, error: { code: 'unavailable', message: `Too many calls in flight from this window (${MAX_CALLS_IN_FLIGHT_PER_CONNECTION}): wait for their answers before sending more.` } };
     }
-    callsInFlight.set(contentsId, inFlight + 1);
+    callsInFlight.set(page, inFlight + 1);
     try {
       return await router.call(method, input, ctx);
     } catch (error) {
       // The router turns handler failures into outcomes; this only guards against a bug in it.
       return { ok: false, error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } };
     } finally {
-      const left = (callsInFlight.get(contentsId) ?? 1) - 1;
-      if (left > 0) callsInFlight.set(contentsId, left);
-      else callsInFlight.delete(contentsId);
+      const left = (callsInFlight.get(page) ?? 1) - 1;
+      if (left > 0) callsInFlight.set(page, left);
+      else callsInFlight.delete(page);
     }
   };
 
