@@ -346,7 +346,7 @@ describe('IPC subscriptions', () => {
     expect(routed).toBe(MAX_CALLS_IN_FLIGHT_PER_CONNECTION + 1);
   });
 
-  it('a reload frees the room the old page\'s unanswered calls held: the new page is not refused for them', async () => {
+  it('a reload frees the room the old document\'s unanswered calls held, but reloading cannot pile up more than twice the limit in the host', async () => {
     const own = new FakeContents(1);
     const waiting: Array<() => void> = [];
     const router = createRouter({ procedures: { 'app.info': () => new Promise((resolve) => waiting.push(() => resolve({}))) }, streams: {} } as unknown as Handlers);
@@ -367,6 +367,15 @@ describe('IPC subscriptions', () => {
     await vi.waitFor(() => expect(waiting).toHaveLength(MAX_CALLS_IN_FLIGHT_PER_CONNECTION));
     for (const answer of waiting.splice(0)) answer();
     expect((await Promise.all(full)).some(unavailable)).toBe(false);
+    // Fill, reload, fill again: the window as a whole is at twice the limit, and a third document is refused.
+    const first = Array.from({ length: MAX_CALLS_IN_FLIGHT_PER_CONNECTION }, () => ipcMain.invoke(eventFrom(own), 'app.info', {}));
+    own.navigate({ isMainFrame: true, isSameDocument: false });
+    const second = Array.from({ length: MAX_CALLS_IN_FLIGHT_PER_CONNECTION }, () => ipcMain.invoke(eventFrom(own), 'app.info', {}));
+    await vi.waitFor(() => expect(waiting).toHaveLength(2 * MAX_CALLS_IN_FLIGHT_PER_CONNECTION));
+    own.navigate({ isMainFrame: true, isSameDocument: false });
+    expect(unavailable(await ipcMain.invoke(eventFrom(own), 'app.info', {}))).toBe(true);
+    for (const answer of waiting.splice(0)) answer();
+    await Promise.all([...first, ...second]);
   });
 
   it('dispose unregisters the channels and ends every stream', () => {

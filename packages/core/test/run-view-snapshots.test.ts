@@ -172,6 +172,50 @@ describe('run.view from snapshots', () => {
     }
   });
 
+  it('rest folds run one at a time, wait while the host is busy, and skip deleted and forgotten runs', async () => {
+    const dataDir = freshDataDir();
+    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
+    try {
+      const [a, b, deleted, forgotten] = [ledger.newRunId(), ledger.newRunId(), ledger.newRunId(), ledger.newRunId()];
+      for (const [index, runId] of [a, b, deleted, forgotten].entries()) await appendAll(ledger, runId, syntheticBodies(2_500, 20 + index));
+      let busy = true;
+      let asked = 0;
+      let askedOften!: () => void;
+      const waited = new Promise<void>((resolve) => (askedOften = resolve));
+      const views = new RunViews(ledger, {
+        restFoldEvery: 1_000,
+        isDeleted: (runId) => runId === deleted,
+        busy: () => {
+          if (++asked === 5) askedOften();
+          return busy;
+        },
+      });
+      views.forget(forgotten);
+      const readOrder: string[] = [];
+      const read = ledger.read.bind(ledger);
+      ledger.read = (runId, options) => {
+        readOrder.push(runId);
+        return read(runId, options);
+      };
+      const pass = views.foldBehind();
+      // Busy: asked again and again, nothing read yet.
+      await waited;
+      expect(readOrder).toEqual([]);
+      busy = false;
+      expect(await pass).toBe(2);
+      ledger.read = read;
+      // One whole fold after the other (each is read in several slices), never interleaved.
+      const runsInOrder = readOrder.filter((runId, at) => at === 0 || readOrder[at - 1] !== runId);
+      expect(runsInOrder).toHaveLength(2);
+      expect(new Set(runsInOrder)).toEqual(new Set([a, b]));
+      expect(readOrder.length).toBeGreaterThan(2);
+      for (const runId of [deleted, forgotten]) expect(ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([]);
+      views.close();
+    } finally {
+      await ledger.close();
+    }
+  });
+
   it('a rest fold pushes out no view someone has open, and a run opened while it folds stays in memory', async () => {
     const dataDir = freshDataDir();
     const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
@@ -185,11 +229,22 @@ describe('run.view from snapshots', () => {
       expect(await views.foldBehind([behind])).toBe(1);
       // Still in memory: no ledger read at all.
       expect((await readsDuring(ledger, () => views.view(open))).fromSeqs).toEqual([]);
-      // Opened while its rest fold runs: the open shares the load and the view stays.
+      // Opened once its rest fold has begun reading: the open shares the load and the view stays.
+      const read = ledger.read.bind(ledger);
+      let began!: () => void;
+      const reading = new Promise<void>((resolve) => (began = resolve));
+      ledger.read = (runId, options) => {
+        if (runId === asked) began();
+        return read(runId, options);
+      };
       const pass = views.foldBehind([asked]);
-      const opened = await views.view(asked);
+      await reading;
+      ledger.read = read;
+      const { result: opened, fromSeqs } = await readsDuring(ledger, () => views.view(asked));
       expect(await pass).toBe(1);
       expect(opened).toEqual(fold(allEvents(ledger, asked), asked));
+      // The open read nothing from the first event again: it joined the rest fold's load.
+      expect(fromSeqs).not.toContain(1);
       expect((await readsDuring(ledger, () => views.view(asked))).fromSeqs).toEqual([]);
       views.close();
     } finally {

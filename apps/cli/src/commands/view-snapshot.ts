@@ -10,6 +10,8 @@ export async function storeViewSnapshot(ledger: Ledger, runId: string): Promise<
   const views = new RunViews(ledger);
   try {
     await views.foldBehind([runId]);
+    // The window snapshot a load keeps, if any, before the ledger closes.
+    await views.idle();
   } catch {
     // Folded later instead.
   } finally {

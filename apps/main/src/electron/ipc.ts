@@ -82,15 +82,15 @@ export function registerIpcBridge(options: IpcBridgeOptions): IpcBridge {
     return verdict.reason;
   };
 
-  /** Per web contents, the page loaded in it now: bumped when its main frame navigates or it is destroyed. */
-  const pages = new Map<number, number>();
-  const pageOf = (contentsId: number) => `${contentsId}/${pages.get(contentsId) ?? 0}`;
+  /** Per web contents, the document loaded in it now: bumped when its main frame navigates. */
+  const documents = new Map<number, number>();
+  const documentOf = (contentsId: number) => `${contentsId}/${documents.get(contentsId) ?? 0}`;
 
   const endAll = (contentsId: number) => {
     const entry = byContents.get(contentsId);
     if (!entry) return;
-    // Calls the old page left in flight no longer count against the new one.
-    pages.set(contentsId, (pages.get(contentsId) ?? 0) + 1);
+    // Calls the old document left in flight no longer count against the new one's own limit.
+    documents.set(contentsId, (documents.get(contentsId) ?? 0) + 1);
     byContents.delete(contentsId);
     entry.detach();
     for (const stop of entry.streams.values()) stop();
@@ -101,7 +101,10 @@ export function registerIpcBridge(options: IpcBridgeOptions): IpcBridge {
     const existing = byContents.get(contents.id);
     if (existing) return existing.streams;
     const contentsId = contents.id;
-    const onDestroyed = () => endAll(contentsId);
+    const onDestroyed = () => {
+      endAll(contentsId);
+      documents.delete(contentsId);
+    };
     const onNavigation = (details: NavigationDetailsLike) => {
       if (details.isMainFrame && !details.isSameDocument) endAll(contentsId);
     };
@@ -119,8 +122,21 @@ export function registerIpcBridge(options: IpcBridgeOptions): IpcBridge {
     return entry.streams;
   };
 
-  /** Calls awaiting their answer, per page (web contents and its current page). */
+  /**
+   * Calls awaiting their answer, per document (a reload starts a new one with the whole limit)
+   * and per web contents (all its documents together: at most twice the limit, so reloading
+   * cannot pile up unanswered work in the host).
+   */
   const callsInFlight = new Map<string, number>();
+  const callsInFlightPerContents = new Map<number, number>();
+  const countCall = (key: string, contentsId: number, by: 1 | -1) => {
+    const forDocument = (callsInFlight.get(key) ?? 0) + by;
+    if (forDocument > 0) callsInFlight.set(key, forDocument);
+    else callsInFlight.delete(key);
+    const forContents = (callsInFlightPerContents.get(contentsId) ?? 0) + by;
+    if (forContents > 0) callsInFlightPerContents.set(contentsId, forContents);
+    else callsInFlightPerContents.delete(contentsId);
+  };
 
   const onInvoke = async (event: IpcInvokeEventLike, method: unknown, input: unknown): Promise<CallOutcome> => {
     const refused = refusal(IPC_CHANNELS.invoke, event);
@@ -128,21 +144,19 @@ export function registerIpcBridge(options: IpcBridgeOptions): IpcBridge {
     if (typeof method !== 'string') return { ok: false, error: { code: 'invalid_input', message: 'The method name must be a string.' } };
     // As on a socket: a page firing calls without waiting gets a refusal, never unbounded work.
     subscriptionsOf(event.sender);
-    const page = pageOf(event.sender.id);
-    const inFlight = callsInFlight.get(page) ?? 0;
-    if (inFlight >= MAX_CALLS_IN_FLIGHT_PER_CONNECTION) {
+    const contentsId = event.sender.id;
+    const documentKey = documentOf(contentsId);
+    if ((callsInFlight.get(documentKey) ?? 0) >= MAX_CALLS_IN_FLIGHT_PER_CONNECTION || (callsInFlightPerContents.get(contentsId) ?? 0) >= 2 * MAX_CALLS_IN_FLIGHT_PER_CONNECTION) {
       return { ok: false, error: { code: 'unavailable', message: `Too many calls in flight from this window (${MAX_CALLS_IN_FLIGHT_PER_CONNECTION}): wait for their answers before sending more.` } };
     }
-    callsInFlight.set(page, inFlight + 1);
+    countCall(documentKey, contentsId, 1);
     try {
       return await router.call(method, input, ctx);
     } catch (error) {
       // The router turns handler failures into outcomes; this only guards against a bug in it.
       return { ok: false, error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } };
     } finally {
-      const left = (callsInFlight.get(page) ?? 1) - 1;
-      if (left > 0) callsInFlight.set(page, left);
-      else callsInFlight.delete(page);
+      countCall(documentKey, contentsId, -1);
     }
   };
 

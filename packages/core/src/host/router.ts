@@ -103,17 +103,17 @@ function sampledOutput(name: string, value: unknown): unknown {
   return view === null ? null : { ...(value as object), view };
 }
 
-/**
- * The one router: derived from the contract, it validates every input before a handler
- * sees it and every output before a caller does (a large fold output as FOLD_OUTPUTS says).
- * Unknown names never reach a handler.
- */
 /** A router that can say whether it is answering a call that began recently. */
 export interface AnsweringRouter extends Router {
   /** True while a call that began less than `withinMs` ago is being answered (one waiting on a person for minutes is not). */
   answering(withinMs: number): boolean;
 }
 
+/**
+ * The one router: derived from the contract, it validates every input before a handler
+ * sees it and every output before a caller does (a large fold output as FOLD_OUTPUTS says).
+ * Unknown names never reach a handler.
+ */
 export function createRouter(handlers: Handlers): AnsweringRouter {
   // When each call being answered began: the ledger's start-up check waits for young ones.
   const inFlight = new Set<{ at: number }>();

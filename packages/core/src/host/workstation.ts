@@ -81,7 +81,9 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   const stopAutoTitle = autoTitleRuns(ledger);
   const idleStop = new IdleStopper(runs, { idleMs: () => settings.current().idleStopMinutes * 60_000 });
   const autoResume = new AutoResumer(ledger, runs, () => ({ enabled: settings.current().autoResume, limit: settings.current().autoResumeLimit }));
-  const views = new RunViews(ledger);
+  // Set once the router exists: whether it answers a call begun in the last 2 s.
+  let answering = () => false;
+  const views = new RunViews(ledger, { isDeleted, busy: () => answering() });
   // Once start-up's ledger check is done: runs far behind their view snapshot (written outside
   // this host, imported, or snapshotted by an older fold version) are folded and snapshotted, so
   // their first open starts from a snapshot (issue 16).
@@ -228,8 +230,9 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   };
 
   const router = createRouter(handlers);
-  // Start-up's full ledger check steps aside while a client's call (begun in the last 2 s) is answered.
-  ledger.yieldBackgroundCheckTo(() => router.answering(2_000));
+  // Start-up's full ledger check and the rest folds step aside while a client's call (begun in the last 2 s) is answered.
+  answering = () => router.answering(2_000);
+  ledger.yieldBackgroundCheckTo(answering);
   return {
     dataDir: options.dataDir,
     router,

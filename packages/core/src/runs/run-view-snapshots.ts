@@ -103,12 +103,14 @@ export const PACK_FROM_BYTES = 256 * 1024;
 /**
  * Stores a run view (a fold of committed events only) as the snapshot at its lastSeq, and its
  * newest items as the window snapshot at the same seq first (run-view-tails.ts), so a stored
- * view always has its window beside it.
+ * view always has its window beside it. False when the run was no longer wanted (nothing stored).
  */
-export async function saveViewSnapshot(ledger: Ledger, view: RunView, packFromBytes = PACK_FROM_BYTES, wanted: () => boolean = () => true): Promise<void> {
+export async function saveViewSnapshot(ledger: Ledger, view: RunView, packFromBytes = PACK_FROM_BYTES, wanted: () => boolean = () => true): Promise<boolean> {
   await saveViewTail(ledger, view, packFromBytes, wanted);
   const text = await encodeView(view);
   const data = text.length >= packFromBytes ? await packSnapshot(text) : text;
   // Asked again right before the write: the run may have been deleted while this was encoded.
-  if (wanted()) ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
+  if (!wanted()) return false;
+  ledger.snapshots.save(view.runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
+  return true;
 }

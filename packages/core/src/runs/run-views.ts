@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { LedgerEvent } from '../contract/index.js';
 import { MAX_VIEW_WINDOW_ITEMS, VIEW_WINDOW_ITEMS, type RunView, type RunViewWindow } from '../contract/index.js';
 import type { Ledger } from '../ledger/index.js';
@@ -15,6 +15,8 @@ export const SNAPSHOT_EVERY = 20_000;
  * parsing and garbage collection took CPU from that first draw (issue 16).
  */
 export const BACKGROUND_LOAD_DELAY_MS = 500;
+/** How long a rest fold waits for the host's calls to be answered before it starts anyway. */
+const MAX_REST_WAIT_MS = 500;
 
 export interface RunViewsOptions {
   /** Folded views kept in memory (most recently used). */
@@ -25,6 +27,10 @@ export interface RunViewsOptions {
   backgroundLoadDelayMs?: number;
   /** Events past a run's last snapshot at which a turn's end folds it though nobody has it open (default SNAPSHOT_EVERY). */
   restFoldEvery?: number;
+  /** Runs the person deleted (their files kept): never folded at rest. */
+  isDeleted?: (runId: string) => boolean;
+  /** While this says true (the host answers a client's call), a rest fold waits before it starts (at most MAX_REST_WAIT_MS). */
+  busy?: () => boolean;
 }
 
 interface Cached {
@@ -69,6 +75,11 @@ export class RunViews {
   private readonly resting = new Set<string>();
   /** Loads, rest folds and snapshot saves under way (what `idle` waits for). */
   private readonly working = new Set<Promise<unknown>>();
+  /** Rest folds run one at a time, in the order asked: the tail of that queue, and the runs waiting in it. */
+  private restQueue: Promise<unknown> = Promise.resolve();
+  private readonly restQueued = new Map<string, Promise<boolean>>();
+  private readonly isDeleted: (runId: string) => boolean;
+  private readonly busy: () => boolean;
   private closed = false;
 
   constructor(
@@ -80,6 +91,8 @@ export class RunViews {
     this.snapshotEvery = resolved.snapshotEvery ?? SNAPSHOT_EVERY;
     this.backgroundLoadDelayMs = resolved.backgroundLoadDelayMs ?? BACKGROUND_LOAD_DELAY_MS;
     this.restFoldEvery = resolved.restFoldEvery ?? SNAPSHOT_EVERY;
+    this.isDeleted = resolved.isDeleted ?? (() => false);
+    this.busy = resolved.busy ?? (() => false);
     this.stop = ledger.onCommit((event: LedgerEvent) => {
       const entry = this.cached.get(event.run_id);
       if (!entry) {
@@ -97,10 +110,34 @@ export class RunViews {
    * snapshot instead of folding every event while the person waits (issue 16).
    */
   private foldAtRest(runId: string, seq: number): void {
-    if (this.closed || this.loading.has(runId)) return;
-    const stored = this.ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
-    if (seq - Math.max(0, ...stored) < this.restFoldEvery) return;
-    this.track(this.restFold(runId).catch(() => undefined));
+    if (this.closed || this.loading.has(runId) || !this.behind(runId, seq)) return;
+    void this.queueRestFold(runId);
+  }
+
+  /** Whether a run at `lastSeq` is restFoldEvery events or more past its newest view snapshot. */
+  private behind(runId: string, lastSeq: number): boolean {
+    return lastSeq - Math.max(0, ...this.ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)) >= this.restFoldEvery;
+  }
+
+  /**
+   * A rest fold of the run, after every rest fold asked before it (one whole view in memory at a
+   * time) and once the host has answered its clients' calls; when its turn comes it checks again
+   * that the run is still behind, not deleted and not open. Resolves true when it stored a snapshot.
+   */
+  private queueRestFold(runId: string): Promise<boolean> {
+    const waiting = this.restQueued.get(runId);
+    if (waiting) return waiting;
+    const turn = this.restQueue
+      .then(async () => {
+        this.restQueued.delete(runId);
+        for (const since = performance.now(); !this.closed && this.busy() && performance.now() - since < MAX_REST_WAIT_MS; ) await sleep(5);
+        if (this.closed || this.isDeleted(runId) || !this.behind(runId, this.ledger.run(runId)?.lastSeq ?? 0)) return false;
+        return this.restFold(runId);
+      })
+      .catch(() => false);
+    this.restQueued.set(runId, turn);
+    this.restQueue = turn;
+    return this.track(turn);
   }
 
   /** Settles once no load, rest fold or snapshot save is under way (those begun meanwhile included). */
@@ -127,17 +164,10 @@ export class RunViews {
     const newest = this.ledger.snapshots.newestSeqs(RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
     const behind = this.ledger
       .runs()
-      .filter((run) => (!only || only.has(run.id)) && !run.quarantined && run.lastSeq - (newest.get(run.id) ?? 0) >= this.restFoldEvery)
+      .filter((run) => (!only || only.has(run.id)) && !run.quarantined && !this.isDeleted(run.id) && run.lastSeq - (newest.get(run.id) ?? 0) >= this.restFoldEvery)
       .sort((a, b) => (a.updated < b.updated ? 1 : a.updated > b.updated ? -1 : 0));
-    let stored = 0;
-    for (const run of behind) {
-      if (this.closed) break;
-      // A turn's end, or someone's open, may have snapshotted it since the list was made.
-      const seqs = this.ledger.snapshots.seqs(run.id, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
-      if ((this.ledger.run(run.id)?.lastSeq ?? 0) - Math.max(0, ...seqs) < this.restFoldEvery) continue;
-      if (await this.restFold(run.id).catch(() => false)) stored++;
-    }
-    return stored;
+    const stored = await Promise.all(behind.map((run) => this.queueRestFold(run.id)));
+    return stored.filter(Boolean).length;
   }
 
   /**
@@ -145,7 +175,8 @@ export class RunViews {
    * view leaves memory again unless someone asked for it since. False when it was open or loading.
    */
   private async restFold(runId: string): Promise<boolean> {
-    if (this.closed || this.cached.has(runId) || this.loading.has(runId)) return false;
+    // Forgotten (deleted) in this process: its load would not know it, and store its snapshot again.
+    if (this.closed || this.cached.has(runId) || this.loading.has(runId) || this.generations.has(runId)) return false;
     this.resting.add(runId);
     let entry: Cached | undefined;
     try {
@@ -317,8 +348,8 @@ export class RunViews {
     const view = entry.folder.snapshot();
     const save = nextTurn()
       .then(() => saveViewSnapshot(this.ledger, view, PACK_FROM_BYTES, entry.wanted))
-      .then(() => {
-        entry.snapshotSeq = view.lastSeq;
+      .then((stored) => {
+        if (stored) entry.snapshotSeq = view.lastSeq;
       })
       .catch(() => {
         // Derived data: a snapshot that could not be stored (ledger closed, disk full) is rebuilt later.
