@@ -33,18 +33,41 @@ async function runOf(count: number, seed = 7): Promise<{ ledger: Ledger; runId: 
 
 const allEvents = (ledger: Ledger, runId: string): LedgerEvent[] => readAll(ledger, runId);
 
-/** What `use` gives, and the `fromSeq` of every ledger read it made. */
-async function readsDuring<T>(ledger: Ledger, use: () => Promise<T>): Promise<{ result: T; fromSeqs: number[] }> {
+/** Calls `onRead` with the run and `fromSeq` of every ledger read until the returned stop is called. */
+function watchReads(ledger: Ledger, onRead: (runId: string, fromSeq: number) => void): () => void {
   const read = ledger.read.bind(ledger);
-  const fromSeqs: number[] = [];
   ledger.read = (id, options) => {
-    fromSeqs.push(options?.fromSeq ?? 1);
+    onRead(id, options?.fromSeq ?? 1);
     return read(id, options);
   };
+  return () => {
+    ledger.read = read;
+  };
+}
+
+/** What `use` gives, and the `fromSeq` of every ledger read it made. */
+async function readsDuring<T>(ledger: Ledger, use: () => Promise<T>): Promise<{ result: T; fromSeqs: number[] }> {
+  const fromSeqs: number[] = [];
+  const stop = watchReads(ledger, (_runId, fromSeq) => fromSeqs.push(fromSeq));
   try {
     return { result: await use(), fromSeqs };
   } finally {
-    ledger.read = read;
+    stop();
+  }
+}
+
+/** A fresh ledger with one run per `[events, seed]` (written with no RunViews listening), given to `use`, then closed. */
+async function withRuns<const R extends readonly (readonly [number, number])[]>(
+  runs: R,
+  use: (ledger: Ledger, runIds: { [K in keyof R]: string }) => Promise<void>,
+): Promise<void> {
+  const ledger = await openLedger({ dataDir: freshDataDir(), streamWindowMs: 1 });
+  try {
+    const runIds = runs.map(() => ledger.newRunId());
+    for (const [index, [count, seed]] of runs.entries()) await appendAll(ledger, runIds[index]!, syntheticBodies(count, seed));
+    await use(ledger, runIds as { [K in keyof R]: string });
+  } finally {
+    await ledger.close();
   }
 }
 
@@ -144,14 +167,8 @@ describe('run.view from snapshots', () => {
   });
 
   it('foldBehind stores a snapshot of every run far behind its newest one, leaves short runs alone, and keeps none of them in memory', async () => {
-    const dataDir = freshDataDir();
-    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
-    try {
-      // Written with no RunViews listening (as by `keel run` or an import), one with a stale snapshot.
-      const [never, stale, short] = [ledger.newRunId(), ledger.newRunId(), ledger.newRunId()];
-      await appendAll(ledger, never, syntheticBodies(2_500, 3));
-      await appendAll(ledger, stale, syntheticBodies(2_600, 5));
-      await appendAll(ledger, short, syntheticBodies(600, 9));
+    // Written with no RunViews listening (as by `keel run` or an import), one with a stale snapshot.
+    await withRuns([[2_500, 3], [2_600, 5], [600, 9]], async (ledger, [never, stale, short]) => {
       const oldView = fold(allEvents(ledger, stale), stale);
       ledger.snapshots.save(stale, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION - 1, oldView.lastSeq, await encodeView(oldView));
       const views = new RunViews(ledger, { restFoldEvery: 1_000 });
@@ -167,17 +184,11 @@ describe('run.view from snapshots', () => {
       // Nothing left behind: a second pass stores nothing.
       expect(await views.foldBehind()).toBe(0);
       views.close();
-    } finally {
-      await ledger.close();
-    }
+    });
   });
 
   it('rest folds run one at a time, wait while the host is busy, and skip deleted and forgotten runs', async () => {
-    const dataDir = freshDataDir();
-    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
-    try {
-      const [a, b, deleted, forgotten] = [ledger.newRunId(), ledger.newRunId(), ledger.newRunId(), ledger.newRunId()];
-      for (const [index, runId] of [a, b, deleted, forgotten].entries()) await appendAll(ledger, runId, syntheticBodies(2_500, 20 + index));
+    await withRuns([[2_500, 20], [2_500, 21], [2_500, 22], [2_500, 23]], async (ledger, [a, b, deleted, forgotten]) => {
       let busy = true;
       let asked = 0;
       let askedOften!: () => void;
@@ -192,18 +203,14 @@ describe('run.view from snapshots', () => {
       });
       views.forget(forgotten);
       const readOrder: string[] = [];
-      const read = ledger.read.bind(ledger);
-      ledger.read = (runId, options) => {
-        readOrder.push(runId);
-        return read(runId, options);
-      };
+      const stopWatching = watchReads(ledger, (runId) => readOrder.push(runId));
       const pass = views.foldBehind();
       // Busy: asked again and again, nothing read yet.
       await waited;
       expect(readOrder).toEqual([]);
       busy = false;
       expect(await pass).toBe(2);
-      ledger.read = read;
+      stopWatching();
       // One whole fold after the other (each is read in several slices), never interleaved.
       const runsInOrder = readOrder.filter((runId, at) => at === 0 || readOrder[at - 1] !== runId);
       expect(runsInOrder).toHaveLength(2);
@@ -211,35 +218,23 @@ describe('run.view from snapshots', () => {
       expect(readOrder.length).toBeGreaterThan(2);
       for (const runId of [deleted, forgotten]) expect(ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([]);
       views.close();
-    } finally {
-      await ledger.close();
-    }
+    });
   });
 
   it('a rest fold pushes out no view someone has open, and a run opened while it folds stays in memory', async () => {
-    const dataDir = freshDataDir();
-    const ledger = await openLedger({ dataDir, streamWindowMs: 1 });
-    try {
-      const [open, behind, asked] = [ledger.newRunId(), ledger.newRunId(), ledger.newRunId()];
-      await appendAll(ledger, open, syntheticBodies(300, 3));
-      await appendAll(ledger, behind, syntheticBodies(1_500, 5));
-      await appendAll(ledger, asked, syntheticBodies(1_500, 7));
+    await withRuns([[300, 3], [1_500, 5], [1_500, 7]], async (ledger, [open, behind, asked]) => {
       const views = new RunViews(ledger, { capacity: 1, restFoldEvery: 1_000 });
       await views.view(open);
       expect(await views.foldBehind([behind])).toBe(1);
       // Still in memory: no ledger read at all.
       expect((await readsDuring(ledger, () => views.view(open))).fromSeqs).toEqual([]);
       // Opened once its rest fold has begun reading: the open shares the load and the view stays.
-      const read = ledger.read.bind(ledger);
       let began!: () => void;
       const reading = new Promise<void>((resolve) => (began = resolve));
-      ledger.read = (runId, options) => {
-        if (runId === asked) began();
-        return read(runId, options);
-      };
+      const stopWatching = watchReads(ledger, (runId) => runId === asked && began());
       const pass = views.foldBehind([asked]);
       await reading;
-      ledger.read = read;
+      stopWatching();
       const { result: opened, fromSeqs } = await readsDuring(ledger, () => views.view(asked));
       expect(await pass).toBe(1);
       expect(opened).toEqual(fold(allEvents(ledger, asked), asked));
@@ -247,9 +242,7 @@ describe('run.view from snapshots', () => {
       expect(fromSeqs).not.toContain(1);
       expect((await readsDuring(ledger, () => views.view(asked))).fromSeqs).toEqual([]);
       views.close();
-    } finally {
-      await ledger.close();
-    }
+    });
   });
 
   it('a snapshot of another fold version, or one that does not decode, is ignored and the view folds from the first event', async () => {

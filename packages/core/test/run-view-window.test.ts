@@ -431,10 +431,8 @@ describe('after a cold window, the whole view loads later and reads the window s
       const reads = countReads(ledger);
       const views = new RunViews(ledger, { backgroundLoadDelayMs: 30 });
       await views.window(runId);
-      // Waited for by what it reads, not by a clock.
-      for (const until = Date.now() + 20_000; Date.now() < until && (reads.get(RUN_VIEW_FOLD) ?? 0) === 0; ) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      // The background load is waited for as the views' own work, not by a clock.
+      await views.idle();
       expect(reads.get(RUN_VIEW_FOLD)).toBe(1);
       expect(await views.view(runId)).toEqual(full);
       // One load: the view came from memory (no second read of the whole snapshot).
