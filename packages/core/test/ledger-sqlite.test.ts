@@ -200,6 +200,19 @@ const migrationTests: Record<number, { seed(db: Database.Database): void; check(
       expect(db.prepare('SELECT run_id, tool_call_id FROM run_tool_calls').all()).toEqual([{ run_id: 'run-u', tool_call_id: 'c1' }]);
     },
   },
+  10: {
+    seed(db) {
+      const insert = db.prepare("INSERT INTO events (run_id, seq, ts, type, hash, record) VALUES (?, ?, 't', ?, 'h', '{}')");
+      ['run.created', 'message.chunk', 'ledger.repaired', 'message.chunk', 'ledger.repaired'].forEach((type, i) => insert.run('run-r', i + 1, type));
+      insert.run('run-other', 1, 'ledger.repaired');
+    },
+    check(db) {
+      // INDEXED BY fails to prepare unless the partial index can answer the store's query.
+      const sql = "SELECT seq FROM events INDEXED BY events_repairs WHERE run_id = 'run-r' AND type = 'ledger.repaired' ORDER BY seq";
+      expect(db.prepare(sql).pluck().all()).toEqual([3, 5]);
+      expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(6);
+    },
+  },
 };
 
 describe('keel.db durability pragmas', () => {

@@ -214,6 +214,49 @@ describe('verified markers', () => {
     expect(await never.done).toMatchObject({ state: 'ok', runsChecked: 1 });
   });
 
+  it('a run deleted before the background check reaches it is dropped from the check, not a failure of it', async () => {
+    const dataDir = freshDataDir();
+    const runIds = await withLedger(dataDir, async (ledger) => {
+      const ids = [ledger.newRunId(), ledger.newRunId()];
+      for (const id of ids) {
+        await ledger.append(id, created());
+        for (let i = 2; i <= 5; i++) await ledger.append(id, chunk(`e${i}`));
+      }
+      return ids;
+    });
+    await withLedger(dataDir, async (ledger) => {
+      // The check's first slice runs in a later turn: the deletion lands before it.
+      ledger.forgetRun(runIds[0]!);
+      expect(fs.existsSync(logOf(dataDir, runIds[0]!))).toBe(false);
+      expect(await ledger.backgroundCheck()).toMatchObject({ state: 'ok', runsToCheck: 1, runsChecked: 1, damagedRuns: [], error: null });
+      expect(ledger.health().quarantinedRuns).toEqual([]);
+    });
+  });
+
+  it('a run cut once is not read whole on every open: SQLite names its broken file, so open still validates only past the marker', async () => {
+    const { dataDir, runId } = await seeded(10);
+    const file = logOf(dataDir, runId);
+    // Torn bytes a crash left: the next open cuts them and records ledger.repaired (seq 11).
+    fs.appendFileSync(file, '{"torn');
+    await withLedger(dataDir, async (ledger) => {
+      expect(ledger.recovery.repaired).toEqual([runId]);
+      await ledger.append(runId, chunk('e12'));
+    });
+    // A same-length edit behind the marker, before the repair event: an open that read the log
+    // from its start to find the repair event would stop at it and record the cut a second time.
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.indexOf('"text":"e3"') + 9] = 'f'.charCodeAt(0);
+    fs.writeFileSync(file, bytes);
+    await withLedger(dataDir, async (ledger) => {
+      expect(ledger.recovery.runs[0]!.resumedFrom?.seq).toBe(12);
+      expect(ledger.recovery.repaired).toEqual([]);
+      expect(ledger.recovery.quarantined).toEqual([]);
+      expect(readAll(ledger, runId).filter((event) => event.type === 'ledger.repaired')).toHaveLength(1);
+      // The edit is still found, by the background check.
+      expect(await ledger.backgroundCheck()).toMatchObject({ state: 'damaged', damagedRuns: [runId] });
+    });
+  });
+
   it('SQLite losing its last commits (markers with them) is repaired from the NDJSON log on open', async () => {
     const { dataDir, runId } = await seeded(6);
     const db = path.join(dataDir, 'keel.db');

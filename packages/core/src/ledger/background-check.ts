@@ -24,6 +24,11 @@ export interface BackgroundCheckOptions {
    */
   busy?: () => boolean;
   maxYieldMs?: number;
+  /**
+   * True for a run deleted since open (its log may be gone): it is dropped from the check, not
+   * counted as damage or as a failure of the check.
+   */
+  forgotten?: (runId: string) => boolean;
   now?: () => Date;
 }
 
@@ -106,9 +111,12 @@ export class BackgroundCheck {
     try {
       while (index < this.options.prefixes.length) {
         const prefix = this.options.prefixes[index]!;
-        this.steps ??= scanLogSteps(prefix.file, prefix.runId, undefined, { untilSeq: prefix.through.seq });
-        let step = this.steps.next();
-        while (!step.done && performance.now() < deadline) step = this.steps.next();
+        const step = this.advance(prefix, deadline);
+        if (step === 'forgotten') {
+          this.current.runsToCheck -= 1;
+          index += 1;
+          continue;
+        }
         if (!step.done) {
           this.workedMs += performance.now() - started;
           this.next(index);
@@ -116,7 +124,7 @@ export class BackgroundCheck {
         }
         this.steps = null;
         const reason = prefixDamage(step.value, prefix.through);
-        if (reason) {
+        if (reason && !this.isForgotten(prefix.runId)) {
           this.current.damagedRuns.push(prefix.runId);
           this.options.onDamage(prefix.runId, reason);
         }
@@ -136,6 +144,25 @@ export class BackgroundCheck {
     }
     this.current.finishedAt = now().toISOString();
     this.finish(this.state);
+  }
+
+  /** Scans `prefix` until done or `deadline`; 'forgotten' when its run was deleted since open (a read that failed for that reason included). */
+  private advance(prefix: TrustedPrefix, deadline: number): IteratorResult<void, LogScan> | 'forgotten' {
+    if (!this.steps && this.isForgotten(prefix.runId)) return 'forgotten';
+    try {
+      this.steps ??= scanLogSteps(prefix.file, prefix.runId, undefined, { untilSeq: prefix.through.seq });
+      let step = this.steps.next();
+      while (!step.done && performance.now() < deadline) step = this.steps.next();
+      return step;
+    } catch (error) {
+      this.steps = null;
+      if (this.isForgotten(prefix.runId)) return 'forgotten';
+      throw error;
+    }
+  }
+
+  private isForgotten(runId: string): boolean {
+    return this.options.forgotten?.(runId) ?? false;
   }
 
   /** Stops between slices (on close); `done` settles with the state so far. */

@@ -107,6 +107,7 @@ export class Ledger {
         onDamage: (runId, reason) => this.quarantineTrusted(runId, reason),
         now: () => this.now(),
         busy: () => this.busy(),
+        forgotten: (runId) => !this.entries.has(runId),
       });
     }
     return this.recovery;

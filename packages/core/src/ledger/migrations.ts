@@ -158,6 +158,15 @@ export const migrations: readonly Migration[] = [
       backfillUsage(db);
     },
   },
+  {
+    version: 10,
+    name: 'repairs index',
+    up(db) {
+      // Open looks up which `.broken-*` files a run's ledger.repaired events name (issue 16: a run
+      // cut once must not cost a read of all its events on every open); the partial index holds only those rows.
+      db.exec(`CREATE INDEX IF NOT EXISTS events_repairs ON events (run_id, seq) WHERE type = 'ledger.repaired';`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

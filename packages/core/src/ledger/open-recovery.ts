@@ -28,8 +28,8 @@ export interface OpenRecoveryContext {
 }
 
 /**
- * The broken-file names a run's `ledger.repaired` events give, read from its log: the records
- * are the authority, SQLite's `type` column is derived from them and not trusted here.
+ * The broken-file names a run's `ledger.repaired` events give, read from its whole log: the
+ * records are the authority. Asked only for names SQLite's rows do not give (see unrecordedCuts).
  */
 function recordedBrokenFiles(file: string, runId: string): Set<string> {
   const names = new Set<string>();
@@ -67,16 +67,21 @@ function listLogDir(logDir: string): { logs: string[]; broken: Map<string, strin
  * file of this run that no event names (a crash between the cut and its event). `brokenFiles`:
  * this run's broken files as the directory listing found them (the cut just made is added here).
  */
-function unrecordedCuts(logDir: string, file: string, recovery: RunRecovery, brokenFiles: readonly string[]): RepairPayload[] {
+function unrecordedCuts(store: SqliteStore, logDir: string, file: string, recovery: RunRecovery, brokenFiles: readonly string[]): RepairPayload[] {
   const cuts: RepairPayload[] = [];
   if (recovery.truncated) {
     const { reason, truncatedBytes, brokenFile, keptThroughSeq } = recovery.truncated;
     cuts.push({ reason, truncatedBytes, brokenFile, keptThroughSeq });
   }
   const others = brokenFiles.filter((name) => !cuts.some((cut) => cut.brokenFile === name));
-  // Rare (only runs that were ever cut), so reading the log again costs nothing in the common case.
-  const recorded = others.length > 0 ? recordedBrokenFiles(file, recovery.runId) : new Set<string>();
-  for (const name of others) {
+  // SQLite (backfilled from the log by now) names them in one indexed read; the log is read
+  // whole only for a name it does not give — a crash between a cut and its event — so a run cut
+  // once does not cost a read of all its events on every open. SQLite never holds a record the
+  // log lacks (I2: NDJSON first), so a name it gives is in the log too.
+  const inStore = others.length > 0 ? store.repairedBrokenFiles(recovery.runId) : new Set<string>();
+  const unnamed = others.filter((name) => !inStore.has(name));
+  const recorded = unnamed.length > 0 ? recordedBrokenFiles(file, recovery.runId) : new Set<string>();
+  for (const name of unnamed) {
     if (recorded.has(name)) continue;
     cuts.push({
       reason: 'bytes cut by an earlier recovery that was interrupted before recording it',
@@ -138,7 +143,7 @@ export async function recoverOnOpen(context: OpenRecoveryContext): Promise<Recov
   for (const recovery of report.runs) {
     if (recovery.outcome === 'emptied' || recovery.quarantineReason) continue;
     // Every cut tail gets its event: this one's, and any an earlier crash left unrecorded.
-    for (const cut of unrecordedCuts(paths.logDir, paths.logOf(recovery.runId), recovery, broken.get(recovery.runId) ?? [])) {
+    for (const cut of unrecordedCuts(store, paths.logDir, paths.logOf(recovery.runId), recovery, broken.get(recovery.runId) ?? [])) {
       await context.recordRepair(recovery.runId, cut);
       if (!report.repaired.includes(recovery.runId)) report.repaired.push(recovery.runId);
     }

@@ -227,6 +227,7 @@ export class SqliteStore {
 
   /** The broken-file names a run's `ledger.repaired` events in SQLite give. */
   repairedBrokenFiles(runId: string): Set<string> {
+    // `type = 'ledger.repaired'` as the partial index events_repairs says it (migration 10).
     const records = this.statement("SELECT record FROM events WHERE run_id = ? AND type = 'ledger.repaired'").pluck().all(runId) as string[];
     return new Set(records.map((record) => String((JSON.parse(record) as { payload?: { brokenFile?: unknown } }).payload?.brokenFile)));
   }
