@@ -213,6 +213,7 @@ export function printScale(result: ScaleResult): void {
     out(`  first (no snapshot yet) ${view.first_ms} ms wall, ${view.first_cpu_ms} ms CPU, longest event-loop block ${view.first_longest_block_ms} ms`);
     out(`  cold (fresh host, snapshot) ${view.cold_ms} ms wall, ${view.cold_cpu_ms} ms CPU (${mark(view.cold_ms <= 300)} target <= 300 ms wall; CPU ${mark(view.cold_cpu_ms <= 300)}), longest block ${view.cold_longest_block_ms} ms`);
     out(`  warm ${view.warm_ms} ms wall, ${view.warm_cpu_ms} ms CPU`);
+    out(`  floor: a client's JSON.parse of the answer alone ${view.client_parse_ms} ms (every client parses the whole view; the app asks the window below)`);
     const w = view.window;
     out(`run.viewWindow of the same run (newest items, ${(w.window_bytes / 1024).toFixed(0)} KiB of ${w.item_count.toLocaleString('en')} items):`);
     out(`  cold (fresh host, snapshot) ${w.cold_ms} ms wall, ${w.cold_cpu_ms} ms CPU (${mark(w.cold_ms <= 300)} target <= 300 ms wall; CPU ${mark(w.cold_cpu_ms <= 300)}), longest block ${w.cold_longest_block_ms} ms`);

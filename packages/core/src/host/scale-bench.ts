@@ -145,6 +145,12 @@ export interface RunViewFigures {
   cold_longest_block_ms: number;
   first_longest_block_ms: number;
   view_bytes: number;
+  /**
+   * JSON.parse of the cold answer's JSON text, timed in the same run: what any client of
+   * run.view does with the answer (the transports carry JSON), so the floor of a whole-view
+   * answer end to end, whatever the host does.
+   */
+  client_parse_ms: number;
   /** run.viewWindow as the app asks it (the newest VIEW_WINDOW_ITEMS items), on another fresh host with the snapshot stored. */
   window: RunViewWindowFigures;
 }
@@ -232,6 +238,10 @@ export async function measureRunView(dataDir: string, runId: string): Promise<Ru
   try {
     const cold = await timedView(host.ledger, call(host));
     const warm = await timedView(host.ledger, call(host));
+    const answer = JSON.stringify(cold.value);
+    const parseStarted = performance.now();
+    JSON.parse(answer);
+    const clientParseMs = performance.now() - parseStarted;
     return {
       events,
       first_ms: round(firstFigures.ms),
@@ -242,7 +252,8 @@ export async function measureRunView(dataDir: string, runId: string): Promise<Ru
       warm_cpu_ms: round(warm.cpu),
       cold_longest_block_ms: round(cold.block),
       first_longest_block_ms: round(firstFigures.block),
-      view_bytes: JSON.stringify(cold.value).length,
+      view_bytes: answer.length,
+      client_parse_ms: round(clientParseMs),
       window,
     };
   } finally {
