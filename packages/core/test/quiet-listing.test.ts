@@ -6,6 +6,7 @@ import { openLedger, type Ledger } from '../src/ledger/index.js';
 import { readQuietLedger } from '../src/ledger/quiet-listing.js';
 import { readRunState } from '../src/replay/index.js';
 import { reconcileMayAct } from '../src/runs/reconcile-gate.js';
+import { RunManager } from '../src/runs/index.js';
 import { findRestoreJournals } from '../src/workspace/index.js';
 import { recordStorageFailure, reserveStorageFailureMarker } from '../src/runs/storage-failure.js';
 import type { AppendInput } from '../src/contract/index.js';
@@ -166,5 +167,31 @@ describe('reconcileMayAct', () => {
     // The journal RunManager.open would resume (the name the gate looks for is the workspace's).
     expect(findRestoreJournals(dataDir).map((found) => found.runId)).toEqual([runId]);
     expect(quietListing()?.reconcile).toBe(true);
+  });
+});
+
+describe('host-crash reconciliation (RunManager.open)', () => {
+  it('reads the process facts only of runs that may have been left live, and reconciles exactly those', async () => {
+    const { ended, leftLive, completed } = await withLedger(async (ledger) => ({
+      ended: await run(ledger, started(1), exited(1), state('idle')),
+      leftLive: await run(ledger, started(1), state('idle')),
+      completed: await run(ledger, started(1), state('completed', 'end_turn')),
+    }));
+    const ledger = await openLedger({ dataDir, backgroundCheck: false });
+    const factsRead: string[] = [];
+    const processFacts = ledger.processFacts.bind(ledger);
+    ledger.processFacts = (runId) => {
+      factsRead.push(runId);
+      return processFacts(runId);
+    };
+    try {
+      const manager = await RunManager.open({ ledger, dataDir, tuning: { hangTimeoutMs: 0 } });
+      await manager.close();
+      expect(factsRead).toEqual([leftLive]);
+      expect(ledger.read(leftLive).some((event) => event.type === 'run.recovered')).toBe(true);
+      for (const id of [ended, completed]) expect(ledger.read(id).some((event) => event.type === 'run.recovered'), id).toBe(false);
+    } finally {
+      await ledger.close();
+    }
   });
 });

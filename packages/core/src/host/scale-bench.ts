@@ -30,22 +30,27 @@ const WINDOW = 2_000;
 
 /**
  * The synthetic run's bodies the ledger accepts (it deliberately includes unknown types and
- * invalid payloads, which `append` refuses), ending with the run completed so that host-crash
- * reconciliation leaves it alone, as it does most of a year's runs.
+ * invalid payloads, which `append` refuses), ending the way a run rests after a clean stop: idle,
+ * its last agent's exit recorded. Host-crash reconciliation then asks each run whether its agent
+ * exited (two index reads) and leaves it alone, as it does most of a year's runs.
  */
 function* acceptedBodies(count: number, seed: number): Generator<AppendInput> {
   let emitted = 0;
   let generation = 1;
   for (const event of syntheticRun(Number.MAX_SAFE_INTEGER, { seed })) {
-    if (emitted >= count - 1) break;
+    if (emitted >= count - 2) break;
     const body = { type: event.type, payload: event.payload };
     if (!EventBody.safeParse(body).success) continue;
     generation = event.generation ?? generation;
     emitted += 1;
     yield { ...body, ...(event.generation === undefined ? {} : { generation: event.generation }) } as AppendInput;
   }
-  yield { type: 'run.state', payload: { state: 'completed', stopReason: 'end_turn' }, generation } as AppendInput;
+  yield { type: 'runtime.exited', payload: { generation, code: 0, signal: null, expected: true }, generation } as AppendInput;
+  yield { type: 'run.state', payload: { state: 'idle', stopReason: 'end_turn' }, generation } as AppendInput;
 }
+
+/** Bumped when generated histories change shape: a history of another version is generated again. */
+const HISTORY_VERSION = 2;
 
 /**
  * Writes a history through the ledger's own append path (so markers, projections and both
@@ -56,8 +61,9 @@ export async function generateHistory(dataDir: string, shape: HistoryShape, onPr
   const markFile = `${dataDir}/${MARK}`;
   const seed = shape.seed ?? 16;
   if (fs.existsSync(markFile)) {
-    const previous = JSON.parse(fs.readFileSync(markFile, 'utf8')) as GeneratedHistory;
-    if (previous.runs === shape.runs && previous.eventsPerRun === shape.eventsPerRun && previous.seed === seed) return { ...previous, dataDir };
+    const previous = JSON.parse(fs.readFileSync(markFile, 'utf8')) as GeneratedHistory & { version?: number };
+    const same = previous.version === HISTORY_VERSION && previous.runs === shape.runs && previous.eventsPerRun === shape.eventsPerRun && previous.seed === seed;
+    if (same) return { ...previous, dataDir };
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
   const started = performance.now();
@@ -102,7 +108,7 @@ export async function generateHistory(dataDir: string, shape: HistoryShape, onPr
     generate_ms: Math.round(performance.now() - started),
     append_cpu_us_per_event: done > 0 ? Math.round(((used.user + used.system) / done) * 10) / 10 : 0,
   };
-  fs.writeFileSync(markFile, JSON.stringify(result));
+  fs.writeFileSync(markFile, JSON.stringify({ ...result, version: HISTORY_VERSION }));
   return result;
 }
 

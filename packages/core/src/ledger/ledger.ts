@@ -233,6 +233,11 @@ export class Ledger {
     return this.store.processFacts(runId).map((record) => JSON.parse(record) as LedgerEvent);
   }
 
+  /** Whether the run's newest agent generation has a recorded exit (true when none started): two index reads, no events loaded. */
+  lastGenerationExited(runId: string): boolean {
+    return this.store.lastGenerationExited(runId);
+  }
+
   /**
    * History from `fromSeq`, then live events, in order, without gaps or repeats. History is
    * delivered in chunks across event-loop turns so a long run never blocks the host.

@@ -48,9 +48,9 @@ export class RunManager {
 
   /**
    * Reads only what the projections point at: the runs table says which runs may have been live
-   * (state active, or idle with an agent between turns), and for those the ledger's process
-   * events alone (their own index) say which agents and commands may be left; no run's other
-   * events are loaded here. A run found left live is then opened as usual.
+   * (state active, or idle with an agent whose exit is not recorded), and for those the ledger's
+   * process events alone (their own index) say which agents and commands may be left; no run's
+   * other events are loaded here. A run found left live is then opened as usual.
    */
   private async reconcile(): Promise<void> {
     const { ledger } = this.options;
@@ -60,6 +60,8 @@ export class RunManager {
       const runDir = path.join(this.options.dataDir, 'runs', summary.id);
       const storageFailure = readStorageFailure(runDir);
       if (!storageFailure && !ACTIVE.has(projected) && projected !== 'idle') continue;
+      // Most idle runs ended their agent: two index reads say so (as for `keel runs`), and their process facts stay unread.
+      if (!storageFailure && !leftLive({ state: projected, lastGenerationExited: ledger.lastGenerationExited(summary.id) })) continue;
       // The process facts fold the same way as from every event (readRunState reads only these types for them).
       const facts = readRunState(summary.id, ledger.processFacts(summary.id));
       if (!leftLive({ state: projected, lastGenerationExited: facts.lastGenerationExited }) && !storageFailure) continue;
