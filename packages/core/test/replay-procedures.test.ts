@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type LedgerEvent } from '../src/contract/index.js';
+import { ReplayService } from '../src/host/replay-service.js';
 import type { Workstation } from '../src/host/workstation.js';
 import { fold } from '../src/replay/index.js';
 import { readRunEvents } from '../src/runs/index.js';
@@ -55,6 +56,29 @@ describe('replay procedures', () => {
     expect((await client.invoke('replay.open', { runId })).lastSeq).toBe(events.length + 1);
     expect((await client.invoke('replay.stateAt', { runId, seq: 1_000 })).seq).toBe(events.length + 1);
     await expect(client.invoke('replay.open', { runId: 'no-such-run' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('indexes a long run in slices: the host answers other work meanwhile, and calls that come during it wait for the same index', async () => {
+    const { workstation } = await start();
+    const runId = await seedRun(workstation);
+    const appends: Promise<unknown>[] = [];
+    for (let i = 0; i < 3_000; i++) appends.push(workstation.ledger.append(runId, { type: 'message.chunk', payload: { turn: 2, text: `chunk ${i} ` } }, { durability: 'stream' }));
+    await Promise.all(appends);
+    const events = readRunEvents(workstation.ledger, runId);
+    // A slice of 0 ms yields every 64 events: the order below does not depend on the machine's speed.
+    const service = new ReplayService(workstation.ledger, workstation.dataDir, 2, 0);
+    const order: string[] = [];
+    const opening = service.timeline({ runId }).then((timeline) => {
+      order.push('replay indexed');
+      return timeline;
+    });
+    const other = new Promise((resolve) => setImmediate(resolve)).then(() => order.push('other work'));
+    // Arrives while the first call indexes: it waits for that index rather than indexing beside it.
+    const [timeline, at] = await Promise.all([opening, service.stateAt({ runId }, 10), other]);
+    expect(order).toEqual(['other work', 'replay indexed']);
+    expect(timeline).toMatchObject({ events: events.length, lastSeq: events.length, chain: { firstBadSeq: null } });
+    expect(at.view).toEqual(fold(events.slice(0, 10), runId));
+    expect((await service.events({ runId }, events.length - 1, 5)).rows.map((row) => row.chain)).toEqual(['verified', 'verified']);
   });
 
   it('exports a bundle under <data>/bundles/, imports it into another Keel apart from its runs, and replays it with redacted records marked', async () => {

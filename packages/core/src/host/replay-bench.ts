@@ -109,12 +109,12 @@ export async function measureReplayLedger(options: { dataDir: string; events?: n
     options.onProgress?.('opening through the host service (chain check, markers)');
     const service = new ReplayService(ledger, options.dataDir);
     started = performance.now();
-    service.timeline({ runId });
+    await service.timeline({ runId });
     const serviceOpenMs = performance.now() - started;
     const viaService: number[] = [];
     for (const seq of seqs) {
       started = performance.now();
-      service.stateAt({ runId }, seq);
+      await service.stateAt({ runId }, seq);
       viaService.push(performance.now() - started);
     }
     service.close();

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { KeelRpcError } from '../contract/errors.js';
 import {
   MAX_REPLAY_MARKERS,
@@ -15,6 +17,8 @@ import { markerOf, ReplayIndex, type ReplayEventSource } from '../replay/index.j
 import { eventPages } from '../runs/index.js';
 
 const PAGE = 5_000;
+/** Longest stretch of indexing per event-loop turn: a long run's first open never holds the host's other clients. */
+const SLICE_MS = 8;
 
 interface Opened {
   source: ReplaySource;
@@ -26,6 +30,8 @@ interface Opened {
   firstBadSeq: number | null;
   redacted: Set<number>;
   readOnly: boolean;
+  /** The catch-up under way, if any: calls that come meanwhile wait for it instead of indexing beside it. */
+  catchingUp: Promise<void> | null;
 }
 
 const keyOf = (source: ReplaySource) => `${source.bundleId ?? ''}/${source.runId}`;
@@ -52,8 +58,10 @@ function sliceSource(file: string): ReplayEventSource {
  * The host side of the replay viewer: one ReplayIndex per open run (the last few opened are
  * kept), fed from the ledger — and kept current for a live run on every call — or from an
  * imported bundle's slice. While indexing it checks the hash chain record by record and
- * collects the timeline markers. The index keeps marks of the fold, not the events: a scrub
- * re-reads at most one mark's worth of events (ReplayIndex, DEFAULT_SNAPSHOT_EVERY).
+ * collects the timeline markers, in slices of at most `sliceMs` per event-loop turn (the first
+ * open of a 1M-event run indexes for seconds; the host answers its other clients meanwhile). The
+ * index keeps marks of the fold, not the events: a scrub re-reads at most one mark's worth of
+ * events (ReplayIndex, DEFAULT_SNAPSHOT_EVERY).
  */
 export class ReplayService {
   private readonly open = new Map<string, Opened>();
@@ -62,10 +70,11 @@ export class ReplayService {
     private readonly ledger: Ledger,
     private readonly dataDir: string,
     private readonly capacity = 2,
+    private readonly sliceMs = SLICE_MS,
   ) {}
 
-  timeline(source: ReplaySource): ReplayTimeline {
-    const run = this.get(source);
+  async timeline(source: ReplaySource): Promise<ReplayTimeline> {
+    const run = await this.get(source);
     return {
       runId: source.runId,
       bundleId: source.bundleId ?? null,
@@ -79,14 +88,18 @@ export class ReplayService {
   }
 
   /** The state at `seq` with a window of its transcript (by default the last REPLAY_WINDOW_ITEMS items). */
-  stateAt(source: ReplaySource, seq: number, window: { itemsFrom?: number | undefined; itemsLimit?: number | undefined } = {}): { seq: number; view: RunView; itemCount: number; itemsFrom: number } {
-    const run = this.get(source);
+  async stateAt(
+    source: ReplaySource,
+    seq: number,
+    window: { itemsFrom?: number | undefined; itemsLimit?: number | undefined } = {},
+  ): Promise<{ seq: number; view: RunView; itemCount: number; itemsFrom: number }> {
+    const run = await this.get(source);
     const at = Math.min(seq, run.index.lastSeq);
     return { seq: at, ...run.index.windowAt(at, window.itemsLimit ?? REPLAY_WINDOW_ITEMS, window.itemsFrom) };
   }
 
-  events(source: ReplaySource, fromSeq: number, limit: number): { rows: ReplayEventRow[]; lastSeq: number } {
-    const run = this.get(source);
+  async events(source: ReplaySource, fromSeq: number, limit: number): Promise<{ rows: ReplayEventRow[]; lastSeq: number }> {
+    const run = await this.get(source);
     const rows = run.index.eventsFrom(fromSeq, limit).map((record) => ({
       record,
       chain: run.firstBadSeq !== null && record.seq >= run.firstBadSeq ? ('broken' as const) : run.redacted.has(record.seq) ? ('redacted' as const) : ('verified' as const),
@@ -103,7 +116,8 @@ export class ReplayService {
     this.open.delete(keyOf({ runId }));
   }
 
-  private get(source: ReplaySource): Opened {
+  /** The run's index, caught up with what the ledger committed (an imported run's once, whole). */
+  private async get(source: ReplaySource): Promise<Opened> {
     const key = keyOf(source);
     let run = this.open.get(key);
     // A run gone from the ledger (its files deleted) is not served from what was indexed before.
@@ -118,8 +132,41 @@ export class ReplayService {
     }
     this.open.set(key, run);
     while (this.open.size > this.capacity) this.open.delete(this.open.keys().next().value!);
-    if (!source.bundleId) this.catchUp(run);
+    await this.catchUp(run);
     return run;
+  }
+
+  /** One catch-up at a time per run; a call that finds one under way waits for it, then catches up the rest. */
+  private async catchUp(run: Opened): Promise<void> {
+    while (run.catchingUp) await run.catchingUp;
+    if (run.source.bundleId && run.index.length > 0) return;
+    run.catchingUp = this.index(run).finally(() => {
+      run.catchingUp = null;
+    });
+    await run.catchingUp;
+  }
+
+  /** Adds the run's events past its index, yielding the event loop every `sliceMs`. */
+  private async index(run: Opened): Promise<void> {
+    let sliceEnds = performance.now() + this.sliceMs;
+    let count = 0;
+    for (const { event, cursor } of this.unindexed(run)) {
+      this.add(run, event, cursor);
+      if (++count % 64 === 0 && performance.now() >= sliceEnds) {
+        await nextTurn();
+        sliceEnds = performance.now() + this.sliceMs;
+      }
+    }
+  }
+
+  /** The run's events past its index (the ledger's committed ones, or an imported slice whole), each with where its source resumes after it. */
+  private *unindexed(run: Opened): Generator<{ event: LedgerEvent; cursor: number }> {
+    const { bundleId, runId } = run.source;
+    if (bundleId) {
+      for (const { event, end } of readSliceFrom(importedSliceFile(this.dataDir, bundleId, runId))) yield { event, cursor: end };
+      return;
+    }
+    for (const page of eventPages(this.ledger, runId, run.index.lastSeq + 1, PAGE)) for (const event of page) yield { event, cursor: event.seq };
   }
 
   private fresh(source: ReplaySource, events: ReplayEventSource, redacted: Set<number>, readOnly: boolean): Opened {
@@ -132,6 +179,7 @@ export class ReplayService {
       firstBadSeq: null,
       redacted,
       readOnly,
+      catchingUp: null,
     };
   }
 
@@ -157,17 +205,9 @@ export class ReplayService {
     return this.fresh(source, ledgerSource(this.ledger, source.runId), new Set(), summary.readOnly || summary.quarantined);
   }
 
-  /** Appends what the ledger committed since the last call (a live run grows while it is watched). */
-  private catchUp(run: Opened): void {
-    for (const page of eventPages(this.ledger, run.source.runId, run.index.lastSeq + 1, PAGE)) for (const event of page) this.add(run, event, event.seq);
-  }
-
   private fromBundle(source: ReplaySource, bundleId: string): Opened {
     const imported = listImportedRuns(this.dataDir).find((each) => each.bundleId === bundleId && each.runId === source.runId);
     if (!imported) throw new KeelRpcError('not_found', `No imported run ${source.runId} in bundle ${bundleId}.`);
-    const file = importedSliceFile(this.dataDir, bundleId, source.runId);
-    const run = this.fresh(source, sliceSource(file), new Set(imported.redactedSeqs), true);
-    for (const { event, end } of readSliceFrom(file)) this.add(run, event, end);
-    return run;
+    return this.fresh(source, sliceSource(importedSliceFile(this.dataDir, bundleId, source.runId)), new Set(imported.redactedSeqs), true);
   }
 }
