@@ -51,13 +51,26 @@ function timed(args: string[], cwd: string): CommandFigures {
   return { wall_ms: Math.round(wall * 1000), cpu_ms: Math.round((user + system) * 1000), peak_rss_mb: Math.round(rssKb / 1024) };
 }
 
-/** `keel serve` until its listening line; its peak RSS read from /proc before it is stopped. */
 /** CPU time a live process has used so far, from /proc (utime + stime, in clock ticks of 10 ms). */
 function processCpuMs(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** Resolves once the process uses under 25 ms of CPU in each of two 250 ms spells in a row (or after `limitMs`). */
+async function untilIdle(pid: number, limitMs = 120_000): Promise<void> {
+  const until = performance.now() + limitMs;
+  let quiet = 0;
+  let cpu = processCpuMs(pid);
+  while (quiet < 2 && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = processCpuMs(pid);
+    quiet = now - cpu < 25 ? quiet + 1 : 0;
+    cpu = now;
+  }
+}
+
+/** `keel serve` until its listening line; its peak RSS read from /proc once its start-up work is done, before it is stopped. */
 async function serveListening(dataDir: string): Promise<{ ms: number; cpu_ms: number; peak_rss_mb: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -75,8 +88,9 @@ async function serveListening(dataDir: string): Promise<{ ms: number; cpu_ms: nu
     });
     child.once('exit', (code) => reject(new Error(`keel serve exited (${code}) before listening: ${stderr}`)));
   });
-  // Let the background check and reconciliation settle a little before reading the peak.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // The peak after start-up's background work too (the ledger check, folding long runs behind
+  // their snapshots): wait until the process is idle (under 10 % of a core for 0.5 s, at most 2 min).
+  await untilIdle(child.pid!);
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const exited = new Promise((resolve) => child.once('exit', resolve));
