@@ -100,6 +100,12 @@ export function ReplayViewer({ source }: { source: ReplaySource }) {
         </span>
       </div>
       {error && <div className="status-failed">{error}</div>}
+      {!timeline && !error && (
+        // A long run's first replay reads and checks every event (seconds for a million): say so.
+        <div className="muted" role="status" data-testid="replay-loading">
+          Reading the run’s events and checking their hash chain…
+        </div>
+      )}
       {stateError && <div className="status-failed">{stateError}</div>}
       {timeline && seq !== null && (
         <>
