@@ -1,5 +1,5 @@
 // Start-up (issue 16 item 4), seen through the modules a real process resolves (a module hook
-// reports each): `keel runs` on a quiet data directory without run list marks loads commander,
+// reports each): `keel --version` loads only the version; `keel runs` on a quiet data directory without run list marks loads commander,
 // the ledger's SQLite half and the quiet listing only — no zod, no contract schemas, no runtime;
 // and importing Keel at all (every other command, the host) loads neither the OpenTelemetry SDK
 // nor pg nor secretlint, which load with their first use.
@@ -64,6 +64,18 @@ describe('start-up modules', () => {
     expect(modules.some((url) => url.endsWith('/ledger/index.js'))).toBe(true);
     const heavy = modules.filter((url) => /\/node_modules\/(@opentelemetry|pg|@secretlint)\//.test(url));
     expect(heavy).toEqual([]);
+  });
+
+  it('keel --version prints the version loading nothing but it: no commander, no command, no ledger', async () => {
+    const result = await runKeel(['--version'], { env: { NODE_OPTIONS: `--import=${path.join(hooks, 'register.mjs')}` } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const keelModules = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('RESOLVED file:'))
+      .map((line) => line.slice('RESOLVED '.length))
+      .filter((url) => !url.includes('/hooks'));
+    expect(keelModules.map((url) => url.split('/').slice(-2).join('/'))).toEqual(['bin/keel.js', 'dist/bin.js', 'contract/version.js']);
   });
 
   it('lists a quiet ledger without marks loading neither zod nor the contract schemas nor the runtime', async () => {

@@ -244,6 +244,11 @@ const cases: ColumnCase[] = [
     expected: (base) => ({ runId: base.runA, mismatch: { table: 'runs', column: 'stop_reason', stored: 'dnd_turn', expected: 'end_turn' } }),
   },
   {
+    name: 'runs.agent_exited (a clean run made to look left live)',
+    mutate: (db, base) => setRun(db, base.runB, 'agent_exited', 0),
+    expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'agent_exited', stored: '0', expected: '1' } }),
+  },
+  {
     name: 'runs.read_only of a local run',
     mutate: (db, base) => setRun(db, base.runB, 'read_only', 1),
     expected: (base) => ({ runId: base.runB, mismatch: { table: 'runs', column: 'read_only', stored: '1', expected: '0' } }),

@@ -213,6 +213,42 @@ const migrationTests: Record<number, { seed(db: Database.Database): void; check(
       expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(6);
     },
   },
+  11: {
+    seed(db) {
+      // An agent that exited, one left running, an exit of a generation never started after a clean one, and a run with none.
+      const run = db.prepare("INSERT INTO runs (id, state, created, updated, last_seq, last_hash) VALUES (?, 'idle', 't', 't', 0, 'h')");
+      for (const id of ['run-exited', 'run-live', 'run-odd', 'run-none']) run.run(id);
+      const insert = db.prepare("INSERT INTO events (run_id, seq, ts, type, hash, record) VALUES (?, ?, 't', ?, 'h', ?)");
+      const facts: Array<[string, string, number]> = [
+        ['run-exited', 'runtime.started', 1],
+        ['run-exited', 'runtime.exited', 1],
+        ['run-exited', 'runtime.started', 2],
+        ['run-exited', 'runtime.exited', 2],
+        ['run-live', 'runtime.started', 1],
+        ['run-live', 'runtime.exited', 1],
+        ['run-live', 'runtime.started', 2],
+        ['run-odd', 'runtime.started', 1],
+        ['run-odd', 'runtime.exited', 1],
+        ['run-odd', 'runtime.exited', 2],
+      ];
+      const seqs = new Map<string, number>();
+      for (const [runId, type, generation] of facts) {
+        const seq = (seqs.get(runId) ?? 0) + 1;
+        seqs.set(runId, seq);
+        insert.run(runId, seq, type, JSON.stringify({ run_id: runId, seq, type, payload: { generation } }));
+      }
+      insert.run('run-live', 4, 'terminal.started', '{"payload":{"generation":9}}');
+    },
+    check(db) {
+      expect(columns(db, 'runs')).toEqual(expect.arrayContaining(['agent_generation', 'agent_exited']));
+      expect(db.prepare('SELECT id, agent_generation, agent_exited FROM runs ORDER BY id').all()).toEqual([
+        { id: 'run-exited', agent_generation: 2, agent_exited: 1 },
+        { id: 'run-live', agent_generation: 2, agent_exited: 0 },
+        { id: 'run-none', agent_generation: 0, agent_exited: 1 },
+        { id: 'run-odd', agent_generation: 1, agent_exited: 1 },
+      ]);
+    },
+  },
 };
 
 describe('keel.db durability pragmas', () => {

@@ -135,6 +135,11 @@ describe('reconcileMayAct', () => {
       [started(1), started(2), exited(1)],
       [started(1), started(2), exited(2)],
       [started(2), exited(1)],
+      // An exit of a generation that never started does not undo the exit of the one that did.
+      [started(1), exited(1), exited(2)],
+      [started(1), started(2), exited(2), exited(1)],
+      [started(2), started(1), exited(2)],
+      [started(2), started(1), exited(1)],
     ];
     await withLedger(async (ledger) => {
       const ids = [];

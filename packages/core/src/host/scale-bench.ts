@@ -32,25 +32,30 @@ const WINDOW = 2_000;
  * The synthetic run's bodies the ledger accepts (it deliberately includes unknown types and
  * invalid payloads, which `append` refuses), ending the way a run rests after a clean stop: idle,
  * its last agent's exit recorded. Host-crash reconciliation then asks each run whether its agent
- * exited (two index reads) and leaves it alone, as it does most of a year's runs.
+ * exited (its runs row) and leaves it alone, as it does most of a year's runs.
  */
 function* acceptedBodies(count: number, seed: number): Generator<AppendInput> {
   let emitted = 0;
   let generation = 1;
+  // The agent generation started last, and whether its exit is recorded yet.
+  let started = 0;
+  let exited = true;
   for (const event of syntheticRun(Number.MAX_SAFE_INTEGER, { seed })) {
     if (emitted >= count - 2) break;
     const body = { type: event.type, payload: event.payload };
     if (!EventBody.safeParse(body).success) continue;
     generation = event.generation ?? generation;
+    if (body.type === 'runtime.started') [started, exited] = [(body.payload as { generation: number }).generation, false];
+    if (body.type === 'runtime.exited' && (body.payload as { generation: number }).generation === started) exited = true;
     emitted += 1;
     yield { ...body, ...(event.generation === undefined ? {} : { generation: event.generation }) } as AppendInput;
   }
-  yield { type: 'runtime.exited', payload: { generation, code: 0, signal: null, expected: true }, generation } as AppendInput;
+  if (!exited) yield { type: 'runtime.exited', payload: { generation: started, code: 0, signal: null, expected: true }, generation: started } as AppendInput;
   yield { type: 'run.state', payload: { state: 'idle', stopReason: 'end_turn' }, generation } as AppendInput;
 }
 
 /** Bumped when generated histories change shape: a history of another version is generated again. */
-const HISTORY_VERSION = 2;
+const HISTORY_VERSION = 3;
 
 /**
  * Writes a history through the ledger's own append path (so markers, projections and both
@@ -94,6 +99,8 @@ export async function generateHistory(dataDir: string, shape: HistoryShape, onPr
         }
       }
       await Promise.all(window);
+      // A run that reconciliation would act on would make every start (and `keel runs`) reconcile it: not a resting run.
+      if (!ledger.lastGenerationExited(runId)) throw new Error(`generated run ${runId} does not rest: its last agent's exit is not recorded`);
     }
   } finally {
     await ledger.close();

@@ -233,7 +233,7 @@ export class Ledger {
     return this.store.processFacts(runId).map((record) => JSON.parse(record) as LedgerEvent);
   }
 
-  /** Whether the run's newest agent generation has a recorded exit (true when none started): one SQLite query over the process-facts index, no events loaded. */
+  /** Whether the run's newest agent generation has a recorded exit (true when none started): its runs row's `agent_exited` (projected from its process events), no events read. */
   lastGenerationExited(runId: string): boolean {
     return this.store.lastGenerationExited(runId);
   }

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { LedgerEvent } from '../contract/schemas/ledger.js';
+import { foldAgentExit } from './projection.js';
 import { foldUsageColumn, USAGE_EVENT_TYPES, type ToolCallSeen } from './usage-projection.js';
 
 /** A numbered, forward-only schema change. `PRAGMA user_version` holds the last applied number. */
@@ -167,6 +168,19 @@ export const migrations: readonly Migration[] = [
       db.exec(`CREATE INDEX IF NOT EXISTS events_repairs ON events (run_id, seq) WHERE type = 'ledger.repaired';`);
     },
   },
+  {
+    version: 11,
+    name: 'runs projection: agent exit',
+    up(db) {
+      // Host-crash reconciliation and `keel runs` ask of every idle run whether its newest agent's
+      // exit is recorded (issue 16): one column of the row they read anyway, not a query over the
+      // run's process events per run. Backfilled from those events (their partial index), once.
+      const columns = new Set((db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map((column) => column.name));
+      if (!columns.has('agent_generation')) db.exec('ALTER TABLE runs ADD COLUMN agent_generation INTEGER NOT NULL DEFAULT 0;');
+      if (!columns.has('agent_exited')) db.exec('ALTER TABLE runs ADD COLUMN agent_exited INTEGER NOT NULL DEFAULT 1;');
+      backfillAgentExit(db);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
@@ -213,5 +227,26 @@ function backfillUsage(db: Database): void {
       usage = foldUsageColumn(usage, event, isNewToolCall);
     }
     setUsage.run(usage, runId);
+  }
+}
+
+/** Folds every run's runtime.started/exited records (seq order) into its agent exit columns; a record that is not JSON is passed over (verify reports it). */
+function backfillAgentExit(db: Database): void {
+  const facts = db
+    .prepare(`SELECT type, record FROM events INDEXED BY events_process_facts WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type IN ('runtime.started', 'runtime.exited') ORDER BY seq`)
+    .raw();
+  const write = db.prepare('UPDATE runs SET agent_generation = ?, agent_exited = ? WHERE id = ?');
+  for (const runId of db.prepare('SELECT id FROM runs').pluck().all() as string[]) {
+    const state = { agent_generation: 0, agent_exited: 1 };
+    for (const [type, record] of facts.all(runId) as Array<[string, unknown]>) {
+      let payload: unknown;
+      try {
+        payload = (JSON.parse(String(record)) as { payload?: unknown } | null)?.payload;
+      } catch {
+        continue;
+      }
+      foldAgentExit(state, { type, payload } as Pick<LedgerEvent, 'type' | 'payload'>);
+    }
+    write.run(state.agent_generation, state.agent_exited, runId);
   }
 }

@@ -22,9 +22,31 @@ export interface RunProjection {
   stop_reason: string | null;
   /** The run's usage (RunUsage) as canonical JSON; null until an event moves it (see usage-projection.ts). */
   usage: string | null;
+  /** The highest agent generation started (0: none). */
+  agent_generation: number;
+  /** 1 when that generation's exit is recorded (or none started), else 0: readRunState's lastGenerationExited. */
+  agent_exited: number;
 }
 
-export const PROJECTED_COLUMNS = ['state', 'created', 'updated', 'last_seq', 'last_hash', 'workspace', 'agent', 'title', 'stop_reason', 'usage'] as const;
+export const PROJECTED_COLUMNS = ['state', 'created', 'updated', 'last_seq', 'last_hash', 'workspace', 'agent', 'title', 'stop_reason', 'usage', 'agent_generation', 'agent_exited'] as const;
+/** Projected since keel.db schema 11 (older rows do not have them). */
+export const AGENT_EXIT_COLUMNS: ReadonlySet<string> = new Set(['agent_generation', 'agent_exited']);
+
+/**
+ * Whether the run's newest agent is known to have exited, folded as readRunState folds it
+ * (replay/run-state.ts): a start raises the generation and opens it, an exit of that generation
+ * closes it. Host-crash reconciliation and `keel runs` read it from the runs row.
+ */
+export function foldAgentExit(state: { agent_generation: number; agent_exited: number }, event: Pick<LedgerEvent, 'type' | 'payload'>): void {
+  const generation = (event.payload as { generation?: unknown } | undefined)?.generation;
+  if (typeof generation !== 'number') return;
+  if (event.type === 'runtime.started') {
+    state.agent_generation = Math.max(state.agent_generation, generation);
+    state.agent_exited = 0;
+  } else if (event.type === 'runtime.exited' && generation === state.agent_generation) {
+    state.agent_exited = 1;
+  }
+}
 
 /**
  * Folds one event into a run's projection. `base` is the row so far (null for a run with none;
@@ -37,7 +59,20 @@ export const PROJECTED_COLUMNS = ['state', 'created', 'updated', 'last_seq', 'la
 export function foldProjection(base: RunProjection | null, event: LedgerEvent, isNewToolCall: ToolCallSeen): RunProjection {
   const next: RunProjection = base
     ? { ...base }
-    : { state: 'created', created: event.ts, updated: event.ts, last_seq: 0, last_hash: '', workspace: null, agent: null, title: null, stop_reason: null, usage: null };
+    : {
+        state: 'created',
+        created: event.ts,
+        updated: event.ts,
+        last_seq: 0,
+        last_hash: '',
+        workspace: null,
+        agent: null,
+        title: null,
+        stop_reason: null,
+        usage: null,
+        agent_generation: 0,
+        agent_exited: 1,
+      };
   if (next.last_seq === 0 || event.seq === 1) next.created = event.ts;
   if (event.type === 'run.created') {
     const payload = event.payload as { workspace?: unknown; agent?: unknown; title?: unknown };
@@ -54,6 +89,7 @@ export function foldProjection(base: RunProjection | null, event: LedgerEvent, i
     if (typeof payload.title === 'string') next.title = payload.title;
   }
   next.usage = foldUsageColumn(next.usage, event, isNewToolCall);
+  foldAgentExit(next, event);
   if (event.seq > next.last_seq) {
     // The run list orders by activity: Keel stopping an idle agent on purpose (at shutdown, on
     // idle stop) is not activity, so a server restart does not reorder the list or reset its times.

@@ -11,7 +11,8 @@ export interface QuietLedger {
   runs: RunSummary[];
   /**
    * Whether the run's newest agent generation has a recorded exit (true when none ever
-   * started), from its process facts alone: what host-crash reconciliation asks of an idle run.
+   * started), from its runs row (`agent_exited`, projected from its process facts): what
+   * host-crash reconciliation asks of an idle run.
    */
   lastGenerationExited(runId: string): boolean;
   close(): void;
@@ -48,7 +49,7 @@ export function readQuietLedger(dataDir: string): QuietLedger | null {
     // A tail an earlier recovery cut is kept beside the log; quiet once its ledger.repaired names it.
     for (const { runId, name } of broken) if (!store.repairedBrokenFiles(runId).has(name)) return quietFails(store);
     // One read transaction: the projection, markers and heads of the same commit.
-    const { runs, markers, heads } = store.snapshot(() => ({ ...store.runsWithHeads(), markers: store.markers() }));
+    const { runs, markers, heads, agentExited } = store.snapshot(() => ({ ...store.runsWithHeads(), markers: store.markers() }));
     if (runs.length !== logs.size) return quietFails(store);
     for (const run of runs) {
       const marker = markers.get(run.id);
@@ -58,7 +59,7 @@ export function readQuietLedger(dataDir: string): QuietLedger | null {
     for (const run of runs) if (heads.get(run.id) !== markers.get(run.id)!.headHash) return quietFails(store);
     return {
       runs,
-      lastGenerationExited: (runId) => store.lastGenerationExited(runId),
+      lastGenerationExited: (runId) => agentExited.get(runId) ?? true,
       close: () => store.close(),
     };
   } catch (error) {

@@ -19,6 +19,9 @@ export interface RunRow {
   stop_reason: string | null;
   /** Absent in a keel.db before schema 9 (a read-only store may read one). */
   usage?: string | null;
+  /** Absent in a keel.db before schema 11 (see projection.ts, foldAgentExit). */
+  agent_generation?: number;
+  agent_exited?: number;
 }
 
 /** A run's summary from its row: frozen, as the store hands summaries out. */

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
 import { hashAndLine } from './hash-chain.js';
 import { PROCESS_FACTS_WHERE } from './migrations.js';
-import { foldProjection, type RunProjection } from './projection.js';
+import { foldProjection, PROJECTED_COLUMNS, type RunProjection } from './projection.js';
 import { byCreated, summaryOf, type RunRow } from './run-summary.js';
 import type { ToolCallSeen } from './usage-projection.js';
 import type { VerifiedMarker } from './verified-marker.js';
@@ -36,13 +36,11 @@ export interface MarkerUpdate extends VerifiedMarker {
   runId: string;
 }
 
-const SELECT_PROJECTION = 'SELECT state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason, usage FROM runs WHERE id = ?';
+const SELECT_PROJECTION = `SELECT ${PROJECTED_COLUMNS.join(', ')} FROM runs WHERE id = ?`;
 const WRITE_PROJECTION = `
-  INSERT INTO runs (id, state, created, updated, last_seq, last_hash, workspace, agent, title, stop_reason, usage)
-  VALUES (@id, @state, @created, @updated, @last_seq, @last_hash, @workspace, @agent, @title, @stop_reason, @usage)
-  ON CONFLICT(id) DO UPDATE SET state = excluded.state, created = excluded.created, updated = excluded.updated,
-    last_seq = excluded.last_seq, last_hash = excluded.last_hash, workspace = excluded.workspace, agent = excluded.agent,
-    title = excluded.title, stop_reason = excluded.stop_reason, usage = excluded.usage
+  INSERT INTO runs (id, ${PROJECTED_COLUMNS.join(', ')})
+  VALUES (@id, ${PROJECTED_COLUMNS.map((column) => `@${column}`).join(', ')})
+  ON CONFLICT(id) DO UPDATE SET ${PROJECTED_COLUMNS.map((column) => `${column} = excluded.${column}`).join(', ')}
 `;
 const INSERT_TOOL_CALL = 'INSERT OR IGNORE INTO run_tool_calls (run_id, tool_call_id) VALUES (?, ?)';
 
@@ -210,19 +208,11 @@ export class SqliteStore {
   }
 
   /**
-   * Whether a run's newest agent generation has a recorded exit (true when none ever started):
-   * its newest runtime fact is `runtime.exited` of the highest generation started. Two index
-   * reads of the process facts; what readRunState's lastGenerationExited says of the same facts.
+   * Whether a run's newest agent generation has a recorded exit (true when none ever started, or
+   * for a run with no row): the runs projection's `agent_exited` (foldAgentExit), one row read.
    */
   lastGenerationExited(runId: string): boolean {
-    const row = this.statement(
-      `SELECT
-        (SELECT max(json_extract(record, '$.payload.generation')) FROM events INDEXED BY events_process_facts
-          WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type = 'runtime.started') AS started,
-        (SELECT type || ' ' || json_extract(record, '$.payload.generation') FROM events INDEXED BY events_process_facts
-          WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type IN ('runtime.started', 'runtime.exited') ORDER BY seq DESC LIMIT 1) AS last`,
-    ).get(runId, runId) as { started: number | null; last: string | null };
-    return row.started === null || row.last === `runtime.exited ${row.started}`;
+    return (this.statement('SELECT agent_exited FROM runs WHERE id = ?').pluck().get(runId) ?? 1) === 1;
   }
 
   /** The broken-file names a run's `ledger.repaired` events in SQLite give. */
@@ -233,9 +223,13 @@ export class SqliteStore {
   }
 
   /** Every run's summary, ordered by creation, with its projected head hash (last_hash): one read of the table. */
-  runsWithHeads(): { runs: RunSummary[]; heads: Map<string, string> } {
+  runsWithHeads(): { runs: RunSummary[]; heads: Map<string, string>; agentExited: Map<string, boolean> } {
     const rows = this.statement('SELECT * FROM runs ORDER BY created, id').all() as RunRow[];
-    return { runs: rows.map(summaryOf), heads: new Map(rows.map((row) => [row.id, row.last_hash])) };
+    return {
+      runs: rows.map(summaryOf),
+      heads: new Map(rows.map((row) => [row.id, row.last_hash])),
+      agentExited: new Map(rows.map((row) => [row.id, row.agent_exited !== 0])),
+    };
   }
 
   /** Every events row of a run, every column, in seq order (one statement, one snapshot). */

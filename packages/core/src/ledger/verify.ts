@@ -3,7 +3,7 @@ import type { ColumnMismatch, LedgerEvent, RunVerification, StoreSummary, Verify
 import { canonicalJson } from '../contract/canonical-json.js';
 import { genesisHash, hashAndLine } from './hash-chain.js';
 import { scanLog } from './log-scan.js';
-import { PROJECTED_COLUMNS, foldProjection, type RunProjection } from './projection.js';
+import { AGENT_EXIT_COLUMNS, PROJECTED_COLUMNS, foldProjection, type RunProjection } from './projection.js';
 import { toolCallsInMemory } from './usage-projection.js';
 import { checkRecord } from './record-check.js';
 import type { RunRow } from './run-summary.js';
@@ -13,6 +13,8 @@ import type { SqliteStore, StoredEventRow } from './sqlite-store.js';
 const MAX_MISMATCHES = 20;
 /** The migration that set `runs.created` to the first event's time (earlier rows kept the old rule). */
 const CREATED_FROM_FIRST_EVENT = 5;
+/** The schema whose runs rows project the newest agent's exit (migration 11). */
+const AGENT_EXIT_PROJECTED = 11;
 
 function summarizeNdjson(file: string, runId: string, problems: string[], untilSeq: number | undefined): StoreSummary | null {
   if (!fs.existsSync(file)) {
@@ -157,6 +159,7 @@ function sameAgent(stored: unknown, expected: string | null): boolean {
 function compareProjection(row: RunRow, expected: RunProjection, schemaVersion: number, mismatches: Mismatches): void {
   for (const column of PROJECTED_COLUMNS) {
     if (column === 'created' && schemaVersion < CREATED_FROM_FIRST_EVENT) continue;
+    if (AGENT_EXIT_COLUMNS.has(column) && schemaVersion < AGENT_EXIT_PROJECTED) continue;
     const stored = row[column];
     const value = expected[column];
     if (column === 'agent' ? sameAgent(stored, expected.agent) : stored === value) continue;

@@ -60,7 +60,7 @@ export class RunManager {
       const runDir = path.join(this.options.dataDir, 'runs', summary.id);
       const storageFailure = readStorageFailure(runDir);
       if (!storageFailure && !ACTIVE.has(projected) && projected !== 'idle') continue;
-      // Most idle runs ended their agent: one query over the process-facts index says so (as for `keel runs`), nothing is loaded.
+      // Most idle runs ended their agent: their runs row says so (`agent_exited`, as for `keel runs`), and no event is read.
       if (!storageFailure && !leftLive({ state: projected, lastGenerationExited: ledger.lastGenerationExited(summary.id) })) continue;
       // The process facts fold the same way as from every event (readRunState reads only these types for them).
       const facts = readRunState(summary.id, ledger.processFacts(summary.id));
