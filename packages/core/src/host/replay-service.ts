@@ -17,6 +17,8 @@ import { markerOf, ReplayIndex, type ReplayEventSource } from '../replay/index.j
 import { eventPages } from '../runs/index.js';
 
 const PAGE = 5_000;
+/** Events read per query while indexing: one read of 5,000 held the event loop ~50 ms, past a slice. */
+const INDEX_PAGE = 1_000;
 /** Longest stretch of indexing per event-loop turn: a long run's first open never holds the host's other clients. */
 const SLICE_MS = 8;
 
@@ -166,7 +168,7 @@ export class ReplayService {
       for (const { event, end } of readSliceFrom(importedSliceFile(this.dataDir, bundleId, runId))) yield { event, cursor: end };
       return;
     }
-    for (const page of eventPages(this.ledger, runId, run.index.lastSeq + 1, PAGE)) for (const event of page) yield { event, cursor: event.seq };
+    for (const page of eventPages(this.ledger, runId, run.index.lastSeq + 1, INDEX_PAGE)) for (const event of page) yield { event, cursor: event.seq };
   }
 
   private fresh(source: ReplaySource, events: ReplayEventSource, redacted: Set<number>, readOnly: boolean): Opened {
