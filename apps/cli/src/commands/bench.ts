@@ -24,7 +24,8 @@ const TARGETS = {
   group_vs_sqlite_batch100: { min: 0.5 },
   p99_vs_raw_fdatasync_p99: { max: 1.5 },
   state_at_seq_ms_max: { max: 50 },
-  append_cpu_us_per_event: { max: 15 },
+  /** Issue 16: "cut the per-event CPU (validation, canonical encoding and hashing before any sync; aim for <= 15 µs)". */
+  append_cpu_before_write_us_per_event: { max: 15 },
   checkpoint_turn_vs_plain_git: { max: 1.2 },
   checkpoint_baseline_vs_plain_git: { max: 1.2 },
 } as const;
@@ -90,8 +91,10 @@ function printLedger(result: LedgerSuite): void {
   for (const [name, value] of Object.entries(result.ratios)) {
     process.stdout.write(`  ${name.padEnd(30)} ${String(value).padStart(6)}x   ${name in TARGETS ? verdict(name as keyof typeof TARGETS, value) : 'no target (the raw side is the floor)'}\n`);
   }
-  const appendCpu = result.append_cpu.keel_us_per_event;
-  process.stdout.write(`  ${'append_cpu_us_per_event'.padEnd(30)} ${String(appendCpu).padStart(6)}    ${verdict('append_cpu_us_per_event', appendCpu)} (issue 16; raw floor ${result.append_cpu.raw_us_per_event})\n`);
+  const beforeWrite = result.append_cpu.keel_before_write_us_per_event;
+  process.stdout.write(
+    `  ${'append_cpu_before_write_us_per_event'.padEnd(30)} ${String(beforeWrite).padStart(6)}    ${verdict('append_cpu_before_write_us_per_event', beforeWrite)} (issue 16: check, encode, hash; the whole append ${result.append_cpu.keel_us_per_event} µs, raw writes alone ${result.append_cpu.raw_us_per_event})\n`,
+  );
   process.stdout.write(`  ${'state_at_seq_ms_max'.padEnd(30)} ${String(result.state_at_seq_ms_max).padStart(6)}    ${verdict('state_at_seq_ms_max', result.state_at_seq_ms_max)}\n`);
   process.stdout.write('\nthe same ratios for I2 alone (no checks, encoding or hashing: the most Keel could reach here):\n');
   for (const [name, value] of Object.entries(result.ceiling_ratios)) {
