@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, migrate, migrations, openDatabase, openLedger } from '../src/ledger/index.js';
 import { PROCESS_FACTS_WHERE } from '../src/ledger/migrations.js';
+import { SqliteStore } from '../src/ledger/sqlite-store.js';
+import type { LedgerEvent } from '../src/contract/index.js';
 import { chunk, created, readAll } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
 
@@ -360,6 +362,31 @@ describe('keel.db migrations', () => {
     expect(fs.existsSync(path.join(dataDir, 'ledger.lock.owner'))).toBe(false);
     const { acquireWriterLock } = await import('../src/ledger/lock.js');
     acquireWriterLock(path.join(dataDir, 'ledger.lock'))();
+  });
+});
+
+describe('the runs projection of an agent’s exit', () => {
+  const record = (seq: number, type: string, payload: object) => {
+    const event = { schema_version: 1, run_id: 'run-g', seq, ts: `2030-01-01T00:00:0${seq}.000Z`, type, payload, prev: `p${seq}`, hash: `h${seq}` } as unknown as LedgerEvent;
+    return { event, line: JSON.stringify(event) };
+  };
+  const agentColumns = (db: Database.Database) => db.prepare("SELECT agent_generation, agent_exited FROM runs WHERE id = 'run-g'").get();
+
+  it('an agent start that fills a gap folds the columns again from all the run’s facts, as readRunState folds them in seq order', () => {
+    const db = openDatabase(freshFile());
+    try {
+      const store = new SqliteStore(db);
+      store.insertBatch([record(1, 'run.created', { workspace: '/w', agent: { kind: 'builtin' } }), record(3, 'runtime.exited', { generation: 1, code: 0, signal: null, expected: true })]);
+      expect(agentColumns(db)).toEqual({ agent_generation: 0, agent_exited: 1 });
+      // Seq 2 arrives after seq 3 (a backfilled gap): started then exited, in seq order, is an agent that exited.
+      store.insertBatch([record(2, 'runtime.started', { generation: 1, pid: 1, command: ['agent'], hostPid: 2 })]);
+      expect(agentColumns(db)).toEqual({ agent_generation: 1, agent_exited: 1 });
+      expect(store.lastGenerationExited('run-g')).toBe(true);
+      store.insertBatch([record(4, 'runtime.started', { generation: 2, pid: 3, command: ['agent'], hostPid: 2 })]);
+      expect(store.lastGenerationExited('run-g')).toBe(false);
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -81,6 +81,37 @@ describe('replay procedures', () => {
     expect((await service.events({ runId }, events.length - 1, 5)).rows.map((row) => row.chain)).toEqual(['verified', 'verified']);
   });
 
+  it('a run let go while it is indexed is not indexed a second time when opened again; closing stops a catch-up with a plain error', async () => {
+    const { workstation } = await start();
+    const long = await seedRun(workstation);
+    const appends: Promise<unknown>[] = [];
+    for (let i = 0; i < 2_000; i++) appends.push(workstation.ledger.append(long, { type: 'message.chunk', payload: { turn: 2, text: `chunk ${i} ` } }, { durability: 'stream' }));
+    await Promise.all(appends);
+    const short = await seedRun(workstation);
+    const events = readRunEvents(workstation.ledger, long);
+    let readOfLong = 0;
+    const read = workstation.ledger.read.bind(workstation.ledger);
+    workstation.ledger.read = (runId, options) => {
+      const page = read(runId, options);
+      if (runId === long) readOfLong += page.length;
+      return page;
+    };
+    // Room for one run: opening the short one lets the long one go while it is still being indexed.
+    const service = new ReplayService(workstation.ledger, workstation.dataDir, 1, 0);
+    const first = service.timeline({ runId: long });
+    await service.timeline({ runId: short });
+    const [a, b] = await Promise.all([first, service.timeline({ runId: long })]);
+    expect([a.events, b.events]).toEqual([events.length, events.length]);
+    expect(b.chain.firstBadSeq).toBeNull();
+    expect(readOfLong).toBe(events.length);
+
+    const closing = new ReplayService(workstation.ledger, workstation.dataDir, 2, 0);
+    const pending = closing.timeline({ runId: long });
+    closing.close();
+    await expect(pending).rejects.toMatchObject({ code: 'unavailable', message: 'Replay closed while it was reading the run.' });
+    await expect(closing.timeline({ runId: short })).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
   it('exports a bundle under <data>/bundles/, imports it into another Keel apart from its runs, and replays it with redacted records marked', async () => {
     const { workstation, client } = await start();
     const runId = await seedRun(workstation);

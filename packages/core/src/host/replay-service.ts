@@ -34,6 +34,8 @@ interface Opened {
   readOnly: boolean;
   /** The catch-up under way, if any: calls that come meanwhile wait for it instead of indexing beside it. */
   catchingUp: Promise<void> | null;
+  /** An imported run's slice was read whole (it never grows). */
+  complete: boolean;
 }
 
 const keyOf = (source: ReplaySource) => `${source.bundleId ?? ''}/${source.runId}`;
@@ -67,6 +69,9 @@ function sliceSource(file: string): ReplayEventSource {
  */
 export class ReplayService {
   private readonly open = new Map<string, Opened>();
+  /** Runs being indexed, kept while they are even if `open` let them go: opening one again joins its catch-up. */
+  private readonly indexing = new Map<string, Opened>();
+  private closed = false;
 
   constructor(
     private readonly ledger: Ledger,
@@ -109,19 +114,24 @@ export class ReplayService {
     return { rows, lastSeq: run.index.lastSeq };
   }
 
+  /** Forgets every index; a catch-up under way stops at its next slice and its callers get an error. */
   close(): void {
+    this.closed = true;
     this.open.clear();
+    this.indexing.clear();
   }
 
   /** Drops a run's index read from the ledger (the run was deleted); imported copies stay. */
   forget(runId: string): void {
     this.open.delete(keyOf({ runId }));
+    this.indexing.delete(keyOf({ runId }));
   }
 
   /** The run's index, caught up with what the ledger committed (an imported run's once, whole). */
   private async get(source: ReplaySource): Promise<Opened> {
+    if (this.closed) throw new KeelRpcError('unavailable', 'Replay is closed.');
     const key = keyOf(source);
-    let run = this.open.get(key);
+    let run = this.open.get(key) ?? this.indexing.get(key);
     // A run gone from the ledger (its files deleted) is not served from what was indexed before.
     if (run && !source.bundleId && !this.ledger.run(source.runId)) {
       this.open.delete(key);
@@ -138,27 +148,46 @@ export class ReplayService {
     return run;
   }
 
-  /** One catch-up at a time per run; a call that finds one under way waits for it, then catches up the rest. */
+  /**
+   * One catch-up at a time per run; a call that finds one under way waits for it, then catches up
+   * the rest. An imported run's index that failed part way is dropped (the next call reads the
+   * slice again); a ledger run's resumes where it stopped.
+   */
   private async catchUp(run: Opened): Promise<void> {
-    while (run.catchingUp) await run.catchingUp;
-    if (run.source.bundleId && run.index.length > 0) return;
+    while (run.catchingUp) await run.catchingUp.catch(() => {});
+    if (run.complete) return;
+    const key = keyOf(run.source);
+    this.indexing.set(key, run);
     run.catchingUp = this.index(run).finally(() => {
       run.catchingUp = null;
+      if (this.indexing.get(key) === run) this.indexing.delete(key);
     });
-    await run.catchingUp;
+    try {
+      await run.catchingUp;
+    } catch (error) {
+      if (run.source.bundleId && this.open.get(key) === run) this.open.delete(key);
+      throw error;
+    }
   }
 
-  /** Adds the run's events past its index, yielding the event loop every `sliceMs`. */
+  /** Adds the run's events past its index, yielding the event loop every `sliceMs`; stops when the service closes or the run is deleted. */
   private async index(run: Opened): Promise<void> {
+    const stillWanted = () => {
+      if (this.closed) throw new KeelRpcError('unavailable', 'Replay closed while it was reading the run.');
+      if (!run.source.bundleId && !this.ledger.run(run.source.runId)) throw new KeelRpcError('not_found', `Run ${run.source.runId} was deleted.`);
+    };
+    stillWanted();
     let sliceEnds = performance.now() + this.sliceMs;
     let count = 0;
     for (const { event, cursor } of this.unindexed(run)) {
       this.add(run, event, cursor);
       if (++count % 64 === 0 && performance.now() >= sliceEnds) {
         await nextTurn();
+        stillWanted();
         sliceEnds = performance.now() + this.sliceMs;
       }
     }
+    if (run.source.bundleId) run.complete = true;
   }
 
   /** The run's events past its index (the ledger's committed ones, or an imported slice whole), each with where its source resumes after it. */
@@ -182,6 +211,7 @@ export class ReplayService {
       redacted,
       readOnly,
       catchingUp: null,
+      complete: false,
     };
   }
 

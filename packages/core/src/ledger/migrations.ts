@@ -230,23 +230,31 @@ function backfillUsage(db: Database): void {
   }
 }
 
-/** Folds every run's runtime.started/exited records (seq order) into its agent exit columns; a record that is not JSON is passed over (verify reports it). */
+/** Folds every run's runtime.started/exited records into its agent exit columns (migration 11). */
 function backfillAgentExit(db: Database): void {
+  const write = db.prepare('UPDATE runs SET agent_generation = @agent_generation, agent_exited = @agent_exited WHERE id = @id');
+  for (const id of db.prepare('SELECT id FROM runs').pluck().all() as string[]) write.run({ id, ...agentExitOf(db, id) });
+}
+
+/**
+ * A run's agent exit columns folded (foldAgentExit) from all its runtime.started/exited records
+ * in seq order, read through the process facts' index; a record that is not JSON is passed over
+ * (verify reports it).
+ */
+export function agentExitOf(db: Database, runId: string): { agent_generation: number; agent_exited: number } {
+  const state = { agent_generation: 0, agent_exited: 1 };
   const facts = db
     .prepare(`SELECT type, record FROM events INDEXED BY events_process_facts WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type IN ('runtime.started', 'runtime.exited') ORDER BY seq`)
-    .raw();
-  const write = db.prepare('UPDATE runs SET agent_generation = ?, agent_exited = ? WHERE id = ?');
-  for (const runId of db.prepare('SELECT id FROM runs').pluck().all() as string[]) {
-    const state = { agent_generation: 0, agent_exited: 1 };
-    for (const [type, record] of facts.all(runId) as Array<[string, unknown]>) {
-      let payload: unknown;
-      try {
-        payload = (JSON.parse(String(record)) as { payload?: unknown } | null)?.payload;
-      } catch {
-        continue;
-      }
-      foldAgentExit(state, { type, payload } as Pick<LedgerEvent, 'type' | 'payload'>);
+    .raw()
+    .all(runId) as Array<[string, unknown]>;
+  for (const [type, record] of facts) {
+    let payload: unknown;
+    try {
+      payload = (JSON.parse(String(record)) as { payload?: unknown } | null)?.payload;
+    } catch {
+      continue;
     }
-    write.run(state.agent_generation, state.agent_exited, runId);
+    foldAgentExit(state, { type, payload } as Pick<LedgerEvent, 'type' | 'payload'>);
   }
+  return state;
 }

@@ -31,6 +31,8 @@ export interface RunProjection {
 export const PROJECTED_COLUMNS = ['state', 'created', 'updated', 'last_seq', 'last_hash', 'workspace', 'agent', 'title', 'stop_reason', 'usage', 'agent_generation', 'agent_exited'] as const;
 /** Projected since keel.db schema 11 (older rows do not have them). */
 export const AGENT_EXIT_COLUMNS: ReadonlySet<string> = new Set(['agent_generation', 'agent_exited']);
+/** The events foldAgentExit reads. */
+export const AGENT_EXIT_TYPES: ReadonlySet<string> = new Set(['runtime.started', 'runtime.exited']);
 
 /**
  * Whether the run's newest agent is known to have exited, folded as readRunState folds it
@@ -89,7 +91,8 @@ export function foldProjection(base: RunProjection | null, event: LedgerEvent, i
     if (typeof payload.title === 'string') next.title = payload.title;
   }
   next.usage = foldUsageColumn(next.usage, event, isNewToolCall);
-  foldAgentExit(next, event);
+  // In seq order only: a start or exit filling a gap is folded again with all the run's facts (the store does).
+  if (event.seq > next.last_seq) foldAgentExit(next, event);
   if (event.seq > next.last_seq) {
     // The run list orders by activity: Keel stopping an idle agent on purpose (at shutdown, on
     // idle stop) is not activity, so a server restart does not reorder the list or reset its times.

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
 import { hashAndLine } from './hash-chain.js';
-import { PROCESS_FACTS_WHERE } from './migrations.js';
-import { foldProjection, PROJECTED_COLUMNS, type RunProjection } from './projection.js';
+import { agentExitOf, PROCESS_FACTS_WHERE } from './migrations.js';
+import { AGENT_EXIT_TYPES, foldProjection, PROJECTED_COLUMNS, type RunProjection } from './projection.js';
 import { byCreated, summaryOf, type RunRow } from './run-summary.js';
 import type { ToolCallSeen } from './usage-projection.js';
 import type { VerifiedMarker } from './verified-marker.js';
@@ -76,12 +76,16 @@ export class SqliteStore {
       // Each touched run's projection: its stored row with this batch's new events folded in
       // (the same fold verify checks the table against).
       const projections = new Map<string, RunProjection>();
+      // Runs where an agent's start or exit filled a gap: their agent columns are folded again from all their facts below.
+      const refoldAgent = new Set<string>();
       for (const { event, line } of records) {
         const inserted = this.insertEvent.run(event.run_id, event.seq, event.ts, event.type, event.generation ?? null, event.hash, line);
         if (inserted.changes === 0) continue;
         const base = projections.get(event.run_id) ?? (selectProjection().get(event.run_id) as RunProjection | undefined) ?? null;
+        if (base && event.seq <= base.last_seq && AGENT_EXIT_TYPES.has(event.type)) refoldAgent.add(event.run_id);
         projections.set(event.run_id, foldProjection(base, event, isNewToolCall));
       }
+      for (const runId of refoldAgent) Object.assign(projections.get(runId)!, agentExitOf(db, runId));
       for (const [id, projection] of projections) writeProjection().run({ id, ...projection });
       this.writeMarkers(markers);
     });
@@ -215,11 +219,25 @@ export class SqliteStore {
     return (this.statement('SELECT agent_exited FROM runs WHERE id = ?').pluck().get(runId) ?? 1) === 1;
   }
 
-  /** The broken-file names a run's `ledger.repaired` events in SQLite give. */
+  /**
+   * The broken-file names a run's `ledger.repaired` events in SQLite give, through their partial
+   * index (migration 10; without INDEXED BY SQLite walks every row of the run). A record that does
+   * not parse names nothing: the caller then reads the log for it.
+   */
   repairedBrokenFiles(runId: string): Set<string> {
-    // `type = 'ledger.repaired'` as the partial index events_repairs says it (migration 10).
-    const records = this.statement("SELECT record FROM events WHERE run_id = ? AND type = 'ledger.repaired'").pluck().all(runId) as string[];
-    return new Set(records.map((record) => String((JSON.parse(record) as { payload?: { brokenFile?: unknown } }).payload?.brokenFile)));
+    const records = this.statement("SELECT record FROM events INDEXED BY events_repairs WHERE run_id = ? AND type = 'ledger.repaired'")
+      .pluck()
+      .all(runId) as string[];
+    const names = new Set<string>();
+    for (const record of records) {
+      try {
+        const name = (JSON.parse(record) as { payload?: { brokenFile?: unknown } } | null)?.payload?.brokenFile;
+        if (typeof name === 'string') names.add(name);
+      } catch {
+        // not JSON: verify reports the row
+      }
+    }
+    return names;
   }
 
   /** Every run's summary, ordered by creation, with its projected head hash (last_hash): one read of the table. */

@@ -20,7 +20,7 @@ const RESTORE_JOURNAL = 'restore-journal.json';
  * (projected active, idle with an agent whose exit is not recorded, or with a storage failure
  * left beside it) or an interrupted checkpoint restore to resume. Errs towards true: the
  * caller then opens the runs as a host does. `lastGenerationExited` answers from the run's
- * process facts.
+ * runs row (`agent_exited`, projected from its process facts).
  */
 export function reconcileMayAct(dataDir: string, runs: readonly RunSummary[], lastGenerationExited: (runId: string) => boolean): boolean {
   const runsDir = path.join(dataDir, 'runs');
