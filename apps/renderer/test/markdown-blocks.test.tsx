@@ -155,4 +155,35 @@ describe('a streamed message', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a growing message mounted again (or its text replaced) while it streams stays plain text, not parsed whole; quiet, it is markdown', () => {
+    vi.useFakeTimers();
+    try {
+      const line = (i: number) => `Streamed **line** ${i}.\n`;
+      let text = '';
+      for (let i = 0; text.length < Math.max(LIVE_PLAIN_FROM, BLOCKS_FROM) + 100; i++) text += line(i);
+      const first = render(<Markdown stateKey="remounted" text={text} />);
+      text += line(9_998);
+      first.rerender(<Markdown stateKey="remounted" text={text} />);
+      expect(first.container.querySelector('[data-growing]')).not.toBeNull();
+      first.unmount();
+      // The virtualizer mounts the row again a moment later, with a little more text.
+      act(() => vi.advanceTimersByTime(500));
+      text += line(9_999);
+      const again = render(<Markdown stateKey="remounted" text={text} />);
+      expect(again.container.querySelector('[data-growing]')).not.toBeNull();
+      expect(again.container.querySelectorAll('strong').length).toBe(0);
+      // A copy that is not an append of the shown text (a refetched window) while it streams: still plain.
+      again.rerender(<Markdown stateKey="remounted" text={`${text.slice(0, -4)}xy.\n`} />);
+      expect(again.container.querySelector('[data-growing]')).not.toBeNull();
+      act(() => vi.advanceTimersByTime(GROWING_QUIET_MS + 10));
+      expect(again.container.querySelector('[data-growing]')).toBeNull();
+      expect(again.container.querySelectorAll('strong').length).toBeGreaterThan(0);
+      // Another message never seen growing opens as markdown at once.
+      const other = render(<Markdown stateKey="never-grew" text={text} />);
+      expect(other.container.querySelector('[data-growing]')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

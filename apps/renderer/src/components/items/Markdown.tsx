@@ -90,23 +90,45 @@ const GrowingBlock = memo(function GrowingBlock({ text }: { text: string }) {
 });
 
 /**
- * True while `text` keeps being appended to (a streamed message): it grew less than
- * GROWING_QUIET_MS ago. Turns false (re-rendering) once it has been quiet that long.
+ * When each message last grew (by its stateKey), across mounts: a row mounted again while its
+ * text streams (the virtualizer, a refetched window's copy of the item) is still growing on its
+ * first render, instead of parsing its long last block whole (a ~200 ms task). A few are kept.
  */
-function useGrowing(text: string): boolean {
+const lastGrowth = new Map<string, number>();
+const GROWTH_KEPT = 32;
+
+function noteGrowth(key: string, at: number): void {
+  lastGrowth.delete(key);
+  lastGrowth.set(key, at);
+  if (lastGrowth.size > GROWTH_KEPT) lastGrowth.delete(lastGrowth.keys().next().value!);
+}
+
+/**
+ * True while `text` keeps being appended to (a streamed message): it grew less than
+ * GROWING_QUIET_MS ago, in this mount or an earlier one of the same message (`key`). Turns
+ * false (re-rendering) once it has been quiet that long.
+ */
+function useGrowing(text: string, key: string): boolean {
   const last = useRef<{ text: string; grewAt: number | null } | null>(null);
   const [, setQuiet] = useState(0);
   const before = last.current;
   const now = Date.now();
-  const grew = before !== null && text !== before.text && text.startsWith(before.text);
-  if (before === null || text !== before.text) last.current = { text, grewAt: grew ? now : null };
+  if (before === null || text !== before.text) {
+    const appended = before !== null && text.startsWith(before.text);
+    const recent = lastGrowth.get(key);
+    const recentlyGrew = recent !== undefined && now - recent < GROWING_QUIET_MS;
+    // A first render, or a text that was replaced rather than appended to, keeps the growth seen recently.
+    const grewAt = appended ? now : recentlyGrew ? (before === null ? recent : now) : null;
+    if (appended) noteGrowth(key, now);
+    last.current = { text, grewAt };
+  }
   const grewAt = last.current!.grewAt;
   const growing = grewAt !== null && now - grewAt < GROWING_QUIET_MS;
   useEffect(() => {
     if (!growing) return;
-    const timer = setTimeout(() => setQuiet((n) => n + 1), GROWING_QUIET_MS);
+    const timer = setTimeout(() => setQuiet((n) => n + 1), GROWING_QUIET_MS - (Date.now() - grewAt!));
     return () => clearTimeout(timer);
-  }, [text, growing]);
+  }, [text, growing, grewAt]);
   return growing;
 }
 
@@ -114,7 +136,7 @@ export const Markdown = memo(function Markdown({ text, stateKey, blocksFrom = BL
   // While chunks stream in, re-render at React's pace rather than on every snapshot.
   const shown = useDeferredValue(text);
   const [all, setAll] = useExpanded(`${stateKey}:all`);
-  const growing = useGrowing(shown);
+  const growing = useGrowing(shown, stateKey);
   // While the text is appended to, only its last block is split again (markdown-blocks.ts); a
   // long last block shown as plain text while it grows is split again at most every RELEX_MS.
   const split = useRef<(SplitText & { at: number }) | null>(null);
