@@ -130,12 +130,18 @@ describe('a streamed message', () => {
     expect(appendBlocks(split, other)).toEqual(markdownBlocks(other));
   });
 
+  /** One streamed paragraph line, and a paragraph of them just long enough to be split and shown plain while it grows. */
+  const line = (i: number) => `Streamed **line** ${i}.\n`;
+  const longParagraph = () => {
+    let text = '';
+    for (let i = 0; text.length < Math.max(LIVE_PLAIN_FROM, BLOCKS_FROM) + 100; i++) text += line(i);
+    return text;
+  };
+
   it('a long last block shows as plain text while it grows, and as markdown once it stops', () => {
     vi.useFakeTimers();
     try {
-      const line = (i: number) => `Streamed **line** ${i}.\n`;
-      let text = '';
-      for (let i = 0; text.length < Math.max(LIVE_PLAIN_FROM, BLOCKS_FROM) + 100; i++) text += line(i);
+      let text = longParagraph();
       const head = `# Answer\n\nFirst paragraph.\n\n`;
       const view = render(<Markdown stateKey="s" text={head + text} />);
       // Opened whole: markdown.
@@ -159,9 +165,7 @@ describe('a streamed message', () => {
   it('a growing message mounted again (or its text replaced) while it streams stays plain text, not parsed whole; quiet, it is markdown', () => {
     vi.useFakeTimers();
     try {
-      const line = (i: number) => `Streamed **line** ${i}.\n`;
-      let text = '';
-      for (let i = 0; text.length < Math.max(LIVE_PLAIN_FROM, BLOCKS_FROM) + 100; i++) text += line(i);
+      let text = longParagraph();
       const first = render(<Markdown stateKey="remounted" text={text} />);
       text += line(9_998);
       first.rerender(<Markdown stateKey="remounted" text={text} />);

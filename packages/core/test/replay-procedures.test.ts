@@ -28,6 +28,13 @@ async function seedRun(workstation: Workstation): Promise<string> {
   return runId;
 }
 
+/** Appends `count` streamed chunks to a run (a long run for the replay index to work through). */
+async function appendChunks(workstation: Workstation, runId: string, count: number): Promise<void> {
+  const appends: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) appends.push(workstation.ledger.append(runId, { type: 'message.chunk', payload: { turn: 2, text: `chunk ${i} ` } }, { durability: 'stream' }));
+  await Promise.all(appends);
+}
+
 describe('replay procedures', () => {
   it('gives the state at every seq, pages of records with their chain status, and turn markers; a live run is caught up on each call', async () => {
     const { workstation, client } = await start();
@@ -61,9 +68,7 @@ describe('replay procedures', () => {
   it('indexes a long run in slices: the host answers other work meanwhile, and calls that come during it wait for the same index', async () => {
     const { workstation } = await start();
     const runId = await seedRun(workstation);
-    const appends: Promise<unknown>[] = [];
-    for (let i = 0; i < 3_000; i++) appends.push(workstation.ledger.append(runId, { type: 'message.chunk', payload: { turn: 2, text: `chunk ${i} ` } }, { durability: 'stream' }));
-    await Promise.all(appends);
+    await appendChunks(workstation, runId, 3_000);
     const events = readRunEvents(workstation.ledger, runId);
     // A slice of 0 ms yields every 64 events: the order below does not depend on the machine's speed.
     const service = new ReplayService(workstation.ledger, workstation.dataDir, 2, 0);
@@ -84,9 +89,7 @@ describe('replay procedures', () => {
   it('a run let go while it is indexed is not indexed a second time when opened again; closing stops a catch-up with a plain error', async () => {
     const { workstation } = await start();
     const long = await seedRun(workstation);
-    const appends: Promise<unknown>[] = [];
-    for (let i = 0; i < 2_000; i++) appends.push(workstation.ledger.append(long, { type: 'message.chunk', payload: { turn: 2, text: `chunk ${i} ` } }, { durability: 'stream' }));
-    await Promise.all(appends);
+    await appendChunks(workstation, long, 2_000);
     const short = await seedRun(workstation);
     const events = readRunEvents(workstation.ledger, long);
     let readOfLong = 0;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EventBody, type AppendInput } from '../contract/index.js';
-import { openLedger, type Ledger } from '../ledger/index.js';
+import { foldAgentExit, openLedger, type Ledger } from '../ledger/index.js';
 import { syntheticRun } from '../replay/index.js';
 import { loadViewSnapshot, RunManager } from '../runs/index.js';
 import { openWorkstation } from './workstation.js';
@@ -37,20 +37,19 @@ const WINDOW = 2_000;
 function* acceptedBodies(count: number, seed: number): Generator<AppendInput> {
   let emitted = 0;
   let generation = 1;
-  // The agent generation started last, and whether its exit is recorded yet.
-  let started = 0;
-  let exited = true;
+  // The newest agent and whether its exit is recorded, by the runs projection's own rule.
+  const agent = { agent_generation: 0, agent_exited: 1 };
   for (const event of syntheticRun(Number.MAX_SAFE_INTEGER, { seed })) {
     if (emitted >= count - 2) break;
     const body = { type: event.type, payload: event.payload };
     if (!EventBody.safeParse(body).success) continue;
     generation = event.generation ?? generation;
-    if (body.type === 'runtime.started') [started, exited] = [(body.payload as { generation: number }).generation, false];
-    if (body.type === 'runtime.exited' && (body.payload as { generation: number }).generation === started) exited = true;
+    foldAgentExit(agent, body);
     emitted += 1;
     yield { ...body, ...(event.generation === undefined ? {} : { generation: event.generation }) } as AppendInput;
   }
-  if (!exited) yield { type: 'runtime.exited', payload: { generation: started, code: 0, signal: null, expected: true }, generation: started } as AppendInput;
+  const started = agent.agent_generation;
+  if (!agent.agent_exited) yield { type: 'runtime.exited', payload: { generation: started, code: 0, signal: null, expected: true }, generation: started } as AppendInput;
   yield { type: 'run.state', payload: { state: 'idle', stopReason: 'end_turn' }, generation } as AppendInput;
 }
 

@@ -11,6 +11,7 @@ export { canonicalJson } from '../contract/canonical-json.js';
 export { genesisHash, hashOf, seal } from './hash-chain.js';
 export { openDatabase } from './database.js';
 export { migrations, migrate, LATEST_SCHEMA_VERSION } from './migrations.js';
+export { foldAgentExit } from './projection.js';
 export { ledgerPaths } from './paths.js';
 export { nativeBindingOption } from './native-binding.js';
 export { EXPORT_SCHEMA_VERSION, MAX_IMPORT_BYTES, type ExportTrailer } from './export-format.js';

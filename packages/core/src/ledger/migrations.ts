@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { LedgerEvent } from '../contract/schemas/ledger.js';
-import { foldAgentExit } from './projection.js';
+import { AGENT_EXIT_TYPES, foldAgentExit } from './projection.js';
 import { foldUsageColumn, USAGE_EVENT_TYPES, type ToolCallSeen } from './usage-projection.js';
 
 /** A numbered, forward-only schema change. `PRAGMA user_version` holds the last applied number. */
@@ -232,29 +232,32 @@ function backfillUsage(db: Database): void {
 
 /** Folds every run's runtime.started/exited records into its agent exit columns (migration 11). */
 function backfillAgentExit(db: Database): void {
+  const agentExitOf = agentExitReader(db);
   const write = db.prepare('UPDATE runs SET agent_generation = @agent_generation, agent_exited = @agent_exited WHERE id = @id');
-  for (const id of db.prepare('SELECT id FROM runs').pluck().all() as string[]) write.run({ id, ...agentExitOf(db, id) });
+  for (const id of db.prepare('SELECT id FROM runs').pluck().all() as string[]) write.run({ id, ...agentExitOf(id) });
 }
 
 /**
  * A run's agent exit columns folded (foldAgentExit) from all its runtime.started/exited records
- * in seq order, read through the process facts' index; a record that is not JSON is passed over
- * (verify reports it).
+ * in seq order, read through the process facts' index (the statement prepared once per reader);
+ * a record that is not JSON is passed over (verify reports it).
  */
-export function agentExitOf(db: Database, runId: string): { agent_generation: number; agent_exited: number } {
-  const state = { agent_generation: 0, agent_exited: 1 };
+export function agentExitReader(db: Database): (runId: string) => { agent_generation: number; agent_exited: number } {
+  const types = [...AGENT_EXIT_TYPES].map((type) => `'${type}'`).join(', ');
   const facts = db
-    .prepare(`SELECT type, record FROM events INDEXED BY events_process_facts WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type IN ('runtime.started', 'runtime.exited') ORDER BY seq`)
-    .raw()
-    .all(runId) as Array<[string, unknown]>;
-  for (const [type, record] of facts) {
-    let payload: unknown;
-    try {
-      payload = (JSON.parse(String(record)) as { payload?: unknown } | null)?.payload;
-    } catch {
-      continue;
+    .prepare(`SELECT type, record FROM events INDEXED BY events_process_facts WHERE run_id = ? AND ${PROCESS_FACTS_WHERE} AND type IN (${types}) ORDER BY seq`)
+    .raw();
+  return (runId) => {
+    const state = { agent_generation: 0, agent_exited: 1 };
+    for (const [type, record] of facts.all(runId) as Array<[string, unknown]>) {
+      let payload: unknown;
+      try {
+        payload = (JSON.parse(String(record)) as { payload?: unknown } | null)?.payload;
+      } catch {
+        continue;
+      }
+      foldAgentExit(state, { type, payload } as Pick<LedgerEvent, 'type' | 'payload'>);
     }
-    foldAgentExit(state, { type, payload } as Pick<LedgerEvent, 'type' | 'payload'>);
-  }
-  return state;
+    return state;
+  };
 }

@@ -91,9 +91,9 @@ export function foldProjection(base: RunProjection | null, event: LedgerEvent, i
     if (typeof payload.title === 'string') next.title = payload.title;
   }
   next.usage = foldUsageColumn(next.usage, event, isNewToolCall);
-  // In seq order only: a start or exit filling a gap is folded again with all the run's facts (the store does).
-  if (event.seq > next.last_seq) foldAgentExit(next, event);
   if (event.seq > next.last_seq) {
+    // In seq order only: a start or exit filling a gap is folded again with all the run's facts (the store does).
+    foldAgentExit(next, event);
     // The run list orders by activity: Keel stopping an idle agent on purpose (at shutdown, on
     // idle stop) is not activity, so a server restart does not reorder the list or reset its times.
     if (!isQuietStop(event)) next.updated = event.ts;

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { LedgerEvent, RunSummary } from '../contract/schemas/ledger.js';
 import { hashAndLine } from './hash-chain.js';
-import { agentExitOf, PROCESS_FACTS_WHERE } from './migrations.js';
+import { agentExitReader, PROCESS_FACTS_WHERE } from './migrations.js';
 import { AGENT_EXIT_TYPES, foldProjection, PROJECTED_COLUMNS, type RunProjection } from './projection.js';
 import { byCreated, summaryOf, type RunRow } from './run-summary.js';
 import type { ToolCallSeen } from './usage-projection.js';
@@ -85,7 +85,10 @@ export class SqliteStore {
         if (base && event.seq <= base.last_seq && AGENT_EXIT_TYPES.has(event.type)) refoldAgent.add(event.run_id);
         projections.set(event.run_id, foldProjection(base, event, isNewToolCall));
       }
-      for (const runId of refoldAgent) Object.assign(projections.get(runId)!, agentExitOf(db, runId));
+      if (refoldAgent.size > 0) {
+        const agentExitOf = agentExitReader(db);
+        for (const runId of refoldAgent) Object.assign(projections.get(runId)!, agentExitOf(runId));
+      }
       for (const [id, projection] of projections) writeProjection().run({ id, ...projection });
       this.writeMarkers(markers);
     });

@@ -114,9 +114,9 @@ export class RunViews {
     void this.queueRestFold(runId);
   }
 
-  /** Whether a run at `lastSeq` is restFoldEvery events or more past its newest view snapshot. */
-  private behind(runId: string, lastSeq: number): boolean {
-    return lastSeq - Math.max(0, ...this.ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)) >= this.restFoldEvery;
+  /** Whether a run at `lastSeq` is restFoldEvery events or more past its newest view snapshot (read unless given). */
+  private behind(runId: string, lastSeq: number, newest = Math.max(0, ...this.ledger.snapshots.seqs(runId, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION))): boolean {
+    return lastSeq - newest >= this.restFoldEvery;
   }
 
   /**
@@ -164,7 +164,7 @@ export class RunViews {
     const newest = this.ledger.snapshots.newestSeqs(RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION);
     const behind = this.ledger
       .runs()
-      .filter((run) => (!only || only.has(run.id)) && !run.quarantined && !this.isDeleted(run.id) && run.lastSeq - (newest.get(run.id) ?? 0) >= this.restFoldEvery)
+      .filter((run) => (!only || only.has(run.id)) && !run.quarantined && !this.isDeleted(run.id) && this.behind(run.id, run.lastSeq, newest.get(run.id) ?? 0))
       .sort((a, b) => (a.updated < b.updated ? 1 : a.updated > b.updated ? -1 : 0));
     const stored = await Promise.all(behind.map((run) => this.queueRestFold(run.id)));
     return stored.filter(Boolean).length;
