@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventBody, type AppendInput } from '../src/contract/index.js';
-import { openLedger, packSnapshot, unpackSnapshot } from '../src/ledger/index.js';
+import { openLedger, packSnapshot, packSnapshotText, unpackSnapshot } from '../src/ledger/index.js';
 import { fold, RUN_VIEW_FOLD_VERSION, syntheticRun } from '../src/replay/index.js';
 import { encodeView, loadViewSnapshot, RUN_VIEW_FOLD, RunViews, saveViewSnapshot } from '../src/runs/index.js';
 import { readAll } from './fixtures/ledger-kit.js';
@@ -60,6 +60,36 @@ describe('packed fold snapshots', () => {
     expect(packed.length).toBeLessThan(text.length / 4);
     expect(await unpackSnapshot(packed)).toBe(text);
     expect(await unpackSnapshot(Buffer.from('{"plain":true}'))).toBe('{"plain":true}');
+  });
+
+  it('text packed as it comes in pieces reads back as the joined text; under the threshold it stays plain text', async () => {
+    const pieces = Array.from({ length: 300 }, (_, i) => `${i === 0 ? '' : '\n'}[{"kind":"message","text":"piece ${i} — ünïcödé ✓ ${'x'.repeat(i % 50)}"}]`);
+    const text = pieces.join('');
+    async function* slowly() {
+      for (const piece of pieces) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield piece;
+      }
+    }
+    const packed = await packSnapshotText(slowly(), 1024);
+    expect(Buffer.isBuffer(packed)).toBe(true);
+    expect((packed as Buffer)[0]).toBe(0);
+    expect(await unpackSnapshot(packed as Buffer)).toBe(text);
+    // The same format as packing the whole text at once: either reader reads either.
+    expect(await unpackSnapshot(await packSnapshot(text))).toBe(text);
+    // Below the threshold (counted in UTF-8 bytes): the text itself.
+    expect(await packSnapshotText(pieces, Buffer.byteLength(text) + 1)).toBe(text);
+    expect(await packSnapshotText([], 1)).toBe('');
+    // Threshold 0 packs even one small piece.
+    expect(await unpackSnapshot((await packSnapshotText(['{}'], 0)) as Buffer)).toBe('{}');
+  });
+
+  it('a failing source of pieces fails the pack with its error (nothing half-packed is returned)', async () => {
+    async function* failing() {
+      yield 'x'.repeat(4096);
+      throw new Error('the view went away');
+    }
+    await expect(packSnapshotText(failing(), 1024)).rejects.toThrow('the view went away');
   });
 
   it('a saved run view is stored packed and loads as exactly the fold of every event; nearest() still gives its text', async () => {

@@ -28,7 +28,7 @@ const FOLD_SOURCES = [
 ];
 
 /** Recorded with the version it belongs to: [version, sha256 of the sources]. */
-const RECORDED: [number, string] = [4, '0b9254db5d0e8f47ee7f5ba51a3d7c0f93025e18178630ab3a41111b18a196c2'];
+const RECORDED: [number, string] = [4, '7a769be29a9e3b339046e99531fe87b98864897c57d2357b131fa8086a7597ee'];
 
 /** The run state fold and its snapshot encoding (stored run states, runs/run-state-store.ts). */
 const RUN_STATE_SOURCES = ['replay/run-state.ts', 'replay/run-state-snapshot.ts', 'replay/decode.ts', 'contract/schemas/ledger.ts'];

@@ -1,5 +1,5 @@
 export { Ledger, openLedger } from './ledger.js';
-export { FoldSnapshots, SNAPSHOTS_KEPT, packSnapshot, unpackSnapshot, unpackSnapshotBytes, type StoredFoldSnapshot, type StoredFoldBytes } from './fold-snapshots.js';
+export { FoldSnapshots, SNAPSHOTS_KEPT, packSnapshot, packSnapshotText, unpackSnapshot, unpackSnapshotBytes, type StoredFoldSnapshot, type StoredFoldBytes } from './fold-snapshots.js';
 export type { OpenLedgerOptions, AppendOptions, SkimmedEvent } from './ledger-options.js';
 export { MAX_RECORD_BYTES } from './append-record.js';
 export { DEFAULT_STREAM_WINDOW_MS } from './group-commit.js';

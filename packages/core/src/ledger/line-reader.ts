@@ -11,8 +11,19 @@ export interface Line {
 
 const CHUNK = 1 << 20;
 
-/** Reads a file as newline-separated lines from `from`, in bounded memory, with exact offsets. */
-export function* readLines(file: string, from = 0): Generator<Line> {
+/**
+ * Reads a file as newline-separated lines from `from`, in bounded memory, with exact offsets.
+ * Each line's bytes stay valid for good: every chunk read is a fresh copy. With `reuse`, one
+ * buffer is read into again and again, and a line's bytes are valid only until the next line is
+ * asked for: for a scan that looks at each line and moves on (the ledger check reads every log
+ * whole; a fresh 1 MiB copy per chunk left ~60 MB of garbage outside V8's heap between
+ * collections, and kept the heap collecting in full every ~0.3 s).
+ */
+export function* readLines(file: string, from = 0, options: { reuse?: boolean } = {}): Generator<Line> {
+  if (options.reuse) {
+    yield* readLinesReusing(file, from);
+    return;
+  }
   const fd = fs.openSync(file, 'r');
   try {
     // Sized to what is there (at most CHUNK): open reads the short tails of thousands of logs.
@@ -39,6 +50,46 @@ export function* readLines(file: string, from = 0): Generator<Line> {
       data = Buffer.alloc(0);
     }
     if (carry.length > 0) yield { start: carryStart, end: carryStart + carry.length, bytes: carry, terminated: false };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `readLines` into one buffer: a line's bytes are valid until the next line is asked for. */
+function* readLinesReusing(file: string, from: number): Generator<Line> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= from) return;
+    let buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - from));
+    let position = from;
+    // buffer[0, carried) holds the start of a line not yet ended, which begins at byte `carryStart` of the file.
+    let carried = 0;
+    let carryStart = from;
+    for (;;) {
+      if (carried === buffer.length) {
+        // One line longer than the buffer: grow it to hold the line whole.
+        const grown = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(grown, 0, 0, carried);
+        buffer = grown;
+      }
+      const read = fs.readSync(fd, buffer, carried, buffer.length - carried, position);
+      if (read === 0) break;
+      position += read;
+      const filled = carried + read;
+      const data = buffer.subarray(0, filled);
+      let lineStart = 0;
+      for (;;) {
+        const newline = data.indexOf(10, lineStart);
+        if (newline === -1) break;
+        yield { start: carryStart + lineStart, end: carryStart + newline + 1, bytes: data.subarray(lineStart, newline), terminated: true };
+        lineStart = newline + 1;
+      }
+      carryStart += lineStart;
+      carried = filled - lineStart;
+      buffer.copy(buffer, 0, lineStart, filled);
+    }
+    if (carried > 0) yield { start: carryStart, end: carryStart + carried, bytes: buffer.subarray(0, carried), terminated: false };
   } finally {
     fs.closeSync(fd);
   }

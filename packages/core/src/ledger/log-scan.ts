@@ -35,7 +35,8 @@ export interface ScanStart {
 /**
  * Validates a run log from the start (or from `from`, trusting the prefix before it) and
  * reports its valid prefix and the first damage. `onRecord` sees every valid record it reads,
- * in order (for backfill and verification). Offsets are absolute either way.
+ * in order (for backfill and verification); its `line` is valid only during the call (the
+ * scan reads into one buffer). Offsets are absolute either way.
  */
 export function scanLog(
   file: string,
@@ -71,7 +72,7 @@ export function* scanLogSteps(
   let totalBytes = validBytes;
   let damage: Damage | null = null;
   let lines = 0;
-  for (const line of readLines(file, validBytes)) {
+  for (const line of readLines(file, validBytes, { reuse: true })) {
     if (++lines % LINES_PER_STEP === 0) yield;
     if (seq > untilSeq) break;
     totalBytes = line.end;

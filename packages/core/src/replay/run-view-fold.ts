@@ -20,7 +20,7 @@ import {
 import { approvalStatusAfter } from './run-state.js';
 import { Slots, type SlotsBase } from './slots.js';
 import { usageReported, usageToolCall, usageTurnEnded, usageTurnStarted } from './usage.js';
-import { commandItem, emptyHead, keyOf, textItem, toolItem, withDiff, type CommandItem, type Head, type KeyedKind, type TextKind, type ToolItem } from './view-items.js';
+import { appended, commandItem, emptyHead, flatten, keyOf, textItem, toolItem, withDiff, type CommandItem, type Head, type KeyedKind, type TextKind, type ToolItem } from './view-items.js';
 
 type IgnoreReason = Exclude<keyof IgnoredEvents, 'unknownTypes'>;
 type ApprovalItem = ItemOfKind<'approval'>;
@@ -163,7 +163,7 @@ export class RunViewFold {
         head.currentTurn = turn;
         head.turnOpen = true;
         head.usage = usageTurnStarted(head.usage, ts);
-        this.items.push({ kind: 'prompt', seq, ts, turn, text, ik });
+        this.add({ kind: 'prompt', seq, ts, turn, text, ik });
         return;
       }
       case 'message.chunk':
@@ -191,20 +191,20 @@ export class RunViewFold {
         const { turn, stopReason } = body.payload;
         head.turnOpen = false;
         head.usage = usageTurnEnded(head.usage, ts);
-        this.items.push({ kind: 'turn_end', seq, ts, turn, stopReason });
+        this.add({ kind: 'turn_end', seq, ts, turn, stopReason });
         return;
       }
       case 'ledger.repaired':
-        this.items.push({ kind: 'repair', seq, ts, ...body.payload });
+        this.add({ kind: 'repair', seq, ts, ...body.payload });
         return;
       case 'note':
-        this.items.push({ kind: 'note', seq, ts, text: body.payload.text });
+        this.add({ kind: 'note', seq, ts, text: body.payload.text });
         return;
       case 'usage.reported':
         head.usage = usageReported(head.usage, body.payload);
         return;
       case 'prompt.skipped':
-        this.items.push({ kind: 'note', seq, ts, text: promptSkippedText(body.payload) });
+        this.add({ kind: 'note', seq, ts, text: promptSkippedText(body.payload) });
         return;
 
       case 'approval.requested':
@@ -274,7 +274,7 @@ export class RunViewFold {
       }
       case 'terminal.output': {
         const [slot, item] = this.findKeyed(this.commands, body.payload.terminalId, 'command') ?? this.addCommand(body.payload.terminalId, '', [], '', event);
-        this.items.set(slot, commandItem(item, { lastSeq: seq, output: item.output + body.payload.text }));
+        this.items.set(slot, commandItem(item, { lastSeq: seq, output: appended(item.output, body.payload.text) }));
         return;
       }
       case 'terminal.exited': {
@@ -285,7 +285,7 @@ export class RunViewFold {
       }
       case 'fs.written': {
         const { path, bytes, created } = body.payload;
-        this.items.push({ kind: 'file_write', seq, ts, turn: this.turnNow(), path, bytes, created });
+        this.add({ kind: 'file_write', seq, ts, turn: this.turnNow(), path, bytes, created });
         return;
       }
       case 'checkpoint.created':
@@ -296,7 +296,7 @@ export class RunViewFold {
       case 'checkpoint.restore_completed':
       case 'checkpoint.restore_failed':
       case 'workspace.worktree':
-        this.items.push(checkpointItem(body, seq, ts));
+        this.add(checkpointItem(body, seq, ts));
         return;
     }
   }
@@ -310,7 +310,7 @@ export class RunViewFold {
     outcome: string | null = null,
     detail: string | null = null,
   ): void {
-    this.items.push({ kind: 'recovery', seq: event.seq, ts: event.ts, recovery, generation, text, outcome, detail });
+    this.add({ kind: 'recovery', seq: event.seq, ts: event.ts, recovery, generation, text, outcome, detail });
   }
 
   /** A new request, or (same id again) its request fields updated in place, status kept. */
@@ -345,7 +345,7 @@ export class RunViewFold {
       ...policy,
     };
     const slot = this.items.length;
-    this.items.push(item);
+    this.add(item);
     this.approvals.set(approvalId, slot);
     this.head.pendingApprovals = [...this.head.pendingApprovals, approvalId];
   }
@@ -373,6 +373,13 @@ export class RunViewFold {
     }
   }
 
+  /** Adds an item at the end: the text item before it grows no more, so its text is made flat (see appended). */
+  private add(item: TranscriptItem): void {
+    const last = this.items.last();
+    if (last?.kind === 'message' || last?.kind === 'thought') flatten(last.text);
+    this.items.push(item);
+  }
+
   /** Chunks extend the last item when it has the same kind, turn and generation. */
   private textChunk(kind: TextKind, payload: PayloadOf<'message.chunk'>, event: LedgerEvent): void {
     const turn = payload.turn ?? this.turnNow();
@@ -385,10 +392,10 @@ export class RunViewFold {
       last.turn === turn &&
       last.generation === generation
     ) {
-      this.items.set(this.items.length - 1, textItem(kind, last.firstSeq, event.seq, last.ts, turn, generation, last.text + payload.text, last.chunks + 1));
+      this.items.set(this.items.length - 1, textItem(kind, last.firstSeq, event.seq, last.ts, turn, generation, appended(last.text, payload.text), last.chunks + 1));
       return;
     }
-    this.items.push(textItem(kind, event.seq, event.seq, event.ts, turn, generation, payload.text, 1));
+    this.add(textItem(kind, event.seq, event.seq, event.ts, turn, generation, payload.text, 1));
   }
 
   private toolStarted(payload: PayloadOf<'tool.started'>, event: LedgerEvent): void {
@@ -415,7 +422,7 @@ export class RunViewFold {
       toolItem(item, {
         lastSeq: event.seq,
         status,
-        output: output === undefined ? undefined : item.output + output,
+        output: output === undefined ? undefined : appended(item.output, output),
         diffs: diff === undefined ? undefined : withDiff(item.diffs, { ...diff, seq: event.seq }),
       }),
     );
@@ -450,7 +457,7 @@ export class RunViewFold {
       signal: null,
     };
     const slot = this.items.length;
-    this.items.push(item);
+    this.add(item);
     this.commands.set(terminalId, slot);
     return [slot, item];
   }
@@ -461,7 +468,7 @@ export class RunViewFold {
       { input },
     );
     const slot = this.items.length;
-    this.items.push(item);
+    this.add(item);
     this.tools.set(toolCallId, slot);
     this.head.usage = usageToolCall(this.head.usage);
     return [slot, item];
