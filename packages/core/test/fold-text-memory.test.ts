@@ -26,6 +26,16 @@ function messageLength(folder: RunViewFold): number {
   return item?.kind === 'message' ? item.text.length : -1;
 }
 
+/** The heap a fold of `list` holds: what it frees when it goes (the events stay alive throughout). */
+function heldByFold(list: ReturnType<typeof events>, length: number): number {
+  let folder: RunViewFold | null = new RunViewFold();
+  for (const event of list) folder.push(event);
+  expect(messageLength(folder)).toBe(length);
+  const withFold = heapUsed();
+  folder = null;
+  return withFold - heapUsed();
+}
+
 describe('streamed text in the fold', () => {
   it('appended is plain concatenation, across every power-of-two length', () => {
     let text = '';
@@ -49,15 +59,8 @@ describe('streamed text in the fold', () => {
       step('message.chunk', { turn: 1, text: 'end' }),
       step('turn.ended', { turn: 1, stopReason: 'end_turn' }),
     ]);
-    let folder: RunViewFold | null = new RunViewFold();
-    for (const event of list) folder.push(event);
-    expect(messageLength(folder)).toBe(chunks * 2 + 3);
-    // What the fold holds: the heap it frees when it goes (the events stay alive throughout).
-    const withFold = heapUsed();
-    folder = null;
-    const held = withFold - heapUsed();
     // 400 KB of characters: a tree of every chunk holds ~6.4 MB more (a 32-byte node per chunk).
-    expect(held).toBeLessThan(3_000_000);
+    expect(heldByFold(list, chunks * 2 + 3)).toBeLessThan(3_000_000);
     expect(list.length).toBeGreaterThan(chunks);
   });
 });

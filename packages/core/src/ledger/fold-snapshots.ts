@@ -1,4 +1,5 @@
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type Database from 'better-sqlite3';
@@ -55,52 +56,31 @@ export async function packSnapshot(text: string): Promise<Buffer> {
  * peak RSS by ~100 MB while it stored the snapshot (issue 16).
  */
 export async function packSnapshotText(pieces: AsyncIterable<string> | Iterable<string>, packFromBytes: number): Promise<string | Buffer> {
+  const source = (async function* () {
+    yield* pieces;
+  })();
   const plain: string[] = [];
-  let plainBytes = 0;
-  let packer: StreamPacker | null = null;
-  try {
-    for await (const piece of pieces) {
-      if (packer) {
-        await packer.write(piece);
-        continue;
-      }
-      plain.push(piece);
-      plainBytes += Buffer.byteLength(piece, 'utf8');
-      if (plainBytes >= packFromBytes) {
-        packer = new StreamPacker();
-        await packer.write(plain.join(''));
-        plain.length = 0;
-      }
-    }
-    return packer ? await packer.end() : plain.join('');
-  } finally {
-    packer?.destroy();
+  for (let bytes = 0; bytes < packFromBytes || plain.length === 0; ) {
+    const next = await source.next();
+    if (next.done) return plain.join('');
+    plain.push(next.value);
+    bytes += Buffer.byteLength(next.value, 'utf8');
   }
-}
-
-/** A brotli stream at quality 1 in libuv's thread pool; each write settles once the stream has taken it in. */
-class StreamPacker {
-  private readonly stream = zlib.createBrotliCompress({ chunkSize: 1024 * 1024, params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } });
-  private readonly out: Buffer[] = [PACKED];
-
-  constructor() {
-    this.stream.on('data', (chunk: Buffer) => this.out.push(chunk));
-  }
-
-  write(text: string): Promise<void> {
-    return new Promise((resolve, reject) => this.stream.write(text, 'utf8', (error) => (error ? reject(error) : resolve())));
-  }
-
-  async end(): Promise<Buffer> {
-    const ended = once(this.stream, 'end');
-    this.stream.end();
-    await ended;
-    return Buffer.concat(this.out);
-  }
-
-  destroy(): void {
-    this.stream.destroy();
-  }
+  const packed: Buffer[] = [PACKED];
+  // pipeline: a piece at a time as brotli takes them; a failing source or stream rejects and destroys both.
+  await pipeline(
+    Readable.from(
+      (async function* () {
+        yield plain.splice(0).join('');
+        yield* source;
+      })(),
+    ),
+    zlib.createBrotliCompress({ chunkSize: 1024 * 1024, params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } }),
+    async (output: AsyncIterable<Buffer>) => {
+      for await (const chunk of output) packed.push(chunk);
+    },
+  );
+  return Buffer.concat(packed);
 }
 
 /** The text of stored snapshot bytes, packed or plain; unpacking runs in the thread pool. */

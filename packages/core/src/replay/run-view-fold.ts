@@ -280,6 +280,7 @@ export class RunViewFold {
       case 'terminal.exited': {
         const { terminalId, exitCode, signal } = body.payload;
         const [slot, item] = this.findKeyed(this.commands, terminalId, 'command') ?? this.addCommand(terminalId, '', [], '', event);
+        flatten(item.output); // its output grows no more (see appended)
         this.items.set(slot, commandItem(item, { lastSeq: seq, status: 'exited', exitCode, signal }));
         return;
       }
@@ -417,15 +418,15 @@ export class RunViewFold {
       const command = this.findKeyed(this.commands, terminalId, 'command');
       if (command) this.items.set(command[0], commandItem(command[1], { lastSeq: event.seq, toolCallId }));
     }
-    this.items.set(
-      slot,
-      toolItem(item, {
-        lastSeq: event.seq,
-        status,
-        output: output === undefined ? undefined : appended(item.output, output),
-        diffs: diff === undefined ? undefined : withDiff(item.diffs, { ...diff, seq: event.seq }),
-      }),
-    );
+    const next = toolItem(item, {
+      lastSeq: event.seq,
+      status,
+      output: output === undefined ? undefined : appended(item.output, output),
+      diffs: diff === undefined ? undefined : withDiff(item.diffs, { ...diff, seq: event.seq }),
+    });
+    // A finished call's output grows no more (see appended).
+    if (next.status === 'completed' || next.status === 'failed') flatten(next.output);
+    this.items.set(slot, next);
   }
 
   private findTool(toolCallId: string): [number, ToolItem] | undefined {

@@ -127,7 +127,7 @@ export const PACK_FROM_BYTES = 256 * 1024;
  */
 export async function saveViewSnapshot(ledger: Ledger, view: RunView, packFromBytes = PACK_FROM_BYTES, wanted: () => boolean = () => true): Promise<boolean> {
   await saveViewTail(ledger, view, packFromBytes, wanted);
-  // Packed a line at a time: the whole text is never held, as one string or as bytes.
+  // Packed a piece (~64 K characters) at a time: the whole text is never held, as one string or as bytes.
   const data = await packSnapshotText(viewText(view), packFromBytes);
   // Asked again right before the write: the run may have been deleted while this was encoded.
   if (!wanted()) return false;

@@ -84,6 +84,6 @@ export async function readViewTail(ledger: Ledger, runId: string, atOrBefore?: n
 /** Stores a view's window snapshot at its lastSeq (packed from `packFromBytes`, as the whole view's). */
 export async function saveViewTail(ledger: Ledger, view: RunView, packFromBytes: number, wanted: () => boolean = () => true): Promise<void> {
   const text = encodeViewTail(view);
-  const data = text.length >= packFromBytes ? await packSnapshot(text) : text;
+  const data = Buffer.byteLength(text, 'utf8') >= packFromBytes ? await packSnapshot(text) : text;
   if (wanted()) ledger.snapshots.save(view.runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
 }
