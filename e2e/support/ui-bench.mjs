@@ -20,7 +20,14 @@ import { countOf, readLedger } from './ledger-file.mjs';
 /** `reopenStreamMs`: issue 15 point 15 (reopening a 10,000-line stream took 7.7 s; target < 1 s). */
 export const TARGETS = { firstRenderMs: 500, longestTaskMs: 50, reopenStreamMs: 1000 };
 
-const TRACE_CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'];
+// blink.user_timing carries the window's start mark (WINDOW_MARK) into the trace.
+const TRACE_CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'];
+/**
+ * The page marks the window's start with this (performance.mark) once the recorder is running:
+ * tasks that began before it are the recorder's own start (the page.evaluate that installs the
+ * frame loop as tracing begins, 38-82 ms in traced runs), not the page's, and are left out.
+ */
+const WINDOW_MARK = 'keel-bench-window';
 
 /**
  * A built-in agent script streaming one message of `chunks` chunks at roughly `rate` chunks
@@ -66,7 +73,7 @@ async function installRecorders(page) {
 export async function recordMainThread(browser, page, label = 'window') {
   await installRecorders(page);
   await browser.startTracing(page, { categories: TRACE_CATEGORIES });
-  const startedAt = await page.evaluate(() => {
+  const startedAt = await page.evaluate((mark) => {
     const bench = window.__keelBench;
     const frames = { last: performance.now(), longest: 0, count: 0, running: true };
     bench.frames = frames;
@@ -78,8 +85,9 @@ export async function recordMainThread(browser, page, label = 'window') {
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
+    performance.mark(mark);
     return performance.now();
-  });
+  }, WINDOW_MARK);
   return async () => {
     const page_ = await page.evaluate((from) => {
       const bench = window.__keelBench;
@@ -104,6 +112,7 @@ export async function recordMainThread(browser, page, label = 'window') {
     const tasks = rendererMainTasks(trace);
     return {
       longestTaskMs: round(tasks.longestMs),
+      recorderStartTaskMs: round(tasks.beforeWindowMs),
       tasks: tasks.count,
       tasksOver50Ms: tasks.over50,
       longTasksObserved: page_.longTasks,
@@ -116,21 +125,32 @@ export async function recordMainThread(browser, page, label = 'window') {
   };
 }
 
-/** Top-level tasks of the renderers' main threads in a Chromium trace. */
+/**
+ * Top-level tasks of the renderers' main threads in a Chromium trace that began after the
+ * window's start mark (all of them when the trace has no mark); `beforeWindowMs` is the longest
+ * of those left out (the recorder's own start).
+ */
 function rendererMainTasks(trace) {
   const events = Array.isArray(trace) ? trace : (trace.traceEvents ?? []);
   const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const marks = events.filter((e) => e.name === WINDOW_MARK && typeof e.ts === 'number').map((e) => e.ts);
+  const from = marks.length > 0 ? Math.min(...marks) : Number.NEGATIVE_INFINITY;
   let longest = 0;
+  let beforeWindow = 0;
   let count = 0;
   let over50 = 0;
   for (const e of events) {
     if (e.ph !== 'X' || e.name !== 'RunTask' || !main.has(`${e.pid}:${e.tid}`)) continue;
     const ms = (e.dur ?? 0) / 1000;
+    if (e.ts < from) {
+      beforeWindow = Math.max(beforeWindow, ms);
+      continue;
+    }
     count += 1;
     if (ms > 50) over50 += 1;
     longest = Math.max(longest, ms);
   }
-  return { longestMs: longest, count, over50 };
+  return { longestMs: longest, beforeWindowMs: beforeWindow, count, over50 };
 }
 
 const round = (ms) => Math.round(ms * 10) / 10;
@@ -361,7 +381,7 @@ export function summaryLines(result) {
     `first render, reopened: ${again} ms   (target < ${TARGETS.firstRenderMs} ms: ${mark(again < TARGETS.firstRenderMs)}; host view warm; longest task ${result.reopen.mainThread.longestTaskMs} ms)`,
     `longest task while scrolling: ${scroll} ms   (target: no task > ${TARGETS.longestTaskMs} ms: ${mark(scroll <= TARGETS.longestTaskMs)}; ${result.scroll.mainThread.tasksOver50Ms} tasks over 50 ms, longest frame ${result.scroll.mainThread.longestFrameMs} ms)`,
     `first render of the ${result.streaming.chunks}-chunk streamed run, reopened: ${result.reopenStream.firstRenderMs} ms   (target < ${TARGETS.reopenStreamMs} ms: ${mark(result.reopenStream.firstRenderMs < TARGETS.reopenStreamMs)})`,
-    `longest task while streaming ~2000 ev/s: ${stream} ms   (target: no task > ${TARGETS.longestTaskMs} ms: ${mark(stream <= TARGETS.longestTaskMs)}; ${result.streaming.mainThread.tasksOver50Ms} tasks over 50 ms, measured ${result.streaming.perSecond} chunks/s)`,
+    `longest task while streaming ~2000 ev/s: ${stream} ms   (target: no task > ${TARGETS.longestTaskMs} ms: ${mark(stream <= TARGETS.longestTaskMs)}; ${result.streaming.mainThread.tasksOver50Ms} tasks over 50 ms, measured ${result.streaming.perSecond} chunks/s; the recorder's own start task, ${result.streaming.mainThread.recorderStartTaskMs} ms, left out)`,
   ];
 }
 
