@@ -58,30 +58,39 @@ async function listRuns(data: string | undefined): Promise<{ runs: RunSummary[];
   }
 }
 
+/** What `keel runs` is asked: the data directory, and whether to print JSON. */
+export interface RunsListOptions {
+  data?: string;
+  json?: boolean;
+}
+
+/** `keel runs`: the runs as the app's run list shows them, as a table or as JSON. */
+export async function printRuns(options: RunsListOptions): Promise<void> {
+  const { runs: listed, note } = await listRuns(options.data);
+  const runs = await withRunListMarks(options.data, listed);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+    return;
+  }
+  if (note) process.stderr.write(`${note}\n`);
+  if (runs.length === 0) {
+    process.stdout.write('no runs yet\n');
+    return;
+  }
+  // One write for the whole list: a write per line costs a syscall each (issue 16: 2,000 runs).
+  const lines = runs.map((run) => {
+    const agent = run.agent ? `${run.agent.kind}${run.agent.script ? `:${run.agent.script}` : ''}` : '?';
+    const flags = [run.quarantined ? `QUARANTINED (${run.quarantineReason})` : '', run.readOnly ? 'read-only' : '', run.archived ? 'archived' : ''].filter(Boolean).join(' ');
+    return `${run.id}  ${agent.padEnd(22)} ${run.state.padEnd(18)} ${(run.stopReason ?? '-').padEnd(18)} ${run.workspace ?? '?'}${flags ? `  ${flags}` : ''}\n`;
+  });
+  process.stdout.write(lines.join(''));
+}
+
 export function registerRuns(program: Command): void {
   const runsCommand = withDataOption(program.command('runs'));
   registerRunsManage(runsCommand);
   runsCommand
     .description('list runs: id, agent, workspace, state, stop reason, quarantine')
     .option('--json', 'print JSON')
-    .action(async (options: { data?: string; json?: boolean }) => {
-      const { runs: listed, note } = await listRuns(options.data);
-      const runs = await withRunListMarks(options.data, listed);
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
-        return;
-      }
-      if (note) process.stderr.write(`${note}\n`);
-      if (runs.length === 0) {
-        process.stdout.write('no runs yet\n');
-        return;
-      }
-      // One write for the whole list: a write per line costs a syscall each (issue 16: 2,000 runs).
-      const lines = runs.map((run) => {
-        const agent = run.agent ? `${run.agent.kind}${run.agent.script ? `:${run.agent.script}` : ''}` : '?';
-        const flags = [run.quarantined ? `QUARANTINED (${run.quarantineReason})` : '', run.readOnly ? 'read-only' : '', run.archived ? 'archived' : ''].filter(Boolean).join(' ');
-        return `${run.id}  ${agent.padEnd(22)} ${run.state.padEnd(18)} ${(run.stopReason ?? '-').padEnd(18)} ${run.workspace ?? '?'}${flags ? `  ${flags}` : ''}\n`;
-      });
-      process.stdout.write(lines.join(''));
-    });
+    .action((options: RunsListOptions) => printRuns(options));
 }
