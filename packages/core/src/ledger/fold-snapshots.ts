@@ -21,7 +21,6 @@ export interface StoredFoldBytes {
  * by `save(string)` (and rows written before packing existed) still reads as it was.
  */
 const PACKED = Buffer.from([0, 0x6b, 0x62, 0x31]);
-const brotli = promisify(zlib.brotliCompress);
 const unbrotli = promisify(zlib.brotliDecompress);
 /**
  * zlib's async calls hand the thread pool one output chunk at a time (16 KiB by default), and
@@ -31,11 +30,6 @@ const unbrotli = promisify(zlib.brotliDecompress);
  */
 const MAX_CHUNK = 64 * 1024 * 1024;
 const chunkFor = (expected: number) => Math.min(MAX_CHUNK, Math.max(64 * 1024, expected));
-const brotliOptions = (size: number): zlib.BrotliOptions => ({
-  chunkSize: chunkFor(Math.ceil(size / 2)),
-  params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size },
-});
-
 const isPacked = (bytes: Buffer) => bytes.length >= PACKED.length && bytes.subarray(0, PACKED.length).equals(PACKED);
 
 /**
@@ -44,14 +38,13 @@ const isPacked = (bytes: Buffer) => bytes.length >= PACKED.length && bytes.subar
  * from SQLite costs CPU per page, so fewer pages is most of a cold `run.view` (issue 16).
  */
 export async function packSnapshot(text: string): Promise<Buffer> {
-  const plain = Buffer.from(text, 'utf8');
-  return Buffer.concat([PACKED, await brotli(plain, brotliOptions(plain.length))]);
+  return (await packSnapshotText([text], 0)) as Buffer;
 }
 
 /**
  * A snapshot's text given in pieces (concatenated as they come), packed a piece at a time once it
- * reaches `packFromBytes` (UTF-8), as plain text below that. Packs to the same bytes format as
- * `packSnapshot` (a brotli stream after PACKED) without ever holding the whole text: a 1M-event
+ * reaches `packFromBytes` (UTF-8), as plain text below that: PACKED, then one brotli stream
+ * (quality 1, output in 1 MiB chunks: a few event-loop turns), without ever holding the whole text: a 1M-event
  * view's 28 MiB as line strings, one joined string and its UTF-8 copy raised `keel serve`'s
  * peak RSS by ~100 MB while it stored the snapshot (issue 16).
  */

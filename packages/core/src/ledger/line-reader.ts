@@ -13,50 +13,26 @@ const CHUNK = 1 << 20;
 
 /**
  * Reads a file as newline-separated lines from `from`, in bounded memory, with exact offsets.
- * Each line's bytes stay valid for good: every chunk read is a fresh copy. With `reuse`, one
- * buffer is read into again and again, and a line's bytes are valid only until the next line is
- * asked for: for a scan that looks at each line and moves on (the ledger check reads every log
- * whole; a fresh 1 MiB copy per chunk left ~60 MB of garbage outside V8's heap between
- * collections, and kept the heap collecting in full every ~0.3 s).
+ * Each line's bytes stay valid for good: every line is a fresh copy. With `reuse`, a line's
+ * bytes are a view of the one buffer read into again and again, valid only until the next line
+ * is asked for: for a scan that looks at each line and moves on (the ledger check reads every log
+ * whole; a fresh 1 MiB copy per chunk, as this read once made, left ~60 MB of garbage outside
+ * V8's heap between collections, and kept the heap collecting in full every ~0.3 s).
  */
 export function* readLines(file: string, from = 0, options: { reuse?: boolean } = {}): Generator<Line> {
+  const lines = readIntoOneBuffer(file, from);
   if (options.reuse) {
-    yield* readLinesReusing(file, from);
+    yield* lines;
     return;
   }
-  const fd = fs.openSync(file, 'r');
-  try {
-    // Sized to what is there (at most CHUNK): open reads the short tails of thousands of logs.
-    const size = fs.fstatSync(fd).size;
-    if (size <= from) return;
-    let position = from;
-    let carry: Buffer = Buffer.alloc(0);
-    let carryStart = from;
-    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - from));
-    for (;;) {
-      const read = fs.readSync(fd, chunk, 0, chunk.length, position);
-      if (read === 0) break;
-      position += read;
-      let data: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : Buffer.from(chunk.subarray(0, read));
-      let lineStart = 0;
-      for (;;) {
-        const newline = data.indexOf(10, lineStart);
-        if (newline === -1) break;
-        yield { start: carryStart + lineStart, end: carryStart + newline + 1, bytes: data.subarray(lineStart, newline), terminated: true };
-        lineStart = newline + 1;
-      }
-      carryStart += lineStart;
-      carry = data.subarray(lineStart);
-      data = Buffer.alloc(0);
-    }
-    if (carry.length > 0) yield { start: carryStart, end: carryStart + carry.length, bytes: carry, terminated: false };
-  } finally {
-    fs.closeSync(fd);
-  }
+  for (const line of lines) yield { ...line, bytes: Buffer.from(line.bytes) };
 }
 
-/** `readLines` into one buffer: a line's bytes are valid until the next line is asked for. */
-function* readLinesReusing(file: string, from: number): Generator<Line> {
+/**
+ * Every line, read into one buffer sized to what is there (at most CHUNK: open reads the short
+ * tails of thousands of logs); a line's bytes are valid until the next line is asked for.
+ */
+function* readIntoOneBuffer(file: string, from: number): Generator<Line> {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;

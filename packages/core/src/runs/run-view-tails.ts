@@ -1,5 +1,5 @@
 import { MAX_VIEW_WINDOW_ITEMS, REPLAY_VIEW_SCHEMA_VERSION, type RunView, type TranscriptItem } from '../contract/index.js';
-import { packSnapshot, unpackSnapshot, type Ledger } from '../ledger/index.js';
+import { packSnapshotText, unpackSnapshot, type Ledger } from '../ledger/index.js';
 import { KEYED_KINDS, keyOf, RUN_VIEW_FOLD_VERSION, type KeyedKind } from '../replay/index.js';
 
 /** The `fold` name window snapshots (a view's head and newest items) are stored under. */
@@ -84,6 +84,6 @@ export async function readViewTail(ledger: Ledger, runId: string, atOrBefore?: n
 /** Stores a view's window snapshot at its lastSeq (packed from `packFromBytes`, as the whole view's). */
 export async function saveViewTail(ledger: Ledger, view: RunView, packFromBytes: number, wanted: () => boolean = () => true): Promise<void> {
   const text = encodeViewTail(view);
-  const data = Buffer.byteLength(text, 'utf8') >= packFromBytes ? await packSnapshot(text) : text;
+  const data = await packSnapshotText([text], packFromBytes);
   if (wanted()) ledger.snapshots.save(view.runId, RUN_VIEW_TAIL_FOLD, RUN_VIEW_FOLD_VERSION, view.lastSeq, data);
 }
