@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openLedger, type Ledger } from '../src/ledger/index.js';
-import { BackgroundCheck } from '../src/ledger/background-check.js';
+import { BackgroundCheck, MAX_YIELD_MS } from '../src/ledger/background-check.js';
 import { MARKER_STRIDE_BYTES } from '../src/ledger/group-commit.js';
 import { chunk, created, logOf, readAll, rejection } from './fixtures/ledger-kit.js';
 import { tempDir } from './helpers.js';
@@ -192,26 +192,43 @@ describe('verified markers', () => {
     const through = await withLedger(dataDir, (ledger) => ledger.recovery.runs[0]!.resumedFrom!);
     const prefixes = [{ runId, file: logOf(dataDir, runId), through }];
     let busy = true;
-    let asked = 0;
-    let askedOften!: () => void;
-    const waited = new Promise<void>((resolve) => (askedOften = resolve));
+    let settle!: () => void;
+    let asked!: () => void;
+    const waiting = new Promise<void>((resolve) => (asked = resolve));
     const check = new BackgroundCheck({
       prefixes,
       onDamage: () => {},
-      busy: () => {
-        if (++asked === 5) askedOften();
-        return busy;
+      calls: {
+        busy: () => busy,
+        settled: () => {
+          asked();
+          return new Promise<void>((resolve) => (settle = resolve));
+        },
       },
-      // Waiting may run a minute ahead of working: the five polls below are well inside it.
+      // Waiting may run a minute ahead of working.
       maxYieldMs: 60_000,
     });
-    await waited;
+    await waiting;
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(check.state).toMatchObject({ state: 'running', runsChecked: 0 });
     busy = false;
+    settle();
     expect(await check.done).toMatchObject({ state: 'ok', runsChecked: 1 });
-    // Busy forever: once waiting is MAX_YIELD_MS ahead of working, slices run again, so the check ends.
-    const never = new BackgroundCheck({ prefixes, onDamage: () => {}, busy: () => true });
+    // Busy forever, each wait ending at its deadline: once waiting is MAX_YIELD_MS ahead of working, slices run again, so the check ends.
+    const deadlines: number[] = [];
+    const never = new BackgroundCheck({
+      prefixes,
+      onDamage: () => {},
+      calls: {
+        busy: () => true,
+        settled: (maxWaitMs) => {
+          deadlines.push(maxWaitMs);
+          return new Promise<void>((resolve) => setTimeout(resolve, maxWaitMs));
+        },
+      },
+    });
     expect(await never.done).toMatchObject({ state: 'ok', runsChecked: 1 });
+    expect(deadlines[0]).toBe(MAX_YIELD_MS);
   });
 
   it('a run deleted before the background check reaches it is dropped from the check, not a failure of it', async () => {

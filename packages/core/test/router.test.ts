@@ -44,19 +44,56 @@ describe('router', () => {
     expect(appInfo).not.toHaveBeenCalled();
   });
 
-  it('says it is answering while a call begun within the asked time is in flight, and not once the call ended or when it began earlier', async () => {
+  it('its calls are busy while a call begun within the asked time is in flight, and not once the call ended or when it began earlier', async () => {
     let release!: () => void;
     const answered = new Promise<void>((resolve) => (release = resolve));
     const { handlers } = spyHandlers(() => answered.then(fakeInfo));
     const router = createRouter(handlers);
-    expect(router.answering(2_000)).toBe(false);
+    expect(router.callsInFlight(2_000).busy()).toBe(false);
     const pending = router.call('app.info', {}, ctx);
-    expect(router.answering(2_000)).toBe(true);
+    expect(router.callsInFlight(2_000).busy()).toBe(true);
     // A call that began longer ago than asked (e.g. one waiting on a person) does not count.
-    expect(router.answering(-1)).toBe(false);
+    expect(router.callsInFlight(-1).busy()).toBe(false);
     release();
     expect(await pending).toMatchObject({ ok: true });
-    expect(router.answering(2_000)).toBe(false);
+    expect(router.callsInFlight(2_000).busy()).toBe(false);
+  });
+
+  it('work waiting for its calls to settle is woken when the call ends, not before (no polling)', async () => {
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    const { handlers } = spyHandlers(() => answered.then(fakeInfo));
+    const router = createRouter(handlers);
+    const calls = router.callsInFlight(60_000);
+    await calls.settled(60_000); // nothing in flight: at once
+    const pending = router.call('app.info', {}, ctx);
+    let settled = false;
+    const waited = calls.settled(60_000).then(() => (settled = true));
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    release();
+    await waited;
+    expect(calls.busy()).toBe(false);
+    expect(await pending).toMatchObject({ ok: true });
+  });
+
+  it('work waiting for its calls to settle goes on once the youngest call grows old, or at its deadline, though the call never ends', async () => {
+    const { handlers } = spyHandlers(() => new Promise(() => {}));
+    const router = createRouter(handlers);
+    void router.call('app.info', {}, ctx);
+    const began = performance.now();
+    // Old after 40 ms: no longer busy, so the wait ends then (well before its 60 s deadline).
+    const aging = router.callsInFlight(40);
+    expect(aging.busy()).toBe(true);
+    await aging.settled(60_000);
+    expect(performance.now() - began).toBeGreaterThanOrEqual(39);
+    expect(aging.busy()).toBe(false);
+    // Young for a minute: the wait ends at its own deadline, the call still in flight.
+    const young = router.callsInFlight(60_000);
+    const waitFrom = performance.now();
+    await young.settled(30);
+    expect(performance.now() - waitFrom).toBeGreaterThanOrEqual(29);
+    expect(young.busy()).toBe(true);
   });
 
   it('answers an unknown method with unknown_method, including prototype names', async () => {

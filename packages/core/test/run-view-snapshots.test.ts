@@ -190,25 +190,30 @@ describe('run.view from snapshots', () => {
   it('rest folds run one at a time, wait while the host is busy, and skip deleted and forgotten runs', async () => {
     await withRuns([[2_500, 20], [2_500, 21], [2_500, 22], [2_500, 23]], async (ledger, [a, b, deleted, forgotten]) => {
       let busy = true;
-      let asked = 0;
-      let askedOften!: () => void;
-      const waited = new Promise<void>((resolve) => (askedOften = resolve));
+      let settle!: () => void;
+      let asked!: () => void;
+      const waited = new Promise<void>((resolve) => (asked = resolve));
       const views = new RunViews(ledger, {
         restFoldEvery: 1_000,
         isDeleted: (runId) => runId === deleted,
-        busy: () => {
-          if (++asked === 5) askedOften();
-          return busy;
+        calls: {
+          busy: () => busy,
+          settled: () => {
+            asked();
+            return new Promise<void>((resolve) => (settle = resolve));
+          },
         },
       });
       views.forget(forgotten);
       const readOrder: string[] = [];
       const stopWatching = watchReads(ledger, (runId) => readOrder.push(runId));
       const pass = views.foldBehind();
-      // Busy: asked again and again, nothing read yet.
+      // Busy: waiting for the calls to settle, nothing read yet.
       await waited;
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
       expect(readOrder).toEqual([]);
       busy = false;
+      settle();
       expect(await pass).toBe(2);
       stopWatching();
       // One whole fold after the other (each is read in several slices), never interleaved.

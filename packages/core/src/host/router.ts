@@ -3,6 +3,7 @@ import { KeelRpcError, issuesOf, type RpcErrorShape } from '../contract/errors.j
 import { procedures, type ProcedureName, type ProcedureOutput, type Procedures } from '../contract/procedures.js';
 import { streams, type StreamEvent, type StreamName, type Streams } from '../contract/streams.js';
 import type { Transport } from '../contract/transport.js';
+import type { CallsInFlight } from '../ledger/index.js';
 import type { CallOutcome, StreamMessage } from '../contract/wire.js';
 
 /** Who is calling; transports fill it in, handlers may log it. */
@@ -105,8 +106,11 @@ function sampledOutput(name: string, value: unknown): unknown {
 
 /** A router that can say whether it is answering a call that began recently. */
 export interface AnsweringRouter extends Router {
-  /** True while a call that began less than `withinMs` ago is being answered (one waiting on a person for minutes is not). */
-  answering(withinMs: number): boolean;
+  /**
+   * Its calls as background work sees them: busy while a call that began less than `withinMs`
+   * ago is being answered (one waiting on a person for minutes is not).
+   */
+  callsInFlight(withinMs: number): CallsInFlight;
 }
 
 /**
@@ -117,6 +121,8 @@ export interface AnsweringRouter extends Router {
 export function createRouter(handlers: Handlers): AnsweringRouter {
   // When each call being answered began: the ledger's start-up check waits for young ones.
   const inFlight = new Set<{ at: number }>();
+  // Background work waiting for the calls to settle: each looks again when a call ends.
+  const waiting = new Set<() => void>();
   const answer = async (method: string, input: unknown, ctx: CallContext): Promise<CallOutcome> => {
     if (!Object.hasOwn(procedures, method)) {
       return { ok: false, error: { code: 'unknown_method', message: `Unknown method "${method}".` } };
@@ -147,12 +153,36 @@ export function createRouter(handlers: Handlers): AnsweringRouter {
     }
     return { ok: true, value: sampled ? value : checked.data };
   };
+  /** When the youngest call being answered began, or null when none is. */
+  const youngest = () => {
+    let at: number | null = null;
+    for (const call of inFlight) if (at === null || call.at > at) at = call.at;
+    return at;
+  };
   return {
-    answering(withinMs) {
-      const since = performance.now() - withinMs;
-      for (const call of inFlight) if (call.at > since) return true;
-      return false;
-    },
+    callsInFlight: (withinMs) => ({
+      busy: () => (youngest() ?? -Infinity) > performance.now() - withinMs,
+      settled: (maxWaitMs) =>
+        new Promise<void>((resolve) => {
+          const deadline = performance.now() + maxWaitMs;
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const look = () => {
+            clearTimeout(timer);
+            const now = performance.now();
+            // Busy until the youngest call ends or grows old: look again then, or at the deadline.
+            const oldAt = (youngest() ?? -Infinity) + withinMs;
+            if (oldAt <= now || deadline <= now) {
+              waiting.delete(look);
+              resolve();
+              return;
+            }
+            timer = setTimeout(look, Math.min(oldAt, deadline) - now);
+            timer.unref?.();
+          };
+          waiting.add(look);
+          look();
+        }),
+    }),
     async call(method, input, ctx) {
       const call = { at: performance.now() };
       inFlight.add(call);
@@ -160,6 +190,7 @@ export function createRouter(handlers: Handlers): AnsweringRouter {
         return await answer(method, input, ctx);
       } finally {
         inFlight.delete(call);
+        for (const look of [...waiting]) look();
       }
     },
 

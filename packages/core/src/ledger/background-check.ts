@@ -9,6 +9,20 @@ export interface TrustedPrefix {
   through: ScanStart;
 }
 
+/**
+ * The host's clients' calls as background work sees them: work that can wait steps aside while
+ * a young call is being answered, and is woken when that ends (no polling).
+ */
+export interface CallsInFlight {
+  /** True while a call that began recently is being answered. */
+  busy(): boolean;
+  /** Settles once `busy()` would say false (a call ended, or the youngest grew old), or after `maxWaitMs`. */
+  settled(maxWaitMs: number): Promise<void>;
+}
+
+/** No calls ever: nothing to step aside for. */
+export const NO_CALLS: CallsInFlight = { busy: () => false, settled: () => Promise.resolve() };
+
 export interface BackgroundCheckOptions {
   prefixes: readonly TrustedPrefix[];
   /** Called for a run whose trusted prefix turned out damaged (the caller quarantines it). */
@@ -16,13 +30,13 @@ export interface BackgroundCheckOptions {
   /** Longest stretch of work per event-loop turn (default 8 ms). */
   sliceMs?: number;
   /**
-   * While this says true (a client's call is in flight), the next slice waits: the call's own
-   * turns then follow one another without a slice of the check between each two (a cold run
-   * window answered in 36–41 ms instead of 46–52). The check never waits more than `maxYieldMs`
-   * (default MAX_YIELD_MS) beyond the time it has worked, so calls that never stop coming slow it
-   * to about half its speed, never to a halt.
+   * While these are busy (a client's call is in flight), the next slice waits until they settle:
+   * the call's own turns then follow one another without a slice of the check between each two
+   * (a cold run window answered in 36–41 ms instead of 46–52). The check never waits more than
+   * `maxYieldMs` (default MAX_YIELD_MS) beyond the time it has worked, so calls that never stop
+   * coming slow it to about half its speed, never to a halt.
    */
-  busy?: () => boolean;
+  calls?: CallsInFlight;
   maxYieldMs?: number;
   /**
    * True for a run deleted since open (its log may be gone): it is dropped from the check, not
@@ -45,8 +59,6 @@ export function prefixDamage(scan: LogScan, through: ScanStart): string | null {
 
 /** How far the check's waiting for the host's calls may run ahead of its working time. */
 export const MAX_YIELD_MS = 500;
-/** How often a waiting check looks again. */
-const YIELD_POLL_MS = 5;
 
 /**
  * The full validation open skipped: every record of every trusted prefix, chain and schema,
@@ -83,15 +95,17 @@ export class BackgroundCheck {
     else this.next(0);
   }
 
-  /** The slice from `index` on, in the next event-loop turn (later while the host is busy). */
+  /** The slice from `index` on, in the next event-loop turn (once the host's calls settle, while it may wait). */
   private next(index: number): void {
-    if (this.options.busy?.() && this.yieldedMs - this.workedMs < (this.options.maxYieldMs ?? MAX_YIELD_MS)) {
+    const calls = this.options.calls ?? NO_CALLS;
+    const mayWaitMs = (this.options.maxYieldMs ?? MAX_YIELD_MS) - (this.yieldedMs - this.workedMs);
+    if (mayWaitMs > 0 && calls.busy()) {
       const waitingSince = performance.now();
-      const timer = setTimeout(() => {
+      this.cancelNext = null;
+      void calls.settled(mayWaitMs).then(() => {
         this.yieldedMs += performance.now() - waitingSince;
-        this.next(index);
-      }, YIELD_POLL_MS);
-      this.cancelNext = () => clearTimeout(timer);
+        if (!this.stopped) this.next(index);
+      });
       return;
     }
     const immediate = setImmediate(() => this.slice(index));

@@ -12,7 +12,7 @@ import {
 import { ensurePrivateDir, fsyncDir } from '../fsutil/index.js';
 import { parseAppendInput, sealRecord } from './append-record.js';
 import { backfillRun, type RunBackfill } from './backfill.js';
-import { BackgroundCheck } from './background-check.js';
+import { BackgroundCheck, NO_CALLS, type CallsInFlight } from './background-check.js';
 import { FoldSnapshots } from './fold-snapshots.js';
 import { CommitFanOut, type Listener } from './commit-fan-out.js';
 import { LedgerError } from './errors.js';
@@ -53,7 +53,7 @@ export class Ledger {
   private readonly fanOut: CommitFanOut;
   private readonly groupCommit: GroupCommit;
   private readonly backgroundCheckEnabled: boolean;
-  private busy: () => boolean = () => false;
+  private calls: CallsInFlight = NO_CALLS;
   private check: BackgroundCheck | null = null;
   private closed = false;
 
@@ -106,16 +106,16 @@ export class Ledger {
           .map((run) => ({ runId: run.runId, file: this.paths.logOf(run.runId), through: run.resumedFrom! })),
         onDamage: (runId, reason) => this.quarantineTrusted(runId, reason),
         now: () => this.now(),
-        busy: () => this.busy(),
+        calls: { busy: () => this.calls.busy(), settled: (maxWaitMs) => this.calls.settled(maxWaitMs) },
         forgotten: (runId) => !this.entries.has(runId),
       });
     }
     return this.recovery;
   }
 
-  /** The background check waits while `busy` says true (the host has a client's call in flight). */
-  yieldBackgroundCheckTo(busy: () => boolean): void {
-    this.busy = busy;
+  /** The background check steps aside while these are busy (the host has a client's call in flight). */
+  yieldBackgroundCheckTo(calls: CallsInFlight): void {
+    this.calls = calls;
   }
 
   /**

@@ -1,7 +1,7 @@
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LedgerEvent } from '../contract/index.js';
 import { MAX_VIEW_WINDOW_ITEMS, VIEW_WINDOW_ITEMS, type RunView, type RunViewWindow } from '../contract/index.js';
-import type { Ledger } from '../ledger/index.js';
+import { NO_CALLS, type CallsInFlight, type Ledger } from '../ledger/index.js';
 import { RUN_VIEW_FOLD_VERSION, RunViewFold } from '../replay/index.js';
 import { loadViewSnapshot, PACK_FROM_BYTES, RUN_VIEW_FOLD, saveViewSnapshot } from './run-view-snapshots.js';
 import { RUN_VIEW_TAIL_FOLD, readViewTail, saveViewTail } from './run-view-tails.js';
@@ -29,8 +29,8 @@ export interface RunViewsOptions {
   restFoldEvery?: number;
   /** Runs the person deleted (their files kept): never folded at rest. */
   isDeleted?: (runId: string) => boolean;
-  /** While this says true (the host answers a client's call), a rest fold waits before it starts (at most MAX_REST_WAIT_MS). */
-  busy?: () => boolean;
+  /** While these are busy (the host answers a client's call), a rest fold waits for them to settle before it starts (at most MAX_REST_WAIT_MS). */
+  calls?: CallsInFlight;
 }
 
 interface Cached {
@@ -79,7 +79,7 @@ export class RunViews {
   private restQueue: Promise<unknown> = Promise.resolve();
   private readonly restQueued = new Map<string, Promise<boolean>>();
   private readonly isDeleted: (runId: string) => boolean;
-  private readonly busy: () => boolean;
+  private readonly calls: CallsInFlight;
   private closed = false;
 
   constructor(
@@ -92,7 +92,7 @@ export class RunViews {
     this.backgroundLoadDelayMs = resolved.backgroundLoadDelayMs ?? BACKGROUND_LOAD_DELAY_MS;
     this.restFoldEvery = resolved.restFoldEvery ?? SNAPSHOT_EVERY;
     this.isDeleted = resolved.isDeleted ?? (() => false);
-    this.busy = resolved.busy ?? (() => false);
+    this.calls = resolved.calls ?? NO_CALLS;
     this.stop = ledger.onCommit((event: LedgerEvent) => {
       const entry = this.cached.get(event.run_id);
       if (!entry) {
@@ -130,7 +130,7 @@ export class RunViews {
     const turn = this.restQueue
       .then(async () => {
         this.restQueued.delete(runId);
-        for (const since = performance.now(); !this.closed && this.busy() && performance.now() - since < MAX_REST_WAIT_MS; ) await sleep(5);
+        if (!this.closed && this.calls.busy()) await this.calls.settled(MAX_REST_WAIT_MS);
         if (this.closed || this.isDeleted(runId) || !this.behind(runId, this.ledger.run(runId)?.lastSeq ?? 0)) return false;
         return this.restFold(runId);
       })
