@@ -250,6 +250,29 @@ describe('verified markers', () => {
     });
   });
 
+  it('a log that vanishes as the check opens it is dropped when its run was deleted in that moment, and fails the check when it was not', async () => {
+    const { dataDir, runId } = await seeded(6);
+    const through = await withLedger(dataDir, (ledger) => ledger.recovery.runs[0]!.resumedFrom!);
+    const file = logOf(dataDir, runId);
+    const kept = `${file}.kept`;
+    fs.renameSync(file, kept);
+    // Deleted between the check's look at the run and its open of the log: not yet forgotten when asked first, forgotten after.
+    let asked = 0;
+    const deletedMeanwhile = new BackgroundCheck({ prefixes: [{ runId, file, through }], onDamage: () => {}, forgotten: () => ++asked > 1 });
+    expect(await deletedMeanwhile.done).toMatchObject({ state: 'ok', runsToCheck: 0, runsChecked: 0, damagedRuns: [], error: null });
+    expect(asked).toBe(2);
+    // Gone though its run was not deleted: the check fails and says why; nothing is quarantined on a guess.
+    const damaged: string[] = [];
+    const missing = new BackgroundCheck({ prefixes: [{ runId, file, through }], onDamage: (id) => damaged.push(id), forgotten: () => false });
+    const state = await missing.done;
+    expect(state).toMatchObject({ state: 'failed', runsChecked: 0, damagedRuns: [] });
+    expect(state.error).toContain('ENOENT');
+    expect(damaged).toEqual([]);
+    // The log back in place: the same check holds.
+    fs.renameSync(kept, file);
+    expect(await new BackgroundCheck({ prefixes: [{ runId, file, through }], onDamage: () => {} }).done).toMatchObject({ state: 'ok', runsChecked: 1 });
+  });
+
   it('a run cut once is not read whole on every open: SQLite names its broken file, so open still validates only past the marker', async () => {
     const { dataDir, runId } = await seeded(10);
     const file = logOf(dataDir, runId);
