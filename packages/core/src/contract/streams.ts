@@ -4,6 +4,7 @@ import { Heartbeat } from './schemas/app.js';
 import { LedgerEvent, RunId, RunSummary } from './schemas/ledger.js';
 import { HarnessProgress } from './schemas/reliability.js';
 import { AppMenuCommand, BundleExportProgress } from './schemas/diagnostics.js';
+import { ReplayIndexProgress, ReplaySource } from './schemas/replay-viewer.js';
 
 /**
  * What `runs.changed` sends: first (and again after every re-subscribe) the whole list, then
@@ -44,6 +45,12 @@ export const streams = {
     description: "The host's diagnostics bundle export: its state first (idle, running with bytes done of total, finished, failed), then every change.",
     params: z.object({}).strict(),
     event: BundleExportProgress,
+  }),
+  'replay.progress': stream({
+    description:
+      "How far the host's replay index of a run (or an imported one) has got: its state first (idle, indexing with events read of total, ready), then changes, indexing figures coalesced to at most one message per ~100 ms. Watching does not start indexing (replay.open does).",
+    params: ReplaySource,
+    event: ReplayIndexProgress,
   }),
   'app.menu': stream({
     description: 'Commands chosen in the native application menu (the Electron door), for the renderer to carry out on the run it shows.',

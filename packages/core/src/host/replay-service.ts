@@ -6,6 +6,7 @@ import {
   REPLAY_WINDOW_ITEMS,
   type LedgerEvent,
   type ReplayEventRow,
+  type ReplayIndexProgress,
   type ReplayMarker,
   type ReplaySource,
   type ReplayTimeline,
@@ -15,6 +16,7 @@ import { importedSliceFile, listImportedRuns, readSliceFrom } from '../diagnosti
 import { genesisHash, hashOf, type Ledger } from '../ledger/index.js';
 import { markerOf, ReplayIndex, type ReplayEventSource } from '../replay/index.js';
 import { eventPages } from '../runs/index.js';
+import { REPLAY_PROGRESS_EVERY_MS, ReplayProgressFeed } from './replay-progress.js';
 
 const PAGE = 5_000;
 /** Events read per query while indexing: one read of 5,000 held the event loop ~50 ms, past a slice. */
@@ -36,9 +38,19 @@ interface Opened {
   catchingUp: Promise<void> | null;
   /** An imported run's slice was read whole (it never grows). */
   complete: boolean;
+  /** What `replay.progress` says of it: `ready` once a catch-up has finished, `idle` again if one failed. */
+  state: ReplayIndexProgress['state'];
+  /** Events its current (or last) catch-up reads up to: a ledger run's lastSeq when it began, an imported run's events. */
+  eventsTotal: number;
 }
 
 const keyOf = (source: ReplaySource) => `${source.bundleId ?? ''}/${source.runId}`;
+
+/** What `replay.progress` says of an opened run; a ready index has read all it was asked for, and a live run's events past lastSeq are counted. */
+function figures(run: Opened): ReplayIndexProgress {
+  const eventsRead = run.index.length;
+  return { state: run.state, eventsRead, eventsTotal: run.state === 'ready' ? eventsRead : Math.max(eventsRead, run.eventsTotal) };
+}
 
 /** A run's events re-read from the ledger by seq (the cursor is the last seq read), a page at a time. */
 export function ledgerSource(ledger: Ledger, runId: string): ReplayEventSource {
@@ -65,20 +77,38 @@ function sliceSource(file: string): ReplayEventSource {
  * collects the timeline markers, in slices of at most `sliceMs` per event-loop turn (the first
  * open of a 1M-event run indexes for seconds; the host answers its other clients meanwhile). The
  * index keeps marks of the fold, not the events: a scrub re-reads at most one mark's worth of
- * events (ReplayIndex, DEFAULT_SNAPSHOT_EVERY).
+ * events (ReplayIndex, DEFAULT_SNAPSHOT_EVERY). How far an index has got is told at slice
+ * boundaries to `replay.progress` watchers (ReplayProgressFeed), never per event.
  */
 export class ReplayService {
   private readonly open = new Map<string, Opened>();
   /** Runs being indexed, kept while they are even if `open` let them go: opening one again joins its catch-up. */
   private readonly indexing = new Map<string, Opened>();
   private closed = false;
+  private readonly feed: ReplayProgressFeed;
 
   constructor(
     private readonly ledger: Ledger,
     private readonly dataDir: string,
     private readonly capacity = 2,
     private readonly sliceMs = SLICE_MS,
-  ) {}
+    progressEveryMs = REPLAY_PROGRESS_EVERY_MS,
+  ) {
+    this.feed = new ReplayProgressFeed(progressEveryMs);
+  }
+
+  /** How far the run's index has got; only looks (a run not open, or unknown, is `idle`). */
+  progress(source: ReplaySource): ReplayIndexProgress {
+    const key = keyOf(source);
+    const run = this.indexing.get(key) ?? this.open.get(key);
+    if (run) return figures(run);
+    return { state: 'idle', eventsRead: 0, eventsTotal: this.closed ? 0 : this.totalOf(source) };
+  }
+
+  /** `replay.progress`: the current figures at once, then their changes (see ReplayProgressFeed); returns the unsubscribe. */
+  watchProgress(source: ReplaySource, send: (progress: ReplayIndexProgress) => void): () => void {
+    return this.feed.watch(keyOf(source), this.progress(source), send);
+  }
 
   async timeline(source: ReplaySource): Promise<ReplayTimeline> {
     const run = await this.get(source);
@@ -119,6 +149,7 @@ export class ReplayService {
     this.closed = true;
     this.open.clear();
     this.indexing.clear();
+    this.feed.close();
   }
 
   /** Drops a run's index read from the ledger (the run was deleted); imported copies stay. */
@@ -166,6 +197,8 @@ export class ReplayService {
       await run.catchingUp;
     } catch (error) {
       if (run.source.bundleId && this.open.get(key) === run) this.open.delete(key);
+      run.state = 'idle';
+      this.report(run);
       throw error;
     }
   }
@@ -177,17 +210,35 @@ export class ReplayService {
       if (!run.source.bundleId && !this.ledger.run(run.source.runId)) throw new KeelRpcError('not_found', `Run ${run.source.runId} was deleted.`);
     };
     stillWanted();
+    // Watchers hear of a catch-up only when there is something to read: a scrub's catch-up of a run already read sends nothing.
+    if (!run.source.bundleId) run.eventsTotal = this.totalOf(run.source);
+    if (run.state !== 'ready' || run.index.lastSeq < run.eventsTotal) run.state = 'indexing';
+    this.report(run);
     let sliceEnds = performance.now() + this.sliceMs;
     let count = 0;
     for (const { event, cursor } of this.unindexed(run)) {
       this.add(run, event, cursor);
       if (++count % 64 === 0 && performance.now() >= sliceEnds) {
+        this.report(run);
         await nextTurn();
         stillWanted();
         sliceEnds = performance.now() + this.sliceMs;
       }
     }
     if (run.source.bundleId) run.complete = true;
+    run.state = 'ready';
+    this.report(run);
+  }
+
+  private report(run: Opened): void {
+    const key = keyOf(run.source);
+    if (this.feed.watched(key)) this.feed.report(key, figures(run));
+  }
+
+  /** Events a run has to read: a ledger run's lastSeq now, an imported run's events (0 for a run Keel does not know). */
+  private totalOf(source: ReplaySource): number {
+    if (!source.bundleId) return this.ledger.run(source.runId)?.lastSeq ?? 0;
+    return listImportedRuns(this.dataDir).find((each) => each.bundleId === source.bundleId && each.runId === source.runId)?.events ?? 0;
   }
 
   /** The run's events past its index (the ledger's committed ones, or an imported slice whole), each with where its source resumes after it. */
@@ -200,7 +251,7 @@ export class ReplayService {
     for (const page of eventPages(this.ledger, runId, run.index.lastSeq + 1, INDEX_PAGE)) for (const event of page) yield { event, cursor: event.seq };
   }
 
-  private fresh(source: ReplaySource, events: ReplayEventSource, redacted: Set<number>, readOnly: boolean): Opened {
+  private fresh(source: ReplaySource, events: ReplayEventSource, redacted: Set<number>, readOnly: boolean, eventsTotal: number): Opened {
     return {
       source,
       index: new ReplayIndex({ runId: source.runId, source: events }),
@@ -212,6 +263,8 @@ export class ReplayService {
       readOnly,
       catchingUp: null,
       complete: false,
+      state: 'idle',
+      eventsTotal,
     };
   }
 
@@ -234,12 +287,12 @@ export class ReplayService {
   private fromLedger(source: ReplaySource): Opened {
     const summary = this.ledger.run(source.runId);
     if (!summary) throw new KeelRpcError('not_found', `No run ${source.runId}.`);
-    return this.fresh(source, ledgerSource(this.ledger, source.runId), new Set(), summary.readOnly || summary.quarantined);
+    return this.fresh(source, ledgerSource(this.ledger, source.runId), new Set(), summary.readOnly || summary.quarantined, summary.lastSeq);
   }
 
   private fromBundle(source: ReplaySource, bundleId: string): Opened {
     const imported = listImportedRuns(this.dataDir).find((each) => each.bundleId === bundleId && each.runId === source.runId);
     if (!imported) throw new KeelRpcError('not_found', `No imported run ${source.runId} in bundle ${bundleId}.`);
-    return this.fresh(source, sliceSource(importedSliceFile(this.dataDir, bundleId, source.runId)), new Set(imported.redactedSeqs), true);
+    return this.fresh(source, sliceSource(importedSliceFile(this.dataDir, bundleId, source.runId)), new Set(imported.redactedSeqs), true, imported.events);
   }
 }

@@ -226,6 +226,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       },
       ...reliability.streams,
       ...diagnostics.streams(),
+      'replay.progress': (source, sink) => replay.watchProgress(source, (progress) => sink.next(progress)),
     },
   };
 

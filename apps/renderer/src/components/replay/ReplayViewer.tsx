@@ -1,4 +1,12 @@
-import { MAX_REPLAY_WINDOW_ITEMS, REPLAY_WINDOW_ITEMS, type ReplayEventRow, type ReplaySource, type ReplayTimeline, type RunView } from '@keel/core/contract';
+import {
+  MAX_REPLAY_WINDOW_ITEMS,
+  REPLAY_WINDOW_ITEMS,
+  type ReplayEventRow,
+  type ReplayIndexProgress,
+  type ReplaySource,
+  type ReplayTimeline,
+  type RunView,
+} from '@keel/core/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useKeel } from '../../lib/client-context.js';
 import { describeError } from '../../lib/errors.js';
@@ -56,6 +64,28 @@ function useStateAt(source: ReplaySource, seq: number | null, limit: number): St
   return state;
 }
 
+/**
+ * How far the host's index of the run has got (`replay.progress`), while the viewer waits for
+ * the timeline; mounted only meanwhile, so the subscription ends when the timeline arrives.
+ */
+function IndexProgress({ source }: { source: ReplaySource }) {
+  const { client } = useKeel();
+  const [progress, setProgress] = useState<ReplayIndexProgress | null>(null);
+  useEffect(() => client.subscribe('replay.progress', source, { onEvent: setProgress }), [client, source]);
+  // Idle (the host has not begun) or nothing to count: the sentence above says enough.
+  if (!progress || progress.state === 'idle' || progress.eventsTotal === 0) return null;
+  const { eventsRead, eventsTotal } = progress;
+  const percent = Math.floor((eventsRead / eventsTotal) * 100);
+  return (
+    <div className="replay-index-progress" data-testid="replay-progress">
+      <progress max={eventsTotal} value={eventsRead} aria-label="Events checked" data-testid="replay-progress-bar" />
+      <span data-testid="replay-progress-text">
+        Checked {eventsRead.toLocaleString()} of {eventsTotal.toLocaleString()} events ({percent} %)
+      </span>
+    </div>
+  );
+}
+
 /** Replay mode: any run (live, finished, quarantined, imported) scrubbed event by event. */
 export function ReplayViewer({ source }: { source: ReplaySource }) {
   const { seq: wanted, setSeq, close } = useReplay();
@@ -102,8 +132,9 @@ export function ReplayViewer({ source }: { source: ReplaySource }) {
       {error && <div className="status-failed">{error}</div>}
       {!timeline && !error && (
         // A long run's first replay reads and checks every event (seconds for a million): say so.
-        <div className="muted" role="status" data-testid="replay-loading">
-          Reading the run’s events and checking their hash chain…
+        <div className="muted replay-loading" role="status" data-testid="replay-loading">
+          <div>Reading the run’s events and checking their hash chain…</div>
+          <IndexProgress source={source} />
         </div>
       )}
       {stateError && <div className="status-failed">{stateError}</div>}

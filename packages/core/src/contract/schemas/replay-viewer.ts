@@ -10,6 +10,23 @@ const seq = z.number().int().nonnegative();
 export const ReplaySource = z.object({ runId: RunId, bundleId: BundleId.optional() }).strict();
 export type ReplaySource = z.infer<typeof ReplaySource>;
 
+/**
+ * What `replay.progress` sends about one run's replay index: its state first, then changes (an
+ * `indexing` figure at most every ~100 ms, every change of state at once). Watching never starts
+ * an index; a run Keel does not know is `idle` with nothing to read.
+ */
+export const ReplayIndexProgress = z
+  .object({
+    /** idle: no catch-up under way and no index ready; indexing: reading and checking events; ready: the index holds every event it was asked for. */
+    state: z.enum(['idle', 'indexing', 'ready']),
+    /** Events read and hash-checked into the index so far (all of them once ready). */
+    eventsRead: seq,
+    /** Events to read: a ledger run's lastSeq when its catch-up began, an imported run's events; never below eventsRead. */
+    eventsTotal: seq,
+  })
+  .strict();
+export type ReplayIndexProgress = z.infer<typeof ReplayIndexProgress>;
+
 /** Points the scrubber can jump to. */
 export const ReplayMarkerKind = z.enum(['turn', 'approval', 'restart', 'error', 'checkpoint']);
 export type ReplayMarkerKind = z.infer<typeof ReplayMarkerKind>;
