@@ -12,7 +12,7 @@ import { ExportDiagnosticsButton } from '../src/components/replay/ExportDiagnost
 import { ImportedView } from '../src/components/replay/ImportedView.js';
 import { useReplay } from '../src/components/replay/replay-store.js';
 import { useRuns } from '../src/stores/runs.js';
-import { mockClient, renderWithClient, runSummary, type OpenStream } from './helpers.js';
+import { mockClient, openStream, renderWithClient, runSummary } from './helpers.js';
 
 const run = (id: string): RunSummary => runSummary(id);
 
@@ -36,11 +36,6 @@ beforeEach(() => {
 });
 afterEach(cleanup);
 
-const openStream = (streams: OpenStream[], name: string) => {
-  const stream = streams.filter((each) => each.stream === name && !each.closed).at(-1);
-  if (!stream) throw new Error(`no open ${name} stream`);
-  return stream;
-};
 const deferred = <T,>() => {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((done) => (resolve = done));

@@ -50,6 +50,13 @@ export function mockClient(handlers: Partial<Record<ProcedureName, (input: any) 
   return { client, invoke, subscribe, streams };
 }
 
+/** The newest open subscription to `name` a test's mock client recorded (throws when there is none). */
+export function openStream(streams: OpenStream[], name: string): OpenStream {
+  const stream = streams.filter((each) => each.stream === name && !each.closed).at(-1);
+  if (!stream) throw new Error(`no open ${name} stream`);
+  return stream;
+}
+
 export function renderWithClient(ui: ReactElement, client: KeelClient, mode: 'socket' | 'electron' = 'socket') {
   return render(
     <ClientProvider connection={{ client, mode, reconnectNow: () => {}, checkToken: async () => 'valid' }}>{ui}</ClientProvider>,

@@ -6,7 +6,7 @@ import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SettingsDialog } from '../src/components/settings/SettingsDialog.js';
 import { useSettings } from '../src/stores/settings.js';
-import { mockClient, renderWithClient } from './helpers.js';
+import { mockClient, openStream, renderWithClient } from './helpers.js';
 
 afterEach(() => {
   cleanup();
@@ -47,30 +47,38 @@ describe('settings dialog', () => {
     expect(screen.getByTestId('settings-error').textContent).toContain('That setting is not valid');
   });
 
-  it('the live export switch saves the setting and shows where spans go and what went wrong', async () => {
+  it('the live export switch saves the setting and shows, as the host says it, where spans go and what went wrong', async () => {
     let stored = view();
-    let status = { state: 'off', endpoint: null, spansSent: 0, lastSentAt: null, problem: null, restarts: 0 };
-    const { client, invoke } = mockClient({
+    const { client, invoke, streams } = mockClient({
       'settings.get': () => stored,
       'agents.list': () => ({ builtinScripts: [], detected: [] }),
-      'sinks.liveExport': () => status,
       'settings.update': ({ patch }: { patch: Record<string, unknown> }) => {
         stored = view({ ...stored.settings, ...patch });
-        status = { ...status, state: 'retrying', endpoint: 'http://127.0.0.1:4318/v1/traces', spansSent: 12, problem: 'collector http://127.0.0.1:4318 unavailable' } as never;
         return stored;
       },
     });
     useSettings.setState({ open: true });
     renderWithClient(<SettingsDialog />, client);
     await act(async () => {});
+    const live = openStream(streams, 'sinks.liveExportStatus');
+    const off = { state: 'off', endpoint: null, spansSent: 0, lastSentAt: null, problem: null, restarts: 0 } as const;
+    act(() => live.handlers.onEvent(off));
     expect(screen.getByTestId('settings-live-export-status').textContent).toContain('Off.');
     fireEvent.click(screen.getByTestId('settings-live-export'));
     await act(async () => {});
-    await act(async () => {});
     expect(invoke).toHaveBeenCalledWith('settings.update', { patch: { liveOtlpExport: true } });
+    act(() =>
+      live.handlers.onEvent({ ...off, state: 'retrying', endpoint: 'http://127.0.0.1:4318/v1/traces', spansSent: 12, problem: 'collector http://127.0.0.1:4318 unavailable' }),
+    );
     const line = screen.getByTestId('settings-live-export-status').textContent;
     expect(line).toContain('Waiting for the collector (retrying).');
     expect(line).toContain('http://127.0.0.1:4318/v1/traces, 12 spans sent');
     expect(line).toContain('collector http://127.0.0.1:4318 unavailable');
+    // Never asked again and again: the dialog listens, and stops listening when it closes.
+    expect(invoke).not.toHaveBeenCalledWith('sinks.liveExport', expect.anything());
+    act(() => live.handlers.onEnd?.(new KeelRpcError('unavailable', 'The host went away.')));
+    expect(screen.getByTestId('settings-live-export-status').textContent).toContain('Status unknown.');
+    cleanup();
+    expect(live.closed).toBe(true);
   });
 });

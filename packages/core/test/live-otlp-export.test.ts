@@ -9,11 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { traceIdOf } from '../src/sinks/index.js';
 import { startOtlpReceiver, type OtlpReceiver } from './fixtures/otlp-receiver.js';
 import { useWorkstations } from './fixtures/workstation-kit.js';
-import { fileChanges, waitUntil } from './fixtures/wait-kit.js';
+import { Changes, fileChanges, waitUntil } from './fixtures/wait-kit.js';
 import { requireBuilt } from './fixtures/runtime-kit.js';
 import { tempDir } from './helpers.js';
 import type { LiveExportStatus } from '../src/contract/index.js';
 import type { Workstation } from '../src/host/workstation.js';
+import { LIVE_EXPORT_STATUS_EVERY_MS } from '../src/host/live-export-status.js';
 
 const { start } = useWorkstations();
 let receiver: OtlpReceiver | null = null;
@@ -131,16 +132,30 @@ describe('the live OTLP exporter setting', () => {
     const { workstation, client } = await start({ dataDir });
     const saved = { ...process.env };
     for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_EXPORTER_OTLP')) delete process.env[key];
+    // What the Settings dialog hears: the status first, then its changes, at most one per window, the last one the current status.
+    const heard: Array<{ status: LiveExportStatus; at: number }> = [];
+    const hearing = new Changes();
+    const stopHearing = client.subscribe('sinks.liveExportStatus', {}, {
+      onEvent: (status) => {
+        heard.push({ status, at: performance.now() });
+        hearing.notify();
+      },
+    });
     try {
+      await waitUntil(() => heard.length > 0, 10_000, 'the status as it stands', hearing.subscribe);
+      expect(heard[0]!.status).toMatchObject({ state: 'off', spansSent: 0 });
       await client.invoke('settings.update', { patch: { liveOtlpExport: true } });
       // A configuration problem is said once and not retried in a loop: the child exits and stays down.
       await statusUntil(workstation, (status) => status.state === 'failed' && (status.problem ?? '').includes('switch the live export off and on'), 'the exporter to report its problem');
+      await waitUntil(() => JSON.stringify(heard.at(-1)!.status) === JSON.stringify(workstation.liveExport.current()), 10_000, 'the stream to say the final status', hearing.subscribe);
+      for (let i = 1; i < heard.length; i++) expect(heard[i]!.at - heard[i - 1]!.at).toBeGreaterThanOrEqual(LIVE_EXPORT_STATUS_EVERY_MS - 5);
       expect(await client.invoke('sinks.liveExport', {})).toMatchObject({ state: 'failed', restarts: 0, problem: expect.stringContaining('No OTLP endpoint') });
       expect(exporterPids(dataDir)).toEqual([]);
       const run = await client.invoke('runs.create', { workspace: tempDir(), agent: { kind: 'builtin', script: 'hello' } });
       const turn = await client.invoke('run.prompt', { runId: run.id, text: 'Say hello' });
       expect(await workstation.runs.get(run.id).waitForTurn(turn.turn)).toBe('end_turn');
     } finally {
+      stopHearing();
       process.env = saved;
     }
   });

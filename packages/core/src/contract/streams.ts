@@ -5,6 +5,7 @@ import { LedgerEvent, RunId, RunSummary } from './schemas/ledger.js';
 import { HarnessProgress } from './schemas/reliability.js';
 import { AppMenuCommand, BundleExportProgress } from './schemas/diagnostics.js';
 import { ReplayIndexProgress, ReplaySource } from './schemas/replay-viewer.js';
+import { LiveExportStatus } from './schemas/sinks.js';
 
 /**
  * What `runs.changed` sends: first (and again after every re-subscribe) the whole list, then
@@ -51,6 +52,12 @@ export const streams = {
       "How far the host's replay index of a run (or an imported one) has got: its state first (idle, indexing with events read of total, ready), then changes, indexing figures coalesced to at most one message per ~100 ms. Watching does not start indexing (replay.open does).",
     params: ReplaySource,
     event: ReplayIndexProgress,
+  }),
+  'sinks.liveExportStatus': stream({
+    description:
+      'How the live OpenTelemetry exporter is doing (as sinks.liveExport answers), first as it stands, then every change, at most one message per ~250 ms (the latest).',
+    params: z.object({}).strict(),
+    event: LiveExportStatus,
   }),
   'app.menu': stream({
     description: 'Commands chosen in the native application menu (the Electron door), for the renderer to carry out on the run it shows.',

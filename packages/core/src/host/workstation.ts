@@ -26,6 +26,7 @@ import { ReplayService } from './replay-service.js';
 import { DiagnosticsActivity } from './diagnostics-activity.js';
 import { BundleUploads } from './bundle-upload.js';
 import { LiveOtlpExport } from '../sinks/index.js';
+import { watchLiveExport } from './live-export-status.js';
 
 export interface WorkstationOptions extends DiagnosticsDoors {
   dataDir: string;
@@ -227,6 +228,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
       ...reliability.streams,
       ...diagnostics.streams(),
       'replay.progress': (source, sink) => replay.watchProgress(source, (progress) => sink.next(progress)),
+      'sinks.liveExportStatus': (_params, sink) => watchLiveExport(liveExport, (status) => sink.next(status)),
     },
   };
 

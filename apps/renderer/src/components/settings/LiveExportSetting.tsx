@@ -2,9 +2,6 @@ import type { LiveExportStatus } from '@keel/core/contract';
 import { useEffect, useState } from 'react';
 import { useKeel } from '../../lib/client-context.js';
 
-/** How often the open dialog asks how the exporter is doing (only while it is shown). */
-const STATUS_EVERY_MS = 2000;
-
 const STATE_WORDS: Record<LiveExportStatus['state'], string> = {
   off: 'Off.',
   starting: 'Starting…',
@@ -18,20 +15,11 @@ export function LiveExportSetting({ enabled, onChange }: { enabled: boolean; onC
   const { client } = useKeel();
   const [status, setStatus] = useState<LiveExportStatus | null>(null);
 
-  useEffect(() => {
-    let stopped = false;
-    const ask = () =>
-      client
-        .invoke('sinks.liveExport', {})
-        .then((next) => !stopped && setStatus(next))
-        .catch(() => !stopped && setStatus(null));
-    void ask();
-    const timer = setInterval(ask, STATUS_EVERY_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [client, enabled]);
+  // The host says every change while the dialog is shown (sinks.liveExportStatus); a stream that ends on a failure leaves it unknown.
+  useEffect(
+    () => client.subscribe('sinks.liveExportStatus', {}, { onEvent: setStatus, onEnd: (error) => { if (error) setStatus(null); } }),
+    [client],
+  );
 
   return (
     <label className="choice">
