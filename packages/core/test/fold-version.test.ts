@@ -12,6 +12,8 @@ import { RUN_STATE_FOLD_VERSION } from '../src/replay/run-state-snapshot.js';
 
 const FOLD_SOURCES = [
   'replay/run-view-fold.ts',
+  'replay/fold-items.ts',
+  'replay/approval-items.ts',
   'replay/view-items.ts',
   'replay/recovery.ts',
   'replay/progress.ts',
@@ -29,8 +31,9 @@ const FOLD_SOURCES = [
 
 /** Recorded with the version it belongs to: [version, sha256 of the sources]. */
 // Fingerprint moved without a version bump: streamed text and outputs are made flat strings
-// (replay/view-items.ts, appended): the same values, held in less memory.
-const RECORDED: [number, string] = [4, '1049aa39edc079e9d289bdd9a74397ef3d7f7160b564788d3a11fe037a74a00e'];
+// (replay/view-items.ts, appended): the same values, held in less memory; then the transcript's
+// slots (fold-items.ts) and the approval cards (approval-items.ts) moved to their own files, unchanged.
+const RECORDED: [number, string] = [4, '8d504708bbc8065b60380244cdb582dbd64acd6e78a0abcec70149fc3ea39682'];
 
 /** The run state fold and its snapshot encoding (stored run states, runs/run-state-store.ts). */
 const RUN_STATE_SOURCES = ['replay/run-state.ts', 'replay/run-state-snapshot.ts', 'replay/decode.ts', 'contract/schemas/ledger.ts'];

@@ -1,7 +1,7 @@
-import type { EventBody, IgnoredEvents, ItemOfKind, LedgerEvent, PayloadOf, RunView, TranscriptItem } from '../contract/index.js';
-import { BlockList, type FrozenBlocks } from './block-list.js';
+import type { EventBody, IgnoredEvents, ItemOfKind, LedgerEvent, PayloadOf, RunView } from '../contract/index.js';
 import { decodeBody, hasValidEnvelope } from './decode.js';
 import { checkpointItem } from './checkpoint-items.js';
+import { FoldItems, type FrozenItems } from './fold-items.js';
 import { planProgress } from './progress.js';
 import {
   agentExitedText,
@@ -17,26 +17,22 @@ import {
   sessionText,
   sweptText,
 } from './recovery.js';
-import { approvalStatusAfter } from './run-state.js';
-import { Slots, type SlotsBase } from './slots.js';
+import { approvalRequested, settleApproval } from './approval-items.js';
 import { usageReported, usageToolCall, usageTurnEnded, usageTurnStarted } from './usage.js';
-import { appended, commandItem, emptyHead, flatten, keyOf, textItem, toolItem, withDiff, type CommandItem, type Head, type KeyedKind, type TextKind, type ToolItem } from './view-items.js';
+import { appended, commandItem, emptyHead, flatten, textItem, toolItem, withDiff, type CommandItem, type Head, type TextKind, type ToolItem } from './view-items.js';
 
 type IgnoreReason = Exclude<keyof IgnoredEvents, 'unknownTypes'>;
-type ApprovalItem = ItemOfKind<'approval'>;
 type RecoveryItem = ItemOfKind<'recovery'>;
 
 const MAX_UNKNOWN_TYPES = 16;
 
 /**
  * The state of a fold at one point, enough to continue from it. It shares the transcript
- * blocks and the slot maps with the folder it came from (see BlockList, Slots), so keeping
- * one every few thousand events stays cheap.
+ * blocks and the slot maps with the folder it came from (see FoldItems), so keeping one every
+ * few thousand events stays cheap.
  */
-export interface FoldMark {
+export interface FoldMark extends FrozenItems {
   readonly head: Readonly<Head>;
-  readonly items: FrozenBlocks<TranscriptItem>;
-  readonly slots: Readonly<Record<KeyedKind, SlotsBase>>;
 }
 
 /**
@@ -48,19 +44,12 @@ export interface FoldMark {
  */
 export class RunViewFold {
   private head: Head;
-  private items: BlockList<TranscriptItem>;
-  /** toolCallId, approvalId and terminalId -> the slot of their item. */
-  private tools: Slots;
-  private approvals: Slots;
-  private commands: Slots;
+  private items: FoldItems;
 
   /** An empty run; with no runId, the first event's run_id is adopted. */
   constructor(runId = '') {
     this.head = emptyHead(runId);
-    this.items = BlockList.empty();
-    this.tools = new Slots();
-    this.approvals = new Slots();
-    this.commands = new Slots();
+    this.items = FoldItems.empty();
   }
 
   /** Continues from a view (which stays untouched). O(1) until the transcript changes. */
@@ -68,28 +57,14 @@ export class RunViewFold {
     const { items, ...head } = view;
     const folder = new RunViewFold();
     folder.head = head;
-    folder.items = BlockList.fromArray(items);
-    const scan = (kind: KeyedKind) => () => {
-      const slots = new Map<string, number>();
-      items.forEach((item, slot) => {
-        const key = keyOf(item, kind);
-        if (key !== undefined) slots.set(key, slot);
-      });
-      return slots;
-    };
-    folder.tools = new Slots(null, scan('tool'));
-    folder.approvals = new Slots(null, scan('approval'));
-    folder.commands = new Slots(null, scan('command'));
+    folder.items = FoldItems.fromArray(items);
     return folder;
   }
 
   static restore(mark: FoldMark): RunViewFold {
     const folder = new RunViewFold();
     folder.head = { ...mark.head };
-    folder.items = BlockList.fromFrozen(mark.items);
-    folder.tools = new Slots(mark.slots.tool);
-    folder.approvals = new Slots(mark.slots.approval);
-    folder.commands = new Slots(mark.slots.command);
+    folder.items = FoldItems.fromFrozen(mark);
     return folder;
   }
 
@@ -119,16 +94,11 @@ export class RunViewFold {
 
   /** The state so far; the folder never writes to it afterwards. */
   snapshot(): RunView {
-    return { ...this.head, items: this.items.toArray() as TranscriptItem[] };
+    return { ...this.head, items: this.items.toArray() };
   }
 
   mark(): FoldMark {
-    const limit = this.items.length;
-    return {
-      head: { ...this.head },
-      items: this.items.freeze(),
-      slots: { tool: this.tools.bounded(limit), approval: this.approvals.bounded(limit), command: this.commands.bounded(limit) },
-    };
+    return { head: { ...this.head }, ...this.items.freeze() };
   }
 
   private applyBody(body: EventBody, event: LedgerEvent): void {
@@ -163,7 +133,7 @@ export class RunViewFold {
         head.currentTurn = turn;
         head.turnOpen = true;
         head.usage = usageTurnStarted(head.usage, ts);
-        this.add({ kind: 'prompt', seq, ts, turn, text, ik });
+        this.items.add({ kind: 'prompt', seq, ts, turn, text, ik });
         return;
       }
       case 'message.chunk':
@@ -181,7 +151,7 @@ export class RunViewFold {
       case 'tool.interrupted': {
         const { generation, reason } = body.payload;
         for (const toolCallId of body.payload.toolCallIds) {
-          const found = this.findTool(toolCallId);
+          const found = this.items.find('tool', toolCallId);
           if (found === undefined || found[1].status === 'completed' || found[1].status === 'failed') continue;
           this.items.set(found[0], toolItem(found[1], { lastSeq: seq, status: 'interrupted', interruption: { generation, reason } }));
         }
@@ -191,36 +161,36 @@ export class RunViewFold {
         const { turn, stopReason } = body.payload;
         head.turnOpen = false;
         head.usage = usageTurnEnded(head.usage, ts);
-        this.add({ kind: 'turn_end', seq, ts, turn, stopReason });
+        this.items.add({ kind: 'turn_end', seq, ts, turn, stopReason });
         return;
       }
       case 'ledger.repaired':
-        this.add({ kind: 'repair', seq, ts, ...body.payload });
+        this.items.add({ kind: 'repair', seq, ts, ...body.payload });
         return;
       case 'note':
-        this.add({ kind: 'note', seq, ts, text: body.payload.text });
+        this.items.add({ kind: 'note', seq, ts, text: body.payload.text });
         return;
       case 'usage.reported':
         head.usage = usageReported(head.usage, body.payload);
         return;
       case 'prompt.skipped':
-        this.add({ kind: 'note', seq, ts, text: promptSkippedText(body.payload) });
+        this.items.add({ kind: 'note', seq, ts, text: promptSkippedText(body.payload) });
         return;
 
       case 'approval.requested':
-        return this.approvalRequested(body.payload, event);
+        return approvalRequested(this.items, head, body.payload, event, body.payload.turn ?? this.turnNow());
       case 'approval.decided': {
         const { approvalId, decision, by, ref, note } = body.payload;
         // Always applied, even to an orphaned request: a person (or the policy) decided, and
         // the note says where the decision goes.
-        return this.settleApproval(approvalId, event, 'approval.decided', { decision, by, ref: ref ?? null, note: note ?? null });
+        return settleApproval(this.items, head, approvalId, event, 'approval.decided', { decision, by, ref: ref ?? null, note: note ?? null });
       }
       case 'approval.timed_out':
-        return this.settleApproval(body.payload.approvalId, event, 'approval.timed_out', {});
+        return settleApproval(this.items, head, body.payload.approvalId, event, 'approval.timed_out', {});
       case 'approval.cancelled':
-        return this.settleApproval(body.payload.approvalId, event, 'approval.cancelled', { note: body.payload.reason });
+        return settleApproval(this.items, head, body.payload.approvalId, event, 'approval.cancelled', { note: body.payload.reason });
       case 'approval.reset': {
-        for (const approvalId of body.payload.approvalIds) this.settleApproval(approvalId, event, 'approval.reset', {});
+        for (const approvalId of body.payload.approvalIds) settleApproval(this.items, head, approvalId, event, 'approval.reset', {});
         return this.recovery('approvals_reset', event, body.payload.generation, approvalsResetText(body.payload), null, body.payload.reason);
       }
 
@@ -267,26 +237,26 @@ export class RunViewFold {
 
       case 'terminal.started': {
         const { terminalId, command, args, cwd } = body.payload;
-        const found = this.findKeyed(this.commands, terminalId, 'command');
+        const found = this.items.find('command', terminalId);
         if (found === undefined) this.addCommand(terminalId, command, args, cwd, event);
         else this.items.set(found[0], commandItem(found[1], { lastSeq: seq, command, args, cwd }));
         return;
       }
       case 'terminal.output': {
-        const [slot, item] = this.findKeyed(this.commands, body.payload.terminalId, 'command') ?? this.addCommand(body.payload.terminalId, '', [], '', event);
+        const [slot, item] = this.items.find('command', body.payload.terminalId) ?? this.addCommand(body.payload.terminalId, '', [], '', event);
         this.items.set(slot, commandItem(item, { lastSeq: seq, output: appended(item.output, body.payload.text) }));
         return;
       }
       case 'terminal.exited': {
         const { terminalId, exitCode, signal } = body.payload;
-        const [slot, item] = this.findKeyed(this.commands, terminalId, 'command') ?? this.addCommand(terminalId, '', [], '', event);
+        const [slot, item] = this.items.find('command', terminalId) ?? this.addCommand(terminalId, '', [], '', event);
         flatten(item.output); // its output grows no more (see appended)
         this.items.set(slot, commandItem(item, { lastSeq: seq, status: 'exited', exitCode, signal }));
         return;
       }
       case 'fs.written': {
         const { path, bytes, created } = body.payload;
-        this.add({ kind: 'file_write', seq, ts, turn: this.turnNow(), path, bytes, created });
+        this.items.add({ kind: 'file_write', seq, ts, turn: this.turnNow(), path, bytes, created });
         return;
       }
       case 'checkpoint.created':
@@ -297,7 +267,7 @@ export class RunViewFold {
       case 'checkpoint.restore_completed':
       case 'checkpoint.restore_failed':
       case 'workspace.worktree':
-        this.add(checkpointItem(body, seq, ts));
+        this.items.add(checkpointItem(body, seq, ts));
         return;
     }
   }
@@ -311,74 +281,7 @@ export class RunViewFold {
     outcome: string | null = null,
     detail: string | null = null,
   ): void {
-    this.add({ kind: 'recovery', seq: event.seq, ts: event.ts, recovery, generation, text, outcome, detail });
-  }
-
-  /** A new request, or (same id again) its request fields updated in place, status kept. */
-  private approvalRequested(payload: PayloadOf<'approval.requested'>, event: LedgerEvent): void {
-    const { approvalId, generation, action, actionKey, reason, source } = payload;
-    const turn = payload.turn ?? this.turnNow();
-    const timeoutMs = payload.timeoutMs ?? null;
-    const policy = payload.policy ? { policy: payload.policy } : {};
-    const found = this.findKeyed(this.approvals, approvalId, 'approval');
-    if (found !== undefined) {
-      this.setApproval(found[0], found[1], event, { generation, turn, action, actionKey, reason, source, timeoutMs, ...policy });
-      return;
-    }
-    const item: ApprovalItem = {
-      kind: 'approval',
-      seq: event.seq,
-      lastSeq: event.seq,
-      ts: event.ts,
-      turn,
-      approvalId,
-      generation,
-      action,
-      actionKey,
-      reason,
-      source,
-      status: 'pending',
-      decision: null,
-      by: null,
-      ref: null,
-      note: null,
-      timeoutMs,
-      ...policy,
-    };
-    const slot = this.items.length;
-    this.add(item);
-    this.approvals.set(approvalId, slot);
-    this.head.pendingApprovals = [...this.head.pendingApprovals, approvalId];
-  }
-
-  /**
-   * Settles a known request (an unknown id has no card to settle and is skipped) by the
-   * run state's transition rule; a settlement that changes nothing leaves the card as it is.
-   */
-  private settleApproval(approvalId: string, event: LedgerEvent, settlement: Parameters<typeof approvalStatusAfter>[1], change: Partial<ApprovalItem>): void {
-    const found = this.findKeyed(this.approvals, approvalId, 'approval');
-    if (found === undefined) return;
-    const status = approvalStatusAfter(found[1].status, settlement);
-    if (status === found[1].status && settlement !== 'approval.decided') return;
-    this.setApproval(found[0], found[1], event, { ...change, status });
-  }
-
-  /** Replaces an approval item and keeps `pendingApprovals` (request order) in step. */
-  private setApproval(slot: number, item: ApprovalItem, event: LedgerEvent, change: Partial<ApprovalItem>): void {
-    const next: ApprovalItem = { ...item, ...change, lastSeq: event.seq };
-    this.items.set(slot, next);
-    // Only a new request is pending, so a change can only take an id out. A new array (the
-    // snapshots share the old one): O(pending), and few requests wait at any one time.
-    if (item.status === 'pending' && next.status !== 'pending') {
-      this.head.pendingApprovals = this.head.pendingApprovals.filter((id) => id !== item.approvalId);
-    }
-  }
-
-  /** Adds an item at the end: the text item before it grows no more, so its text is made flat (see appended). */
-  private add(item: TranscriptItem): void {
-    const last = this.items.last();
-    if (last?.kind === 'message' || last?.kind === 'thought') flatten(last.text);
-    this.items.push(item);
+    this.items.add({ kind: 'recovery', seq: event.seq, ts: event.ts, recovery, generation, text, outcome, detail });
   }
 
   /** Chunks extend the last item when it has the same kind, turn and generation. */
@@ -396,12 +299,12 @@ export class RunViewFold {
       this.items.set(this.items.length - 1, textItem(kind, last.firstSeq, event.seq, last.ts, turn, generation, appended(last.text, payload.text), last.chunks + 1));
       return;
     }
-    this.add(textItem(kind, event.seq, event.seq, event.ts, turn, generation, payload.text, 1));
+    this.items.add(textItem(kind, event.seq, event.seq, event.ts, turn, generation, payload.text, 1));
   }
 
   private toolStarted(payload: PayloadOf<'tool.started'>, event: LedgerEvent): void {
     const { toolCallId, title, kind, input } = payload;
-    const found = this.findTool(toolCallId);
+    const found = this.items.find('tool', toolCallId);
     if (found === undefined) {
       this.addTool(toolCallId, title, kind ?? null, input, event);
       return;
@@ -412,10 +315,10 @@ export class RunViewFold {
 
   private toolUpdated(payload: PayloadOf<'tool.updated'>, event: LedgerEvent): void {
     const { toolCallId, status, output, diff, terminalId } = payload;
-    const [slot, item] = this.findTool(toolCallId) ?? this.addTool(toolCallId, '', null, undefined, event);
+    const [slot, item] = this.items.find('tool', toolCallId) ?? this.addTool(toolCallId, '', null, undefined, event);
     if (terminalId !== undefined) {
       // The agent embedded Keel's command in this call: the command card becomes part of it.
-      const command = this.findKeyed(this.commands, terminalId, 'command');
+      const command = this.items.find('command', terminalId);
       if (command) this.items.set(command[0], commandItem(command[1], { lastSeq: event.seq, toolCallId }));
     }
     const next = toolItem(item, {
@@ -427,17 +330,6 @@ export class RunViewFold {
     // A finished call's output grows no more (see appended).
     if (next.status === 'completed' || next.status === 'failed') flatten(next.output);
     this.items.set(slot, next);
-  }
-
-  private findTool(toolCallId: string): [number, ToolItem] | undefined {
-    return this.findKeyed(this.tools, toolCallId, 'tool');
-  }
-
-  private findKeyed<K extends KeyedKind>(slots: Slots, id: string, kind: K): [number, ItemOfKind<K>] | undefined {
-    const slot = slots.get(id);
-    if (slot === undefined) return undefined;
-    const item = this.items.get(slot);
-    return item?.kind === kind ? [slot, item as ItemOfKind<K>] : undefined;
   }
 
   private addCommand(terminalId: string, command: string, args: string[], cwd: string, event: LedgerEvent): [number, CommandItem] {
@@ -457,10 +349,7 @@ export class RunViewFold {
       exitCode: null,
       signal: null,
     };
-    const slot = this.items.length;
-    this.add(item);
-    this.commands.set(terminalId, slot);
-    return [slot, item];
+    return [this.items.addKeyed('command', terminalId, item), item];
   }
 
   private addTool(toolCallId: string, title: string, toolKind: string | null, input: unknown, event: LedgerEvent): [number, ToolItem] {
@@ -468,9 +357,7 @@ export class RunViewFold {
       { kind: 'tool', firstSeq: event.seq, lastSeq: event.seq, ts: event.ts, turn: this.turnNow(), toolCallId, title, toolKind, status: 'pending', output: '', diffs: [] },
       { input },
     );
-    const slot = this.items.length;
-    this.add(item);
-    this.tools.set(toolCallId, slot);
+    const slot = this.items.addKeyed('tool', toolCallId, item);
     this.head.usage = usageToolCall(this.head.usage);
     return [slot, item];
   }
