@@ -126,7 +126,7 @@ describe('the live OTLP exporter setting', () => {
     expect(exporterPids(dataDir)).toEqual([]);
   });
 
-  it('with no collector configured it says how to configure one, and runs go on', { timeout: 60_000 }, async () => {
+  it('with no collector configured it says how to configure one, runs go on, and switched off it says only that', { timeout: 60_000 }, async () => {
     requireBuilt();
     const dataDir = tempDir();
     const { workstation, client } = await start({ dataDir });
@@ -154,6 +154,11 @@ describe('the live OTLP exporter setting', () => {
       const run = await client.invoke('runs.create', { workspace: tempDir(), agent: { kind: 'builtin', script: 'hello' } });
       const turn = await client.invoke('run.prompt', { runId: run.id, text: 'Say hello' });
       expect(await workstation.runs.get(run.id).waitForTurn(turn.turn)).toBe('end_turn');
+      // Switched off, the problem (and its "switch off and on") is no longer said.
+      await client.invoke('settings.update', { patch: { liveOtlpExport: false } });
+      expect(await client.invoke('sinks.liveExport', {})).toMatchObject({ state: 'off', problem: null });
+      await waitUntil(() => heard.at(-1)!.status.state === 'off', 10_000, 'the stream to say it is off', hearing.subscribe);
+      expect(heard.at(-1)!.status.problem).toBeNull();
     } finally {
       stopHearing();
       process.env = saved;

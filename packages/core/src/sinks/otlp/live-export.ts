@@ -90,7 +90,7 @@ export class LiveOtlpExport {
       const stoppedOnPurpose = this.stopping === child;
       if (stoppedOnPurpose) this.stopping = null;
       if (!this.wanted) {
-        this.update({ state: 'off' });
+        this.update({ state: 'off', problem: null }); // switched off: the last attempt's problem (and its "switch off and on") no longer applies
         return;
       }
       // Switched off and on again while it was stopping: start the new one now.
@@ -132,7 +132,7 @@ export class LiveOtlpExport {
     this.restartTimer = null;
     const child = this.child;
     if (!child) {
-      this.update({ state: 'off' });
+      this.update({ state: 'off', problem: null });
       return;
     }
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
