@@ -226,6 +226,34 @@ describe('run.view from snapshots', () => {
     });
   });
 
+  it("closing stops a rest fold that waits for the host's calls: nothing is read or stored", async () => {
+    await withRuns([[2_500, 24]], async (ledger, [run]) => {
+      let asked!: () => void;
+      const waiting = new Promise<void>((resolve) => (asked = resolve));
+      // Calls that never settle: only close() can end the wait.
+      const views = new RunViews(ledger, {
+        restFoldEvery: 1_000,
+        calls: {
+          busy: () => true,
+          settled: () => {
+            asked();
+            return new Promise<void>(() => {});
+          },
+        },
+      });
+      const readOrder: string[] = [];
+      const stopWatching = watchReads(ledger, (runId) => readOrder.push(runId));
+      const pass = views.foldBehind();
+      await waiting;
+      views.close();
+      expect(await pass).toBe(0);
+      await views.idle();
+      stopWatching();
+      expect(readOrder).toEqual([]);
+      expect(ledger.snapshots.seqs(run!, RUN_VIEW_FOLD, RUN_VIEW_FOLD_VERSION)).toEqual([]);
+    });
+  });
+
   it('a rest fold pushes out no view someone has open, and a run opened while it folds stays in memory', async () => {
     await withRuns([[300, 3], [1_500, 5], [1_500, 7]], async (ledger, [open, behind, asked]) => {
       const views = new RunViews(ledger, { capacity: 1, restFoldEvery: 1_000 });

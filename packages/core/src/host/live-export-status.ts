@@ -26,7 +26,10 @@ export function watchLiveExport(liveExport: LiveOtlpExport, send: (status: LiveE
     if (timer) return;
     const wait = sentAt + everyMs - performance.now();
     if (wait <= 0) flush();
-    else timer = setTimeout(flush, wait);
+    else {
+      timer = setTimeout(flush, wait);
+      timer.unref?.(); // a status nobody may be left to read never holds the host open
+    }
   });
   return () => {
     stop();

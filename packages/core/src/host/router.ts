@@ -104,7 +104,7 @@ function sampledOutput(name: string, value: unknown): unknown {
   return view === null ? null : { ...(value as object), view };
 }
 
-/** A router that can say whether it is answering a call that began recently. */
+/** A router that lets background work see its calls in flight (and wait for them to settle). */
 export interface AnsweringRouter extends Router {
   /**
    * Its calls as background work sees them: busy while a call that began less than `withinMs`

@@ -81,12 +81,18 @@ export class RunViews {
   private readonly isDeleted: (runId: string) => boolean;
   private readonly calls: CallsInFlight;
   private closed = false;
+  /** Resolves on close(): a rest fold waiting for the host's calls stops waiting. */
+  private readonly closing: Promise<void>;
+  private readonly wake: () => void;
 
   constructor(
     private readonly ledger: Ledger,
     options: RunViewsOptions | number = {},
   ) {
     const resolved = typeof options === 'number' ? { capacity: options } : options;
+    let wake!: () => void;
+    this.closing = new Promise<void>((resolve) => (wake = resolve));
+    this.wake = wake;
     this.capacity = resolved.capacity ?? 8;
     this.snapshotEvery = resolved.snapshotEvery ?? SNAPSHOT_EVERY;
     this.backgroundLoadDelayMs = resolved.backgroundLoadDelayMs ?? BACKGROUND_LOAD_DELAY_MS;
@@ -130,7 +136,7 @@ export class RunViews {
     const turn = this.restQueue
       .then(async () => {
         this.restQueued.delete(runId);
-        if (!this.closed && this.calls.busy()) await this.calls.settled(MAX_REST_WAIT_MS);
+        if (!this.closed && this.calls.busy()) await Promise.race([this.calls.settled(MAX_REST_WAIT_MS), this.closing]);
         if (this.closed || this.isDeleted(runId) || !this.behind(runId, this.ledger.run(runId)?.lastSeq ?? 0)) return false;
         return this.restFold(runId);
       })
@@ -372,6 +378,7 @@ export class RunViews {
 
   close(): void {
     this.closed = true;
+    this.wake();
     this.stop();
     this.cached.clear();
     for (const go of [...this.hurries.values()]) go();
