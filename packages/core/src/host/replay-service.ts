@@ -238,7 +238,12 @@ export class ReplayService {
   /** Events a run has to read: a ledger run's lastSeq now, an imported run's events (0 for a run Keel does not know). */
   private totalOf(source: ReplaySource): number {
     if (!source.bundleId) return this.ledger.run(source.runId)?.lastSeq ?? 0;
-    return listImportedRuns(this.dataDir).find((each) => each.bundleId === source.bundleId && each.runId === source.runId)?.events ?? 0;
+    return this.imported(source.bundleId, source.runId)?.events ?? 0;
+  }
+
+  /** An imported run as `diagnostics.imported` lists it, or undefined. */
+  private imported(bundleId: string, runId: string) {
+    return listImportedRuns(this.dataDir).find((each) => each.bundleId === bundleId && each.runId === runId);
   }
 
   /** The run's events past its index (the ledger's committed ones, or an imported slice whole), each with where its source resumes after it. */
@@ -291,7 +296,7 @@ export class ReplayService {
   }
 
   private fromBundle(source: ReplaySource, bundleId: string): Opened {
-    const imported = listImportedRuns(this.dataDir).find((each) => each.bundleId === bundleId && each.runId === source.runId);
+    const imported = this.imported(bundleId, source.runId);
     if (!imported) throw new KeelRpcError('not_found', `No imported run ${source.runId} in bundle ${bundleId}.`);
     return this.fresh(source, sliceSource(importedSliceFile(this.dataDir, bundleId, source.runId)), new Set(imported.redactedSeqs), true, imported.events);
   }

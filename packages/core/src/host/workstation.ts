@@ -3,7 +3,7 @@ import type { RunSummary } from '../contract/schemas/ledger.js';
 import type { AppMenuCommand } from '../contract/schemas/diagnostics.js';
 import { KeelRpcError } from '../contract/errors.js';
 import { KEEL_VERSION } from '../contract/version.js';
-import { NO_CALLS, openLedger, type CallsInFlight, type Ledger } from '../ledger/index.js';
+import { laterCalls, NO_CALLS, openLedger, type CallsInFlight, type Ledger } from '../ledger/index.js';
 import { agentCatalog, AutoResumer, IdleStopper, RunManager, RunViews, type RuntimeTuning } from '../runs/index.js';
 import { checkpointProcedures } from './checkpoint-procedures.js';
 import { changesProcedures } from './changes-procedures.js';
@@ -84,7 +84,7 @@ export async function openWorkstation(options: WorkstationOptions): Promise<Work
   const autoResume = new AutoResumer(ledger, runs, () => ({ enabled: settings.current().autoResume, limit: settings.current().autoResumeLimit }));
   // Set once the router exists: its calls begun in the last 2 s.
   let calls: CallsInFlight = NO_CALLS;
-  const views = new RunViews(ledger, { isDeleted, calls: { busy: () => calls.busy(), settled: (maxWaitMs) => calls.settled(maxWaitMs) } });
+  const views = new RunViews(ledger, { isDeleted, calls: laterCalls(() => calls) });
   // Once start-up's ledger check is done: runs far behind their view snapshot (written outside
   // this host, imported, or snapshotted by an older fold version) are folded and snapshotted, so
   // their first open starts from a snapshot (issue 16).

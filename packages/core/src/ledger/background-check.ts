@@ -23,6 +23,11 @@ export interface CallsInFlight {
 /** No calls ever: nothing to step aside for. */
 export const NO_CALLS: CallsInFlight = { busy: () => false, settled: () => Promise.resolve() };
 
+/** The calls `current()` gives at each question: for work started before the host's router exists. */
+export function laterCalls(current: () => CallsInFlight): CallsInFlight {
+  return { busy: () => current().busy(), settled: (maxWaitMs) => current().settled(maxWaitMs) };
+}
+
 export interface BackgroundCheckOptions {
   prefixes: readonly TrustedPrefix[];
   /** Called for a run whose trusted prefix turned out damaged (the caller quarantines it). */

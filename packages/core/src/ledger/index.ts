@@ -7,7 +7,7 @@ export type { RecoveryReport } from './open-recovery.js';
 export type { RunRecovery } from './recovery.js';
 export type { RunBackfill } from './backfill.js';
 export { LedgerError, type LedgerErrorCode } from './errors.js';
-export { NO_CALLS, type CallsInFlight } from './background-check.js';
+export { laterCalls, NO_CALLS, type CallsInFlight } from './background-check.js';
 export { canonicalJson } from '../contract/canonical-json.js';
 export { genesisHash, hashOf, seal } from './hash-chain.js';
 export { openDatabase } from './database.js';

@@ -12,7 +12,7 @@ import {
 import { ensurePrivateDir, fsyncDir } from '../fsutil/index.js';
 import { parseAppendInput, sealRecord } from './append-record.js';
 import { backfillRun, type RunBackfill } from './backfill.js';
-import { BackgroundCheck, NO_CALLS, type CallsInFlight } from './background-check.js';
+import { BackgroundCheck, laterCalls, NO_CALLS, type CallsInFlight } from './background-check.js';
 import { FoldSnapshots } from './fold-snapshots.js';
 import { CommitFanOut, type Listener } from './commit-fan-out.js';
 import { LedgerError } from './errors.js';
@@ -106,7 +106,7 @@ export class Ledger {
           .map((run) => ({ runId: run.runId, file: this.paths.logOf(run.runId), through: run.resumedFrom! })),
         onDamage: (runId, reason) => this.quarantineTrusted(runId, reason),
         now: () => this.now(),
-        calls: { busy: () => this.calls.busy(), settled: (maxWaitMs) => this.calls.settled(maxWaitMs) },
+        calls: laterCalls(() => this.calls),
         forgotten: (runId) => !this.entries.has(runId),
       });
     }
