@@ -375,7 +375,8 @@ describe('built-in agent: faults', () => {
     expect(response.error).toEqual({ code: -32603, message: 'Internal error: The Claude Agent process exited unexpectedly. Please start a new session.' });
     // Steps 1 and 2 ran (the thought, the plan); nothing of step 3 went out.
     expect(agent.updates.map(({ update }) => update.sessionUpdate)).toEqual(['agent_thought_chunk', 'plan']);
-    expect(agent.stderr).toContain('fault engine-gone-at-step=3 fires before step 3');
+    // Its stderr line may arrive after the answer on stdout: waited for, not read at once.
+    await agent.until(() => agent.stderr.includes('fault engine-gone-at-step=3 fires before step 3'), 'the fault said on stderr');
     expect(agent.exit).toBeNull();
 
     // Like claude-agent-acp after its engine died, the process no longer holds the session…
@@ -402,6 +403,7 @@ describe('built-in agent: faults', () => {
       await expect(agent.prompt(sessionId, text)).rejects.toMatchObject({ code: -32603, message: expect.stringContaining('The Claude Agent process exited unexpectedly.') });
       await agent.load(sessionId, cwd);
     }
+    await agent.until(() => (agent.stderr.match(/fault engine-gone-at-step=2:always fires/g) ?? []).length >= 2, 'both faults said on stderr');
     expect(agent.stderr.match(/fault engine-gone-at-step=2:always fires/g)).toHaveLength(2);
     expect(agent.exit).toBeNull();
   });
